@@ -1,0 +1,55 @@
+# UEM Workbench. Two commands on a fresh machine do all set-up:
+#   make reports   # venv, install, sample data, every notebook -> reports/
+#   make test      # unit, property, notebook (nbval) and end-to-end tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system
+PERIOD ?= 2026-10
+# Debian packages the tests and reports need: Java for the Spark backend,
+# a CJK font so Chinese labels render in charts.
+APT_PACKAGES := openjdk-17-jre-headless fonts-wqy-microhei fontconfig
+
+.PHONY: install system reports sample validate test test-fast bench lab clean
+
+install: $(STAMP) $(SYSTEM_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes (idempotent, fast on a second run).
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[spark,dev]'
+	touch $@
+
+# System packages, installed with apt only when something is missing.
+$(SYSTEM_STAMP): | $(VENV)/bin/python
+	@missing=""; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	fc-list 2>/dev/null | grep -qiE "WenQuanYi|Noto Sans CJK|Noto Serif CJK" || missing="$$missing fonts-wqy-microhei fontconfig"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	touch $@
+
+sample: install
+	$(BIN)/uem validate --config uem.yml
+
+validate: sample
+
+reports: install
+	$(BIN)/uem validate --config uem.yml
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not spark and not slow"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis data/generated data/cache
