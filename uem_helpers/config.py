@@ -264,7 +264,7 @@ def _config_error(exc: ValidationError, raw: dict, source: str | None) -> Config
     err = exc.errors()[0]
     loc = [str(part) for part in err["loc"]]
     # pydantic adds the tag of a Literal/union branch or function-validator to loc; drop those.
-    loc = [p for p in loc if not p.startswith("function-") and p not in {"literal", "str", "int"}]
+    loc = [p for p in loc if not p.startswith("function-") and p not in {"literal", "str", "int", "[key]"}]
     key = ".".join(loc) or "(top level)"
     value = err.get("input")
     if err["type"] == "extra_forbidden":

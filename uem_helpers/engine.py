@@ -12,6 +12,7 @@ re-interprets them.
 
 from __future__ import annotations
 
+import tempfile
 from functools import lru_cache
 
 import ibis
@@ -58,8 +59,11 @@ def _spark_backend(master: str, conf: tuple[tuple[str, str], ...]) -> ibis.BaseB
         .appName("uem-workbench")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", "2g")
+        # Managed tables would land in ./spark-warehouse of whatever folder we run in.
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="uem-spark-warehouse-"))
     )
     for key, value in conf:
         builder = builder.config(key, value)
