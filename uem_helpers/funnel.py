@@ -409,3 +409,41 @@ def _long_readout(wide: pd.DataFrame, steps: list[str], segment_by: str | None, 
         "median_seconds", "p75_seconds", "p90_seconds",
     ]
     return out[ordered]
+
+
+def daily_completion(
+    events: ibis.Table,
+    steps: Sequence[str],
+    *,
+    window: str | int | timedelta = "1h",
+    mode: Mode = "ordered",
+    exclude: Sequence[str] = (),
+    period_start: object = None,
+    period_end: object = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Completion rate by day of entry: of the users who entered that day, the share who completed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date``, ``entered``, ``completed``, ``rate`` and its Wilson ``rate_low`` / ``rate_high``,
+        one row per day with at least one entry, in date order.
+    """
+    per_user = user_funnel(
+        events, steps, window=window, mode=mode, exclude=exclude,
+        period_start=period_start, period_end=period_end,
+    )
+    daily = (
+        per_user.mutate(date=per_user.entered_at.date())
+        .group_by("date")
+        .aggregate(entered=ibis._.count(), completed=ibis._.completed.cast("int64").sum())
+        .order_by("date")
+        .execute()
+    )
+    daily["date"] = pd.to_datetime(daily["date"])
+    daily["entered"] = daily["entered"].astype("int64")
+    daily["completed"] = daily["completed"].astype("int64")
+    daily["rate"] = daily["completed"] / daily["entered"]
+    daily["rate_low"], daily["rate_high"] = wilson_ci(daily["completed"], daily["entered"], alpha=alpha)
+    return daily
