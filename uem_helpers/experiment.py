@@ -1,0 +1,949 @@
+"""Fast validation: did the change work? Before/after a launch, and rollout vs control.
+
+Every comparison returns one :class:`Readout`: the two values, the absolute
+and relative effect with their confidence intervals, the p-value, and a
+sentence for the report that never states an effect without its interval.
+
+The event-level work (splitting around a launch date, counting outcomes,
+joining outcomes with experiment assignments) is built as Ibis expressions
+and executed once, on whichever backend the tables live on (DuckDB, Spark);
+only counts or a bounded sample of values come back to Python, where
+:mod:`uem_helpers.stats` does the statistics.
+
+Time convention: canonical timestamps are naive wall-clock times in the
+config's time zone, so every date and time given here (``launch_date``,
+``period_start``, ``period_end``) is read as naive wall-clock time in that
+same zone. A time-zone-aware value is refused rather than silently shifted.
+
+Example
+-------
+>>> r = before_after_rate(opens, "timestamp", "abandoned", "2026-08-15",
+...                       metric="abandonment", guard_days=1,
+...                       higher_is_better=False)          # doctest: +SKIP
+>>> r.sentence()                                           # doctest: +SKIP
+'Abandonment fell from 45% (before) to 15% (after): −30 pts (95% CI −34 to −26), ...'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .errors import ContractError, ParameterError
+
+_MINUS = "\u2212"
+#: Units written before the number ("¥12"), not after it ("12 min").
+_PREFIX_UNITS = {"¥", "$", "€", "£"}
+_BAD_DATE = "{name} must be a date such as '2026-08-15' or '2026-08-15 10:00'; got {value!r}"
+
+
+@dataclass(frozen=True)
+class Readout:
+    """The result of one comparison of group ``b`` against group ``a`` (the baseline).
+
+    Attributes
+    ----------
+    metric : str
+        What was compared, in words, e.g. ``"abandonment"``, ``"median opening time"``.
+    kind : str
+        ``"rate"`` (a proportion), ``"mean"`` or ``"median"``.
+    group_a, group_b : str
+        Names of the baseline and the comparison group, e.g. ``"before"``/``"after"``.
+    value_a, value_b : float
+        The metric in each group (rates as proportions, 0.45 for 45%).
+    n_a, n_b : int
+        Observations behind each value (rates: units counted; medians: values used).
+    abs_effect : float
+        ``value_b - value_a`` (rates in proportion units: 0.05 is 5 percentage points).
+    rel_effect : float
+        ``value_b / value_a - 1``; NaN when ``value_a`` is 0.
+    ci_low, ci_high : float
+        Confidence interval of ``abs_effect``.
+    rel_ci_low, rel_ci_high : float
+        Confidence interval of ``rel_effect`` (NaN when it is undefined).
+    p_value : float
+        Two-sided p-value of "no difference".
+    alpha : float
+        Two-sided level; intervals have coverage ``1 - alpha``.
+    unit : str
+        Unit of the values for the sentence: ``"%"`` for rates, ``"min"``, ``"s"``, ``"¥"`` ...
+    higher_is_better : bool or None
+        Whether a rise is good news; None when it depends.
+    value_a_low, value_a_high, value_b_low, value_b_high : float
+        Confidence interval of each group's own value (Wilson for rates,
+        Student t for means, order statistics for medians).
+    """
+
+    metric: str
+    kind: str
+    group_a: str
+    group_b: str
+    value_a: float
+    value_b: float
+    n_a: int
+    n_b: int
+    abs_effect: float
+    rel_effect: float
+    ci_low: float
+    ci_high: float
+    rel_ci_low: float
+    rel_ci_high: float
+    p_value: float
+    alpha: float
+    unit: str
+    higher_is_better: bool | None
+    value_a_low: float = float("nan")
+    value_a_high: float = float("nan")
+    value_b_low: float = float("nan")
+    value_b_high: float = float("nan")
+
+    @property
+    def significant(self) -> bool:
+        """True when ``p < alpha`` and the CI of the effect excludes 0 (both must agree)."""
+        return self.p_value < self.alpha and (self.ci_low > 0 or self.ci_high < 0)
+
+    @property
+    def verdict(self) -> str:
+        """``"better"``, ``"worse"``, ``"changed"`` (direction has no preference) or ``"no significant change"``."""
+        if not self.significant:
+            return "no significant change"
+        if self.higher_is_better is None:
+            return "changed"
+        return "better" if (self.abs_effect > 0) == self.higher_is_better else "worse"
+
+    def sentence(self) -> str:
+        """The finding in one sentence, with the effect's interval and p-value.
+
+        A change is called "rose" or "fell" only when it is :attr:`significant`;
+        otherwise it "did not change significantly". Rate effects are in
+        percentage points ("pts"), median effects in the metric's unit; a
+        relative change is shown only with its interval. Numbers carry about
+        three significant digits; an effect and its bounds share their decimals.
+
+        Returns
+        -------
+        str
+            E.g. ``"Abandonment fell from 45% (before) to 15% (after): −30 pts
+            (95% CI −33.7 to −26.1), −66.7% relative (95% CI −71.6% to −60.7%); p < 0.001."``
+        """
+        scale = 100.0 if self.kind == "rate" else 1.0
+        name = self.metric[:1].upper() + self.metric[1:]
+        digits = _decimals(scale * self.value_a, scale * self.value_b)
+        a = f"{self._value(scale * self.value_a, digits)} ({self.group_a})"
+        b = f"{self._value(scale * self.value_b, digits)} ({self.group_b})"
+        level = _number(100 * (1 - self.alpha), 1)
+        effect, low, high = (scale * x for x in (self.abs_effect, self.ci_low, self.ci_high))
+        digits = _decimals(effect, low, high)
+        text = f"{self._effect(effect, digits)} ({level}% CI {_signed(low, digits)} to {_signed(high, digits)})"
+        rel = [100 * x for x in (self.rel_effect, self.rel_ci_low, self.rel_ci_high)]
+        if not any(math.isnan(x) for x in rel):
+            digits = _decimals(*rel)
+            rel_low, rel_high = _signed(rel[1], digits), _signed(rel[2], digits)
+            text += f", {_signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
+        if self.significant:
+            head = f"{name} {'rose' if self.abs_effect > 0 else 'fell'} from {a} to {b}"
+        else:
+            head = f"{name} did not change significantly, {a} vs {b}"
+        return f"{head}: {text}; {_p_value(self.p_value)}."
+
+    def to_frame(self) -> pd.DataFrame:
+        """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
+        row = asdict(self) | {"significant": self.significant, "verdict": self.verdict, "sentence": self.sentence()}
+        return pd.DataFrame([row])
+
+    def _value(self, x: float, digits: int) -> str:
+        unit = "%" if self.kind == "rate" else self.unit
+        return _with_unit(_number(x, digits), unit, _MINUS if x < 0 else "")
+
+    def _effect(self, x: float, digits: int) -> str:
+        if self.kind == "rate":
+            text = _signed(x, digits)
+            return f"{text} {'pt' if text.lstrip('+' + _MINUS) == '1' else 'pts'}"
+        return _with_unit(_number(x, digits), self.unit, _sign(x))
+
+
+def compare_rates(
+    successes_a: int,
+    n_a: int,
+    successes_b: int,
+    n_b: int,
+    *,
+    metric: str,
+    group_a: str = "before",
+    group_b: str = "after",
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+) -> Readout:
+    """Compare two rates given as counts (see :func:`uem_helpers.stats.two_proportions`).
+
+    ``rate = successes / n`` per group; the effect is ``rate_b - rate_a``
+    with Newcombe's interval, the relative effect ``rate_b / rate_a - 1``
+    with the log-adjusted risk-ratio interval, and the pooled z-test p-value.
+
+    Parameters
+    ----------
+    successes_a, n_a : int
+        Successes and units of the baseline group.
+    successes_b, n_b : int
+        Successes and units of the comparison group.
+    metric : str
+        Name of the rate for the sentence, e.g. ``"abandonment"``.
+    group_a, group_b : str
+        Group names for the sentence.
+    higher_is_better : bool, optional
+        Whether a higher rate is good news (feeds :attr:`Readout.verdict`).
+    alpha : float
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    Readout
+
+    Raises
+    ------
+    ParameterError
+        A group has no units, or its successes are negative or exceed its units.
+    """
+    for group, s, n in ((group_a, successes_a, n_a), (group_b, successes_b, n_b)):
+        if n <= 0:
+            raise ParameterError(f"{metric}: group '{group}' has no units (n = {n}); a rate needs at least one")
+        if not 0 <= s <= n:
+            raise ParameterError(f"{metric}: group '{group}' has {s} successes of {n} units; expected 0 to {n}")
+    r = stats.two_proportions(successes_a, n_a, successes_b, n_b, alpha=alpha)
+    (low_a, low_b), (high_a, high_b) = stats.wilson_ci(
+        np.array([successes_a, successes_b]), np.array([n_a, n_b]), alpha=alpha
+    )
+    return Readout(
+        metric=metric,
+        kind="rate",
+        group_a=group_a,
+        group_b=group_b,
+        value_a=r.p1,
+        value_b=r.p2,
+        n_a=r.n1,
+        n_b=r.n2,
+        abs_effect=r.diff,
+        rel_effect=r.rel,
+        ci_low=r.diff_low,
+        ci_high=r.diff_high,
+        rel_ci_low=r.rel_low,
+        rel_ci_high=r.rel_high,
+        p_value=r.p_value,
+        alpha=alpha,
+        unit="%",
+        higher_is_better=higher_is_better,
+        value_a_low=float(low_a),
+        value_a_high=float(high_a),
+        value_b_low=float(low_b),
+        value_b_high=float(high_b),
+    )
+
+
+def compare_medians(
+    values_a,
+    values_b,
+    *,
+    metric: str,
+    unit: str,
+    group_a: str = "before",
+    group_b: str = "after",
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+    n_resamples: int = stats.N_RESAMPLES,
+    seed: int = 0,
+) -> Readout:
+    """Compare the medians of two samples (see :func:`uem_helpers.stats.median_difference`).
+
+    The effect is ``median(b) - median(a)`` and the relative effect
+    ``median(b) / median(a) - 1``, both with percentile bootstrap intervals
+    (seeded, so reproducible); the p-value is the two-sided Mann-Whitney U test.
+
+    Parameters
+    ----------
+    values_a, values_b : array-like
+        Values of the baseline and the comparison group (at least two each, no NaN).
+    metric : str
+        Name for the sentence, e.g. ``"median opening time"``.
+    unit : str
+        Unit of the values, e.g. ``"min"``, ``"s"``, ``"¥"``.
+    group_a, group_b : str
+        Group names for the sentence.
+    higher_is_better : bool, optional
+        Whether a higher value is good news.
+    alpha : float
+        Two-sided level of the intervals.
+    n_resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    Readout
+
+    Raises
+    ------
+    ParameterError
+        A group has fewer than two values, or holds NaN.
+    """
+    samples = {}
+    for group, values in ((group_a, values_a), (group_b, values_b)):
+        arr = np.asarray(values, dtype=float).ravel()
+        if arr.size < 2 or np.isnan(arr).any():
+            raise ParameterError(
+                f"{metric}: group '{group}' has {arr.size} value(s) ({int(np.isnan(arr).sum())} NaN); "
+                "a median comparison needs at least two values per group and no NaN"
+            )
+        samples[group] = arr
+    r = stats.median_difference(samples[group_a], samples[group_b], alpha=alpha, n_resamples=n_resamples, seed=seed)
+    ci_a, ci_b = (stats.median_ci(samples[g], alpha=alpha) for g in (group_a, group_b))
+    return Readout(
+        metric=metric,
+        kind="median",
+        group_a=group_a,
+        group_b=group_b,
+        value_a=r.median_a,
+        value_b=r.median_b,
+        n_a=r.n_a,
+        n_b=r.n_b,
+        abs_effect=r.diff,
+        rel_effect=r.rel,
+        ci_low=r.diff_low,
+        ci_high=r.diff_high,
+        rel_ci_low=r.rel_low,
+        rel_ci_high=r.rel_high,
+        p_value=r.p_value,
+        alpha=alpha,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        value_a_low=ci_a[0],
+        value_a_high=ci_a[1],
+        value_b_low=ci_b[0],
+        value_b_high=ci_b[1],
+    )
+
+
+def compare_means(
+    values_a,
+    values_b,
+    *,
+    metric: str,
+    unit: str,
+    group_a: str = "before",
+    group_b: str = "after",
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+) -> Readout:
+    """Compare the means of two samples (see :func:`uem_helpers.stats.mean_difference`).
+
+    The effect is ``mean(b) - mean(a)`` with Welch's interval and p-value;
+    each group's mean carries its Student-t interval. The relative effect has
+    no interval, so the sentence does not print it.
+
+    Parameters
+    ----------
+    values_a, values_b : array-like
+        Values of the baseline and the comparison group (at least two each, no NaN).
+    metric, unit, group_a, group_b, higher_is_better, alpha
+        As in :func:`compare_medians`.
+
+    Returns
+    -------
+    Readout
+    """
+    samples = {}
+    for group, values in ((group_a, values_a), (group_b, values_b)):
+        arr = np.asarray(values, dtype=float).ravel()
+        if arr.size < 2 or np.isnan(arr).any():
+            raise ParameterError(
+                f"{metric}: group '{group}' has {arr.size} value(s) ({int(np.isnan(arr).sum())} NaN); "
+                "a mean comparison needs at least two values per group and no NaN"
+            )
+        samples[group] = arr
+    r = stats.mean_difference(samples[group_a], samples[group_b], alpha=alpha)
+    nan = float("nan")
+    return Readout(
+        metric=metric,
+        kind="mean",
+        group_a=group_a,
+        group_b=group_b,
+        value_a=r.mean_a,
+        value_b=r.mean_b,
+        n_a=r.n_a,
+        n_b=r.n_b,
+        abs_effect=r.diff,
+        rel_effect=r.rel,
+        ci_low=r.diff_low,
+        ci_high=r.diff_high,
+        rel_ci_low=nan,
+        rel_ci_high=nan,
+        p_value=r.p_value,
+        alpha=alpha,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        value_a_low=r.mean_a_low,
+        value_a_high=r.mean_a_high,
+        value_b_low=r.mean_b_low,
+        value_b_high=r.mean_b_high,
+    )
+
+
+def split_before_after(
+    table: ibis.Table,
+    time_col: str,
+    launch_date,
+    *,
+    guard_days: int = 0,
+    period_start=None,
+    period_end=None,
+) -> tuple[ibis.Table, ibis.Table]:
+    """Rows before a launch and rows on/after it, leaving out guard days around the launch.
+
+    With ``launch`` the launch instant and ``guard = guard_days`` days:
+
+    - before = ``[period_start, launch - guard)``
+    - after = ``[launch + guard, period_end]``
+
+    A date (``2026-08-15`` or ``"2026-08-15"``) means midnight at the start
+    of that day, except for ``period_end``, where a date includes the whole
+    day (rows before the next midnight); a datetime is used as given. All
+    values are naive wall-clock times in the config's time zone, like the
+    canonical timestamps. Without ``period_start``/``period_end`` the windows
+    are open on that side.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        Rows with a timestamp column, e.g. canonical ``events``.
+    time_col : str
+        The naive timestamp column to split on, e.g. ``"timestamp"``.
+    launch_date : date, datetime or str
+        When the change went live.
+    guard_days : int
+        Days left out on each side of the launch (rollout, caches, novelty).
+    period_start : date, datetime or str, optional
+        First instant of the before window.
+    period_end : date, datetime or str, optional
+        Last instant (or whole last day) of the after window.
+
+    Returns
+    -------
+    tuple of ibis.Table
+        ``(before, after)``, unexecuted.
+
+    Raises
+    ------
+    ParameterError
+        The column is missing or not a naive timestamp, a date is malformed
+        or time-zone-aware, ``guard_days`` is negative, or a window is empty
+        by construction.
+    """
+    before, after = _windows(table, time_col, launch_date, guard_days, period_start, period_end)
+    return table.filter(before), table.filter(after)
+
+
+def before_after_rate(
+    table: ibis.Table,
+    time_col: str,
+    outcome_col: str,
+    launch_date,
+    *,
+    metric: str,
+    guard_days: int = 0,
+    period_start=None,
+    period_end=None,
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+) -> Readout:
+    """Compare a rate before and after a launch: one row is one unit (a start, a cart, a session).
+
+    ``rate = rows whose outcome is true / rows with a non-missing outcome``
+    in each window of :func:`split_before_after` (rows with a missing
+    outcome are not counted). The four counts come from one aggregate query
+    in the engine; the comparison is :func:`compare_rates` (after vs before).
+
+    Parameters
+    ----------
+    table : ibis.Table
+        One row per unit, with a timestamp and a boolean outcome.
+    time_col : str
+        The naive timestamp column that places a row before or after the launch.
+    outcome_col : str
+        Boolean column: True counts as a success (e.g. ``abandoned``).
+    launch_date : date, datetime or str
+        When the change went live.
+    metric : str
+        Name of the rate for the sentence.
+    guard_days : int
+        Days left out on each side of the launch.
+    period_start, period_end : date, datetime or str, optional
+        Outer bounds of the before and after windows.
+    higher_is_better : bool, optional
+        Whether a higher rate is good news.
+    alpha : float
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    Readout
+        ``group_a="before"``, ``group_b="after"``.
+
+    Raises
+    ------
+    ParameterError
+        A column is missing or of the wrong type, a date is wrong, or a window has no rows.
+    """
+    before, after = _windows(table, time_col, launch_date, guard_days, period_start, period_end)
+    outcome = _boolean_column(table, outcome_col)
+    success = outcome.cast("int64")
+    row = (
+        table.aggregate(
+            n_a=outcome.count(where=before),
+            s_a=success.sum(where=before),
+            n_b=outcome.count(where=after),
+            s_b=success.sum(where=after),
+        )
+        .execute()
+        .iloc[0]
+    )
+    n_a, s_a, n_b, s_b = (_count(row[k]) for k in ("n_a", "s_a", "n_b", "s_b"))
+    for group, n in (("before", n_a), ("after", n_b)):
+        if n == 0:
+            raise ParameterError(
+                f"{metric}: no rows with a '{outcome_col}' value in the {group} window "
+                f"({_describe_windows(launch_date, guard_days, period_start, period_end)}); "
+                "check launch_date, guard_days, period_start and period_end"
+            )
+    return compare_rates(
+        s_a, n_a, s_b, n_b, metric=metric, higher_is_better=higher_is_better, alpha=alpha
+    )
+
+
+def before_after_median(
+    table: ibis.Table,
+    time_col: str,
+    value_col: str,
+    launch_date,
+    *,
+    metric: str,
+    unit: str,
+    guard_days: int = 0,
+    period_start=None,
+    period_end=None,
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+    max_values: int = 200_000,
+    seed: int = 0,
+    n_resamples: int = stats.N_RESAMPLES,
+) -> Readout:
+    """Compare the median of a value (a duration, an order value) before and after a launch.
+
+    Rows with a missing or NaN value are left out. Each window of
+    :func:`split_before_after` sends at most ``max_values`` values to Python:
+    when a window holds more, the engine keeps the ``max_values`` rows with
+    the smallest ``hash(value | timestamp | seed)`` (ties broken by value and
+    timestamp), a sample that is fixed for a given backend, data and seed,
+    and unrelated to the order of the rows. Backends hash differently, so
+    DuckDB and Spark may keep different samples of a large window; windows
+    under ``max_values`` are used whole on every backend. The medians, their
+    bootstrap intervals and the Mann-Whitney p-value are then computed on
+    those values, sorted so the result does not depend on the order the
+    engine returns rows in (:func:`compare_medians`); ``n_a``/``n_b`` count them.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        One row per unit with a timestamp and a numeric value.
+    time_col : str
+        The naive timestamp column that places a row before or after the launch.
+    value_col : str
+        Numeric column to compare, e.g. ``opening_minutes``.
+    launch_date : date, datetime or str
+        When the change went live.
+    metric : str
+        Name for the sentence, e.g. ``"median opening time"``.
+    unit : str
+        Unit of the values, e.g. ``"min"``.
+    guard_days : int
+        Days left out on each side of the launch.
+    period_start, period_end : date, datetime or str, optional
+        Outer bounds of the before and after windows.
+    higher_is_better : bool, optional
+        Whether a higher value is good news.
+    alpha : float
+        Two-sided level of the intervals.
+    max_values : int
+        Most values per window brought back from the engine.
+    seed : int
+        Seed of the sample and of the bootstrap.
+    n_resamples : int
+        Bootstrap resamples.
+
+    Returns
+    -------
+    Readout
+        ``group_a="before"``, ``group_b="after"``.
+
+    Raises
+    ------
+    ParameterError
+        A column is missing or not numeric, a date is wrong, ``max_values`` is
+        below 2, or a window has fewer than two values.
+    """
+    samples = _values_before_after(
+        table, time_col, value_col, launch_date, metric=metric, guard_days=guard_days,
+        period_start=period_start, period_end=period_end, max_values=max_values, seed=seed,
+    )
+    return compare_medians(
+        samples["before"],
+        samples["after"],
+        metric=metric,
+        unit=unit,
+        group_a="before",
+        group_b="after",
+        higher_is_better=higher_is_better,
+        alpha=alpha,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+
+
+def _values_before_after(
+    table: ibis.Table,
+    time_col: str,
+    value_col: str,
+    launch_date,
+    *,
+    metric: str,
+    guard_days: int,
+    period_start,
+    period_end,
+    max_values: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """The values of the before and after windows, at most ``max_values`` each (see :func:`before_after_median`)."""
+    if max_values < 2:
+        raise ParameterError(f"max_values must be at least 2; got {max_values}")
+    before, after = _windows(table, time_col, launch_date, guard_days, period_start, period_end)
+    if value_col not in table.columns:
+        raise ParameterError(f"value column '{value_col}' is not in the table; columns are: {', '.join(table.columns)}")
+    if not table[value_col].type().is_numeric():
+        raise ParameterError(f"value column '{value_col}' must be numeric; it is {table[value_col].type()}")
+    value = table[value_col].cast("float64")
+    stamp = table[time_col]
+    rows = table.select(
+        period=ibis.cases((before, "before"), (after, "after"), else_=ibis.null("string")),
+        value=value,
+        ts=stamp,
+        key=(value.cast("string") + "|" + stamp.cast("string") + f"|{int(seed)}").hash(),
+    )
+    rows = rows.filter(rows.period.notnull(), rows.value.notnull(), ~rows.value.isnan())
+    rows = rows.mutate(rank=ibis.row_number().over(group_by=rows.period, order_by=[rows.key, rows.value, rows.ts]))
+    values = rows.filter(rows.rank < max_values).select("period", "value").execute()
+    # Sorted: engines return rows in any order, and the bootstrap's resamples depend on the order.
+    samples = {
+        group: np.sort(values.loc[values["period"] == group, "value"].to_numpy(dtype=float))
+        for group in ("before", "after")
+    }
+    for group, arr in samples.items():
+        if arr.size < 2:
+            raise ParameterError(
+                f"{metric}: the {group} window has {arr.size} '{value_col}' value(s) "
+                f"({_describe_windows(launch_date, guard_days, period_start, period_end)}); "
+                "a comparison needs at least two"
+            )
+    return samples
+
+
+def before_after_mean(
+    table: ibis.Table,
+    time_col: str,
+    value_col: str,
+    launch_date,
+    *,
+    metric: str,
+    unit: str,
+    guard_days: int = 0,
+    period_start=None,
+    period_end=None,
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+    max_values: int = 200_000,
+    seed: int = 0,
+) -> Readout:
+    """Compare the mean of a value before and after a launch (Welch's interval on the difference).
+
+    The values are chosen exactly as in :func:`before_after_median` (missing
+    values left out, at most ``max_values`` per window by a fixed hash sample).
+
+    Returns
+    -------
+    Readout
+        ``kind="mean"``, ``group_a="before"``, ``group_b="after"``.
+    """
+    samples = _values_before_after(
+        table, time_col, value_col, launch_date, metric=metric, guard_days=guard_days,
+        period_start=period_start, period_end=period_end, max_values=max_values, seed=seed,
+    )
+    return compare_means(
+        samples["before"], samples["after"], metric=metric, unit=unit, group_a="before", group_b="after",
+        higher_is_better=higher_is_better, alpha=alpha,
+    )
+
+
+def variant_rate(
+    outcomes: ibis.Table,
+    assignments: ibis.Table,
+    experiment: str,
+    outcome_col: str,
+    *,
+    metric: str,
+    control: str = "control",
+    treatment: str = "treatment",
+    expected_shares: dict[str, float] | None = None,
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+    srm_alpha: float = stats.SRM_ALPHA,
+) -> tuple[Readout, stats.SRMResult]:
+    """Compare a per-user rate between treatment and control of one experiment, with an SRM check.
+
+    Users are the assignments of ``experiment`` (canonical ``assignments``:
+    ``user_id``, ``experiment``, ``variant``) joined on ``user_id`` with
+    ``outcomes`` (one row per user, a boolean ``outcome_col``). A user counts
+    in the rate only with a non-missing outcome: assigned users absent from
+    ``outcomes`` are not counted, so give ``outcomes`` one row per assigned
+    user (False included) when "no row" means "did not succeed".
+    ``rate = users with outcome True / users with an outcome`` per variant;
+    the comparison is :func:`compare_rates` (treatment vs control).
+
+    The sample-ratio-mismatch check counts the same analysed users per
+    variant, so it catches both a broken split and outcomes lost more in
+    one variant than the other (the most common cause of an SRM). With
+    ``expected_shares`` (e.g. ``{"treatment": 0.05, "control": 0.95}``) it
+    covers the variants named there; without it control and treatment are
+    expected in equal numbers, a 50/50 split.
+
+    All counts come from one query in the engine (a second one only to list
+    the experiments present when ``experiment`` is not found).
+
+    Parameters
+    ----------
+    outcomes : ibis.Table
+        One row per user: ``user_id`` and ``outcome_col``.
+    assignments : ibis.Table
+        Canonical assignments, on the same backend as ``outcomes``.
+    experiment : str
+        The experiment to read out.
+    outcome_col : str
+        Boolean column of ``outcomes``; True counts as a success.
+    metric : str
+        Name of the rate for the sentence.
+    control, treatment : str
+        Variant names of the baseline and the comparison group.
+    expected_shares : dict of str to float, optional
+        The designed share of each variant, summing to 1.
+    higher_is_better : bool, optional
+        Whether a higher rate is good news.
+    alpha : float
+        Two-sided level of the intervals.
+    srm_alpha : float
+        Threshold of the sample-ratio-mismatch alarm (0.001, see
+        :func:`uem_helpers.stats.sample_ratio_mismatch`).
+
+    Returns
+    -------
+    tuple
+        ``(Readout, SRMResult)``.
+
+    Raises
+    ------
+    ParameterError
+        The experiment or a variant is absent (the message lists those
+        present), a column is missing or not boolean, the expected shares are
+        wrong, or a variant has no user with an outcome.
+    ContractError
+        ``assignments`` lacks a canonical column or puts a user in two
+        variants of the experiment, or ``outcomes`` has several rows for a user.
+    """
+    for column in ("user_id", "experiment", "variant"):
+        if column not in assignments.columns:
+            raise ContractError("assignments", column, "required column is missing")
+    if "user_id" not in outcomes.columns:
+        raise ParameterError(f"the outcomes table has no 'user_id' column; columns are: {', '.join(outcomes.columns)}")
+    outcome = _boolean_column(outcomes, outcome_col)
+    assigned = (
+        assignments.filter(assignments.experiment == experiment)
+        .group_by("user_id")
+        .aggregate(variant=ibis._.variant.max(), n_variants=ibis._.variant.nunique())
+    )
+    per_user = outcomes.mutate(_outcome=outcome).group_by("user_id").aggregate(
+        n_rows=ibis._.count(), has_outcome=ibis._._outcome.count(), success=ibis._._outcome.cast("int64").sum()
+    )
+    joined = assigned.left_join(per_user, assigned.user_id == per_user.user_id)
+    summary = (
+        joined.group_by("variant")
+        .aggregate(
+            multi=(joined.n_variants > 1).cast("int64").sum(),
+            dup=(joined.n_rows > 1).cast("int64").sum(),
+            n=joined.has_outcome.sum(),
+            s=joined.success.sum(),
+        )
+        .execute()
+    )
+    if summary.empty:
+        present = sorted(assignments.select("experiment").distinct().execute()["experiment"].astype(str))
+        raise ParameterError(
+            f"experiment '{experiment}' is not in the assignments table; "
+            f"experiments present: {', '.join(present) or 'none'}"
+        )
+    counts = {str(r.variant): (_count(r.n), _count(r.s)) for r in summary.itertuples()}
+    shares = expected_shares if expected_shares is not None else {control: 0.5, treatment: 0.5}
+    for variant in (control, treatment, *shares):
+        if variant not in counts:
+            raise ParameterError(
+                f"variant '{variant}' is not in experiment '{experiment}'; "
+                f"variants present: {', '.join(sorted(counts))}"
+            )
+    if (multi := _count(summary["multi"].sum())) > 0:
+        raise ContractError(
+            "assignments", "variant", f"users in more than one variant of experiment '{experiment}'", n_bad=multi
+        )
+    if (dup := _count(summary["dup"].sum())) > 0:
+        raise ContractError("outcomes", "user_id", "several rows per user; one row per user is expected", n_bad=dup)
+    try:
+        srm = stats.sample_ratio_mismatch({v: counts[v][0] for v in shares}, shares, alpha=srm_alpha)
+    except ValueError as exc:
+        raise ParameterError(f"expected_shares of experiment '{experiment}': {exc}") from None
+    (n_c, s_c), (n_t, s_t) = counts[control], counts[treatment]
+    readout = compare_rates(
+        s_c, n_c, s_t, n_t,
+        metric=metric, group_a=control, group_b=treatment, higher_is_better=higher_is_better, alpha=alpha,
+    )
+    return readout, srm
+
+
+# ---------------------------------------------------------------- internals
+
+
+def _windows(table: ibis.Table, time_col: str, launch_date, guard_days: int, period_start, period_end):
+    """Boolean expressions selecting the before and after windows (see :func:`split_before_after`)."""
+    if time_col not in table.columns:
+        raise ParameterError(f"time column '{time_col}' is not in the table; columns are: {', '.join(table.columns)}")
+    dtype = table[time_col].type()
+    if not dtype.is_timestamp():
+        raise ParameterError(f"time column '{time_col}' must be a timestamp; it is {dtype}")
+    if dtype.timezone is not None:
+        raise ParameterError(
+            f"time column '{time_col}' is time-zone-aware ({dtype.timezone}); canonical timestamps are naive "
+            "wall-clock times in the config time zone (load the table through uem_helpers.sources)"
+        )
+    if isinstance(guard_days, bool) or not isinstance(guard_days, int) or guard_days < 0:
+        raise ParameterError(f"guard_days must be a whole number of days, 0 or more; got {guard_days!r}")
+    launch, _ = _instant(launch_date, "launch_date")
+    guard = timedelta(days=guard_days)
+    ts = table[time_col]
+    before, after = ts < ibis.literal(launch - guard), ts >= ibis.literal(launch + guard)
+    if period_start is not None:
+        start, _ = _instant(period_start, "period_start")
+        if start >= launch - guard:
+            raise ParameterError(
+                f"period_start {start} is not before the end of the before window {launch - guard} "
+                f"(launch_date {launch} minus guard_days {guard_days}); the before window would be empty"
+            )
+        before = before & (ts >= ibis.literal(start))
+    if period_end is not None:
+        end, whole_day = _instant(period_end, "period_end")
+        if end < launch + guard:
+            raise ParameterError(
+                f"period_end {end} is before the start of the after window {launch + guard} "
+                f"(launch_date {launch} plus guard_days {guard_days}); the after window would be empty"
+            )
+        after = after & (ts < ibis.literal(end + timedelta(days=1)) if whole_day else ts <= ibis.literal(end))
+    return before, after
+
+
+def _instant(value, name: str) -> tuple[datetime, bool]:
+    """A naive datetime from a date, datetime or ISO string, and whether it was a whole day."""
+    if isinstance(value, str):
+        try:
+            return datetime.combine(date.fromisoformat(value.strip()), datetime.min.time()), True
+        except ValueError:
+            pass
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ParameterError(_BAD_DATE.format(name=name, value=value)) from None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ParameterError(
+                f"{name} {value.isoformat()} has a time zone; give naive wall-clock time in the config time zone"
+            )
+        return value, False
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time()), True
+    raise ParameterError(_BAD_DATE.format(name=name, value=value))
+
+
+def _boolean_column(table: ibis.Table, column: str) -> ibis.BooleanColumn:
+    if column not in table.columns:
+        raise ParameterError(f"outcome column '{column}' is not in the table; columns are: {', '.join(table.columns)}")
+    if not table[column].type().is_boolean():
+        raise ParameterError(f"outcome column '{column}' must be boolean (true/false); it is {table[column].type()}")
+    return table[column]
+
+
+def _describe_windows(launch_date, guard_days: int, period_start, period_end) -> str:
+    return (
+        f"launch_date {launch_date}, guard_days {guard_days}, "
+        f"period_start {period_start or 'open'}, period_end {period_end or 'open'}"
+    )
+
+
+def _count(x) -> int:
+    """An integer count from an engine result; a SUM over no rows comes back missing and means 0."""
+    return 0 if pd.isna(x) else int(x)
+
+
+def _decimals(*xs: float) -> int:
+    """Decimals that give the largest of ``xs`` about three significant digits (0 to 6)."""
+    largest = max((abs(x) for x in xs if math.isfinite(x)), default=0.0)
+    if largest == 0:
+        return 0
+    return min(6, max(0, 2 - math.floor(math.log10(largest))))
+
+
+def _number(x: float, decimals: int) -> str:
+    """Unsigned, with ``decimals`` decimals (trailing zeros dropped) and thousands separated."""
+    if not math.isfinite(x):
+        return str(abs(x))
+    text = f"{abs(x):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _sign(x: float) -> str:
+    return "+" if x > 0 else _MINUS if x < 0 else ""
+
+
+def _signed(x: float, decimals: int) -> str:
+    text = _number(x, decimals)
+    return text if set(text) <= {"0", ".", ","} else _sign(x) + text
+
+
+def _with_unit(number: str, unit: str, sign: str) -> str:
+    if unit in _PREFIX_UNITS:
+        return f"{sign}{unit}{number}"
+    if unit in ("", "%"):
+        return f"{sign}{number}{unit}"
+    return f"{sign}{number} {unit}"
+
+
+def _p_value(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"

@@ -1,0 +1,609 @@
+"""Statistics on small numbers: confidence intervals, two-group tests, sample-ratio checks.
+
+Thin, vectorised wrappers over :mod:`statsmodels` and :mod:`scipy.stats` that
+return the workbench's readout types. Nothing here is estimated by hand where
+those libraries have the method; each wrapper names the method it uses and why.
+
+This module is pure: it takes counts and arrays, imports nothing of the
+workbench, and raises plain :class:`ValueError` for impossible inputs (the
+analysis layer turns them into the workbench's errors).
+
+Conventions
+-----------
+- Group 1 / ``a`` is the baseline (before, control); group 2 / ``b`` is the
+  comparison (after, treatment). Differences are always ``2 - 1`` (``b - a``)
+  and relative changes ``2 / 1 - 1``.
+- ``alpha`` is the two-sided level: intervals have coverage ``1 - alpha``.
+- Undefined quantities are ``NaN``, never an exception: a proportion of a
+  group with no members, a relative change against a zero baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    test_proportions_2indep,
+)
+
+#: Method of the CI of a difference of two proportions (see :func:`two_proportions`).
+DIFF_CI_METHOD = "newcomb"
+#: Method of the CI of a ratio of two proportions (see :func:`two_proportions`).
+RATIO_CI_METHOD = "log-adjusted"
+#: Default number of bootstrap resamples in :func:`median_difference`.
+N_RESAMPLES = 2000
+#: Usual p-value threshold of a sample-ratio-mismatch alarm (see :func:`sample_ratio_mismatch`).
+SRM_ALPHA = 0.001
+
+
+@dataclass(frozen=True)
+class ProportionComparison:
+    """Two independent proportions compared: group 2 against group 1 (the baseline).
+
+    Attributes
+    ----------
+    p1, p2 : float
+        The proportions ``s1 / n1`` and ``s2 / n2``.
+    n1, n2 : int
+        Group sizes.
+    diff : float
+        ``p2 - p1`` in proportion units (0.05 is 5 percentage points).
+    diff_low, diff_high : float
+        Newcombe hybrid-score (Wilson) CI of ``diff``.
+    rel : float
+        Relative change ``p2 / p1 - 1``; NaN when ``p1 == 0``.
+    rel_low, rel_high : float
+        CI of ``rel`` from the log-adjusted CI of the ratio ``p2 / p1``; NaN when
+        ``p1 == 0`` or both groups are all successes.
+    p_value : float
+        Two-sided pooled two-proportion z-test (score test) of ``p1 == p2``.
+    alpha : float
+        Two-sided level of the intervals.
+    """
+
+    p1: float
+    p2: float
+    n1: int
+    n2: int
+    diff: float
+    diff_low: float
+    diff_high: float
+    rel: float
+    rel_low: float
+    rel_high: float
+    p_value: float
+    alpha: float
+
+
+@dataclass(frozen=True)
+class MedianComparison:
+    """Medians of two independent samples compared: ``b`` against ``a`` (the baseline).
+
+    Attributes
+    ----------
+    median_a, median_b : float
+        Sample medians.
+    n_a, n_b : int
+        Sample sizes.
+    diff : float
+        ``median_b - median_a``.
+    diff_low, diff_high : float
+        Percentile bootstrap CI of ``diff``.
+    rel : float
+        ``median_b / median_a - 1``; NaN when ``median_a == 0``.
+    rel_low, rel_high : float
+        Percentile bootstrap CI of ``rel`` (same resamples as ``diff``); NaN when ``median_a == 0``.
+    p_value : float
+        Two-sided Mann-Whitney U test p-value.
+    alpha : float
+        Two-sided level of the intervals.
+    n_resamples : int
+        Bootstrap resamples drawn.
+    """
+
+    median_a: float
+    median_b: float
+    n_a: int
+    n_b: int
+    diff: float
+    diff_low: float
+    diff_high: float
+    rel: float
+    rel_low: float
+    rel_high: float
+    p_value: float
+    alpha: float
+    n_resamples: int
+
+
+@dataclass(frozen=True)
+class MeanComparison:
+    """Means of two independent samples compared: ``b`` against ``a`` (the baseline).
+
+    Attributes
+    ----------
+    mean_a, mean_b : float
+        Sample means.
+    mean_a_low, mean_a_high, mean_b_low, mean_b_high : float
+        Student-t CI of each mean.
+    n_a, n_b : int
+        Sample sizes.
+    diff : float
+        ``mean_b - mean_a``.
+    diff_low, diff_high : float
+        Welch CI of ``diff`` (unequal variances).
+    rel : float
+        ``mean_b / mean_a - 1``; NaN when ``mean_a == 0``.
+    p_value : float
+        Two-sided Welch t-test p-value.
+    alpha : float
+        Two-sided level of the intervals.
+    """
+
+    mean_a: float
+    mean_b: float
+    mean_a_low: float
+    mean_a_high: float
+    mean_b_low: float
+    mean_b_high: float
+    n_a: int
+    n_b: int
+    diff: float
+    diff_low: float
+    diff_high: float
+    rel: float
+    p_value: float
+    alpha: float
+
+
+@dataclass(frozen=True)
+class SRMResult:
+    """A sample-ratio-mismatch check: did the groups get the sizes the design promised?
+
+    Attributes
+    ----------
+    observed : dict of str to int
+        Units (users) counted in each group.
+    expected_shares : dict of str to float
+        The design's share of each group (summing to 1).
+    expected : dict of str to float
+        ``expected_shares * total``.
+    statistic : float
+        Pearson chi-square statistic.
+    p_value : float
+        Chi-square goodness-of-fit p-value (``k - 1`` degrees of freedom).
+    alpha : float
+        Alarm threshold.
+    mismatch : bool
+        True when ``p_value < alpha``: the split is broken and the comparison
+        of those groups is not to be trusted until the cause is found.
+    """
+
+    observed: dict[str, int]
+    expected_shares: dict[str, float]
+    expected: dict[str, float]
+    statistic: float
+    p_value: float
+    alpha: float
+    mismatch: bool
+
+    def sentence(self) -> str:
+        """One sentence for a report: the observed and expected split, and the verdict."""
+        total = sum(self.observed.values())
+        split = " / ".join(
+            f"{name} {n:,} ({n / total:.1%} vs {self.expected_shares[name]:.1%} expected)"
+            for name, n in self.observed.items()
+        )
+        p = "p < 0.001" if self.p_value < 0.001 else f"p = {self.p_value:.2g}"
+        if self.mismatch:
+            return f"Sample ratio mismatch: {split}; {p}. Do not trust this comparison until the cause is found."
+        return f"No sample ratio mismatch: {split}; {p}."
+
+
+def wilson_ci(successes, totals, alpha: float = 0.05):
+    """Wilson score interval of a proportion, vectorised.
+
+    The Wilson interval inverts the score test: for ``k`` successes of ``n``,
+    ``p = k / n`` and ``z = Φ⁻¹(1 - alpha / 2)``, the bounds are
+    ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``. Unlike the Wald
+    interval it stays inside [0, 1] and has width at ``p = 0`` or ``p = 1``.
+    Computed by ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+
+    Parameters
+    ----------
+    successes : int, array-like or pandas.Series
+        Number of successes per group.
+    totals : int, array-like or pandas.Series
+        Number of trials per group; a total of 0 gives a NaN interval.
+    alpha : float
+        Two-sided level; the coverage is ``1 - alpha``.
+
+    Returns
+    -------
+    tuple
+        ``(low, high)``: floats for scalar input, arrays for arrays, Series
+        (with the input's index) for Series.
+
+    Raises
+    ------
+    ValueError
+        A count is negative or successes exceed totals.
+    """
+    _check_alpha(alpha)
+    s_arr, n_arr = np.asarray(successes, dtype=float), np.asarray(totals, dtype=float)
+    if np.any(s_arr < 0) or np.any(n_arr < 0):
+        raise ValueError(f"successes and totals must be non-negative; got {successes!r} of {totals!r}")
+    if np.any(s_arr > n_arr):
+        raise ValueError(f"successes exceed totals: {successes!r} of {totals!r}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = proportion_confint(s_arr, n_arr, alpha=alpha, method="wilson")
+    # The bounds are exactly 0 at k = 0 and 1 at k = n; keep rounding from moving them inside.
+    low = np.where((s_arr == 0) & (n_arr > 0), 0.0, low)
+    high = np.where((s_arr == n_arr) & (n_arr > 0), 1.0, high)
+    if low.ndim == 0:
+        return float(low), float(high)
+    index = next((x.index for x in (successes, totals) if isinstance(x, pd.Series)), None)
+    if index is not None:
+        return pd.Series(low, index=index), pd.Series(high, index=index)
+    return low, high
+
+
+def two_proportions(s1: int, n1: int, s2: int, n2: int, alpha: float = 0.05) -> ProportionComparison:
+    """Compare two independent proportions: difference, relative change, their CIs and a p-value.
+
+    Definitions (group 1 is the baseline):
+
+    - ``p1 = s1 / n1``, ``p2 = s2 / n2``, ``diff = p2 - p1``,
+      ``rel = p2 / p1 - 1``.
+    - CI of ``diff``: Newcombe's hybrid score interval (Newcombe 1998,
+      method 10), ``statsmodels ... confint_proportions_2indep(method="newcomb")``.
+      It combines the two Wilson intervals, so it keeps its coverage near 0%
+      and 100% and on small groups, where the Wald interval collapses to zero
+      width (Fagerland, Lydersen & Laake 2015 recommend it); and it is closed
+      form, so a reader can check it from the two Wilson intervals.
+    - CI of ``rel``: the log interval of the risk ratio ``p2 / p1`` with 0.5
+      added to each count and size (``compare="ratio", method="log-adjusted"``),
+      minus 1; it stays finite when a count is 0. Both ``rel`` and its CI are
+      NaN when ``p1 == 0`` (no relative change from nothing); the CI is NaN
+      when both groups are all successes (the log interval degenerates to a
+      point there).
+    - p-value: the two-sided pooled two-proportion z-test (the score test,
+      ``test_proportions_2indep(method="score", correction=False)``; equal to
+      ``proportions_ztest`` and to Pearson's chi-square on the 2x2 table).
+      When both groups are all failures or all successes the groups are
+      identical and the p-value is 1.
+
+    Parameters
+    ----------
+    s1, n1 : int
+        Successes and size of group 1 (baseline: before, control).
+    s2, n2 : int
+        Successes and size of group 2 (after, treatment).
+    alpha : float
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    ProportionComparison
+
+    Raises
+    ------
+    ValueError
+        A group is empty, a count is negative, or successes exceed the group size.
+    """
+    _check_alpha(alpha)
+    for name, s, n in (("group 1", s1, n1), ("group 2", s2, n2)):
+        if n <= 0:
+            raise ValueError(f"{name} has no members (n = {n}); a proportion needs at least one")
+        if s < 0 or s > n:
+            raise ValueError(f"{name}: successes must be between 0 and n = {n}; got {s}")
+    p1, p2 = s1 / n1, s2 / n2
+    # statsmodels compares its first group against its second: pass (2, 1) to get p2 - p1 and p2 / p1.
+    # statsmodels also computes p1/p2 and odds ratios it does not return; 0/0 there is harmless.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff_low, diff_high = confint_proportions_2indep(s2, n2, s1, n1, method=DIFF_CI_METHOD, alpha=alpha)
+        if s1 == 0:
+            rel = rel_low = rel_high = float("nan")
+        elif s1 == n1 and s2 == n2:
+            # Both groups all successes: the log interval has zero variance, a point claiming certainty.
+            rel, rel_low, rel_high = 0.0, float("nan"), float("nan")
+        else:
+            ratio_low, ratio_high = confint_proportions_2indep(
+                s2, n2, s1, n1, method=RATIO_CI_METHOD, compare="ratio", alpha=alpha
+            )
+            rel, rel_low, rel_high = p2 / p1 - 1, ratio_low - 1, ratio_high - 1
+        if s1 + s2 in (0, n1 + n2):
+            p_value = 1.0
+        else:
+            p_value = test_proportions_2indep(s2, n2, s1, n1, method="score", correction=False).pvalue
+    return ProportionComparison(
+        p1=p1,
+        p2=p2,
+        n1=int(n1),
+        n2=int(n2),
+        diff=p2 - p1,
+        diff_low=float(diff_low),
+        diff_high=float(diff_high),
+        rel=float(rel),
+        rel_low=float(rel_low),
+        rel_high=float(rel_high),
+        p_value=float(p_value),
+        alpha=alpha,
+    )
+
+
+def median_difference(
+    a, b, alpha: float = 0.05, n_resamples: int = N_RESAMPLES, seed: int = 0
+) -> MedianComparison:
+    """Compare the medians of two independent samples with a bootstrap CI and a Mann-Whitney p-value.
+
+    Definitions (``a`` is the baseline):
+
+    - ``diff = median(b) - median(a)``, ``rel = median(b) / median(a) - 1``.
+    - CIs: ``scipy.stats.bootstrap`` on the two samples, each resampled
+      independently (not paired), ``n_resamples`` times; the same resamples
+      give the CI of ``diff`` and of ``rel``. The percentile method is used:
+      BCa's acceleration comes from a jackknife, which is unreliable for a
+      median (a non-smooth statistic that barely moves when one value is
+      left out). ``seed`` fixes the resamples, so a report is reproducible.
+    - p-value: two-sided Mann-Whitney U test (:func:`mann_whitney`). It tests
+      whether one sample tends to be larger than the other, which for
+      durations shifted by a change is the question the median answers.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The two samples (e.g. durations before and after), at least two values
+        each (a bootstrap needs them); NaN is not allowed.
+    alpha : float
+        Two-sided level of the intervals.
+    n_resamples : int
+        Bootstrap resamples; the Monte Carlo error of the bounds shrinks with more.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    MedianComparison
+
+    Raises
+    ------
+    ValueError
+        A sample has fewer than two values or holds NaN.
+    """
+    _check_alpha(alpha)
+    a, b = _sample(a, "a", minimum=2), _sample(b, "b", minimum=2)
+    median_a, median_b = float(np.median(a)), float(np.median(b))
+
+    def statistic(x, y, axis=-1):
+        mx, my = np.median(x, axis=axis), np.median(y, axis=axis)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.stack([my - mx, my / mx - 1])
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # rel is NaN/inf when median_a is 0
+        result = sps.bootstrap(
+            (a, b),
+            statistic,
+            n_resamples=n_resamples,
+            confidence_level=1 - alpha,
+            method="percentile",
+            vectorized=True,
+            paired=False,
+            batch=max(1, 4_000_000 // (len(a) + len(b))),  # bounds memory to ~32 MB per batch
+            rng=np.random.default_rng(seed),
+        )
+    low, high = result.confidence_interval
+    _, p_value = mann_whitney(a, b)
+    zero_base = median_a == 0
+    nan = float("nan")
+    return MedianComparison(
+        median_a=median_a,
+        median_b=median_b,
+        n_a=len(a),
+        n_b=len(b),
+        diff=median_b - median_a,
+        diff_low=float(low[0]),
+        diff_high=float(high[0]),
+        rel=nan if zero_base else median_b / median_a - 1,
+        rel_low=nan if zero_base else float(low[1]),
+        rel_high=nan if zero_base else float(high[1]),
+        p_value=p_value,
+        alpha=alpha,
+        n_resamples=n_resamples,
+    )
+
+
+def mean_difference(a, b, alpha: float = 0.05) -> MeanComparison:
+    """Compare the means of two independent samples with Welch's t interval.
+
+    Definitions (``a`` is the baseline): ``diff = mean(b) - mean(a)`` with the
+    Welch interval and two-sided p-value of ``scipy.stats.ttest_ind(b, a,
+    equal_var=False)``; each mean's own interval from ``scipy.stats.ttest_1samp``;
+    ``rel = mean(b) / mean(a) - 1`` (no interval: the ratio of two noisy means
+    has none that scipy or statsmodels gives without extra assumptions).
+
+    Parameters
+    ----------
+    a, b : array-like
+        The two samples, at least two values each, no NaN.
+    alpha : float
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    MeanComparison
+    """
+    _check_alpha(alpha)
+    a, b = _sample(a, "a", minimum=2), _sample(b, "b", minimum=2)
+    level = 1 - alpha
+    welch = sps.ttest_ind(b, a, equal_var=False)
+    diff_ci = welch.confidence_interval(confidence_level=level)
+    ci_a = sps.ttest_1samp(a, 0.0).confidence_interval(confidence_level=level)
+    ci_b = sps.ttest_1samp(b, 0.0).confidence_interval(confidence_level=level)
+    mean_a, mean_b = float(np.mean(a)), float(np.mean(b))
+    return MeanComparison(
+        mean_a=mean_a,
+        mean_b=mean_b,
+        mean_a_low=float(ci_a.low),
+        mean_a_high=float(ci_a.high),
+        mean_b_low=float(ci_b.low),
+        mean_b_high=float(ci_b.high),
+        n_a=len(a),
+        n_b=len(b),
+        diff=mean_b - mean_a,
+        diff_low=float(diff_ci.low),
+        diff_high=float(diff_ci.high),
+        rel=float("nan") if mean_a == 0 else mean_b / mean_a - 1,
+        p_value=float(welch.pvalue),
+        alpha=alpha,
+    )
+
+
+def median_ci(values, alpha: float = 0.05) -> tuple[float, float]:
+    """Distribution-free CI of one sample's median (``scipy.stats.quantile_test``, order statistics).
+
+    Parameters
+    ----------
+    values : array-like
+        The sample (at least one value, no NaN).
+    alpha : float
+        Two-sided level.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        May be infinite for very small samples, where no finite interval reaches the level.
+    """
+    _check_alpha(alpha)
+    x = _sample(values, "values", minimum=1)
+    ci = sps.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(confidence_level=1 - alpha)
+    return float(ci.low), float(ci.high)
+
+
+def mann_whitney(a, b) -> tuple[float, float]:
+    """Two-sided Mann-Whitney U test (``scipy.stats.mannwhitneyu``).
+
+    ``U`` counts the pairs ``(x in a, y in b)`` with ``x > y``, ties counting
+    one half; under "no difference" it is ``len(a) * len(b) / 2`` on average.
+    scipy uses the exact distribution for small samples without ties and the
+    normal approximation (with tie and continuity corrections) otherwise.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The two samples; NaN is not allowed.
+
+    Returns
+    -------
+    tuple of float
+        ``(U of a, p_value)``.
+
+    Raises
+    ------
+    ValueError
+        A sample is empty or holds NaN.
+    """
+    a, b = _sample(a, "a"), _sample(b, "b")
+    result = sps.mannwhitneyu(a, b, alternative="two-sided")
+    return float(result.statistic), float(result.pvalue)
+
+
+def sample_ratio_mismatch(observed_counts, expected_shares, alpha: float = SRM_ALPHA) -> SRMResult:
+    """Chi-square check that group sizes match the designed split (sample ratio mismatch, SRM).
+
+    ``statistic = Σ (observed - expected)² / expected`` with
+    ``expected = share * total``, compared to chi-square with ``k - 1``
+    degrees of freedom (``scipy.stats.chisquare``). A mismatch is flagged
+    when ``p < alpha``.
+
+    Why ``alpha = 0.001``: an SRM means the assignment or logging is broken
+    (a redirect that loses users, a crash in one arm, bots in one bucket),
+    not a small effect, and real SRMs give p-values far below 0.001. The
+    check runs on every experiment and every refresh, on large samples where
+    the test is very sensitive, so a strict threshold keeps false alarms to
+    one in a thousand healthy checks (Kohavi, Tang & Xu, *Trustworthy Online
+    Controlled Experiments*, 2020; Fabijan et al., *Diagnosing Sample Ratio
+    Mismatch*, KDD 2019).
+
+    Parameters
+    ----------
+    observed_counts : mapping of str to int, or sequence of int
+        Units counted per group, e.g. ``{"control": 9_440, "treatment": 560}``.
+    expected_shares : mapping of str to float, or sequence of float
+        Designed share per group, same keys (or same order), summing to 1,
+        e.g. ``{"control": 0.95, "treatment": 0.05}``.
+    alpha : float
+        Alarm threshold.
+
+    Returns
+    -------
+    SRMResult
+
+    Raises
+    ------
+    ValueError
+        Groups differ between the two arguments, fewer than two groups, a
+        negative count, no units at all, or shares that are not positive or
+        do not sum to 1.
+    """
+    _check_alpha(alpha)
+    observed, shares = _labelled(observed_counts), _labelled(expected_shares)
+    if set(observed) != set(shares):
+        raise ValueError(
+            f"observed groups {sorted(observed)} differ from the groups with an expected share {sorted(shares)}"
+        )
+    if len(observed) < 2:
+        raise ValueError(f"a sample ratio check needs at least two groups; got {sorted(observed)}")
+    names = list(observed)
+    counts = np.array([observed[k] for k in names], dtype=float)
+    share = np.array([shares[k] for k in names], dtype=float)
+    if np.any(counts < 0):
+        raise ValueError(f"observed counts must be non-negative; got {observed}")
+    if counts.sum() == 0:
+        raise ValueError("no units were observed in any group")
+    if np.any(share <= 0) or not np.isclose(share.sum(), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(f"expected shares must be positive and sum to 1; got {shares} (sum {share.sum():g})")
+    expected = share / share.sum() * counts.sum()
+    result = sps.chisquare(counts, f_exp=expected)
+    p_value = float(result.pvalue)
+    return SRMResult(
+        observed={k: int(observed[k]) for k in names},
+        expected_shares={k: float(shares[k]) for k in names},
+        expected=dict(zip(names, expected.tolist())),
+        statistic=float(result.statistic),
+        p_value=p_value,
+        alpha=alpha,
+        mismatch=p_value < alpha,
+    )
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
+
+
+def _sample(values, name: str, minimum: int = 1) -> np.ndarray:
+    """A 1-d float array of one sample, refusing samples smaller than ``minimum`` and NaN."""
+    arr = np.asarray(values, dtype=float).ravel()
+    if arr.size < minimum:
+        raise ValueError(f"sample {name} has {arr.size} value(s); at least {minimum} are needed")
+    if np.isnan(arr).any():
+        raise ValueError(f"sample {name} holds {int(np.isnan(arr).sum())} NaN value(s); drop them first")
+    return arr
+
+
+def _labelled(values) -> dict[str, float]:
+    """Group name -> value from a mapping, a Series, or a sequence (names "0", "1", ...)."""
+    if isinstance(values, pd.Series):
+        values = values.to_dict()
+    if isinstance(values, Mapping):
+        return {str(k): v for k, v in values.items()}
+    if isinstance(values, Sequence | np.ndarray) and not isinstance(values, str):
+        return {str(i): v for i, v in enumerate(values)}
+    raise ValueError(f"expected a mapping of group -> number or a sequence of numbers; got {values!r}")
