@@ -12,6 +12,7 @@ re-interprets them.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from functools import lru_cache
@@ -55,6 +56,9 @@ def _spark_backend(master: str, conf: tuple[tuple[str, str], ...]) -> ibis.BaseB
         raise ConfigError(
             "engine.backend", "spark", "pyspark is not installed; run: pip install 'uem-workbench[spark]'"
         ) from None
+    # Python workers must be this interpreter: the system python may lack pandas and pyarrow.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     builder = (
         SparkSession.builder.master(master)
         .appName("uem-workbench")
@@ -63,9 +67,6 @@ def _spark_backend(master: str, conf: tuple[tuple[str, str], ...]) -> ibis.BaseB
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", "2g")
-        # Python workers must be this interpreter (the system python may lack pandas/pyarrow).
-        .config("spark.pyspark.python", sys.executable)
-        .config("spark.pyspark.driver.python", sys.executable)
         # Managed tables would land in ./spark-warehouse of whatever folder we run in.
         .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="uem-spark-warehouse-"))
     )

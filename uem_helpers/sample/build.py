@@ -1,0 +1,294 @@
+"""Generate the sample data set chunk by chunk and write every table, the plan and the ground truth."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import ParameterError
+from . import design as d
+from .feedback import make_feedback
+from .journey import browse
+from .onboarding import open_accounts
+from .population import BROWSE, EventBatch, make_schedule, make_users, session_numbers
+from .survey import make_nps
+from .truth import (Tally, ground_truth, tally_carts, tally_feedback, tally_journey, tally_nps,
+                    tally_onboarding, tally_rollout)
+from .writers import CsvSink, EventSink, local_text, money_text, padded
+
+VERSION = 1
+"""Bumped whenever the generator's output for a given seed changes on purpose."""
+
+COLUMNS = {
+    "users": ["user_id", "signup_at", "segment", "platform", "channel", "region", "cohort"],
+    "carts": ["cart_id", "user_id", "created_at", "cart_value", "shipping_fee", "checked_out_at",
+              "order_value", "discount"],
+    "feedback": ["feedback_id", "created_at", "channel", "text", "user_id", "rating", "category", "touchpoint",
+                 "status", "first_reply_at", "resolved_at", "resolution"],
+    "nps": ["response_id", "user_id", "answered_at", "score", "comment", "touchpoint"],
+    "assignments": ["user_id", "experiment", "variant", "assigned_at"],
+}
+ENCODINGS = {"users": "utf-8-sig", "carts": "utf-8", "feedback": "gbk", "nps": "utf-8", "assignments": "utf-8"}
+USER_ID_WIDTH = 7
+
+
+def generate(out_dir: str | Path, users: int = 3000, seed: int = 7, *, progress: bool = False,
+             chunk_users: int = 2000) -> dict:
+    """Write every sample table into ``out_dir`` and return the ground truth (also written as ground_truth.json).
+
+    Six months of an e-commerce app (2026-05-01 to 2026-10-31, Asia/Shanghai
+    wall clock) with six planted stories: account opening, cart abandonment
+    and free shipping, journey bottleneck and payment incident, NPS shift,
+    a 5% rollout and feedback themes with personal data. Files:
+    ``events.parquet``, ``users.csv`` (UTF-8 with BOM), ``carts.csv``,
+    ``feedback.csv`` (GBK), ``nps.csv``, ``assignments.csv``, ``plan.yml``
+    and ``ground_truth.json``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into (created if missing; the files are overwritten).
+    users : int
+        Number of users (at most 9,999,999: user ids are 7 digits).
+    seed : int
+        Seed of the random generator; the same seed, users and chunk_users give the same bytes.
+    progress : bool
+        Show a progress bar over the chunks of users.
+    chunk_users : int
+        Users generated and written at a time (bounds memory; changes the draws, not the design).
+
+    Returns
+    -------
+    dict
+        The ground truth: design and realised values per story, plus ``meta``.
+
+    Raises
+    ------
+    ParameterError
+        ``users`` or ``chunk_users`` is out of range.
+    """
+    if not 1 <= users < 10**USER_ID_WIDTH:
+        raise ParameterError(f"sample users must be between 1 and {10**USER_ID_WIDTH - 1:,}; got {users!r}")
+    if chunk_users < 1:
+        raise ParameterError(f"sample chunk_users must be at least 1; got {chunk_users!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tally = Tally()
+    counters = {"cart": 0, "feedback": 0, "nps": 0, "zero_event_users": 0, "returning": 0}
+    starts = list(range(0, users, chunk_users))
+    with ExitStack() as stack:
+        events = EventSink(out / "events.parquet")
+        stack.callback(events.close)
+        sinks = {}
+        for name, cols in COLUMNS.items():
+            sinks[name] = CsvSink(out / f"{name}.csv", cols, ENCODINGS[name])
+            stack.callback(sinks[name].close)
+        chunks = _progress(stack, starts, progress)
+        for index, first in enumerate(chunks):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+            _chunk(rng, first + 1, min(chunk_users, users - first), events, sinks, tally, counters)
+    rows = {"events.parquet": events.rows, **{f"{name}.csv": sink.rows for name, sink in sinks.items()}}
+    (out / "plan.yml").write_text(PLAN, encoding="utf-8")
+    truth = ground_truth(tally, _meta(users, seed, chunk_users, rows, counters))
+    (out / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return truth
+
+
+def _progress(stack: ExitStack, starts: list[int], show: bool):
+    """The chunk starts, wrapped in a rich progress bar when asked."""
+    if not show:
+        return starts
+    from rich.progress import Progress
+
+    bar = stack.enter_context(Progress())
+    return bar.track(starts, description=f"Generating {len(starts)} chunk(s) of users")
+
+
+def _chunk(rng: np.random.Generator, first: int, n: int, events: EventSink, sinks: dict, tally: Tally,
+           counters: dict) -> None:
+    """Generate the users numbered ``first .. first + n - 1`` and append their rows to every file."""
+    users = make_users(rng, first, n)
+    schedule = make_schedule(rng, users)
+    attempts, schedule, open_events = open_accounts(rng, schedule)
+    tally_onboarding(tally, attempts.times, attempts.first, attempts.after)
+
+    # Rollout: every user active from the start date is assigned at their first session since then.
+    late = np.flatnonzero(schedule.start >= d.ROLLOUT_START)
+    assigned_user, pos = np.unique(schedule.user[late], return_index=True)
+    assigned_at = np.full(n, -1, dtype=np.int64)
+    assigned_at[assigned_user] = schedule.start[late[pos]]
+
+    browse_idx = np.flatnonzero(schedule.kind == BROWSE)
+    bu = schedule.user[browse_idx]
+    in_arm = users.treatment[bu] & (assigned_at[bu] >= 0) & (schedule.start[browse_idx] >= assigned_at[bu])
+    browse_events, carts = browse(rng, browse_idx, schedule.start[browse_idx], users.looper[bu], in_arm)
+
+    ev = EventBatch.concat([open_events, browse_events])
+    order = np.lexsort((ev.order, ev.time, ev.session))
+    session, time, code = ev.session[order], ev.time[order], ev.code[order]
+    tally_journey(tally, session, time, code)
+    last = np.r_[session[1:] != session[:-1], True]
+    session_end = np.empty(schedule.user.size, dtype=np.int64)
+    session_end[session[last]] = time[last]
+
+    uid = padded("", users.number, USER_ID_WIDTH)
+    number = session_numbers(schedule.user)
+    later = rng.choice(len(d.CHANNELS), number.size, p=d.LATER_SESSION_CHANNEL_P)
+    session_channel = np.where(number == 1, users.channel[schedule.user], later)
+    sid = uid[schedule.user] + "-" + pd.Series(number).astype(str).str.zfill(4).to_numpy(dtype=object)
+    take = pa.array(session)
+    events.write(
+        pa.array(uid, pa.string()).take(pa.array(schedule.user[session])), time,
+        pa.array(d.EVENTS, pa.string()).take(pa.array(code)), pa.array(sid, pa.string()).take(take),
+        pa.array(d.PLATFORMS, pa.string()).take(pa.array(users.platform[schedule.user[session]])),
+        pa.array(d.CHANNELS, pa.string()).take(pa.array(session_channel[session])),
+    )
+    has_events = np.zeros(n, bool)
+    has_events[schedule.user] = True
+    counters["zero_event_users"] += int((~has_events).sum())
+    counters["returning"] += int(users.returning.sum())
+
+    sinks["users"].write(_users_frame(users, uid))
+    _write_carts(carts, schedule.user, users, uid, assigned_at, sinks["carts"], tally, counters)
+    sinks["assignments"].write(pd.DataFrame({
+        "user_id": uid[assigned_user], "experiment": d.EXPERIMENT,
+        "variant": np.where(users.treatment[assigned_user], "treatment", "control"),
+        "assigned_at": local_text(assigned_at[assigned_user])}))
+
+    nps = make_nps(rng, schedule.user, schedule.start, session_end)
+    tally_nps(tally, nps["month"].to_numpy(), nps["score"].to_numpy())
+    sinks["nps"].write(pd.DataFrame({
+        "response_id": padded("R", counters["nps"] + 1 + np.arange(len(nps)), 8),
+        "user_id": uid[nps["user"].to_numpy()], "answered_at": local_text(nps["answered_at"].to_numpy()),
+        "score": nps["score"].astype(str), "comment": nps["comment"], "touchpoint": nps["touchpoint"]}))
+    counters["nps"] += len(nps)
+
+    failed = carts.carts.incident_failed
+    fb = make_feedback(rng, schedule.user, session_end, schedule.user[carts.session[failed]],
+                       carts.created_at[failed])
+    tally_feedback(tally, fb)
+    sinks["feedback"].write(_feedback_frame(fb, uid, counters["feedback"]))
+    counters["feedback"] += len(fb)
+
+
+def _users_frame(users, uid: np.ndarray) -> pd.DataFrame:
+    """users.csv rows of a chunk; cohort is the ISO week of signup, e.g. 2026-W19."""
+    iso = pd.DatetimeIndex(users.signup.astype("datetime64[s]")).isocalendar()
+    cohort = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    return pd.DataFrame({
+        "user_id": uid, "signup_at": local_text(users.signup),
+        "segment": np.where(users.returning, "returning", "new"),
+        "platform": np.asarray(d.PLATFORMS)[users.platform], "channel": np.asarray(d.CHANNELS)[users.channel],
+        "region": np.asarray(d.REGIONS)[users.region], "cohort": cohort.to_numpy(dtype=object)})
+
+
+def _write_carts(carts, session_user: np.ndarray, users, uid: np.ndarray, assigned_at: np.ndarray,
+                 sink: CsvSink, tally: Tally, counters: dict) -> None:
+    """carts.csv rows of a chunk (sorted by user and time) and their cart and rollout tallies."""
+    c = carts.carts
+    user = session_user[carts.session]
+    order = np.lexsort((carts.created_at, user))
+    user, created, checked_at = user[order], carts.created_at[order], carts.checked_out_at[order]
+    value, fee, discount = c.value[order], c.fee[order], c.discount[order]
+    ok_p = np.where((created >= d.INCIDENT_START) & (created < d.INCIDENT_END),
+                    d.INCIDENT_PAYMENT_OK_P, d.PAYMENT_OK_P)
+    expected = c.intent_p[order] * ok_p
+    tally_carts(tally, created, checked_at, value, fee, discount, expected, c.topup_eligible, c.topped_up)
+    after = (assigned_at[user] >= 0) & (created >= assigned_at[user])
+    assigned = assigned_at >= 0
+    tally_rollout(tally, users.treatment[assigned], users.treatment[user[after]], checked_at[after] >= 0,
+                  expected[after])
+    checked = checked_at >= 0
+    sink.write(pd.DataFrame({
+        "cart_id": padded("C", counters["cart"] + 1 + np.arange(user.size), 9), "user_id": uid[user],
+        "created_at": local_text(created), "cart_value": money_text(value), "shipping_fee": money_text(fee),
+        "checked_out_at": local_text(checked_at), "order_value": money_text(value - discount + fee, checked),
+        "discount": money_text(discount)}))
+    counters["cart"] += user.size
+
+
+def _feedback_frame(fb: pd.DataFrame, uid: np.ndarray, offset: int) -> pd.DataFrame:
+    """feedback.csv rows of a chunk."""
+    replied, resolved = fb["first_reply_at"].to_numpy() >= 0, fb["resolved_at"].to_numpy() >= 0
+    return pd.DataFrame({
+        "feedback_id": padded("FB", offset + 1 + np.arange(len(fb)), 8),
+        "created_at": local_text(fb["created_at"].to_numpy()), "channel": fb["channel"], "text": fb["text"],
+        "user_id": np.where(fb["anonymous"], "", uid[fb["user"].to_numpy()]),
+        "rating": np.where(fb["rating"] > 0, fb["rating"].astype(str), ""),
+        "category": np.where(fb["labelled"], np.asarray(d.THEMES)[fb["theme"].to_numpy()], ""),
+        "touchpoint": fb["touchpoint"],
+        "status": np.where(resolved, "resolved", np.where(replied, "replied", "open")),
+        "first_reply_at": local_text(fb["first_reply_at"].to_numpy()),
+        "resolved_at": local_text(fb["resolved_at"].to_numpy()), "resolution": fb["resolution"]})
+
+
+def _meta(users: int, seed: int, chunk_users: int, rows: dict, counters: dict) -> dict:
+    return {
+        "generator": "uem_helpers.sample", "generator_version": VERSION, "seed": seed, "users": users,
+        "chunk_users": chunk_users, "timezone": d.TIMEZONE,
+        "period": {"start": "2026-05-01 00:00:00", "end": "2026-10-31 23:59:59"},
+        "launch_dates": {"account_opening_redesign": "2026-08-15", "free_shipping_over_99": "2026-09-01",
+                         "payment_incident": ["2026-09-18", "2026-09-20"], "one_tap_checkout_rollout": "2026-10-08"},
+        "returning_users": counters["returning"], "zero_event_users": counters["zero_event_users"],
+        "row_counts": rows,
+        "timestamps": "CSV: naive local wall clock 'YYYY-MM-DD HH:MM:SS'; events.parquet: timestamp[us, Asia/Shanghai]",
+    }
+
+
+PLAN = """\
+# Annual user engineering plan 2026 (sample). Baselines are the first half of 2026.
+goals:
+  - metric: nps
+    baseline: 18
+    target: 30
+    owner: 王敏
+    due: 2026-12-31
+    notes: 推荐者减贬损者；每月调研约10%活跃用户
+  - metric: stickiness
+    baseline: 0.12
+    target: 0.15
+    owner: Li Qiang
+    due: 2026-12-31
+    notes: mean DAU / MAU within the month
+  - metric: bounce_rate
+    baseline: 0.10
+    target: 0.08
+    owner: 陈静
+    due: 2026-12-15
+    notes: single-event sessions / sessions
+  - metric: task_completion
+    baseline: 0.55
+    target: 0.80
+    owner: 张伟
+    due: 2026-12-31
+    notes: 开户完成率（开户开始后1小时内完成）
+  - metric: first_success_rate
+    baseline: 0.40
+    target: 0.50
+    owner: Amy Wu
+    due: 2026-12-31
+    notes: new users placing a first order within 7 days of signup
+  - metric: cart_conversion
+    baseline: 0.30
+    target: 0.38
+    owner: 刘洋
+    due: 2026-12-31
+    notes: checked-out carts / carts; free shipping over 99 launched 2026-09-01
+  - metric: account_opening_completion
+    baseline: 0.55
+    target: 0.85
+    owner: 张伟
+    due: 2026-12-01
+    notes: OCR auto-fill, step guidance and progress bar launched 2026-08-15
+  - metric: feedback_sla
+    baseline: 0.85
+    target: 0.95
+    owner: Kevin Lin
+    due: 2026-12-31
+    notes: share of feedback with a first reply within 24 hours
+"""
