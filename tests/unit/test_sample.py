@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from uem_helpers.errors import ParameterError
-from uem_helpers.sample import generate
+from uem_helpers.sample import BUNDLED_SEED, generate
 from uem_helpers.sample import design as d
 from uem_helpers.sample import texts as tx
 from uem_helpers.sample.population import _spaced
@@ -35,7 +35,7 @@ STEPS = d.OPENING
 def regenerated(tmp_path_factory) -> Path:
     """The bundled sample, generated afresh into a temporary folder."""
     out = tmp_path_factory.mktemp("sample")
-    generate(out, users=3000, seed=7)
+    generate(out, users=3000, seed=BUNDLED_SEED)
     return out
 
 

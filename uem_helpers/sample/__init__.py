@@ -9,11 +9,11 @@ parameters live in :mod:`.design`.
 
 Example
 -------
->>> truth = generate("data/sample", users=3000, seed=7)           # doctest: +SKIP
+>>> truth = generate("data/sample", users=3000, seed=9)           # doctest: +SKIP
 >>> truth["onboarding"]["realised"]["before"]["abandonment_rate"]  # doctest: +SKIP
 0.45...
 """
 
-from .build import generate
+from .build import BUNDLED_SEED, generate
 
-__all__ = ["generate"]
+__all__ = ["BUNDLED_SEED", "generate"]
