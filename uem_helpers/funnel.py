@@ -424,11 +424,16 @@ def daily_completion(
 ) -> pd.DataFrame:
     """Completion rate by day of entry: of the users who entered that day, the share who completed.
 
+    Also the pooled 7-day rate: completed / entered over the day and the six
+    calendar days before it (days without entries count as zero), which reads
+    better than the daily rate when a day has few entries.
+
     Returns
     -------
     pandas.DataFrame
         ``date``, ``entered``, ``completed``, ``rate`` and its Wilson ``rate_low`` / ``rate_high``,
-        one row per day with at least one entry, in date order.
+        and ``rate_7d`` with ``rate_7d_low`` / ``rate_7d_high``; one row per day with at least one
+        entry, in date order.
     """
     per_user = user_funnel(
         events, steps, window=window, mode=mode, exclude=exclude,
@@ -446,4 +451,10 @@ def daily_completion(
     daily["completed"] = daily["completed"].astype("int64")
     daily["rate"] = daily["completed"] / daily["entered"]
     daily["rate_low"], daily["rate_high"] = wilson_ci(daily["completed"], daily["entered"], alpha=alpha)
+    pooled = daily.set_index("date")[["entered", "completed"]].asfreq("D", fill_value=0).rolling(7, min_periods=1).sum()
+    pooled = pooled.loc[daily["date"]]
+    entered_7d, completed_7d = pooled["entered"].to_numpy(), pooled["completed"].to_numpy()
+    daily["rate_7d"] = completed_7d / entered_7d
+    low, high = wilson_ci(completed_7d, entered_7d, alpha=alpha)
+    daily["rate_7d_low"], daily["rate_7d_high"] = low, high
     return daily

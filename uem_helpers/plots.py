@@ -161,32 +161,36 @@ def daily_rate(
     daily: pd.DataFrame,
     *,
     launch_date: object = None,
-    title: str = "Daily completion rate (95% CI)",
+    title: str = "Completion rate by day of entry",
     ylabel: str = "Completion rate",
     ax=None,
 ):
-    """Daily rate with its interval band, and the launch date marked.
+    """Daily rate as faint points, the pooled 7-day rate as a line with its 95% band, the launch marked.
 
     Parameters
     ----------
     daily : pandas.DataFrame
-        ``date``, ``rate``, ``rate_low``, ``rate_high`` (e.g. :func:`uem_helpers.funnel.daily_completion`).
+        ``date``, ``rate``, ``rate_7d``, ``rate_7d_low``, ``rate_7d_high``
+        (:func:`uem_helpers.funnel.daily_completion`).
     launch_date : date-like, optional
         Drawn as a vertical line.
     """
     ax = _axes(ax)
-    ax.fill_between(daily["date"], daily["rate_low"], daily["rate_high"], color=MAIN, alpha=0.2, lw=0)
-    ax.plot(daily["date"], daily["rate"], color=MAIN, lw=1.5)
+    ax.scatter(daily["date"], daily["rate"], s=8, color=PALETTE["before"], alpha=0.7, label="daily")
+    ax.fill_between(daily["date"], daily["rate_7d_low"], daily["rate_7d_high"], color=MAIN, alpha=0.2, lw=0,
+                    label="7-day 95% CI")
+    ax.plot(daily["date"], daily["rate_7d"], color=MAIN, lw=2, label="7-day rate")
     if launch_date is not None:
         launch = pd.Timestamp(to_datetime(launch_date, "launch_date"))
         ax.axvline(launch, color=ACCENT, ls="--", lw=1.5)
-        ax.annotate("launch", (launch, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -14),
+        ax.annotate("launch", (launch, 0.0), xycoords=("data", "axes fraction"), xytext=(4, 6),
                     textcoords="offset points", color=ACCENT)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.02)
     _percent_axis(ax.yaxis)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("")
     ax.set_title(title)
+    ax.legend(loc="lower right", ncols=3, fontsize=9)
     ax.figure.autofmt_xdate()
     return ax
 

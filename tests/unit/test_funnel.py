@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uem_helpers.errors import ParameterError
-from uem_helpers.funnel import completion_times, funnel, user_funnel
+from uem_helpers.funnel import completion_times, daily_completion, funnel, user_funnel
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 STEPS = ["a", "b", "c"]
@@ -203,3 +203,19 @@ def test_identical_numbers_on_duckdb_and_spark(spark_con, duckdb_con, mode):
     spark = spark_con.table("ev_funnel")
     kwargs = dict(window="1h", mode=mode, exclude=["cancel"], segment_by="platform")
     pd.testing.assert_frame_equal(funnel(duck, STEPS, **kwargs), funnel(spark, STEPS, **kwargs))
+
+
+def test_daily_completion_and_pooled_seven_day_rate():
+    day = 86400
+    ev = log([
+        ("u1", 0, "a"), ("u1", 5, "b"), ("u1", 9, "c"),    # day 1: 1 of 2 complete
+        ("u2", 0, "a"),
+        ("u3", 3 * day, "a"),                              # day 4: 0 of 1
+        ("u4", 9 * day, "a"), ("u4", 9 * day + 1, "b"), ("u4", 9 * day + 2, "c"),  # day 10: 1 of 1
+    ])
+    daily = daily_completion(ev, STEPS)
+    assert daily["date"].dt.strftime("%m-%d").tolist() == ["10-01", "10-04", "10-10"]
+    assert daily["rate"].tolist() == [0.5, 0.0, 1.0]
+    # pooled over the day and the six before: day 4 sees days 1-4 (1 of 3), day 10 sees days 4-10 (1 of 2)
+    assert daily["rate_7d"].tolist() == pytest.approx([0.5, 1 / 3, 0.5])
+    assert (daily["rate_7d_low"] <= daily["rate_7d"]).all()

@@ -75,10 +75,11 @@ def test_step_times_and_before_after_distributions():
 
 
 def test_daily_rate_marks_the_launch():
-    daily = pd.DataFrame({"date": pd.date_range("2026-08-01", periods=30), "rate": 0.5, "rate_low": 0.4, "rate_high": 0.6})
+    daily = pd.DataFrame({"date": pd.date_range("2026-08-01", periods=30), "rate": 0.5,
+                          "rate_7d": 0.5, "rate_7d_low": 0.4, "rate_7d_high": 0.6})
     ax = draw(plots.daily_rate(daily, launch_date="2026-08-15"))
     assert any(t.get_text() == "launch" for t in ax.texts)
-    assert ax.get_ylim() == (0, 1)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["daily", "7-day 95% CI", "7-day rate"]
 
 
 def test_compare_steps_and_segments():
