@@ -51,5 +51,9 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not spark and not slow"
 
+# Helpers against hand-written SQL on a ~10M-event log; writes benchmarks/results/<date>.md.
+bench: install
+	$(BIN)/python benchmarks/bench_funnel.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis data/generated data/cache
