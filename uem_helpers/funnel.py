@@ -106,21 +106,31 @@ def user_funnel(
         raise ParameterError(f"mode={mode!r} is not a funnel mode; use one of: {', '.join(MODES)}")
     window_seconds = int(parse_duration(window).total_seconds())
     names = sorted(set(steps) | set(exclude))
-    ev = events.filter(events.event.isin(names))
-    ev = ev.select("user_id", "timestamp", "event").mutate(
-        dup=ibis.row_number().over(group_by=["user_id", "event", "timestamp"], order_by="timestamp")
-    )
+    ev = events.filter(events.event.isin(names)).select("user_id", "timestamp", "event")
+    # Identical rows need telling apart only when one row could fill two steps (a repeated
+    # step name) or when positions matter (strict, any-order). Ordered funnels with distinct
+    # step names take the fast path: plain min() aggregates, no window over every event.
+    fast = mode == "ordered" and len(set(steps)) == len(steps)
+    if fast:
+        ev = ev.mutate(dup=ibis.literal(0, "int64"))
+    else:
+        ev = ev.mutate(dup=ibis.row_number().over(group_by=["user_id", "event", "timestamp"], order_by="timestamp"))
 
     entries = ev.filter((ev.event == steps[0]) & in_period(ev.timestamp, period_start, period_end))
-    entries = _first_per_user(entries, ["timestamp", "dup"]).select(
-        "user_id", t_1=entries.timestamp, d_1=entries.dup
-    )
+    if fast:
+        entries = entries.group_by("user_id").aggregate(t_1=entries.timestamp.min()).mutate(
+            d_1=ibis.literal(0, "int64")
+        )
+    else:
+        entries = _first_per_user(entries, ["timestamp", "dup"]).select(
+            "user_id", t_1=entries.timestamp, d_1=entries.dup
+        )
     deadline = entries.t_1 + ibis.interval(seconds=window_seconds)
     entries = entries.mutate(deadline=deadline)
 
     step_events = ev.filter(ev.event.isin(list(set(steps))))
     if mode == "ordered":
-        matched = _match_ordered(step_events, entries, steps)
+        matched = _match_ordered(step_events, entries, steps, fast=fast, window_seconds=window_seconds)
     elif mode == "strict":
         matched = _match_strict(step_events, entries, steps)
     else:
@@ -166,9 +176,10 @@ def funnel(
         ``_high``, ``median_seconds``, ``p75_seconds``, ``p90_seconds`` (time
         from the previous step, users who reached this step).
     """
+    steps = _check_steps(steps)
     per_user = user_funnel(
-        events, steps, window=window, mode=mode, exclude=exclude, period_start=period_start,
-        period_end=period_end, segment_by=segment_by, users=users,
+        _funnel_events(events, steps, exclude, segment_by), steps, window=window, mode=mode, exclude=exclude,
+        period_start=period_start, period_end=period_end, segment_by=segment_by, users=users,
     )
     k = len(steps)
     metrics = {"entered": per_user.count()}
@@ -209,9 +220,10 @@ def completion_times(
         ``user_id``, [segment], ``entered_at``, ``completed``, ``steps_reached``,
         ``seconds_to_complete`` and ``seconds_from_previous_2`` .. ``_K``.
     """
+    steps = _check_steps(steps)
     per_user = user_funnel(
-        events, steps, window=window, mode=mode, exclude=exclude, period_start=period_start,
-        period_end=period_end, segment_by=segment_by, users=users,
+        _funnel_events(events, steps, exclude, segment_by), steps, window=window, mode=mode, exclude=exclude,
+        period_start=period_start, period_end=period_end, segment_by=segment_by, users=users,
     )
     columns = ["user_id"] + ([segment_by] if segment_by else []) + [
         "entered_at", "completed", "steps_reached", "seconds_to_complete",
@@ -229,6 +241,20 @@ def completion_times(
 # --- matching --------------------------------------------------------------------------
 
 
+def _funnel_events(
+    events: ibis.Table, steps: Sequence[str], exclude: Sequence[str], segment_by: str | None
+) -> ibis.Table:
+    """Only the rows and columns a funnel reads, materialised once in the engine.
+
+    Every step of the funnel reads these rows; without this the engine would scan
+    the whole event log once per step. The rows stay in the engine (a temporary
+    table on DuckDB, a cached DataFrame on Spark) and are released with the result.
+    """
+    columns = ["user_id", "timestamp", "event"] + ([segment_by] if segment_by in events.columns else [])
+    names = sorted(set(steps) | set(exclude))
+    return events.filter(events.event.isin(names)).select(columns).cache()
+
+
 def _check_steps(steps: Sequence[str]) -> list[str]:
     if isinstance(steps, str) or len(steps) < 2:
         raise ParameterError(f"a funnel needs at least two steps; got {steps!r}")
@@ -241,7 +267,11 @@ def _first_per_user(table: ibis.Table, order: list[str]) -> ibis.Table:
     return table.mutate(_rank=rank).filter(ibis._["_rank"] == 0).drop("_rank")
 
 
-def _match_ordered(step_events: ibis.Table, matched: ibis.Table, steps: list[str]) -> ibis.Table:
+def _match_ordered(
+    step_events: ibis.Table, matched: ibis.Table, steps: list[str], *, fast: bool, window_seconds: int
+) -> ibis.Table:
+    if fast:
+        return _match_ordered_chain(step_events, matched, steps, window_seconds)
     for k in range(2, len(steps) + 1):
         name = steps[k - 1]
         cand = step_events.filter(step_events.event == name).join(matched, "user_id")
@@ -253,6 +283,33 @@ def _match_ordered(step_events: ibis.Table, matched: ibis.Table, steps: list[str
         best = best.select("user_id", **{f"t_{k}": best.timestamp, f"d_{k}": best.dup})
         matched = matched.left_join(best, "user_id").drop("user_id_right")
     return matched
+
+
+def _match_ordered_chain(
+    step_events: ibis.Table, matched: ibis.Table, steps: list[str], window_seconds: int
+) -> ibis.Table:
+    """Ordered matching when every step name is distinct: one left join and one min() per step.
+
+    Each step's table is used exactly once by the next, so the engine's work grows
+    linearly with the number of steps (joining back to the previous table would make
+    the compiled query evaluate it twice per step).
+    """
+    window = ibis.interval(seconds=window_seconds)
+    chain = matched.select("user_id", "t_1")
+    for k in range(2, len(steps) + 1):
+        step = step_events.filter(step_events.event == steps[k - 1]).select(
+            e_user=step_events.user_id, e_ts=step_events.timestamp
+        )
+        joined = chain.left_join(
+            step,
+            [
+                chain.user_id == step.e_user,
+                step.e_ts >= chain[f"t_{k - 1}"],
+                step.e_ts <= chain.t_1 + window,
+            ],
+        )
+        chain = joined.group_by(list(chain.columns)).aggregate(**{f"t_{k}": joined.e_ts.min()})
+    return chain.mutate(d_1=ibis.literal(0, "int64"), deadline=chain.t_1 + window)
 
 
 def _match_strict(step_events: ibis.Table, matched: ibis.Table, steps: list[str]) -> ibis.Table:
@@ -435,8 +492,9 @@ def daily_completion(
         and ``rate_7d`` with ``rate_7d_low`` / ``rate_7d_high``; one row per day with at least one
         entry, in date order.
     """
+    steps = _check_steps(steps)
     per_user = user_funnel(
-        events, steps, window=window, mode=mode, exclude=exclude,
+        _funnel_events(events, steps, exclude, None), steps, window=window, mode=mode, exclude=exclude,
         period_start=period_start, period_end=period_end,
     )
     daily = (
