@@ -29,3 +29,10 @@ def duckdb_con():
     from uem_helpers.engine import connect
 
     return connect()
+
+
+def pytest_sessionstart(session):
+    """Write the nbval copies of the notebooks (tests/notebooks/expected.py) before collection."""
+    from tests.notebooks.expected import write_checked_copies
+
+    write_checked_copies()

@@ -1,0 +1,60 @@
+"""Notebooks under nbval: checked copies whose expected headline output comes from the ground truth.
+
+Notebooks are committed without outputs. Before collection, :func:`write_checked_copies`
+writes a copy of each notebook into ``tests/notebooks/generated/`` (git-ignored) with
+
+- ``config_path`` pointing at the repository's ``uem.yml`` (the copy lives elsewhere), and
+- the expected output of the ``# NBVAL_CHECK_OUTPUT`` cell filled in from
+  ``data/sample/ground_truth.json``: numbers the sample generator counted while it
+  planted them, independent of the analysis helpers.
+
+nbval (``--nbval-lax``) then runs every cell and compares the checked cell's output,
+so the notebook must print exactly the planted, realised numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = Path(__file__).resolve().parent / "generated"
+
+
+def onboarding_headline(truth: dict) -> str:
+    """What ``narrative.headline`` must print on the bundled sample, from the generator's own counts."""
+    realised = truth["onboarding"]["realised"]
+    before, after = realised["before"], realised["after"]
+    abandonment = {g: 1 - r["completed"] / r["starters"] for g, r in realised.items() if g in ("before", "after")}
+    return "\n".join([
+        f"starters: {before['starters'] + after['starters']}",
+        f"completed: {before['completed'] + after['completed']}",
+        f"bottleneck: {truth['onboarding']['bottleneck_step']}",
+        f"abandonment before: {abandonment['before']:.3f} after: {abandonment['after']:.3f}",
+        f"mean minutes before: {before['mean_minutes_to_open']:.2f} after: {after['mean_minutes_to_open']:.2f}",
+    ]) + "\n"
+
+
+EXPECTED = {"onboarding_funnel": onboarding_headline}
+
+
+def write_checked_copies() -> list[Path]:
+    """Write the checked copy of every notebook that has an expectation; return their paths."""
+    truth = json.loads((ROOT / "data" / "sample" / "ground_truth.json").read_text(encoding="utf-8"))
+    GENERATED.mkdir(exist_ok=True)
+    written = []
+    for name, expected in EXPECTED.items():
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert 'config_path = "../uem.yml"' in parameters.source, f"{name}: parameters cell changed; update this copy step"
+        parameters.source = parameters.source.replace('"../uem.yml"', repr(str(ROOT / "uem.yml")))
+        checked = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
+        assert len(checked) == 1, f"{name}: expected one '# NBVAL_CHECK_OUTPUT' cell"
+        checked[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=expected(truth))]
+        checked[0].execution_count = 1  # nbval compares only cells that look run
+        path = GENERATED / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        written.append(path)
+    return written
