@@ -48,8 +48,9 @@ def sample(
         truth = generate(out, users=users, seed=seed, progress=True)
     except UEMError as exc:
         _fail(exc)
-    rows = truth.get("meta", {}).get("rows", {})
-    console.print(f"Wrote {len(rows)} tables to {out}: " + ", ".join(f"{k} {v:,} rows" for k, v in rows.items()))
+    rows = truth["meta"]["row_counts"]
+    console.print(f"Wrote {len(rows)} tables and ground_truth.json to {out}: "
+                  + ", ".join(f"{name} {count:,} rows" for name, count in rows.items()))
 
 
 @app.command()
@@ -63,9 +64,11 @@ def validate(config: ConfigOption = Path("uem.yml")) -> None:
         summary = dataset.summary()
     except UEMError as exc:
         _fail(exc)
+    summary = summary.drop(columns=["timezone"], errors="ignore")
     table = Table(title=f"Data summary (times in {dataset.timezone})")
     for column in summary.columns:
-        table.add_column(str(column), justify="right" if summary[column].dtype.kind in "iuf" else "left")
+        table.add_column(str(column), justify="right" if summary[column].dtype.kind in "iuf" else "left",
+                         overflow="fold", no_wrap=True)
     for _, row in summary.iterrows():
         table.add_row(*[_cell(v) for v in row])
     console.print(table)
@@ -78,6 +81,8 @@ def validate(config: ConfigOption = Path("uem.yml")) -> None:
 
 
 def _cell(value: object) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return f"{value:,.0f}" if value == value else ""
     if isinstance(value, int):
