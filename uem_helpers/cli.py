@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -65,7 +66,7 @@ def validate(config: ConfigOption = Path("uem.yml")) -> None:
     except UEMError as exc:
         _fail(exc)
     summary = summary.drop(columns=["timezone"], errors="ignore")
-    table = Table(title=f"Data summary (times in {dataset.timezone})")
+    table = Table(title=f"Data summary (times in {dataset.timezone})", box=box.SIMPLE_HEAD)
     for column in summary.columns:
         table.add_column(str(column), justify="right" if summary[column].dtype.kind in "iuf" else "left",
                          overflow="fold", no_wrap=True)
