@@ -83,7 +83,7 @@ def validate(config: ConfigOption = Path("uem.yml")) -> None:
 
 def _cell(value: object) -> str:
     if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d")
     if isinstance(value, float):
         return f"{value:,.0f}" if value == value else ""
     if isinstance(value, int):
