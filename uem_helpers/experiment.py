@@ -36,6 +36,7 @@ import pandas as pd
 
 from . import stats
 from .errors import ContractError, ParameterError
+from .period import is_date_only, to_datetime
 
 _MINUS = "\u2212"
 #: Units written before the number ("¥12"), not after it ("12 min").
@@ -292,15 +293,7 @@ def compare_medians(
     ParameterError
         A group has fewer than two values, or holds NaN.
     """
-    samples = {}
-    for group, values in ((group_a, values_a), (group_b, values_b)):
-        arr = np.asarray(values, dtype=float).ravel()
-        if arr.size < 2 or np.isnan(arr).any():
-            raise ParameterError(
-                f"{metric}: group '{group}' has {arr.size} value(s) ({int(np.isnan(arr).sum())} NaN); "
-                "a median comparison needs at least two values per group and no NaN"
-            )
-        samples[group] = arr
+    samples = _two_samples(metric, "median", {group_a: values_a, group_b: values_b})
     r = stats.median_difference(samples[group_a], samples[group_b], alpha=alpha, n_resamples=n_resamples, seed=seed)
     ci_a, ci_b = (stats.median_ci(samples[g], alpha=alpha) for g in (group_a, group_b))
     return Readout(
@@ -357,15 +350,7 @@ def compare_means(
     -------
     Readout
     """
-    samples = {}
-    for group, values in ((group_a, values_a), (group_b, values_b)):
-        arr = np.asarray(values, dtype=float).ravel()
-        if arr.size < 2 or np.isnan(arr).any():
-            raise ParameterError(
-                f"{metric}: group '{group}' has {arr.size} value(s) ({int(np.isnan(arr).sum())} NaN); "
-                "a mean comparison needs at least two values per group and no NaN"
-            )
-        samples[group] = arr
+    samples = _two_samples(metric, "mean", {group_a: values_a, group_b: values_b})
     r = stats.mean_difference(samples[group_a], samples[group_b], alpha=alpha)
     nan = float("nan")
     return Readout(
@@ -392,6 +377,20 @@ def compare_means(
         value_b_low=r.mean_b_low,
         value_b_high=r.mean_b_high,
     )
+
+
+def _two_samples(metric: str, statistic: str, groups: dict[str, object]) -> dict[str, np.ndarray]:
+    """Each group's values as a float array, refusing fewer than two values or NaN."""
+    samples = {}
+    for group, values in groups.items():
+        arr = np.asarray(values, dtype=float).ravel()
+        if arr.size < 2 or np.isnan(arr).any():
+            raise ParameterError(
+                f"{metric}: group '{group}' has {arr.size} value(s) ({int(np.isnan(arr).sum())} NaN); "
+                f"a {statistic} comparison needs at least two values per group and no NaN"
+            )
+        samples[group] = arr
+    return samples
 
 
 def split_before_after(
@@ -869,27 +868,8 @@ def _windows(table: ibis.Table, time_col: str, launch_date, guard_days: int, per
 
 
 def _instant(value, name: str) -> tuple[datetime, bool]:
-    """A naive datetime from a date, datetime or ISO string, and whether it was a whole day."""
-    if isinstance(value, str):
-        try:
-            return datetime.combine(date.fromisoformat(value.strip()), datetime.min.time()), True
-        except ValueError:
-            pass
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ParameterError(_BAD_DATE.format(name=name, value=value)) from None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            raise ParameterError(
-                f"{name} {value.isoformat()} has a time zone; give naive wall-clock time in the config time zone"
-            )
-        return value, False
-    if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time()), True
-    raise ParameterError(_BAD_DATE.format(name=name, value=value))
+    """A naive datetime from a date, datetime or ISO string, and whether it was a whole day (see :mod:`.period`)."""
+    return to_datetime(value, name), is_date_only(value)
 
 
 def _boolean_column(table: ibis.Table, column: str) -> ibis.BooleanColumn:

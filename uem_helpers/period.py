@@ -32,14 +32,16 @@ def to_datetime(value: object, name: str) -> datetime:
     datetime.datetime
         Naive; a date becomes midnight at its start.
     """
-    if isinstance(value, datetime):
+    if isinstance(value, pd.Timestamp):
+        stamp = value.to_pydatetime()
+    elif isinstance(value, datetime):
         stamp = value
     elif isinstance(value, date):
         stamp = datetime.combine(value, time())
     elif isinstance(value, str):
-        try:
-            stamp = pd.Timestamp(value.strip()).to_pydatetime()
-        except (ValueError, TypeError):
+        try:  # ISO only: "05/08/2026" is May 8 to some readers and August 5 to others
+            stamp = datetime.fromisoformat(value.strip())
+        except ValueError:
             raise ParameterError(f"{name}={value!r} is not a date; write it as YYYY-MM-DD (or YYYY-MM-DD HH:MM)") from None
     else:
         raise ParameterError(f"{name}={value!r} is not a date; write it as YYYY-MM-DD (or YYYY-MM-DD HH:MM)")
@@ -50,7 +52,8 @@ def to_datetime(value: object, name: str) -> datetime:
     return stamp
 
 
-def _is_date_only(value: object) -> bool:
+def is_date_only(value: object) -> bool:
+    """True for a date without a time of day (a date object or a ``YYYY-MM-DD`` string)."""
     if isinstance(value, datetime):
         return False
     if isinstance(value, date):
@@ -77,7 +80,7 @@ def period_bounds(period_start: object = None, period_end: object = None) -> tup
     stop = None
     if period_end not in (None, ""):
         end = to_datetime(period_end, "period_end")
-        stop = end + (timedelta(days=1) if _is_date_only(period_end) else timedelta(microseconds=1))
+        stop = end + (timedelta(days=1) if is_date_only(period_end) else timedelta(microseconds=1))
     if start is not None and stop is not None and stop <= start:
         raise ParameterError(f"period_end ({period_end}) is before period_start ({period_start})")
     return start, stop

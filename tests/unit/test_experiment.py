@@ -266,8 +266,8 @@ def test_split_with_a_datetime_period_end_is_inclusive_of_that_instant():
     [
         ({"time_col": "ts"}, "time column 'ts' is not in the table; columns are: started_at, abandoned, minutes"),
         ({"time_col": "minutes"}, "time column 'minutes' must be a timestamp"),
-        ({"launch_date": "15/08/2026"}, "launch_date must be a date such as '2026-08-15'"),
-        ({"launch_date": "2026-08-15T00:00:00+08:00"}, "has a time zone"),
+        ({"launch_date": "15/08/2026"}, "launch_date='15/08/2026' is not a date; write it as YYYY-MM-DD"),
+        ({"launch_date": "2026-08-15T00:00:00+08:00"}, "carries a time zone offset"),
         ({"guard_days": -1}, "guard_days must be a whole number of days, 0 or more"),
         ({"guard_days": 1, "period_start": "2026-08-14"}, "the before window would be empty"),
         ({"guard_days": 1, "period_end": "2026-08-15"}, "the after window would be empty"),
