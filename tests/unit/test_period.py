@@ -17,7 +17,7 @@ def test_date_end_includes_the_whole_day_and_datetime_end_the_instant():
 
 
 def test_in_period_filters_with_inclusive_ends():
-    stamps = pd.Series(pd.to_datetime(["2026-09-30 23:59:59", "2026-10-01 00:00", "2026-10-31 23:59:59", "2026-11-01"]))
+    stamps = pd.Series(pd.to_datetime(["2026-09-30 23:59:59", "2026-10-01 00:00:00", "2026-10-31 23:59:59", "2026-11-01 00:00:00"]))
     t = ibis.memtable(pd.DataFrame({"ts": stamps.astype("datetime64[us]")}))
     kept = t.filter(in_period(t.ts, "2026-10-01", "2026-10-31")).execute()["ts"]
     assert kept.dt.strftime("%m-%d %H:%M:%S").tolist() == ["10-01 00:00:00", "10-31 23:59:59"]
