@@ -29,6 +29,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The workbench config (uem.yml).")]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option("--parameter", "-p", help="A notebook parameter as key=value; repeat for more."),
+]
+OutputOption = Annotated[Path | None, typer.Option("--output-dir", help="Where reports go (default: the config's).")]
+CellTimeoutOption = Annotated[int | None, typer.Option("--cell-timeout", min=1, help="Seconds one cell may run.")]
+RunTimeoutOption = Annotated[int | None, typer.Option("--run-timeout", min=1, help="Seconds one notebook may run.")]
 
 
 def _fail(exc: Exception, code: int = 1) -> None:
@@ -79,6 +86,87 @@ def validate(config: ConfigOption = Path("uem.yml")) -> None:
     if missing:
         console.print(f"Not configured (analyses that need them say so and the rest runs): {', '.join(missing)}")
     console.print(f"[green]OK[/]: the data meets the contract; fingerprint {dataset.fingerprint()}")
+
+
+@app.command()
+def run(
+    notebook: Annotated[str, typer.Argument(help="Notebook name in notebooks/ (e.g. onboarding_funnel) or a path.")],
+    parameter: ParamOption = None,
+    period: Annotated[str | None, typer.Option("--period", help="YYYY-MM or YYYY-MM..YYYY-MM.")] = None,
+    config: ConfigOption = Path("uem.yml"),
+    output_dir: OutputOption = None,
+    cell_timeout: CellTimeoutOption = None,
+    run_timeout: RunTimeoutOption = None,
+) -> None:
+    """Run one notebook with papermill into reports/<period>/<notebook>.html (and rebuild the index)."""
+    from .report import run_notebook
+
+    try:
+        result = run_notebook(
+            notebook, _parameters(parameter), config_path=config, period=period, output_dir=output_dir,
+            cell_timeout=cell_timeout, run_timeout=run_timeout, progress=True,
+        )
+    except UEMError as exc:
+        _fail(exc, _exit_code(exc))
+    _print_results([result])
+    if not result.ok:
+        raise typer.Exit(_exit_code(result.error))
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option("--period", help="YYYY-MM or YYYY-MM..YYYY-MM.")],
+    config: ConfigOption = Path("uem.yml"),
+    notebook: Annotated[
+        list[str] | None, typer.Option("--notebook", "-n", help="Only this notebook; repeat for more.")
+    ] = None,
+    parameter: ParamOption = None,
+    output_dir: OutputOption = None,
+    cell_timeout: CellTimeoutOption = None,
+    run_timeout: RunTimeoutOption = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Run every notebook for a period (the config's report.notebooks that exist) and rebuild reports/index.html."""
+    from .report import run_period
+
+    try:
+        results = run_period(
+            period, config_path=config, notebooks=notebook or None, output_dir=output_dir,
+            parameters=_parameters(parameter), cell_timeout=cell_timeout, run_timeout=run_timeout, progress=progress,
+        )
+    except UEMError as exc:
+        _fail(exc, _exit_code(exc))
+    _print_results(results)
+    codes = {_exit_code(r.error) for r in results if not r.ok}
+    if codes:  # 75 only when every failure was "already running"; any other failure is 1
+        raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+def _exit_code(error: Exception | None) -> int:
+    from .report import EXIT_ALREADY_RUNNING, AlreadyRunningError
+
+    return EXIT_ALREADY_RUNNING if isinstance(error, AlreadyRunningError) else 1
+
+
+def _parameters(pairs: list[str] | None) -> dict[str, str]:
+    """``key=value`` pairs as given; the pipeline converts each value to the type the notebook declares."""
+    values = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"'{pair}' is not key=value", param_hint="--parameter")
+        values[key.strip()] = value
+    return values
+
+
+def _print_results(results) -> None:
+    for r in results:
+        if r.status == "failed":
+            err_console.print(f"[bold red]failed[/] {r.notebook} ({r.period}): {r.error}", highlight=False, soft_wrap=True)
+        elif r.status == "no data":
+            console.print(f"[yellow]no data[/] {r.notebook} ({r.period}): the report says so -> {r.html}", highlight=False, soft_wrap=True)
+        else:
+            console.print(f"[green]ok[/] {r.notebook} ({r.period}) in {r.duration_s:.0f} s -> {r.html}", highlight=False, soft_wrap=True)
 
 
 def _cell(value: object) -> str:

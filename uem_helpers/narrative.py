@@ -17,8 +17,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~$])")
 
 
 def md_escape(text: object) -> str:
-    """Data text made inert in Markdown: HTML-escaped and Markdown punctuation backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+    """Data text made inert in Markdown: ``<``, ``>``, ``&`` HTML-escaped and Markdown punctuation backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def show(markdown: str) -> None:
@@ -96,7 +96,7 @@ def bottleneck_finding(analysis: OnboardingAnalysis) -> str:
     """The worst step by users lost and time together."""
     if analysis.bottleneck is None:
         return no_data(analysis)
-    return md_escape(analysis.bottleneck.sentence()).replace("\\'", "'")
+    return md_escape(analysis.bottleneck.sentence())
 
 
 def launch_finding(analysis: OnboardingAnalysis) -> str:

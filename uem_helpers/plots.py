@@ -183,14 +183,15 @@ def daily_rate(
     if launch_date is not None:
         launch = pd.Timestamp(to_datetime(launch_date, "launch_date"))
         ax.axvline(launch, color=ACCENT, ls="--", lw=1.5)
-        ax.annotate("launch", (launch, 0.0), xycoords=("data", "axes fraction"), xytext=(4, 6),
-                    textcoords="offset points", color=ACCENT)
+        ax.annotate("launch", (launch, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -14),
+                    textcoords="offset points", color=ACCENT,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     ax.set_ylim(0, 1.02)
     _percent_axis(ax.yaxis)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("")
     ax.set_title(title)
-    ax.legend(loc="lower right", ncols=3, fontsize=9)
+    ax.legend(loc="lower left", ncols=3, fontsize=9, framealpha=0.9)
     ax.figure.autofmt_xdate()
     return ax
 

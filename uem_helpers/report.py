@@ -482,6 +482,20 @@ def declared_parameters(notebook: Path) -> dict[str, dict]:
     return papermill.inspect_notebook(str(notebook))
 
 
+def effective_parameters(notebook: Path, injected: Mapping[str, object]) -> dict[str, object]:
+    """Every parameter the notebook ran with: its declared defaults, overridden by what was injected.
+
+    Defaults are shown as the notebook writes them when they are not plain literals.
+    """
+    values: dict[str, object] = {}
+    for name, spec in declared_parameters(notebook).items():
+        try:
+            values[name] = ast.literal_eval(spec["default"])
+        except (ValueError, SyntaxError):
+            values[name] = spec["default"]
+    return {**values, **injected}
+
+
 def resolve_parameters(
     notebook: Path,
     explicit: Mapping[str, object],
@@ -696,7 +710,7 @@ def _run_locked(
         _execute(name, input_nb, input_path, executed, cwd, cell_timeout, run_timeout, progress)
         nb = nbformat.read(executed, as_version=4)
         duration = (datetime.now().astimezone() - started).total_seconds()
-        page = export_html(nb, RunInfo(name, values, label, started, duration))
+        page = export_html(nb, RunInfo(name, effective_parameters(input_path, values), label, started, duration))
     except UEMError as exc:
         _fail(root, folder, name, status, started, exc, run_dir)
         raise
