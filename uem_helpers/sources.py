@@ -30,7 +30,8 @@ from . import engine, schema
 from .config import TABLES, SourceConfig, UEMConfig
 from .encodings import detect_encoding, utf8_path
 from .errors import ConfigError, ContractError, ContractErrors, MissingTableError, SourceError
-from .schema import ContractWarning
+from .period import in_period
+from .schema import TIME_COLUMN, ContractWarning
 
 _SUFFIX_FORMAT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
 
@@ -79,9 +80,26 @@ class Dataset:
     def __getitem__(self, name: str) -> ibis.Table:
         return self.require(name, "this analysis")
 
-    def row_counts(self) -> dict[str, int]:
-        """Rows per table, counted in the engine."""
-        return {name: int(t.count().execute()) for name, t in self.tables.items()}
+    def row_counts(
+        self, period_start: object = None, period_end: object = None, tables: Iterable[str] | None = None
+    ) -> dict[str, int]:
+        """Rows per table, counted in the engine; with a period, only rows whose time falls in it.
+
+        Parameters
+        ----------
+        period_start, period_end : date-like, optional
+            Count rows whose time column (``timestamp``, ``created_at``, ``signup_at``,
+            ...) falls in the period, both ends inclusive (:mod:`uem_helpers.period`).
+        tables : iterable of str, optional
+            Only these tables (default: every loaded table).
+        """
+        counts = {}
+        for name in tables if tables is not None else self.tables:
+            table = self.require(name, "counting rows")
+            if period_start is not None or period_end is not None:
+                table = table.filter(in_period(table[TIME_COLUMN[name]], period_start, period_end))
+            counts[name] = int(table.count().execute())
+        return counts
 
     def fingerprint(self) -> str:
         """Short stable hash of the inputs (paths, sizes, mtimes or frame content hashes, and mappings)."""

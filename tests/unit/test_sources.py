@@ -448,3 +448,15 @@ def test_missing_values_show_no_null_examples(tmp_path):
     with pytest.raises(ContractErrors) as info:
         load(config(tmp_path, events={"path": str(path)}))
     assert problems(info.value) == ["table 'events', column 'user_id': has missing values (blank, null, NA) (1 rows)"]
+
+
+def test_row_counts_in_a_period_use_each_tables_time_column():
+    frames = {
+        "events": pd.DataFrame({"user_id": ["1", "1", "2"], "event": ["a", "b", "a"],
+                                "timestamp": ["2026-09-30 23:59:59", "2026-10-01 00:00:00", "2026-10-31 23:00:00"]}),
+        "users": pd.DataFrame({"user_id": ["1", "2"], "signup_at": ["2026-09-01 10:00:00", "2026-10-02 10:00:00"]}),
+    }
+    data = from_frames(frames)
+    assert data.row_counts() == {"events": 3, "users": 2}
+    assert data.row_counts("2026-10-01", "2026-10-31") == {"events": 2, "users": 1}
+    assert data.row_counts("2025-01-01", "2025-01-31", tables=["events"]) == {"events": 0}
