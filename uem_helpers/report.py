@@ -384,7 +384,8 @@ def run_period(
     cfg = load_config(config_path)
     parse_period(period)
     if notebooks is None:
-        notebooks = [n for n in cfg.report.notebooks if (cfg.resolve("notebooks") / f"{n}.ipynb").is_file()]
+        folders = notebook_folders(cfg)
+        notebooks = [n for n in cfg.report.notebooks if any((f / f"{n}.ipynb").is_file() for f in folders)]
     root = Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)
     declared: dict[str, set[str]] = {}
     for name in notebooks:
@@ -450,8 +451,21 @@ def build_index(output_dir: str | Path = "reports") -> Path:
 # --------------------------------------------------------------------------- notebooks and parameters
 
 
+#: The notebooks that ship with the workbench.
+BUNDLED_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def notebook_folders(cfg: UEMConfig) -> list[Path]:
+    """Where notebooks are looked up, in order: ``notebooks/`` beside the config, then the bundled ones."""
+    folders = [cfg.resolve("notebooks"), BUNDLED_NOTEBOOKS]
+    return [f for i, f in enumerate(folders) if f.resolve() not in {g.resolve() for g in folders[:i]}]
+
+
 def find_notebook(notebook: str | Path, cfg: UEMConfig) -> Path:
-    """The notebook file for a name (``notebooks/<name>.ipynb`` beside the config) or a path.
+    """The notebook file for a name or a path.
+
+    A name is looked up as ``<name>.ipynb`` in :func:`notebook_folders`: a company's
+    own ``notebooks/`` beside its config wins over the bundled notebook of that name.
 
     Raises
     ------
@@ -459,16 +473,17 @@ def find_notebook(notebook: str | Path, cfg: UEMConfig) -> Path:
         No such notebook; the message lists the available names.
     """
     text = str(notebook)
-    folder = cfg.resolve("notebooks")
     is_path = isinstance(notebook, Path) or text.endswith(".ipynb") or os.sep in text or "/" in text
-    path = Path(text) if is_path else folder / f"{text}.ipynb"
-    if not path.is_file():
-        available = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    folders = notebook_folders(cfg)
+    candidates = [Path(text)] if is_path else [folder / f"{text}.ipynb" for folder in folders]
+    found = next((path for path in candidates if path.is_file()), None)
+    if found is None:
+        available = sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.ipynb")})
         raise ParameterError(
-            f"notebook '{text}' not found (looked for {path}); "
-            f"notebooks in {folder}: {', '.join(available) or 'none'}"
+            f"notebook '{text}' not found (looked for {', '.join(str(c) for c in candidates)}); "
+            f"available notebooks: {', '.join(available) or 'none'}"
         )
-    return path
+    return found
 
 
 def declared_parameters(notebook: Path) -> dict[str, dict]:

@@ -147,7 +147,9 @@ def load(
     con : ibis.BaseBackend, optional
         The backend; ``engine.connect(config.engine)`` when omitted.
     tables : iterable of str, optional
-        Only these tables (default: every configured source).
+        Only these tables (default: every configured source). An optional table that
+        the config does not provide is left out (``Dataset.has`` says so, and
+        ``Dataset.require`` explains it in a sentence); only ``events`` must be configured.
     validate : bool
         Check the data contract and raise on errors; warnings are collected either way.
 
@@ -157,8 +159,6 @@ def load(
 
     Raises
     ------
-    MissingTableError
-        A requested table has no source in the config.
     SourceError
         A path does not exist, a glob matches nothing, or the format is unknown.
     EncodingError
@@ -167,11 +167,9 @@ def load(
         One or more tables break the data contract (all problems listed together).
     """
     con = con if con is not None else engine.connect(config.engine)
-    names = list(tables) if tables is not None else list(config.sources)
+    names = [n for n in tables if n in config.sources] if tables is not None else list(config.sources)
     raw, inputs, zones = {}, [], {}
     for name in names:
-        if name not in config.sources:
-            raise MissingTableError(name, "loading it")
         src = config.sources[name]
         raw[name], files = _open_source(name, src, config, con)
         zones[name] = src.timezone or config.timezone

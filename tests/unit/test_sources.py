@@ -157,10 +157,12 @@ def test_column_and_event_names_are_mapped_from_the_config(tmp_path):
     assert (row["user_id"], row["event"], row["城市"]) == ("7", "open_start", "上海")
 
 
-def test_unconfigured_table_is_a_missing_table_error(tmp_path):
+def test_unconfigured_table_is_left_out_and_explained_when_needed(tmp_path):
     cfg = config(tmp_path, events=events_source(tmp_path))
-    with pytest.raises(MissingTableError, match="No 'nps' table is configured, so loading it is skipped"):
-        load(cfg, tables=["nps"])
+    asked = load(cfg, tables=["events", "nps"])  # a notebook asks for what it can use
+    assert asked.has("events") and not asked.has("nps")
+    with pytest.raises(MissingTableError, match="No 'nps' table is configured, so the NPS detail is skipped"):
+        asked.require("nps", "the NPS detail")
     ds = load(cfg)
     assert not ds.has("nps") and ds.has("events")
     with pytest.raises(MissingTableError, match="No 'carts' table is configured, so the cart analysis is skipped"):
