@@ -5,10 +5,17 @@ A period is given by ``period_start`` and ``period_end``, each a date
 inclusive: a date as ``period_end`` includes that whole day. Canonical
 timestamps are naive wall-clock times in the config's time zone, so bounds
 are compared as naive wall-clock times too (an aware datetime is rejected).
+
+A **report period** (:func:`parse_period`) is one month (``2026-10``) or a
+range of whole months (``2026-05..2026-10``); it names a report's folder and
+fills the notebooks' ``period_start``, ``period_end`` and ``month``.
 """
 
 from __future__ import annotations
 
+import calendar
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import ibis
@@ -95,3 +102,63 @@ def in_period(column: ibis.Value, period_start: object = None, period_end: objec
     if stop is not None:
         predicate &= column < stop
     return predicate
+
+
+# --- report periods: whole months ------------------------------------------------------
+
+_PERIOD = re.compile(r"(\d{4})-(\d{2})(?:\.\.(\d{4})-(\d{2}))?")
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: one month or a range of whole months.
+
+    Attributes
+    ----------
+    label : str
+        ``"2026-10"`` or ``"2026-08..2026-10"``; the period's folder under the output folder.
+    start : date
+        First day of the first month.
+    end : date
+        Last day of the last month.
+    """
+
+    label: str
+    start: date
+    end: date
+
+    @property
+    def month(self) -> str:
+        """The last month of the period, ``"YYYY-MM"``."""
+        return f"{self.end:%Y-%m}"
+
+
+def parse_period(text: str) -> Period:
+    """Read ``"YYYY-MM"`` (a month) or ``"YYYY-MM..YYYY-MM"`` (a range of months).
+
+    Parameters
+    ----------
+    text : str
+        The period as given on the command line.
+
+    Returns
+    -------
+    Period
+
+    Raises
+    ------
+    ParameterError
+        Not a month or range of months, or a range that ends before it starts.
+    """
+    m = _PERIOD.fullmatch(text) if isinstance(text, str) else None
+    months = [(int(m[1]), int(m[2])), (int(m[3] or m[1]), int(m[4] or m[2]))] if m else []
+    if not months or not all(1 <= month <= 12 for _, month in months):
+        raise ParameterError(
+            f"period {text!r}: expected YYYY-MM (a month) or YYYY-MM..YYYY-MM (a range of months), "
+            "e.g. 2026-10 or 2026-08..2026-10"
+        )
+    (y1, m1), (y2, m2) = months
+    start, end = date(y1, m1, 1), date(y2, m2, calendar.monthrange(y2, m2)[1])
+    if start > end:
+        raise ParameterError(f"period {text!r} ends before it starts; write the earlier month first")
+    label = f"{start:%Y-%m}" if (y1, m1) == (y2, m2) else f"{start:%Y-%m}..{end:%Y-%m}"
+    return Period(label, start, end)

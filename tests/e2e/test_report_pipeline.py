@@ -211,7 +211,7 @@ def test_notebook_name_must_be_a_plain_file_name(project, tmp_path):
     shutil.copy(project / "notebooks" / "silent_report.ipynb", odd)
     with pytest.raises(ParameterError, match=r"notebook name '\$\(touch x\);' cannot be used in a report path"):
         run_notebook(odd, config_path=project / "uem.yml", period="2026-01", output_dir=tmp_path / "out")
-    with pytest.raises(ParameterError, match="notebook 'no_such' not found.*ok_report, silent_report"):
+    with pytest.raises(ParameterError, match="notebook 'no_such' not found.*available notebooks: .*ok_report.*silent_report"):
         run_notebook("no_such", config_path=project / "uem.yml", period="2026-01", output_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
