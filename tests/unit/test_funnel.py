@@ -219,3 +219,16 @@ def test_daily_completion_and_pooled_seven_day_rate():
     # pooled over the day and the six before: day 4 sees days 1-4 (1 of 3), day 10 sees days 4-10 (1 of 2)
     assert daily["rate_7d"].tolist() == pytest.approx([0.5, 1 / 3, 0.5])
     assert (daily["rate_7d_low"] <= daily["rate_7d"]).all()
+
+
+@pytest.mark.spark
+def test_daily_and_per_user_times_identical_on_duckdb_and_spark(spark_con, duckdb_con):
+    day = 86400
+    rows = [("0001", 0, "a"), ("0001", 5, "b"), ("0001", 9, "c"), ("0002", day, "a"), ("0002", day + 70, "b"),
+            ("0003", 3 * day, "a"), ("0003", 3 * day, "b"), ("0003", 3 * day + 1, "c")]
+    df = log(rows).execute()
+    duck = duckdb_con.create_table("ev_daily", df)
+    spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_daily")
+    spark = spark_con.table("ev_daily")
+    pd.testing.assert_frame_equal(daily_completion(duck, STEPS), daily_completion(spark, STEPS))
+    pd.testing.assert_frame_equal(completion_times(duck, STEPS), completion_times(spark, STEPS), check_dtype=False)
