@@ -26,7 +26,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from . import engine, schema
+from . import casting, engine, schema
 from .config import TABLES, SourceConfig, UEMConfig
 from .encodings import detect_encoding, utf8_path
 from .errors import ConfigError, ContractError, ContractErrors, MissingTableError, SourceError
@@ -247,7 +247,7 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs) ->
         if validate and int(table.count().execute()) == 0:
             errors.append(ContractError(name, None, "the table is empty"))
             continue
-        table, found = schema.type_table(name, table, zones[name], timezone, validate)
+        table, found = casting.type_table(name, table, zones[name], timezone, validate)
         if name == "events" and event_names:
             table = table.mutate(event=table.event.substitute(dict(event_names)))
         errors += found

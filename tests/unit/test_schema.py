@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uem_helpers import schema
+from uem_helpers import schema, timezones
 from uem_helpers.sources import from_frames
 
 
@@ -47,12 +47,12 @@ def test_a_valid_table_has_no_errors_and_duplicates_are_counted():
 
 
 def test_berlin_dst_changes_in_2026_known_answer():
-    changes = schema.zone_transitions("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 31))
+    changes = timezones.zone_transitions("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 31))
     assert changes == [
         (datetime(2026, 3, 29, 1, 0), timedelta(hours=1), timedelta(hours=2)),   # 02:00 CET -> 03:00 CEST
         (datetime(2026, 10, 25, 1, 0), timedelta(hours=2), timedelta(hours=1)),  # 03:00 CEST -> 02:00 CET
     ]
-    assert schema.zone_transitions("Asia/Shanghai", datetime(2020, 1, 1), datetime(2026, 12, 31)) == []
+    assert timezones.zone_transitions("Asia/Shanghai", datetime(2020, 1, 1), datetime(2026, 12, 31)) == []
 
 
 @settings(max_examples=30, deadline=None)
@@ -64,7 +64,7 @@ def test_berlin_dst_changes_in_2026_known_answer():
 def test_zone_transitions_are_exactly_where_the_offset_changes(zone, start, fractions):
     end = start + timedelta(days=400)
     offset = lambda t: t.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).utcoffset()  # noqa: E731
-    changes = schema.zone_transitions(zone, start, end)
+    changes = timezones.zone_transitions(zone, start, end)
     assert changes, "every sampled zone changes offset within 400 days"
     for at, before, after in changes:
         assert offset(at - timedelta(seconds=1)) == before and offset(at) == after and before != after
