@@ -54,6 +54,7 @@ test-fast: install
 # Helpers against hand-written SQL on a ~10M-event log; writes benchmarks/results/<date>.md.
 bench: install
 	$(BIN)/python benchmarks/bench_funnel.py
+	$(BIN)/python benchmarks/bench_cart.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis data/generated data/cache

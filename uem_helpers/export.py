@@ -19,7 +19,11 @@ report
 
 The report starts with a header (:func:`header_html`): the notebook's title,
 its period, parameters, rows read per table and the data fingerprint (from
-:mod:`uem_helpers.runfacts`), the package version and the run time.
+:mod:`uem_helpers.runfacts`), the package version and the run time. Parameter
+values are masked for personal data like any data text. It ends with a
+privacy footer (:func:`footer_html`) stating the protections the notebook
+recorded: how user ids are pseudonymised, the minimum cell size and the
+kinds of personal data masked.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import nbformat
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 
-from . import __version__, runfacts
+from . import __version__, privacy, runfacts
 
 _TEMPLATE_FILE = "uem_report.html.j2"
 # Extends the lab template; every block that would load script from a CDN or
@@ -54,15 +58,23 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {{ super() }}
 {{ resources.uem_header }}
 {%- endblock body_header -%}
+{%- block body_footer -%}
+{{ resources.uem_footer }}
+{{ super() }}
+{%- endblock body_footer -%}
 """
 
 #: Class of the header row holding the run time: the only line that differs between runs.
 RUNTIME_CLASS = "uem-runtime"
+#: Class of the privacy footer.
+FOOTER_CLASS = "uem-privacy"
 
 _HEADER_CSS = (
     ".uem-header{font-family:sans-serif;border-bottom:2px solid #ccc;margin:0 0 1.5em 0;padding:0 0 1em 0}"
     ".uem-header table{border-collapse:collapse;font-size:0.9em}"
     ".uem-header th,.uem-header td{text-align:left;vertical-align:top;padding:2px 12px 2px 0}"
+    ".uem-privacy{font-family:sans-serif;font-size:0.85em;color:#555;border-top:2px solid #ccc;"
+    "margin:2em 0 0 0;padding:0.5em 0 0 0}"
 )
 _ALLOWED_TAGS = frozenset(
     "a abbr b blockquote br caption code dd del details div dl dt em h1 h2 h3 h4 h5 h6 hr i img kbd li "
@@ -187,6 +199,7 @@ def export_html(nb: nbformat.NotebookNode, info: RunInfo) -> str:
     resources = {
         "metadata": {"name": title_of(nb) or info.notebook},
         "uem_header": header_html(title_of(nb) or info.notebook, info, facts),
+        "uem_footer": footer_html(facts),
     }
     output, _ = html_exporter().from_notebook_node(body, resources=resources)
     return output
@@ -218,9 +231,10 @@ def header_html(title: str, info: RunInfo, facts: runfacts.RunFacts | None) -> s
         An HTML ``<header>`` element (with its own inline style).
     """
     esc = html.escape
+    masked = _masked_kinds(facts)
     rows = [("Period", esc(_period_text(info.period, facts)))]
     params = "".join(
-        f"<tr><td><code>{esc(name)}</code></td><td><code>{esc(_show(value))}</code></td></tr>"
+        f"<tr><td><code>{esc(name)}</code></td><td><code>{privacy.html_text(_show(value), masked)}</code></td></tr>"
         for name, value in info.parameters.items()
     )
     rows.append(("Parameters", f"<table>{params}</table>" if params else "none"))
@@ -240,6 +254,31 @@ def header_html(title: str, info: RunInfo, facts: runfacts.RunFacts | None) -> s
     )
     lines += ["</table>", "</header>"]
     return "\n".join(lines)
+
+
+def footer_html(facts: runfacts.RunFacts | None) -> str:
+    """The report's privacy footer: which protections the notebook recorded (every value escaped).
+
+    Parameters
+    ----------
+    facts : RunFacts or None
+        What the notebook recorded; without privacy facts the footer says they are unknown.
+
+    Returns
+    -------
+    str
+        An HTML ``<footer>`` element.
+    """
+    sentences = privacy.footer_text(facts.privacy if facts is not None else None)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return f'<footer class="{FOOTER_CLASS}"><strong>Privacy</strong><ul>{items}</ul></footer>'
+
+
+def _masked_kinds(facts: runfacts.RunFacts | None) -> list[str]:
+    """Kinds of personal data the notebook masked (every kind when it recorded none)."""
+    if facts is not None and facts.privacy is not None:
+        return [k for k in facts.privacy.get("masked", ()) if k in privacy.KINDS]
+    return list(privacy.KINDS)
 
 
 def _report_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -3,7 +3,9 @@
 Every function takes a result object and returns Markdown (or plain text);
 :func:`show` displays Markdown in a notebook. Text that comes from the data
 (event names, segment values) passes through :func:`md_escape`, so it can
-never become markup or script in a report.
+never become markup or script in a report, and personal data in it is masked
+(:mod:`uem_helpers.privacy`). Segment breakdowns fold segments of fewer than
+the minimum cell size into "other" before anything is said about them.
 """
 
 from __future__ import annotations
@@ -11,14 +13,26 @@ from __future__ import annotations
 import html
 import re
 
+from . import privacy
 from .onboarding import OnboardingAnalysis
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~$])")
+# What Markdown renderers turn into links by themselves (GFM autolinks): a scheme's colon,
+# "www." and the "@" of an address. Written as character references, they render as the
+# same characters but are no longer recognised, so data text never becomes a link.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)|(?<=www)(\.)|(@)")
+_REFERENCE = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
 
 
 def md_escape(text: object) -> str:
-    """Data text made inert in Markdown: ``<``, ``>``, ``&`` HTML-escaped and Markdown punctuation backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+    """Data text made safe in Markdown: personal data masked, ``<>&`` escaped, Markdown punctuation backslashed.
+
+    Masking follows the active privacy policy (:func:`uem_helpers.privacy.active`). Autolink
+    triggers (``https:``, ``www.``, ``@``) become character references, so a URL or address
+    in the data is shown as text, never rendered as a link.
+    """
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(privacy.active().mask_text(text), quote=False))
+    return _AUTOLINK.sub(lambda m: _REFERENCE[m.group(0)], escaped)
 
 
 def show(markdown: str) -> None:
@@ -114,13 +128,24 @@ def launch_finding(analysis: OnboardingAnalysis) -> str:
 
 
 def segment_finding(analysis: OnboardingAnalysis) -> str:
-    """Best and worst segment by completion, when a breakdown was asked for."""
+    """Best and worst segment by completion, when a breakdown was asked for.
+
+    Segments of fewer starters than the active privacy policy's ``min_cell_size`` are folded
+    into "other" first (:func:`uem_helpers.privacy.fold_funnel_segments`), as in the chart.
+    """
     if analysis.by_segment is None:
         return "No segment breakdown was asked for (set `segment_by`)." if analysis.has_data else no_data(analysis)
-    last = analysis.by_segment[analysis.by_segment["step_index"] == analysis.by_segment["step_index"].max()]
+    policy = privacy.active()
+    segments = policy.fold_funnel_segments(analysis.by_segment, analysis.segment_by)
+    last = segments[segments["step_index"] == segments["step_index"].max()]
     last = last.sort_values("conversion", ascending=False)
     best, worst = last.iloc[0], last.iloc[-1]
     seg = md_escape(analysis.segment_by)
+    original = analysis.by_segment[analysis.by_segment["step_index"] == 1]
+    only_real_other = len(original) == 1 and original[analysis.segment_by].iloc[0] == privacy.OTHER
+    if len(last) == 1 and best[analysis.segment_by] == privacy.OTHER and not only_real_other:
+        return (f"No {seg} has at least {policy.min_cell_size} starters apart from the rest, so completion "
+                f"by {seg} is not broken down (all {int(best['entered']):,} starters are shown as one group).")
     if len(last) == 1:
         return f"All starters share one {seg}: '{md_escape(best[analysis.segment_by])}'."
     overlap = best["conversion_low"] <= worst["conversion_high"]
@@ -150,7 +175,7 @@ def headline(analysis: OnboardingAnalysis) -> str:
     """Plain-text headline numbers (stable across runs of the same data, for regression checks)."""
     lines = [f"starters: {analysis.entered}", f"completed: {analysis.completed}"]
     if analysis.bottleneck is not None:
-        lines.append(f"bottleneck: {analysis.bottleneck.step}")
+        lines.append(f"bottleneck: {privacy.active().mask_text(analysis.bottleneck.step)}")
     if analysis.launch is not None:
         ab, mean = analysis.launch.abandonment, analysis.launch.mean_minutes
         lines += [

@@ -5,8 +5,10 @@ optional ``ax=``, draws on it and returns the Axes, so a caller can keep
 styling. Charts say what they show in their title, axis labels with units,
 and percentages where the number is a share. Chinese labels render: the
 first installed CJK font is selected (the Makefile installs WenQuanYi Micro
-Hei). Text that comes from data is drawn literally (a ``$`` never starts
-matplotlib math).
+Hei). Text that comes from data, and every title, is drawn literally (a ``$``
+never starts matplotlib math) with personal data masked (:func:`plain`).
+Segment charts fold segments of fewer users than the privacy minimum into
+"other" (:mod:`uem_helpers.privacy`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 
+from . import privacy
 from .period import to_datetime
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC")
@@ -55,18 +58,20 @@ def use_report_style() -> None:
 
 
 def plain(text: object) -> str:
-    """Data text drawn literally: ``$`` escaped so matplotlib never reads it as math."""
-    return str(text).replace("$", r"\$")
+    """Data text drawn literally: personal data masked (active privacy policy), ``$`` escaped against math."""
+    return privacy.active().mask_text(text).replace("$", r"\$")
 
 
-def _axes(ax: plt.Axes | None, size: tuple[float, float] | None = None) -> plt.Axes:
+def new_axes(ax: plt.Axes | None, size: tuple[float, float] | None = None) -> plt.Axes:
+    """``ax`` itself, or a new figure's Axes of ``size`` inches (the report default when None)."""
     if ax is not None:
         return ax
     _, ax = plt.subplots(figsize=size or plt.rcParams["figure.figsize"], layout="constrained")
     return ax
 
 
-def _percent_axis(axis) -> None:
+def percent_axis(axis) -> None:
+    """Label an axis holding shares (0 to 1) as percentages."""
     axis.set_major_formatter(mticker.PercentFormatter(xmax=1, decimals=0))
 
 
@@ -74,7 +79,7 @@ def _share_axis(axis, set_limits, room: float) -> None:
     """A 0-100% axis with ``room`` beyond 100% for value labels, but no tick past 100%."""
     set_limits(0, 1 + room)
     axis.set_major_locator(mticker.FixedLocator(np.linspace(0, 1, 6)))
-    _percent_axis(axis)
+    percent_axis(axis)
 
 
 def funnel_chart(readout: pd.DataFrame, *, title: str = "Funnel: share of entered users reaching each step", ax=None):
@@ -88,7 +93,7 @@ def funnel_chart(readout: pd.DataFrame, *, title: str = "Funnel: share of entere
         Chart title.
     ax : matplotlib Axes, optional
     """
-    ax = _axes(ax, (9, 0.6 * len(readout) + 1.6))
+    ax = new_axes(ax, (9, 0.6 * len(readout) + 1.6))
     labels = [f"{i}. {plain(s)}" for i, s in zip(readout["step_index"], readout["step"])]
     y = np.arange(len(readout))
     conv = readout["conversion"].to_numpy(dtype=float)
@@ -102,7 +107,7 @@ def funnel_chart(readout: pd.DataFrame, *, title: str = "Funnel: share of entere
     ax.invert_yaxis()
     _share_axis(ax.xaxis, ax.set_xlim, room=0.3)
     ax.set_xlabel("Share of entered users (95% CI)")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -117,7 +122,7 @@ def step_times(times: pd.DataFrame, steps: Sequence[str], *, title: str = "Time 
     steps : sequence of str
         The funnel's steps, in order.
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     long = pd.concat(
         [
             pd.DataFrame({"step": f"{i}. {plain(step)}", "minutes": times[f"seconds_from_previous_{i}"] / 60})
@@ -130,7 +135,7 @@ def step_times(times: pd.DataFrame, steps: Sequence[str], *, title: str = "Time 
     sns.boxplot(data=long, x="minutes", y="step", ax=ax, color=MAIN, fliersize=1.5, whis=(5, 95), log_scale=True)
     ax.set_xlabel("Minutes from the previous step (log scale; whiskers 5th-95th percentile)")
     ax.set_ylabel("")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     return ax
 
 
@@ -138,7 +143,7 @@ def completion_time_before_after(
     times: pd.DataFrame, launch_date: object, *, title: str = "Time to complete, before vs after the launch", ax=None
 ):
     """Histograms (density) of minutes to complete, for users who entered before vs after the launch."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     launch = pd.Timestamp(to_datetime(launch_date, "launch_date"))
     done = times[times["completed"]].copy()
     done["minutes"] = done["seconds_to_complete"] / 60
@@ -152,7 +157,7 @@ def completion_time_before_after(
                     label=f"{group} launch (n={len(part):,}, median {part.median():.1f} min)")
     ax.set_xlabel("Minutes from first step to completion (completers)")
     ax.set_ylabel("Share of completers (density)")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     ax.legend()
     return ax
 
@@ -175,7 +180,7 @@ def daily_rate(
     launch_date : date-like, optional
         Drawn as a vertical line.
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     ax.scatter(daily["date"], daily["rate"], s=8, color=PALETTE["before"], alpha=0.7, label="daily")
     ax.fill_between(daily["date"], daily["rate_7d_low"], daily["rate_7d_high"], color=MAIN, alpha=0.2, lw=0,
                     label="7-day 95% CI")
@@ -187,10 +192,10 @@ def daily_rate(
                     textcoords="offset points", color=ACCENT,
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     ax.set_ylim(0, 1.02)
-    _percent_axis(ax.yaxis)
+    percent_axis(ax.yaxis)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     ax.legend(loc="lower left", ncols=3, fontsize=9, framealpha=0.9)
     ax.figure.autofmt_xdate()
     return ax
@@ -205,7 +210,7 @@ def compare_steps(
     ax=None,
 ):
     """Grouped bars of each step's conversion from the previous step, two periods side by side."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     steps = before[before["step_index"] >= 2]
     x = np.arange(len(steps))
     width = 0.38
@@ -217,17 +222,32 @@ def compare_steps(
         ax.errorbar(x + offset, rate, yerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
     ax.set_xticks(x, [f"{i}. {plain(s)}" for i, s in zip(steps["step_index"], steps["step"])], rotation=15)
     ax.set_ylim(0, 1.05)
-    _percent_axis(ax.yaxis)
+    percent_axis(ax.yaxis)
     ax.set_ylabel("Conversion from the previous step")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     ax.legend()
     return ax
 
 
 def segment_conversion(readout: pd.DataFrame, segment_by: str, *, title: str | None = None, ax=None):
-    """Overall conversion (entry to last step) per segment, with Wilson 95% intervals and sizes."""
+    """Overall conversion (entry to last step) per segment, with Wilson 95% intervals and sizes.
+
+    Segments of fewer starters than the active privacy policy's ``min_cell_size`` are folded into
+    "other" first (:func:`uem_helpers.privacy.fold_funnel_segments`).
+
+    Parameters
+    ----------
+    readout : pandas.DataFrame
+        :func:`uem_helpers.funnel.funnel` output with ``segment_by``.
+    segment_by : str
+        The segment column.
+    title : str, optional
+        Chart title; "Completion by <segment_by>" when None.
+    ax : matplotlib Axes, optional
+    """
+    readout = privacy.active().fold_funnel_segments(readout, segment_by)
     last = readout[readout["step_index"] == readout["step_index"].max()].sort_values("conversion", ascending=False)
-    ax = _axes(ax, (9, 0.5 * len(last) + 1.6))
+    ax = new_axes(ax, (9, 0.5 * len(last) + 1.6))
     y = np.arange(len(last))
     conv = last["conversion"].to_numpy(dtype=float)
     err = np.vstack([conv - last["conversion_low"], last["conversion_high"] - conv])
@@ -240,6 +260,6 @@ def segment_conversion(readout: pd.DataFrame, segment_by: str, *, title: str | N
     ax.invert_yaxis()
     _share_axis(ax.xaxis, ax.set_xlim, room=0.25)
     ax.set_xlabel("Completed the funnel (share of entered users, 95% CI)")
-    ax.set_title(title or f"Completion by {plain(segment_by)}")
+    ax.set_title(plain(title or f"Completion by {segment_by}"))
     ax.grid(axis="y", visible=False)
     return ax

@@ -12,6 +12,11 @@ report exporter finds it in the executed notebook with :func:`read` and puts
 the rows read per table, the data fingerprint and the period in the report
 header. Several calls merge: row counts add up per table name (the last call
 wins for a table named twice), other facts are replaced by the later call.
+
+Every call also records the privacy settings in force (``privacy``: the
+active :class:`uem_helpers.privacy.Policy`'s facts, or those passed), so
+every report that records run facts gets a privacy footer without code;
+:func:`uem_helpers.privacy.use` records them too when it changes them.
 """
 
 from __future__ import annotations
@@ -41,12 +46,15 @@ class RunFacts:
         First and last day the data covers, ``("2026-10-01", "2026-10-31")``.
     timezone : str or None
         Time zone of the wall-clock timestamps (the config's ``timezone``).
+    privacy : dict or None
+        The privacy settings applied (:meth:`uem_helpers.privacy.Policy.facts`), for the footer.
     """
 
     rows: dict[str, int] = field(default_factory=dict)
     fingerprint: str | None = None
     period: tuple[str, str] | None = None
     timezone: str | None = None
+    privacy: dict | None = None
 
     @property
     def no_data(self) -> bool:
@@ -60,6 +68,7 @@ def record(
     fingerprint: str | None = None,
     period: tuple[object, object] | None = None,
     timezone: str | None = None,
+    privacy: Mapping[str, object] | None = None,
 ) -> dict:
     """Record facts about the data this notebook read, for the report header.
 
@@ -73,6 +82,8 @@ def record(
         First and last day of the data period (dates or ISO date strings).
     timezone : str, optional
         Time zone of the wall-clock timestamps.
+    privacy : mapping, optional
+        Privacy settings applied; the active policy's (:func:`uem_helpers.privacy.active`) when None.
 
     Returns
     -------
@@ -94,6 +105,11 @@ def record(
         payload["period"] = [_iso(start), _iso(end)]
     if timezone is not None:
         payload["timezone"] = str(timezone)
+    if privacy is None:
+        from . import privacy as _privacy  # lazy: privacy imports the config models
+
+        privacy = _privacy.active().facts()
+    payload["privacy"] = dict(privacy)
     from IPython.display import display  # lazy: the exporter imports this module without IPython
 
     display({MIME_TYPE: payload}, raw=True)
@@ -123,7 +139,7 @@ def read(cells: Iterable[Mapping]) -> RunFacts | None:
                 continue
             found = True
             rows.update({str(k): int(v) for k, v in payload.get("rows", {}).items()})
-            facts.update({k: payload[k] for k in ("fingerprint", "timezone", "period") if k in payload})
+            facts.update({k: payload[k] for k in ("fingerprint", "timezone", "period", "privacy") if k in payload})
     if not found:
         return None
     period = facts.get("period")
@@ -132,6 +148,7 @@ def read(cells: Iterable[Mapping]) -> RunFacts | None:
         fingerprint=facts.get("fingerprint"),
         period=(str(period[0]), str(period[1])) if period else None,
         timezone=facts.get("timezone"),
+        privacy=dict(facts["privacy"]) if isinstance(facts.get("privacy"), Mapping) else None,
     )
 
 

@@ -2,14 +2,17 @@
 
 Each function takes an analysis result and returns a DataFrame of display
 strings with readable column names, indexed by what a row is about. Values
-from the data stay plain text: pandas escapes them when it renders HTML, and
-the report exporter sanitises the page again.
+from the data stay plain text with personal data masked (active privacy
+policy): pandas escapes them, labels included, when it renders HTML, and the
+report exporter sanitises the page again. :func:`uem_helpers.privacy.safe_table`
+makes any other frame safe to show.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from . import privacy
 from .bottleneck import Bottleneck
 
 
@@ -19,6 +22,12 @@ def _pct(x: float, digits: int = 0) -> str:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds == seconds else "n/a"
+
+
+def _steps(indices, steps) -> pd.Index:
+    """Row labels "1. step", with personal data in step names masked."""
+    mask = privacy.active().mask_text
+    return pd.Index([f"{i}. {mask(s)}" for i, s in zip(indices, steps)])
 
 
 def _p(p: float) -> str:
@@ -37,7 +46,7 @@ def bottleneck_table(bottleneck: Bottleneck) -> pd.DataFrame:
             "Rank by users lost": r["rank_by_loss"],
             "Rank by time": r["rank_by_time"],
         }
-    ).set_axis(pd.Index([f"{i}. {s}" for i, s in zip(r["step_index"], r["step"])], name="Step"))
+    ).set_axis(_steps(r["step_index"], r["step"]).rename("Step"))
 
 
 def step_changes_table(steps: pd.DataFrame) -> pd.DataFrame:
@@ -59,4 +68,4 @@ def step_changes_table(steps: pd.DataFrame) -> pd.DataFrame:
             "95% CI (pts)": [f"{pts(lo)} to {pts(hi)}" for lo, hi in zip(steps["ci_low"], steps["ci_high"])],
             "p-value": steps["p_value"].map(_p),
         }
-    ).set_axis(pd.Index([f"{i}. {s}" for i, s in zip(steps["step_index"], steps["step"])], name="Conversion to"))
+    ).set_axis(_steps(steps["step_index"], steps["step"]).rename("Conversion to"))

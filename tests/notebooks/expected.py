@@ -58,3 +58,19 @@ def write_checked_copies() -> list[Path]:
         nbformat.write(nb, path)
         written.append(path)
     return written
+
+
+def cart_headline(truth: dict) -> str:
+    """What ``cart_report.headline`` must print on the bundled sample, from the generator's own counts."""
+    realised = truth["cart"]["realised"]
+    before, after = realised["before"], realised["after"]
+    return "\n".join([
+        f"carts: {before['carts'] + after['carts']}",
+        f"checked out: {before['checked_out'] + after['checked_out']}",
+        f"conversion before: {before['checked_out'] / before['carts']:.4f} after: {after['checked_out'] / after['carts']:.4f}",
+        f"aov before: {before['aov']:.2f} after: {after['aov']:.2f}",
+        f"share in band before: {before['share_in_band']:.4f} after: {after['share_in_band']:.4f}",
+    ]) + "\n"
+
+
+EXPECTED["cart_abandonment"] = cart_headline

@@ -49,7 +49,8 @@ def make_feedback(
         One row per item, sorted by user and time: ``user``, ``anonymous``, ``created_at``,
         ``channel``, ``text``, ``rating`` (0 = blank), ``theme``, ``labelled``, ``touchpoint``,
         ``first_reply_at``/``resolved_at`` (-1 = none), ``resolution``, ``english``,
-        ``incident``, one boolean column per personal-data and near-miss kind and ``phone_format``.
+        ``incident``, one boolean column per personal-data and near-miss kind, ``phone_format``, and
+        per personal-data kind ``<kind>_value``: the value planted in the text ("" for none).
     """
     after = np.flatnonzero(rng.random(user.size) < d.FEEDBACK_PER_SESSION)
     n_base, n_inc = after.size, failed_user.size
@@ -84,6 +85,8 @@ def make_feedback(
             frame["phone_format"][rows] = fmt
         else:
             values = tx.email(rng, rows.size) if kind == "email" else tx.id_number(rng, rows.size)
+        frame[f"{kind}_value"] = np.full(n, "", dtype=object)
+        frame[f"{kind}_value"][rows] = values
         _add(extras, rows, values, tx.PII_CLAUSES[kind], english)
     for kind, p in d.NEAR_MISS_P.items():
         has = rng.random(n) < p

@@ -21,6 +21,8 @@ from .survey import month_index
 from .texts import PHONE_FORMATS
 
 GROUPS = ("before", "after")
+#: Most planted personal values of one kind listed in the ground truth (the first ones generated).
+PLANTED_VALUES_CAP = 1000
 FEE_SHARE_BINS = [0.0, 0.05, 0.10, 0.20, np.inf]
 _TOUCHPOINTS = [e for e in d.BROWSE if e != "app_open"]
 
@@ -30,6 +32,7 @@ class Tally:
 
     def __init__(self) -> None:
         self._sums: dict[str, np.ndarray] = defaultdict(lambda: np.int64(0))
+        self._kept: dict[str, list[str]] = {}
 
     def add(self, **counts: object) -> None:
         """Add each named count (an int or an integer array) to its running sum."""
@@ -38,6 +41,15 @@ class Tally:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._sums[name]
+
+    def keep(self, name: str, values: list[str], cap: int) -> None:
+        """Keep string values under ``name``, in the order given, up to ``cap`` of them in all."""
+        kept = self._kept.setdefault(name, [])
+        kept.extend(values[: max(cap - len(kept), 0)])
+
+    def kept(self, name: str) -> list[str]:
+        """The values kept under ``name`` (see :meth:`keep`)."""
+        return list(self._kept.get(name, []))
 
 
 def tally_onboarding(t: Tally, times: np.ndarray, first: np.ndarray, after: np.ndarray) -> None:
@@ -74,18 +86,23 @@ def tally_carts(t: Tally, created: np.ndarray, checked_at: np.ndarray, value: np
     value, fee, discount : numpy.ndarray
         Cents.
     expected_p : numpy.ndarray
-        Model probability of checkout (intent x payment success), the design expectation.
+        Model probability of checkout (intent x payment success), the design expectation. The
+        model-expected AOV of a group is ``sum(p * order value) / sum(p)`` over its carts: the
+        expected mean order value of checked-out carts given the carts' drawn values, fees and
+        discounts, the same conditioning as ``model_expected_conversion``.
     eligible, topped : numpy.ndarray of bool
         Post-policy cart in the top-up range; topped up to just above 99.
     """
     checked = checked_at >= 0
     share = fee / value
     band = (value >= d.BUNCHING_BAND_CENTS[0]) & (value < d.BUNCHING_BAND_CENTS[1])
+    order = value - discount + fee
     for g, sel in zip(GROUPS, (created < d.FREE_SHIPPING_LAUNCH, created >= d.FREE_SHIPPING_LAUNCH)):
         bins = np.digitize(share[sel], FEE_SHARE_BINS[1:-1])
         t.add(**{f"cart_{g}_n": sel.sum(), f"cart_{g}_checked": (sel & checked).sum(),
-                 f"cart_{g}_order_cents": (value - discount + fee)[sel & checked].sum(),
+                 f"cart_{g}_order_cents": order[sel & checked].sum(),
                  f"cart_{g}_expected_ppm": np.round(expected_p[sel] * 1e6).sum(),
+                 f"cart_{g}_expected_order_ppm": np.round(expected_p[sel] * 1e6 * order[sel]).sum(),
                  f"cart_{g}_band": (sel & band).sum(),
                  f"cart_{g}_bin_n": np.bincount(bins, minlength=4),
                  f"cart_{g}_bin_checked": np.bincount(bins[checked[sel]], minlength=4)})
@@ -158,6 +175,9 @@ def tally_nps(t: Tally, month: np.ndarray, score: np.ndarray) -> None:
 def tally_feedback(t: Tally, fb: pd.DataFrame) -> None:
     """Count feedback items per month and theme, labels, SLA, resolutions, personal data and near-misses.
 
+    Also keeps the planted personal values themselves (the first :data:`PLANTED_VALUES_CAP` per kind),
+    so tests can check that none reaches a report unmasked.
+
     Parameters
     ----------
     t : Tally
@@ -177,6 +197,8 @@ def tally_feedback(t: Tally, fb: pd.DataFrame) -> None:
           fb_we_did=(fb["resolution"] != "").sum(), fb_rating_blank=(fb["rating"] == 0).sum(),
           fb_phone_format=np.bincount(fmt[fmt >= 0], minlength=6),
           **{f"fb_{kind}": fb[kind].sum() for kind in [*d.PII_P, *d.NEAR_MISS_P]})
+    for kind in d.PII_P:
+        t.keep(f"fb_{kind}_values", fb.loc[fb[kind], f"{kind}_value"].tolist(), PLANTED_VALUES_CAP)
 
 
 def _expected_whole_seconds(mean: float) -> float:
@@ -265,6 +287,7 @@ def _cart(t: Tally) -> dict:
         realised[g] = {"carts": int(n), "checked_out": int(ok), "conversion": _rate(ok, n),
                        "abandonment_rate": _rate(n - ok, n), "aov": _rate(t[f"cart_{g}_order_cents"], ok * 100),
                        "model_expected_conversion": _rate(t[f"cart_{g}_expected_ppm"], n * 1_000_000),
+                       "model_expected_aov": _rate(t[f"cart_{g}_expected_order_ppm"], t[f"cart_{g}_expected_ppm"] * 100),
                        "share_in_band": _rate(t[f"cart_{g}_band"], n)}
     b, a = realised["before"], realised["after"]
     bins = [f"[{lo:.2f}, {hi:.2f})" if np.isfinite(hi) else f"[{lo:.2f}, inf)"
@@ -284,6 +307,9 @@ def _cart(t: Tally) -> dict:
             **realised,
             "relative_conversion_lift": _lift(a["conversion"], b["conversion"]),
             "relative_aov_lift": _lift(a["aov"], b["aov"]),
+            "model_expected_relative_conversion_lift": _lift(a["model_expected_conversion"],
+                                                             b["model_expected_conversion"]),
+            "model_expected_relative_aov_lift": _lift(a["model_expected_aov"], b["model_expected_aov"]),
             "abandonment_by_fee_share_before": [
                 {"fee_share": name, "carts": int(n_bin[i]), "abandonment_rate": _rate(n_bin[i] - ok_bin[i], n_bin[i])}
                 for i, name in enumerate(bins)],
@@ -396,5 +422,10 @@ def _feedback(t: Tally, phone_formats: list[str]) -> dict:
             "pii": {kind: int(t[f"fb_{kind}"]) for kind in d.PII_P},
             "phone_formats": dict(zip(phone_formats, t["fb_phone_format"].tolist())),
             "near_misses": {kind: int(t[f"fb_{kind}"]) for kind in d.NEAR_MISS_P},
+        },
+        "planted_personal_values": {
+            "cap_per_kind": PLANTED_VALUES_CAP,
+            "planted": {kind: int(t[f"fb_{kind}"]) for kind in d.PII_P},
+            "values": {kind: t.kept(f"fb_{kind}_values") for kind in d.PII_P},
         },
     }

@@ -1,0 +1,160 @@
+"""End to end: hostile text in the data never becomes markup, personal data never leaks, small segments stay hidden.
+
+Hypothesis composes event names (the funnel's steps), segment values and a
+notebook parameter from known injection payloads and planted personal data;
+each example writes a small events table and a config, runs the real
+``onboarding_funnel`` notebook through the report pipeline (papermill, ~8 s),
+and parses every HTML file it produced. A second test runs ``uem report`` on
+the bundled sample and looks for every personal value the generator planted.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from uem_helpers.cli import app
+from uem_helpers.privacy import mask_text
+from uem_helpers.report import run_notebook
+
+from ..conftest import CONFIG_PATH, SAMPLE_DIR
+
+SECRET = "SECRET-FILE-CONTENT-7f3a"
+PAYLOADS = [
+    "<img src=x onerror=alert(1)>",
+    "</script><script>alert(2)</script>",
+    '"><svg onload=alert(3)>',
+    "javascript:alert(4)",
+    'https://evil.example/"onmouseover="alert(5)',
+    "[click me](javascript:alert(6))",
+    "$9.99 vs $19.99 Ba$$in",
+    "<a href='javascript:alert(7)'>x</a>",
+]
+PERSONAL = ["13812345678", "+86 139-1234-5678", "zhang.wei88@qq.com", "11010519491231002X"]
+SMALL_SEGMENT_SIZE = 3  # below the default minimum of 10; with the next smallest segment folded too
+
+
+class _Page(HTMLParser):
+    """Every element, attribute and text node of an HTML document."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    handle_startendtag = handle_starttag
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def _check_inert(html: str, page: _Page) -> None:
+    """No script, no event handler, no javascript: link, no image from a path, no svg/iframe."""
+    for tag, attrs in page.tags:
+        assert tag not in {"script", "svg", "iframe", "object", "embed"}, (tag, attrs)
+        for name, value in attrs:
+            assert not name.lower().startswith("on"), (tag, name, value)
+            if name in {"href", "src"}:
+                assert not (value or "").strip().lower().startswith("javascript:"), (tag, name, value)
+            if tag == "img" and name == "src":
+                assert (value or "").startswith("data:image/"), value
+    assert SECRET not in html, "a string equal to a file path was read from disk"
+
+
+def _write_case(root: Path, funnel: str, steps: list[str], segments: list[str], sizes: list[int]) -> Path:
+    """Events of users who start the funnel on October days, one segment each, and a config naming them."""
+    rng = np.random.default_rng(7)
+    rows, user = [], 0
+    for segment, size in zip(segments, sizes):
+        for _ in range(size):
+            start = pd.Timestamp("2026-10-01 09:00") + pd.Timedelta(days=int(rng.integers(0, 30)))
+            reached = int(rng.integers(1, len(steps) + 1))
+            for k in range(reached):
+                rows.append({"user_id": f"U{user:05d}", "timestamp": start + pd.Timedelta(minutes=3 * k),
+                             "event": steps[k], "platform": segment})
+            user += 1
+    pd.DataFrame(rows).to_parquet(root / "events.parquet", index=False)
+    config = {"sources": {"events": {"path": "events.parquet"}},
+              "funnels": {funnel: {"steps": steps, "window": "1h", "title": PAYLOADS[0]}},
+              "report": {"output_dir": "reports"}}
+    (root / "uem.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return root / "uem.yml"
+
+
+hostile = st.tuples(st.sampled_from(PAYLOADS), st.sampled_from(PERSONAL)).map(" ".join)
+
+
+# No shrinking: each example is a papermill run of ~8 s; the failing example is printed as found.
+@settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(step_texts=st.lists(hostile, min_size=3, max_size=3), segment_texts=st.lists(hostile, min_size=3, max_size=3),
+       funnel_note=hostile)
+def test_hostile_text_stays_inert_masked_and_small_segments_hidden(step_texts, segment_texts, funnel_note):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        secret = root / "secret.txt"
+        secret.write_text(SECRET, encoding="utf-8")
+        steps = [f"s1 {step_texts[0]}", str(secret), f"s3 {step_texts[2]}"]
+        segments = [f"segBIG {segment_texts[0]}", f"segMID {segment_texts[1]}", f"segTINY {segment_texts[2]}"]
+        config = _write_case(root, funnel_note, steps, segments, [40, 15, SMALL_SEGMENT_SIZE])
+        result = run_notebook(
+            "onboarding_funnel",
+            {"funnel": funnel_note, "launch_date": "2026-10-15", "segment_by": "platform"},
+            config_path=config, period="2026-10", output_dir=root / "reports",
+        )
+        assert result.ok, result
+        pages = list((root / "reports").rglob("*.html"))
+        assert len(pages) >= 2  # the report and the index
+        for path in pages:
+            html = path.read_text(encoding="utf-8")
+            page = _parse(html)
+            _check_inert(html, page)
+            text = "".join(page.text)
+            for value in PERSONAL:
+                assert value not in html and value not in text, (path.name, value)
+        report = (root / "reports" / "2026-10" / "onboarding_funnel.html").read_text(encoding="utf-8")
+        text = "".join(_parse(report).text)
+        # Payloads appear as literal text (masked): every step from the second on labels a bottleneck row.
+        for k, step in enumerate(steps[1:], start=2):
+            assert f"{k}. {mask_text(step)}" in text, step
+        assert mask_text(segments[0]) in text  # the one segment large enough to be named
+        assert "segMID" not in report and "segTINY" not in report  # the tiny one, and the next smallest with it
+        assert mask_text(json.dumps(funnel_note, ensure_ascii=False)) in text  # the parameter, quoted in the header
+        assert "fewer than 10 users" in text and "random key made for this run only" in text
+
+
+def test_the_sample_reports_leak_no_planted_personal_value(tmp_path):
+    truth = json.loads((SAMPLE_DIR / "ground_truth.json").read_text(encoding="utf-8"))["feedback"]
+    planted = truth["planted_personal_values"]
+    values = [v for kind in planted["values"].values() for v in kind]
+    assert len(values) == sum(min(n, planted["cap_per_kind"]) for n in planted["planted"].values()) > 0
+    result = CliRunner().invoke(app, ["report", "--period", "2026-05..2026-10", "--config", str(CONFIG_PATH),
+                                      "--output-dir", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    files = [p for p in tmp_path.rglob("*") if p.suffix in {".html", ".md"}]
+    assert any(p.name == "onboarding_funnel.html" for p in files)
+    for path in files:
+        content = path.read_text(encoding="utf-8")
+        if path.suffix == ".html":
+            _check_inert(content, _parse(content))
+        leaked = [v for v in values if v in content]
+        assert not leaked, f"{path.name} shows planted personal values: {leaked[:3]}"
