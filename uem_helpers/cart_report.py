@@ -16,7 +16,7 @@ from . import privacy
 from .cart import with_rates
 from .cart_story import CartAnalysis
 from .narrative import md_escape
-from .plots import ACCENT, MAIN, PALETTE, new_axes, percent_axis, daily_rate, plain
+from .plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
 
 _MINUS = "\u2212"
 
@@ -85,23 +85,10 @@ def segment_finding(a: CartAnalysis) -> str:
 def segment_chart(a: CartAnalysis, *, ax=None):
     """Abandonment per segment with Wilson 95% intervals and cart counts (small segments folded)."""
     seg = shown_segments(a).sort_values("abandonment_rate", ascending=False)
-    ax = new_axes(ax, (9, 0.5 * len(seg) + 1.6))
-    y = np.arange(len(seg))
-    rate = seg["abandonment_rate"].to_numpy(float)
-    err = np.vstack([rate - seg["abandonment_low"], seg["abandonment_high"] - rate])
-    ax.barh(y, rate, color=MAIN, height=0.6)
-    ax.errorbar(rate, y, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1)
-    for yi, r, hi, n in zip(y, rate, seg["abandonment_high"], seg["carts"]):
-        ax.text(hi + 0.015, yi, f"{r:.0%} of {n:,} carts", va="center", fontsize=10)
-    ax.set_yticks(y, [plain(v) for v in seg[a.segment_by]])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.25)
-    ax.set_xticks(np.linspace(0, 1, 6))
-    percent_axis(ax.xaxis)
-    ax.set_xlabel("Abandonment rate (95% CI)")
-    ax.set_title(f"Cart abandonment by {plain(a.segment_by)}")
-    ax.grid(axis="y", visible=False)
-    return ax
+    notes = [f"{r:.0%} of {n:,} carts" for r, n in zip(seg["abandonment_rate"], seg["carts"])]
+    return rate_bars(seg[a.segment_by].astype(str), seg["abandonment_rate"], seg["abandonment_low"],
+                     seg["abandonment_high"], notes, xlabel="Abandonment rate (95% CI)",
+                     title=f"Cart abandonment by {a.segment_by}", ax=ax)
 
 
 def checkout_finding(a: CartAnalysis) -> str:

@@ -93,20 +93,43 @@ def funnel_chart(readout: pd.DataFrame, *, title: str = "Funnel: share of entere
         Chart title.
     ax : matplotlib Axes, optional
     """
-    ax = new_axes(ax, (9, 0.6 * len(readout) + 1.6))
-    labels = [f"{i}. {plain(s)}" for i, s in zip(readout["step_index"], readout["step"])]
-    y = np.arange(len(readout))
-    conv = readout["conversion"].to_numpy(dtype=float)
-    err = np.vstack([conv - readout["conversion_low"], readout["conversion_high"] - conv])
-    ax.barh(y, conv, color=MAIN, alpha=0.85, height=0.6)
-    ax.errorbar(conv, y, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1)
-    for yi, c, hi, n in zip(y, conv, readout["conversion_high"], readout["reached"]):
-        if np.isfinite(c):
-            ax.text(hi + 0.015, yi, f"{c:.0%}  ({n:,} users)", va="center", fontsize=10)
-    ax.set_yticks(y, labels)
+    labels = [f"{i}. {s}" for i, s in zip(readout["step_index"], readout["step"])]
+    notes = [f"{c:.0%}  ({n:,} users)" for c, n in zip(readout["conversion"], readout["reached"])]
+    return rate_bars(labels, readout["conversion"], readout["conversion_low"], readout["conversion_high"], notes,
+                     xlabel="Share of entered users (95% CI)", title=title, ax=ax)
+
+
+def rate_bars(labels, rate, low, high, notes, *, xlabel: str, title: str, ax=None):
+    """Horizontal bars of rates (shares, 0 to 1) with their intervals and a note beside each bar.
+
+    The shared picture of the funnel, segment and other "rate per group" charts: one bar per
+    label, top to bottom in the given order, a 0-100% axis, the note (e.g. "67% (1,082 users)")
+    just right of the interval. Labels and notes come from data, so they are drawn literally.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One label per bar.
+    rate, low, high : array-like
+        The rates and the bounds of their intervals.
+    notes : sequence of str
+        Text beside each bar (skipped where the rate is missing).
+    xlabel, title : str
+        Axis label and chart title.
+    ax : matplotlib Axes, optional
+    """
+    rate, low, high = (np.asarray(v, dtype=float) for v in (rate, low, high))
+    ax = new_axes(ax, (9, 0.55 * len(rate) + 1.6))
+    y = np.arange(len(rate))
+    ax.barh(y, rate, color=MAIN, alpha=0.9, height=0.6)
+    ax.errorbar(rate, y, xerr=np.vstack([rate - low, high - rate]), fmt="none", ecolor="black", capsize=4, lw=1)
+    for yi, r, hi, note in zip(y, rate, high, notes):
+        if np.isfinite(r):
+            ax.text(hi + 0.015, yi, plain(note), va="center", fontsize=10)
+    ax.set_yticks(y, [plain(label) for label in labels])
     ax.invert_yaxis()
     _share_axis(ax.xaxis, ax.set_xlim, room=0.3)
-    ax.set_xlabel("Share of entered users (95% CI)")
+    ax.set_xlabel(xlabel)
     ax.set_title(plain(title))
     ax.grid(axis="y", visible=False)
     return ax
@@ -247,19 +270,7 @@ def segment_conversion(readout: pd.DataFrame, segment_by: str, *, title: str | N
     """
     readout = privacy.active().fold_funnel_segments(readout, segment_by)
     last = readout[readout["step_index"] == readout["step_index"].max()].sort_values("conversion", ascending=False)
-    ax = new_axes(ax, (9, 0.5 * len(last) + 1.6))
-    y = np.arange(len(last))
-    conv = last["conversion"].to_numpy(dtype=float)
-    err = np.vstack([conv - last["conversion_low"], last["conversion_high"] - conv])
-    ax.barh(y, conv, color=MAIN, height=0.6)
-    ax.errorbar(conv, y, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1)
-    for yi, c, hi, n in zip(y, conv, last["conversion_high"], last["entered"]):
-        if np.isfinite(c):
-            ax.text(hi + 0.015, yi, f"{c:.0%} of {n:,}", va="center", fontsize=10)
-    ax.set_yticks(y, [plain(s) for s in last[segment_by]])
-    ax.invert_yaxis()
-    _share_axis(ax.xaxis, ax.set_xlim, room=0.25)
-    ax.set_xlabel("Completed the funnel (share of entered users, 95% CI)")
-    ax.set_title(plain(title or f"Completion by {segment_by}"))
-    ax.grid(axis="y", visible=False)
-    return ax
+    notes = [f"{c:.0%} of {n:,}" for c, n in zip(last["conversion"], last["entered"])]
+    return rate_bars(last[segment_by].astype(str), last["conversion"], last["conversion_low"], last["conversion_high"],
+                     notes, xlabel="Completed the funnel (share of entered users, 95% CI)",
+                     title=title or f"Completion by {segment_by}", ax=ax)
