@@ -2,8 +2,9 @@
 
 Sentences are Markdown built from results (data text through
 :func:`uem_helpers.narrative.md_escape`); charts take an optional ``ax=`` and
-return the Axes (:mod:`uem_helpers.plots` conventions); tables are display
-strings with readable column names.
+return the Axes (:mod:`uem_helpers.plots` conventions, data text through
+:func:`uem_helpers.plots.plain`); tables are display strings with readable
+column names, data text in them masked (pandas escapes it when rendering).
 """
 
 from __future__ import annotations
@@ -299,8 +300,13 @@ def impact_table(a: CartAnalysis) -> pd.DataFrame:
 
 
 def drivers_table(drivers: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
-    """The top drivers: carts with the event, abandonment with and without, odds ratio with 95% CI."""
+    """The top drivers: carts with the event, abandonment with and without, odds ratio with 95% CI.
+
+    Rows are labelled by event name with personal data masked (active privacy policy); pandas
+    escapes the labels when it renders HTML.
+    """
     d = drivers.head(top)
+    mask = privacy.active().mask_text
     return pd.DataFrame({
         "Carts with the event": d["carts_with"].map("{:,}".format),
         "Abandonment with": d["abandonment_with"].map(lambda x: _pct(x, 1)),
@@ -308,4 +314,4 @@ def drivers_table(drivers: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
         "Odds ratio": d["odds_ratio"].map("{:.2f}".format),
         "95% CI": [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(d["odds_ratio_low"], d["odds_ratio_high"])],
         "p-value": d["p_value"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"),
-    }).set_axis(pd.Index([str(e) for e in d["event"]], name="Event before the cart"))
+    }).set_axis(pd.Index([mask(e) for e in d["event"]], name="Event before the cart"))

@@ -1,16 +1,20 @@
 """End to end: hostile text in the data never becomes markup, personal data never leaks, small segments stay hidden.
 
-Hypothesis composes event names (the funnel's steps), segment values and a
+Hypothesis composes event names, segment values, a column label and a
 notebook parameter from known injection payloads and planted personal data;
-each example writes a small events table and a config, runs the real
-``onboarding_funnel`` notebook through the report pipeline (papermill, ~8 s),
-and parses every HTML file it produced. A second test runs ``uem report`` on
-the bundled sample and looks for every personal value the generator planted.
+each example writes small tables and a config, runs a real notebook through
+the report pipeline (papermill, ~10 s) and parses every HTML file it
+produced: ``onboarding_funnel`` (hostile funnel steps and segments) and
+``cart_abandonment`` (hostile segments and segment column, checkout steps,
+and conversion drivers, one of them named like an existing file). A last
+test runs ``uem report`` on the bundled sample and looks for every personal
+value the generator planted.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -80,6 +84,22 @@ def _check_inert(html: str, page: _Page) -> None:
     assert SECRET not in html, "a string equal to a file path was read from disk"
 
 
+def _check_pages(root: Path) -> str:
+    """Check every HTML file under ``root/reports`` (inert, no personal value); the text of them all."""
+    pages = list((root / "reports").rglob("*.html"))
+    assert len(pages) >= 2  # the report and the index
+    texts = []
+    for path in pages:
+        html = path.read_text(encoding="utf-8")
+        page = _parse(html)
+        _check_inert(html, page)
+        text = "".join(page.text)
+        for value in PERSONAL:
+            assert value not in html and value not in text, (path.name, value)
+        texts.append(text)
+    return "\n".join(texts)
+
+
 def _write_case(root: Path, funnel: str, steps: list[str], segments: list[str], sizes: list[int]) -> Path:
     """Events of users who start the funnel on October days, one segment each, and a config naming them."""
     rng = np.random.default_rng(7)
@@ -100,15 +120,18 @@ def _write_case(root: Path, funnel: str, steps: list[str], segments: list[str], 
     return root / "uem.yml"
 
 
-hostile = st.tuples(st.sampled_from(PAYLOADS), st.sampled_from(PERSONAL)).map(" ".join)
+def hostile_texts(n: int):
+    """``n`` texts, each a different payload (so one example tries ``n`` of them) followed by a personal value."""
+    return st.tuples(st.permutations(PAYLOADS), st.lists(st.sampled_from(PERSONAL), min_size=n, max_size=n)).map(
+        lambda pair: [f"{payload} {value}" for payload, value in zip(pair[0], pair[1])])
 
 
 # No shrinking: each example is a papermill run of ~8 s; the failing example is printed as found.
 @settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow])
-@given(step_texts=st.lists(hostile, min_size=3, max_size=3), segment_texts=st.lists(hostile, min_size=3, max_size=3),
-       funnel_note=hostile)
-def test_hostile_text_stays_inert_masked_and_small_segments_hidden(step_texts, segment_texts, funnel_note):
+@given(texts=hostile_texts(7))
+def test_hostile_text_stays_inert_masked_and_small_segments_hidden(texts):
+    step_texts, segment_texts, funnel_note = texts[:3], texts[3:6], texts[6]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         secret = root / "secret.txt"
@@ -122,15 +145,7 @@ def test_hostile_text_stays_inert_masked_and_small_segments_hidden(step_texts, s
             config_path=config, period="2026-10", output_dir=root / "reports",
         )
         assert result.ok, result
-        pages = list((root / "reports").rglob("*.html"))
-        assert len(pages) >= 2  # the report and the index
-        for path in pages:
-            html = path.read_text(encoding="utf-8")
-            page = _parse(html)
-            _check_inert(html, page)
-            text = "".join(page.text)
-            for value in PERSONAL:
-                assert value not in html and value not in text, (path.name, value)
+        _check_pages(root)
         report = (root / "reports" / "2026-10" / "onboarding_funnel.html").read_text(encoding="utf-8")
         text = "".join(_parse(report).text)
         # Payloads appear as literal text (masked): every step from the second on labels a bottleneck row.
@@ -140,6 +155,86 @@ def test_hostile_text_stays_inert_masked_and_small_segments_hidden(step_texts, s
         assert "segMID" not in report and "segTINY" not in report  # the tiny one, and the next smallest with it
         assert mask_text(json.dumps(funnel_note, ensure_ascii=False)) in text  # the parameter, quoted in the header
         assert "fewer than 10 users" in text and "random key made for this run only" in text
+
+
+def _write_cart_case(root: Path, segment_col: str, segments: list[str], sizes: list[int], drivers: list[str],
+                     checkout: list[str]) -> Path:
+    """Users in segments, four carts each on distinct October days, events before and after them, and a config.
+
+    Each cart follows ``drivers[0]`` with probability 1/2 and is then abandoned with probability 0.8
+    (0.25 without), so it is a significant driver; ``drivers[1]`` precedes half the carts at random.
+    A checked-out cart is followed by every checkout step, an abandoned one by the first only, so
+    the largest checkout drop is before the second step.
+    """
+    rng = np.random.default_rng(11)
+    users, carts, events = [], [], []
+    user = 0
+    for segment, size in zip(segments, sizes):
+        for _ in range(size):
+            uid = f"U{user:05d}"
+            users.append({"user_id": uid, "signup_at": pd.Timestamp("2026-09-01 08:00"), segment_col: segment})
+            for day in rng.choice(np.arange(1, 31), size=4, replace=False):
+                created = pd.Timestamp(2026, 10, int(day), 10) + pd.Timedelta(minutes=int(rng.integers(0, 300)))
+                driven = bool(rng.random() < 0.5)
+                checked = bool(rng.random() < (0.2 if driven else 0.75))
+                before = [drivers[0]] * driven + [drivers[1]] * bool(rng.random() < 0.5)
+                events += [{"user_id": uid, "timestamp": created - pd.Timedelta(minutes=5 + k), "event": e}
+                           for k, e in enumerate(before)]
+                steps = checkout if checked else checkout[:1]
+                events += [{"user_id": uid, "timestamp": created + pd.Timedelta(minutes=1 + k), "event": e}
+                           for k, e in enumerate(steps)]
+                value = float(rng.uniform(30, 200))
+                carts.append({"cart_id": f"C{len(carts):06d}", "user_id": uid, "created_at": created,
+                              "cart_value": round(value, 2), "shipping_fee": float(rng.choice([0.0, 8.0, 15.0])),
+                              "checked_out_at": created + pd.Timedelta(minutes=3) if checked else pd.NaT})
+            user += 1
+    for name, rows in (("users", users), ("carts", carts), ("events", events)):
+        pd.DataFrame(rows).to_parquet(root / f"{name}.parquet", index=False)
+    config = {"sources": {name: {"path": f"{name}.parquet"} for name in ("events", "users", "carts")},
+              "funnels": {"checkout": {"steps": checkout, "window": "1d", "title": PAYLOADS[1]}},
+              "report": {"output_dir": "reports"}}
+    (root / "uem.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return root / "uem.yml"
+
+
+# No shrinking either (~11 s an example).
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(texts=hostile_texts(7))
+def test_hostile_text_in_the_cart_report_stays_inert_masked_and_small_segments_hidden(texts):
+    segment_texts, column_note, driver_note, step_notes = texts[:3], texts[3], texts[4], texts[5:]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        secret = root / "secret.txt"
+        secret.write_text(SECRET, encoding="utf-8")
+        segment_col = f"platform {column_note}"
+        segments = [f"segBIG {segment_texts[0]}", f"segMID {segment_texts[1]}", f"segTINY {segment_texts[2]}"]
+        drivers = [f"drv {driver_note}", str(secret)]
+        checkout = ["cart_view", f"ship {step_notes[0]}", f"pay {step_notes[1]}"]
+        config = _write_cart_case(root, segment_col, segments, [40, 15, SMALL_SEGMENT_SIZE], drivers, checkout)
+        result = run_notebook(
+            "cart_abandonment",
+            {"period_start": "2026-10-01", "period_end": "2026-10-31", "policy_launch_date": "2026-10-16",
+             "segment_by": segment_col},
+            config_path=config, period="2026-10", output_dir=root / "reports",
+        )
+        assert result.ok, result
+        _check_pages(root)
+        report = (root / "reports" / "2026-10" / "cart_abandonment.html").read_text(encoding="utf-8")
+        text = "".join(_parse(report).text)
+        # Payloads appear as literal text (masked): the column and the one segment large enough to be named ...
+        assert f"By {mask_text(segment_col)}, abandonment ranges from" in text
+        assert f"'{mask_text(segments[0])}'" in text and "'other'" in text
+        assert "segMID" not in report and "segTINY" not in report  # the tiny one, and the next smallest with it
+        # ... the drivers, in the table (both) and in the sentence and next tests (the significant one) ...
+        assert text.count(mask_text(drivers[0])) >= 3 and str(secret) in text
+        assert f"Carts are abandoned more often after '{mask_text(drivers[0])}'" in text
+        # ... the checkout step that loses the most, and the column label quoted in the header.
+        assert f"The largest drop is before '{mask_text(checkout[1])}'" in text
+        assert f"Simplify the checkout step '{mask_text(checkout[1])}'" in text
+        assert mask_text(json.dumps(segment_col, ensure_ascii=False)) in text
+        assert "fewer than 10 users" in text
+        assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', report)) == 6  # every chart drew its text
 
 
 def test_the_sample_reports_leak_no_planted_personal_value(tmp_path):
