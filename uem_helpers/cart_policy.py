@@ -22,17 +22,15 @@ share of carts that were short of T by less than ``reach`` and were topped up.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import ibis
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from .cart import cart_table
 from .errors import ParameterError
-from .experiment import Readout, before_after_rate, compare_means, compare_rates, split_before_after
+from .experiment import Readout, before_after_label, compare_means, compare_rates
 
 
 @dataclass(frozen=True)
@@ -120,25 +118,28 @@ def threshold_bunching(
     if min(band, reach, bin_width, span) <= 0:
         raise ParameterError(f"band, reach, bin_width and span must be positive; got {band}, {reach}, {bin_width}, {span}")
     t = cart_table(carts)
-    before, after = split_before_after(t, "created_at", launch_date, period_start=period_start, period_end=period_end)
-    t = before.mutate(group=ibis.literal("before")).union(after.mutate(group=ibis.literal("after")))
+    t = t.mutate(group=before_after_label(t, "created_at", launch_date, period_start=period_start,
+                                          period_end=period_end))
+    t = t.filter(t.group.notnull())
     value = t.cart_value.cast("float64")
-    in_band = ((value >= threshold) & (value < threshold + band)).cast("int64")
-    in_reach = ((value >= threshold - reach) & (value < threshold)).cast("int64")
     low = threshold - span
-    t = t.mutate(_bin=((value - low) / bin_width).floor().cast("int64"), _band=in_band, _reach=in_reach)
-    groups = t.group_by("group").aggregate(n=t.count(), band=t._band.sum(), reach=t._reach.sum()).execute()
-    shown = t.filter((t._bin >= 0) & (value < threshold + span))
+    # Two small aggregates: per window (no hashing of 10M rows by bin), and the histogram of the carts in view.
+    g = t.group_by("group").aggregate(
+        carts=t.count(),
+        band=t.count(where=(value >= threshold) & (value < threshold + band)),
+        reach=t.count(where=(value >= threshold - reach) & (value < threshold)),
+    ).execute().set_index("group")
+    shown = t.filter((value >= low) & (value < threshold + span))
+    shown = shown.mutate(_bin=((shown.cart_value.cast("float64") - low) / bin_width).floor().cast("int64"))
     hist = shown.group_by(["group", "_bin"]).aggregate(carts=shown.count()).execute()
-    g = {row.group: row for row in groups.itertuples()}
     for side in ("before", "after"):
-        if side not in g or int(g[side].n) == 0:
+        if side not in g.index or int(g.loc[side, "carts"]) == 0:
             raise ParameterError(f"threshold bunching: no cart was created {side} the launch date {launch_date}")
-    n_a, n_b = int(g["before"].n), int(g["after"].n)
-    excess = compare_rates(int(g["before"].band), n_a, int(g["after"].band), n_b,
+    n_a, n_b = int(g.loc["before", "carts"]), int(g.loc["after", "carts"])
+    excess = compare_rates(int(g.loc["before", "band"]), n_a, int(g.loc["after", "band"]), n_b,
                            metric=f"share of carts valued {threshold:g} to {threshold + band:g}", alpha=alpha)
     extra = excess.abs_effect * n_b
-    within = int(g["after"].reach) + extra
+    within = int(g.loc["after", "reach"]) + extra
     topped = extra / within if extra > 0 and within > 0 else float("nan")
     n_bins = int(np.ceil(2 * span / bin_width))
     grid = pd.MultiIndex.from_product([["before", "after"], range(n_bins)], names=["group", "_bin"])
@@ -175,11 +176,28 @@ def policy_impact(
 ) -> PolicyImpact:
     """Before/after the launch: cart conversion, AOV and revenue per cart, each with absolute and relative CIs.
 
-    - conversion = checked-out carts / carts (:func:`uem_helpers.experiment.before_after_rate`);
+    - conversion = checked-out carts / carts, compared by :func:`uem_helpers.experiment.compare_rates`
+      (Newcombe's interval on the difference, log-adjusted interval on the ratio);
     - AOV = mean order value of checked-out carts; revenue per cart = mean over all carts of the
-      order value, 0 when abandoned. Both use :func:`uem_helpers.experiment.compare_means`
-      (Welch's interval on the difference), plus the interval of the relative change from
-      :func:`ratio_of_means_ci`.
+      order value, 0 when abandoned. Both use :func:`uem_helpers.experiment.compare_means`:
+      Welch's interval on the difference and the log-link GLM interval on the ratio of means
+      (:func:`uem_helpers.stats.ratio_of_means_ci`).
+
+    The engine reads the carts once and returns the number of carts per (window, checked out,
+    amount paid): order values take few distinct values, so this is small, and the means,
+    variances and intervals computed from these counts (frequency weights) are exactly those
+    of the individual carts.
+
+    Parameters
+    ----------
+    carts : ibis.Table
+        Canonical carts.
+    launch_date : date-like
+        When the policy went live; windows as in :func:`uem_helpers.experiment.split_before_after`.
+    unit : str
+        Currency of the order values, for the sentences.
+    guard_days, period_start, period_end, alpha
+        Days left out around the launch, the outer bounds of the windows, the level of the intervals.
 
     Returns
     -------
@@ -191,49 +209,27 @@ def policy_impact(
         A window has no cart, or fewer than two checked-out carts for the AOV.
     """
     t = cart_table(carts)
-    windows = dict(guard_days=guard_days, period_start=period_start, period_end=period_end)
-    conversion = before_after_rate(t, "created_at", "checked_out", launch_date, metric="cart conversion",
-                                   higher_is_better=True, alpha=alpha, **windows)
-    before, after = split_before_after(t, "created_at", launch_date, **windows)
-    rows = before.select("paid", "checked_out", group=ibis.literal("before")).union(
-        after.select("paid", "checked_out", group=ibis.literal("after"))).execute()
+    t = t.mutate(group=before_after_label(t, "created_at", launch_date, guard_days=guard_days,
+                                          period_start=period_start, period_end=period_end))
+    t = t.filter(t.group.notnull())
+    # Everything the statistics need, in one scan: carts per (window, checked out, amount paid).
+    cells = t.group_by(["group", "checked_out", "paid"]).aggregate(carts=t.count()).execute()
+    sides = {side: cells[cells["group"] == side] for side in ("before", "after")}
+    for side, rows in sides.items():
+        if rows.empty:
+            raise ParameterError(
+                f"policy impact: no cart was created in the {side} window (launch_date {launch_date}, guard_days "
+                f"{guard_days}, period_start {period_start or 'open'}, period_end {period_end or 'open'})"
+            )
+    before, after = sides["before"], sides["after"]
+    conversion = compare_rates(
+        int(before.loc[before["checked_out"], "carts"].sum()), int(before["carts"].sum()),
+        int(after.loc[after["checked_out"], "carts"].sum()), int(after["carts"].sum()),
+        metric="cart conversion", higher_is_better=True, alpha=alpha,
+    )
     means = {}
-    for metric, rows_used in (("average order value", rows[rows["checked_out"]]), ("revenue per cart", rows)):
-        a = np.sort(rows_used.loc[rows_used["group"] == "before", "paid"].to_numpy(float))
-        b = np.sort(rows_used.loc[rows_used["group"] == "after", "paid"].to_numpy(float))
-        readout = compare_means(a, b, metric=metric, unit=unit, higher_is_better=True, alpha=alpha)
-        low, high = ratio_of_means_ci(a, b, alpha=alpha)
-        means[metric] = dataclasses.replace(readout, rel_ci_low=low - 1, rel_ci_high=high - 1)
+    for metric, a, b in (("average order value", before[before["checked_out"]], after[after["checked_out"]]),
+                         ("revenue per cart", before, after)):
+        means[metric] = compare_means(a["paid"], b["paid"], counts_a=a["carts"], counts_b=b["carts"], metric=metric,
+                                      unit=unit, higher_is_better=True, alpha=alpha)
     return PolicyImpact(conversion, means["average order value"], means["revenue per cart"])
-
-
-def ratio_of_means_ci(a, b, alpha: float = 0.05) -> tuple[float, float]:
-    """Confidence interval of ``mean(b) / mean(a)`` for two independent samples.
-
-    Fitted as a GLM (``statsmodels``, Gaussian family, log link) of the values on a group
-    indicator: the indicator's coefficient is ``log(mean(b) / mean(a))``; its Wald interval with
-    the heteroscedasticity-robust HC1 sandwich covariance (each group keeps its own variance) is
-    exponentiated. This is the delta-method interval of the log ratio, so it stays positive and
-    is asymmetric like the ratio itself.
-
-    Parameters
-    ----------
-    a, b : array-like
-        Baseline and comparison samples (at least two values each, positive means).
-    alpha : float
-        Two-sided level.
-
-    Returns
-    -------
-    tuple of float
-        ``(low, high)`` of the ratio; NaN when a mean is not positive or both samples are constant.
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.mean() <= 0 or b.mean() <= 0 or (np.ptp(a) == 0 and np.ptp(b) == 0):
-        return float("nan"), float("nan")  # no ratio, or no spread to estimate its uncertainty from
-    y = np.concatenate([a, b])
-    x = sm.add_constant(np.concatenate([np.zeros(len(a)), np.ones(len(b))]))
-    model = sm.GLM(y, x, family=sm.families.Gaussian(link=sm.families.links.Log()))
-    fit = model.fit(start_params=np.log([a.mean(), b.mean() / a.mean()]), cov_type="HC1")
-    low, high = np.asarray(fit.conf_int(alpha=alpha))[1]
-    return float(np.exp(low)), float(np.exp(high))

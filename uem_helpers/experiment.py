@@ -332,27 +332,41 @@ def compare_means(
     group_b: str = "after",
     higher_is_better: bool | None = None,
     alpha: float = 0.05,
+    counts_a=None,
+    counts_b=None,
 ) -> Readout:
     """Compare the means of two samples (see :func:`uem_helpers.stats.mean_difference`).
 
-    The effect is ``mean(b) - mean(a)`` with Welch's interval and p-value;
-    each group's mean carries its Student-t interval. The relative effect has
-    no interval, so the sentence does not print it.
+    The effect is ``mean(b) - mean(a)`` with Welch's interval and p-value; the relative effect
+    ``mean(b) / mean(a) - 1`` with the interval of the ratio of means
+    (:func:`uem_helpers.stats.ratio_of_means_ci`: log-link GLM, robust covariance); each
+    group's mean carries its Student-t interval.
 
     Parameters
     ----------
     values_a, values_b : array-like
-        Values of the baseline and the comparison group (at least two each, no NaN).
+        Values of the baseline and the comparison group (at least two observations each, no NaN).
     metric, unit, group_a, group_b, higher_is_better, alpha
         As in :func:`compare_medians`.
+    counts_a, counts_b : array-like of int, optional
+        How many times each value occurs (frequency weights), so an engine can send
+        ``(value, count)`` pairs instead of every row; 1 each when omitted.
 
     Returns
     -------
     Readout
+        ``n_a``, ``n_b`` count observations.
+
+    Raises
+    ------
+    ParameterError
+        A group has fewer than two observations, holds NaN, or has invalid counts.
     """
-    samples = _two_samples(metric, "mean", {group_a: values_a, group_b: values_b})
-    r = stats.mean_difference(samples[group_a], samples[group_b], alpha=alpha)
-    nan = float("nan")
+    try:
+        r = stats.mean_difference(values_a, values_b, alpha=alpha, counts_a=counts_a, counts_b=counts_b)
+    except ValueError as exc:
+        sample = str(exc).replace("sample a", f"group '{group_a}'").replace("sample b", f"group '{group_b}'")
+        raise ParameterError(f"{metric}: {sample}") from None
     return Readout(
         metric=metric,
         kind="mean",
@@ -366,8 +380,8 @@ def compare_means(
         rel_effect=r.rel,
         ci_low=r.diff_low,
         ci_high=r.diff_high,
-        rel_ci_low=nan,
-        rel_ci_high=nan,
+        rel_ci_low=r.rel_low,
+        rel_ci_high=r.rel_high,
         p_value=r.p_value,
         alpha=alpha,
         unit=unit,
@@ -445,6 +459,39 @@ def split_before_after(
     """
     before, after = _windows(table, time_col, launch_date, guard_days, period_start, period_end)
     return table.filter(before), table.filter(after)
+
+
+def before_after_label(
+    table: ibis.Table,
+    time_col: str,
+    launch_date,
+    *,
+    guard_days: int = 0,
+    period_start=None,
+    period_end=None,
+) -> ibis.StringValue:
+    """``"before"``, ``"after"`` or NULL per row: the windows of :func:`split_before_after` as one column.
+
+    Grouping by this column reads the table once, where the two tables of
+    :func:`split_before_after` read it twice; rows in neither window are NULL.
+
+    Parameters
+    ----------
+    table, time_col, launch_date, guard_days, period_start, period_end
+        As in :func:`split_before_after`.
+
+    Returns
+    -------
+    ibis.StringValue
+        Unexecuted.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`split_before_after`.
+    """
+    before, after = _windows(table, time_col, launch_date, guard_days, period_start, period_end)
+    return ibis.cases((before, "before"), (after, "after"), else_=ibis.null("string"))
 
 
 def before_after_rate(
@@ -629,7 +676,8 @@ def _values_before_after(
     """The values of the before and after windows, at most ``max_values`` each (see :func:`before_after_median`)."""
     if max_values < 2:
         raise ParameterError(f"max_values must be at least 2; got {max_values}")
-    before, after = _windows(table, time_col, launch_date, guard_days, period_start, period_end)
+    period = before_after_label(table, time_col, launch_date, guard_days=guard_days, period_start=period_start,
+                                period_end=period_end)
     if value_col not in table.columns:
         raise ParameterError(f"value column '{value_col}' is not in the table; columns are: {', '.join(table.columns)}")
     if not table[value_col].type().is_numeric():
@@ -637,7 +685,7 @@ def _values_before_after(
     value = table[value_col].cast("float64")
     stamp = table[time_col]
     rows = table.select(
-        period=ibis.cases((before, "before"), (after, "after"), else_=ibis.null("string")),
+        period=period,
         value=value,
         ts=stamp,
         key=(value.cast("string") + "|" + stamp.cast("string") + f"|{int(seed)}").hash(),

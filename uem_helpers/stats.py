@@ -25,12 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import stats as sps
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     proportion_confint,
     test_proportions_2indep,
 )
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 #: Method of the CI of a difference of two proportions (see :func:`two_proportions`).
 DIFF_CI_METHOD = "newcomb"
@@ -140,6 +142,9 @@ class MeanComparison:
         Welch CI of ``diff`` (unequal variances).
     rel : float
         ``mean_b / mean_a - 1``; NaN when ``mean_a == 0``.
+    rel_low, rel_high : float
+        CI of ``rel`` from :func:`ratio_of_means_ci`, minus 1; NaN when a mean is not
+        positive or neither sample varies.
     p_value : float
         Two-sided Welch t-test p-value.
     alpha : float
@@ -158,6 +163,8 @@ class MeanComparison:
     diff_low: float
     diff_high: float
     rel: float
+    rel_low: float
+    rel_high: float
     p_value: float
     alpha: float
 
@@ -419,50 +426,116 @@ def median_difference(
     )
 
 
-def mean_difference(a, b, alpha: float = 0.05) -> MeanComparison:
-    """Compare the means of two independent samples with Welch's t interval.
+def mean_difference(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None) -> MeanComparison:
+    """Compare the means of two independent samples: Welch's interval, and the interval of their ratio.
 
-    Definitions (``a`` is the baseline): ``diff = mean(b) - mean(a)`` with the
-    Welch interval and two-sided p-value of ``scipy.stats.ttest_ind(b, a,
-    equal_var=False)``; each mean's own interval from ``scipy.stats.ttest_1samp``;
-    ``rel = mean(b) / mean(a) - 1`` (no interval: the ratio of two noisy means
-    has none that scipy or statsmodels gives without extra assumptions).
+    Definitions (``a`` is the baseline), every sample given as values and, optionally, how many
+    times each value occurs (``counts_*``, frequency weights: a value with count 3 is three
+    observations; the result is the same as for the values repeated, so an engine can send
+    ``(value, count)`` pairs instead of every row):
+
+    - ``mean = Σ count·value / Σ count``; ``diff = mean(b) - mean(a)`` with Welch's interval
+      (unequal variances, Welch-Satterthwaite degrees of freedom) and two-sided p-value,
+      ``statsmodels.stats.weightstats.CompareMeans(b, a)``: ``tconfint_diff`` and ``ttest_ind``
+      with ``usevar="unequal"`` (the numbers of ``scipy.stats.ttest_ind(b, a, equal_var=False)``).
+    - Each mean's Student-t interval: ``DescrStatsW.tconfint_mean``.
+    - ``rel = mean(b) / mean(a) - 1`` with the interval of :func:`ratio_of_means_ci` minus 1.
 
     Parameters
     ----------
     a, b : array-like
-        The two samples, at least two values each, no NaN.
+        The values of the two samples, no NaN; at least two observations each.
     alpha : float
         Two-sided level of the intervals.
+    counts_a, counts_b : array-like of int, optional
+        Occurrences of each value (non-negative whole numbers, same length as the values);
+        1 each when omitted.
 
     Returns
     -------
     MeanComparison
+        ``n_a``, ``n_b`` count observations (the sums of the counts).
+
+    Raises
+    ------
+    ValueError
+        A sample has fewer than two observations or holds NaN, or its counts are invalid.
     """
     _check_alpha(alpha)
-    a, b = _sample(a, "a", minimum=2), _sample(b, "b", minimum=2)
-    level = 1 - alpha
-    welch = sps.ttest_ind(b, a, equal_var=False)
-    diff_ci = welch.confidence_interval(confidence_level=level)
-    ci_a = sps.ttest_1samp(a, 0.0).confidence_interval(confidence_level=level)
-    ci_b = sps.ttest_1samp(b, 0.0).confidence_interval(confidence_level=level)
-    mean_a, mean_b = float(np.mean(a)), float(np.mean(b))
+    (a, w_a), (b, w_b) = _weighted(a, counts_a, "a", minimum=2), _weighted(b, counts_b, "b", minimum=2)
+    d_a, d_b = DescrStatsW(a, weights=w_a), DescrStatsW(b, weights=w_b)
+    welch = CompareMeans(d_b, d_a)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no spread in either sample: NaN interval and p
+        diff_low, diff_high = welch.tconfint_diff(alpha=alpha, usevar="unequal")
+        p_value = welch.ttest_ind(usevar="unequal")[1]
+    low_a, high_a = d_a.tconfint_mean(alpha=alpha)
+    low_b, high_b = d_b.tconfint_mean(alpha=alpha)
+    ratio_low, ratio_high = ratio_of_means_ci(a, b, alpha=alpha, counts_a=w_a, counts_b=w_b)
+    mean_a, mean_b = float(d_a.mean), float(d_b.mean)
     return MeanComparison(
         mean_a=mean_a,
         mean_b=mean_b,
-        mean_a_low=float(ci_a.low),
-        mean_a_high=float(ci_a.high),
-        mean_b_low=float(ci_b.low),
-        mean_b_high=float(ci_b.high),
-        n_a=len(a),
-        n_b=len(b),
+        mean_a_low=float(low_a),
+        mean_a_high=float(high_a),
+        mean_b_low=float(low_b),
+        mean_b_high=float(high_b),
+        n_a=int(w_a.sum()),
+        n_b=int(w_b.sum()),
         diff=mean_b - mean_a,
-        diff_low=float(diff_ci.low),
-        diff_high=float(diff_ci.high),
+        diff_low=float(diff_low),
+        diff_high=float(diff_high),
         rel=float("nan") if mean_a == 0 else mean_b / mean_a - 1,
-        p_value=float(welch.pvalue),
+        rel_low=ratio_low - 1,
+        rel_high=ratio_high - 1,
+        p_value=float(p_value),
         alpha=alpha,
     )
+
+
+def ratio_of_means_ci(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None) -> tuple[float, float]:
+    """Confidence interval of ``mean(b) / mean(a)`` for two independent samples.
+
+    Fitted as a GLM (``statsmodels``, Gaussian family, log link) of the values on a group
+    indicator, with the counts as frequency weights (``freq_weights``): the indicator's
+    coefficient is ``log(mean(b) / mean(a))``; its Wald interval with the
+    heteroscedasticity-robust sandwich covariance (``cov_type="HC0"``: each group keeps its
+    own variance; statsmodels applies no small-sample factor to a GLM's sandwich, so its
+    ``"HC1"`` gives the same numbers) is exponentiated. This is the delta-method interval of
+    the log ratio, ``log(m_b / m_a) ± z·sqrt(s²_a / (n_a m_a²) + s²_b / (n_b m_b²))`` with
+    ``s²`` the variance with divisor ``n``, so it stays positive and is asymmetric like the
+    ratio itself. Frequency weights give exactly the fit of the values repeated.
+
+    Parameters
+    ----------
+    a, b : array-like
+        Values of the baseline and the comparison sample (at least two observations each).
+    alpha : float
+        Two-sided level.
+    counts_a, counts_b : array-like of int, optional
+        Occurrences of each value, as in :func:`mean_difference`.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` of the ratio; NaN when a mean is not positive or neither sample varies.
+
+    Raises
+    ------
+    ValueError
+        A sample has fewer than two observations or holds NaN, or its counts are invalid.
+    """
+    _check_alpha(alpha)
+    (a, w_a), (b, w_b) = _weighted(a, counts_a, "a", minimum=2), _weighted(b, counts_b, "b", minimum=2)
+    mean_a, mean_b = np.average(a, weights=w_a), np.average(b, weights=w_b)
+    if mean_a <= 0 or mean_b <= 0 or (np.ptp(a) == 0 and np.ptp(b) == 0):
+        return float("nan"), float("nan")  # no ratio, or no spread to estimate its uncertainty from
+    y = np.concatenate([a, b])
+    x = sm.add_constant(np.concatenate([np.zeros(len(a)), np.ones(len(b))]))
+    model = sm.GLM(y, x, family=sm.families.Gaussian(link=sm.families.links.Log()),
+                   freq_weights=np.concatenate([w_a, w_b]))
+    fit = model.fit(start_params=np.log([mean_a, mean_b / mean_a]), cov_type="HC0")
+    low, high = np.asarray(fit.conf_int(alpha=alpha))[1]
+    return float(np.exp(low)), float(np.exp(high))
 
 
 def median_ci(values, alpha: float = 0.05) -> tuple[float, float]:
@@ -596,6 +669,23 @@ def _sample(values, name: str, minimum: int = 1) -> np.ndarray:
     if np.isnan(arr).any():
         raise ValueError(f"sample {name} holds {int(np.isnan(arr).sum())} NaN value(s); drop them first")
     return arr
+
+
+def _weighted(values, counts, name: str, minimum: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values and their counts (1 each when ``counts`` is None) as float arrays; values counted 0 times are dropped."""
+    arr = _sample(values, name, minimum=0)
+    if counts is None:
+        w = np.ones_like(arr)
+    else:
+        w = np.asarray(counts, dtype=float).ravel()
+        if w.shape != arr.shape or np.any(~np.isfinite(w)) or np.any(w < 0) or np.any(w != np.round(w)):
+            raise ValueError(
+                f"counts of sample {name} must be {arr.size} whole numbers of 0 or more, one per value; got {counts!r}"
+            )
+        arr, w = arr[w > 0], w[w > 0]
+    if w.sum() < minimum:
+        raise ValueError(f"sample {name} has {int(w.sum())} value(s); at least {minimum} are needed")
+    return arr, w
 
 
 def _labelled(values) -> dict[str, float]:

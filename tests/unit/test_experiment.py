@@ -444,6 +444,21 @@ def test_rates_carry_each_groups_wilson_interval():
     assert (r.value_b_low, r.value_b_high) == pytest.approx(wilson_ci(15, 100))
 
 
+def test_compare_means_takes_counts_and_names_the_group_it_refuses():
+    from uem_helpers.experiment import compare_means
+
+    counted = compare_means([10.0, 20.0], [20.0, 40.0], counts_a=[3, 1], counts_b=[1, 1], metric="AOV", unit="¥")
+    listed = compare_means([10.0, 10.0, 10.0, 20.0], [20.0, 40.0], metric="AOV", unit="¥")
+    assert (counted.n_a, counted.value_a, counted.value_b) == (4, 12.5, 30.0)
+    for field in ("value_a_low", "value_a_high", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high", "p_value"):
+        assert getattr(counted, field) == pytest.approx(getattr(listed, field), rel=1e-12), field
+    assert counted.sentence() == listed.sentence()
+    with pytest.raises(ParameterError, match="AOV: group 'after' has 1 value"):
+        compare_means([1.0, 2.0], [5.0, 6.0], counts_b=[1, 0], metric="AOV", unit="¥")
+    with pytest.raises(ParameterError, match="AOV: group 'before' holds 1 NaN"):
+        compare_means([1.0, math.nan], [5.0, 6.0], metric="AOV", unit="¥")
+
+
 def test_before_after_mean_known_answer_and_sentence():
     from uem_helpers.experiment import before_after_mean
 
@@ -455,4 +470,7 @@ def test_before_after_mean_known_answer_and_sentence():
     assert r.abs_effect == pytest.approx(-6.0)
     assert r.value_a_low < 9.0 < r.value_a_high
     assert r.sentence().startswith("Mean opening time fell from 9 min (before) to 3 min (after): −6 min (95% CI")
-    assert "relative" not in r.sentence()
+    # Ratio 3 / 9; variances with divisor n are 2/3 on both sides: var(log ratio) = (2/3) / (3 · 9²) + (2/3) / (3 · 3²).
+    half = 1.959963984540054 * math.sqrt((2 / 3) / (3 * 81) + (2 / 3) / (3 * 9))
+    assert (r.rel_ci_low, r.rel_ci_high) == pytest.approx((math.exp(-half) / 3 - 1, math.exp(half) / 3 - 1), rel=1e-9)
+    assert "−66.7% relative (95% CI −75.9% to −53.9%)" in r.sentence()
