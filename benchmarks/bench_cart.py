@@ -42,6 +42,10 @@ from scipy import stats as sps
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_funnel import RESULTS, TARGET_RATIO, ensure_data  # noqa: E402
 
+#: Below this SQL time, the ~10 ms Ibis spends building, compiling and converting a query
+#: (measured: ~4 ms build and compile, ~6 ms Arrow to pandas) decides the ratio on its own.
+FIXED_COST_BOUND_S = 0.05
+
 from uem_helpers import cart, cart_policy  # noqa: E402
 
 LAUNCH = "2026-09-01"
@@ -233,15 +237,19 @@ def _same(a: list, b: list) -> bool:
 
 
 def measure_memory(path: Path, name: str, which: str) -> float:
-    """Peak RSS (MiB) of one run of case ``name`` (``which`` = helper or sql) in a fresh process."""
+    """Peak memory (MiB) one run of case ``name`` (``which`` = helper or sql) adds, in a fresh process.
+
+    The process opens the database first; :func:`peak_memory.peak_extra_mib` then samples
+    the resident set during the run, so the figure is the query's working memory.
+    """
     code = (
-        "import resource, sys; sys.path.insert(0, %r); import bench_cart as b; from pathlib import Path; "
+        "import sys; sys.path.insert(0, %r); import bench_cart as b; from pathlib import Path; "
+        "from peak_memory import peak_extra_mib; "
         "con = b.connect(Path(%r)); helper, sql = b.CASES[%r]; "
-        "helper(con) if %r == 'helper' else sql(con.con); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(peak_extra_mib(lambda: helper(con) if %r == 'helper' else sql(con.con)))"
     ) % (str(Path(__file__).parent), str(path), name, which)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -272,6 +280,8 @@ def main() -> None:
         memory = {k: measure_memory(path, name, k) for k in times}
         ratio = med["helper"] / med["sql"]
         verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
+        if ratio > TARGET_RATIO and med["sql"] < FIXED_COST_BOUND_S:
+            verdict += f" (SQL under {FIXED_COST_BOUND_S * 1000:.0f} ms: Ibis's fixed build/compile/convert cost dominates)"
         rows = n_generated if name == "conversion_drivers" else n_carts
         lines.append(f"| {name} | {rows:,} | {med['helper']:.3f} | {med['sql']:.3f} | {memory['helper']:.0f} | "
                      f"{memory['sql']:.0f} | {ratio:.2f} | {verdict} |")
@@ -285,9 +295,9 @@ def main() -> None:
         f"Data: `carts` = the {n_generated:,} generated carts ({args.users:,} users, seed {args.seed}) copied "
         f"{args.copies} times with distinct cart and user ids = {n_carts:,} carts; the conversion-drivers case joins "
         f"the {n_generated:,} generated carts with {n_events:,} events. {args.repetitions} alternating repetitions "
-        "per case in one process; peak memory from one run each in a fresh process (includes opening the database); "
+        "per case in one process; peak memory: what one run adds above the opened database, in a fresh process; "
         f"same numbers checked. Target ratio <= {TARGET_RATIO}.\n\n"
-        "| helper | carts | helper median s | SQL median s | helper peak RSS MiB | SQL peak RSS MiB | ratio | target |\n"
+        "| helper | carts | helper median s | SQL median s | helper peak added MiB | SQL peak added MiB | ratio | target |\n"
         "|---|---|---|---|---|---|---|---|\n"
         + "\n".join(lines) + "\n",
         encoding="utf-8",

@@ -26,6 +26,8 @@ from pathlib import Path
 import duckdb
 import ibis
 
+from uem_helpers.funnel import funnel
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -79,8 +81,6 @@ def ensure_data(users: int, seed: int) -> Path:
 
 def run_helper(con: ibis.BaseBackend) -> list[float]:
     """Reached per step, then median/p75/p90 seconds per step 2..K, from the helper."""
-    from uem_helpers.funnel import funnel
-
     out = funnel(con.table("events"), STEPS, window=WINDOW_SECONDS)
     quantiles = out.iloc[1:][["median_seconds", "p75_seconds", "p90_seconds"]].to_numpy().ravel().tolist()
     return [float(x) for x in out["reached"].tolist() + quantiles]
@@ -104,16 +104,18 @@ def connect(parquet: Path) -> ibis.BaseBackend:
 
 
 def measure_memory(parquet: Path, which: str) -> float:
-    """Peak RSS (MiB) of one run of ``which`` in a fresh process."""
+    """Peak memory (MiB) one run of ``which`` adds, in a fresh process after the data is loaded.
+
+    :func:`peak_memory.peak_extra_mib` samples the resident set during the run, so the
+    figure is the query's working memory, not the loaded event log.
+    """
     code = (
-        "import resource, sys; sys.path.insert(0, %r); import bench_funnel as b; from pathlib import Path; "
-        "con = b.connect(Path(%r)); "
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-        "b.run_helper(con) if %r == 'helper' else b.run_sql(con.con); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "import sys; sys.path.insert(0, %r); import bench_funnel as b; from pathlib import Path; "
+        "from peak_memory import peak_extra_mib; con = b.connect(Path(%r)); "
+        "print(peak_extra_mib(lambda: b.run_helper(con) if %r == 'helper' else b.run_sql(con.con)))"
     ) % (str(Path(__file__).parent), str(parquet), which)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -148,8 +150,8 @@ def main() -> None:
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
         f"duckdb {duckdb.__version__}, ibis {ibis.__version__}.\n"
         f"Data: {n_events:,} events ({args.users:,} users, seed {args.seed}); {args.repetitions} alternating "
-        "repetitions in one process; peak memory from one run each in a fresh process.\n\n"
-        "| helper | implementation | median s | runs (s) | peak RSS MiB | ratio to SQL | same numbers |\n"
+        "repetitions in one process; peak memory: what one run adds above the loaded data, in a fresh process.\n\n"
+        "| helper | implementation | median s | runs (s) | peak added MiB | ratio to SQL | same numbers |\n"
         "|---|---|---|---|---|---|---|\n"
         f"| funnel (5 steps, ordered, 1 h) | uem_helpers.funnel | {medians['helper']:.2f} | "
         f"{', '.join(f'{t:.2f}' for t in times['helper'])} | {memory['helper']:.0f} | {ratio:.2f} | yes |\n"
