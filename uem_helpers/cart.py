@@ -341,6 +341,7 @@ def conversion_drivers(
     *,
     lookback: int = 1800,
     min_support: int = 30,
+    min_users: int = 10,
     period_start: object = None,
     period_end: object = None,
     alpha: float = 0.05,
@@ -353,7 +354,9 @@ def conversion_drivers(
     abandonment ``(a / b) / (c / d)`` (a, b = abandoned / checked-out carts with the event;
     c, d = without) is given with its Woolf (log) interval and p-value
     (``statsmodels`` ``Table2x2``; a zero cell counts as 0.5 so the ratio stays finite). Events done before fewer than ``min_support`` carts, or
-    before all but fewer than ``min_support``, are left out. An association, not a cause.
+    before all but fewer than ``min_support``, are left out, and so are events seen before the carts of
+    fewer than ``min_users`` distinct users (a driver then describes at least that many people; pass the
+    privacy minimum). An association, not a cause.
 
     Returns
     -------
@@ -367,9 +370,9 @@ def conversion_drivers(
     ev = events.select(_u=events.user_id, _ts=events.timestamp, event=events.event)
     j = t.join(ev, [t.user_id == ev._u, ev._ts < t.created_at,
                     ev._ts >= t.created_at - ibis.interval(seconds=int(lookback))])
-    per_cart = j.select("cart_id", "event", "abandoned").distinct()
+    per_cart = j.select("cart_id", "user_id", "event", "abandoned").distinct()
     by_event = per_cart.group_by("event").aggregate(
-        n_with=per_cart.count(), ab_with=per_cart.abandoned.cast("int64").sum()
+        n_with=per_cart.count(), ab_with=per_cart.abandoned.cast("int64").sum(), users_with=per_cart.user_id.nunique()
     )
     totals = t.aggregate(n=t.count(), ab=t.abandoned.cast("int64").sum())
     counts = by_event.cross_join(totals).execute()
@@ -378,7 +381,7 @@ def conversion_drivers(
     rows = []
     for r in counts.itertuples():
         n_wo, ab_wo = int(r.n) - int(r.n_with), int(r.ab) - int(r.ab_with)
-        if min(int(r.n_with), n_wo) < min_support:
+        if min(int(r.n_with), n_wo) < min_support or int(r.users_with) < min_users:
             continue
         table = Table2x2([[r.ab_with, r.n_with - r.ab_with], [ab_wo, n_wo - ab_wo]], shift_zeros=True)
         low, high = table.oddsratio_confint(alpha=alpha)

@@ -88,6 +88,7 @@ def analyse_carts(
     period_end: object = None,
     segment_by: str | None = None,
     min_support: int = 30,
+    min_users: int = 10,
 ) -> CartAnalysis:
     """Run the cart analyses on a dataset.
 
@@ -107,6 +108,9 @@ def analyse_carts(
         Column of the carts or users table for the breakdown.
     min_support : int
         Fewest carts with (and without) an event for it to be ranked as a driver.
+    min_users : int
+        Fewest distinct users whose carts followed the event; pass the privacy minimum
+        (``config.privacy.min_cell_size``) so no driver describes fewer people.
 
     Returns
     -------
@@ -142,7 +146,7 @@ def analyse_carts(
         else:
             checkout = funnel(events, checkout_funnel.steps, window=checkout_funnel.window, mode=checkout_funnel.mode,
                               exclude=checkout_funnel.exclude, **window)
-        drivers = conversion_drivers(carts, events, min_support=min_support, **window)
+        drivers = conversion_drivers(carts, events, min_support=min_support, min_users=min_users, **window)
         if drivers.empty:
             notes["drivers"] = f"No event came before at least {min_support} carts and was missing before as many."
 

@@ -134,14 +134,14 @@ def test_drivers_odds_ratio_by_hand():
         "event": ["size_guide", "size_guide", "search", "search", "size_guide"],
     })
     data = from_frames({"carts": carts, "events": events})
-    drivers = cart.conversion_drivers(data["carts"], data["events"], min_support=1).set_index("event")
+    drivers = cart.conversion_drivers(data["carts"], data["events"], min_support=1, min_users=1).set_index("event")
     # size_guide: with = C0 (ok), C1 (ab) -> a=1, b=1; without = C2 (ab), C3 (ok) -> c=1, d=1; OR = 1
     assert drivers.loc["size_guide", ["carts_with", "carts_without"]].tolist() == [2, 2]
     assert drivers.loc["size_guide", "odds_ratio"] == pytest.approx(1.0)
     # search: only before C1 (ab); a=1, b=0 -> 0.5; without: C0 ok, C2 ab, C3 ok -> c=1, d=2: (1/0.5) / (1/2) = 4
     assert drivers.loc["search", "odds_ratio"] == pytest.approx(4.0)
     assert drivers.index[0] == "search"
-    assert cart.conversion_drivers(data["carts"], data["events"], min_support=3).empty
+    assert cart.conversion_drivers(data["carts"], data["events"], min_support=3, min_users=1).empty
 
 
 def _bunching_carts(seed: int = 5):
@@ -349,3 +349,20 @@ def test_small_segments_are_folded_so_no_group_under_the_minimum_is_shown():
     assert other["abandonment_rate"] == pytest.approx(8 / 14)
     text = cart_report.segment_finding(analysis)
     assert "web" not in text and "android" not in text
+
+
+def test_a_driver_must_describe_at_least_min_users_people():
+    # 40 carts before which 'promo' happened, all from 4 users; 40 carts from 40 other users without it.
+    carts, events = [], []
+    for i in range(80):
+        user = f"P{i % 4}" if i < 40 else f"Q{i}"
+        created = pd.Timestamp("2026-06-01 10:00") + pd.Timedelta(hours=i)
+        carts.append({"cart_id": f"c{i}", "user_id": user, "created_at": created, "cart_value": 100.0,
+                      "shipping_fee": 10.0, "checked_out_at": created + pd.Timedelta(minutes=5) if i % 3 else pd.NaT,
+                      "order_value": 110.0 if i % 3 else None})
+        if i < 40:
+            events.append({"user_id": user, "timestamp": created - pd.Timedelta(minutes=1), "event": "promo"})
+    data = from_frames({"carts": pd.DataFrame(carts), "events": pd.DataFrame(events)})
+    kept = cart.conversion_drivers(data["carts"], data["events"], min_support=30, min_users=4)
+    assert kept["event"].tolist() == ["promo"] and kept["carts_with"].tolist() == [40]
+    assert cart.conversion_drivers(data["carts"], data["events"], min_support=30, min_users=5).empty
