@@ -63,7 +63,7 @@ def _window(analysis: OnboardingAnalysis) -> str:
 
 def _period(analysis: OnboardingAnalysis) -> str:
     start, end = analysis.period_start or "the first day of data", analysis.period_end or "the last"
-    return f"{md_escape(start)} to {md_escape(end)}"
+    return f"{md_escape(start)} and {md_escape(end)}"
 
 
 def no_data(analysis: OnboardingAnalysis) -> str:
