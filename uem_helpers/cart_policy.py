@@ -30,7 +30,8 @@ import pandas as pd
 
 from .cart import cart_table
 from .errors import ParameterError
-from .experiment import Readout, before_after_label, compare_means, compare_rates
+from .experiment import before_after_label, compare_means, compare_rates
+from .readout import Readout
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Fast validation: did the change work? Before/after a launch, and rollout vs control.
 
-Every comparison returns one :class:`Readout`: the two values, the absolute
+Every comparison returns one :class:`~uem_helpers.readout.Readout`: the two values, the absolute
 and relative effect with their confidence intervals, the p-value, and a
 sentence for the report that never states an effect without its interval.
 
@@ -26,8 +26,6 @@ Example
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import ibis
@@ -37,136 +35,8 @@ import pandas as pd
 from . import stats
 from .errors import ContractError, ParameterError
 from .period import is_date_only, to_datetime
+from .readout import Readout
 
-_MINUS = "\u2212"
-#: Units written before the number ("¥12"), not after it ("12 min").
-_PREFIX_UNITS = {"¥", "$", "€", "£"}
-_BAD_DATE = "{name} must be a date such as '2026-08-15' or '2026-08-15 10:00'; got {value!r}"
-
-
-@dataclass(frozen=True)
-class Readout:
-    """The result of one comparison of group ``b`` against group ``a`` (the baseline).
-
-    Attributes
-    ----------
-    metric : str
-        What was compared, in words, e.g. ``"abandonment"``, ``"median opening time"``.
-    kind : str
-        ``"rate"`` (a proportion), ``"mean"`` or ``"median"``.
-    group_a, group_b : str
-        Names of the baseline and the comparison group, e.g. ``"before"``/``"after"``.
-    value_a, value_b : float
-        The metric in each group (rates as proportions, 0.45 for 45%).
-    n_a, n_b : int
-        Observations behind each value (rates: units counted; medians: values used).
-    abs_effect : float
-        ``value_b - value_a`` (rates in proportion units: 0.05 is 5 percentage points).
-    rel_effect : float
-        ``value_b / value_a - 1``; NaN when ``value_a`` is 0.
-    ci_low, ci_high : float
-        Confidence interval of ``abs_effect``.
-    rel_ci_low, rel_ci_high : float
-        Confidence interval of ``rel_effect`` (NaN when it is undefined).
-    p_value : float
-        Two-sided p-value of "no difference".
-    alpha : float
-        Two-sided level; intervals have coverage ``1 - alpha``.
-    unit : str
-        Unit of the values for the sentence: ``"%"`` for rates, ``"min"``, ``"s"``, ``"¥"`` ...
-    higher_is_better : bool or None
-        Whether a rise is good news; None when it depends.
-    value_a_low, value_a_high, value_b_low, value_b_high : float
-        Confidence interval of each group's own value (Wilson for rates,
-        Student t for means, order statistics for medians).
-    """
-
-    metric: str
-    kind: str
-    group_a: str
-    group_b: str
-    value_a: float
-    value_b: float
-    n_a: int
-    n_b: int
-    abs_effect: float
-    rel_effect: float
-    ci_low: float
-    ci_high: float
-    rel_ci_low: float
-    rel_ci_high: float
-    p_value: float
-    alpha: float
-    unit: str
-    higher_is_better: bool | None
-    value_a_low: float = float("nan")
-    value_a_high: float = float("nan")
-    value_b_low: float = float("nan")
-    value_b_high: float = float("nan")
-
-    @property
-    def significant(self) -> bool:
-        """True when ``p < alpha`` and the CI of the effect excludes 0 (both must agree)."""
-        return self.p_value < self.alpha and (self.ci_low > 0 or self.ci_high < 0)
-
-    @property
-    def verdict(self) -> str:
-        """``"better"``, ``"worse"``, ``"changed"`` (direction has no preference) or ``"no significant change"``."""
-        if not self.significant:
-            return "no significant change"
-        if self.higher_is_better is None:
-            return "changed"
-        return "better" if (self.abs_effect > 0) == self.higher_is_better else "worse"
-
-    def sentence(self) -> str:
-        """The finding in one sentence, with the effect's interval and p-value.
-
-        A change is called "rose" or "fell" only when it is :attr:`significant`;
-        otherwise it "did not change significantly". Rate effects are in
-        percentage points ("pts"), median effects in the metric's unit; a
-        relative change is shown only with its interval. Numbers carry about
-        three significant digits; an effect and its bounds share their decimals.
-
-        Returns
-        -------
-        str
-            E.g. ``"Abandonment fell from 45% (before) to 15% (after): −30 pts
-            (95% CI −33.7 to −26.1), −66.7% relative (95% CI −71.6% to −60.7%); p < 0.001."``
-        """
-        scale = 100.0 if self.kind == "rate" else 1.0
-        name = self.metric[:1].upper() + self.metric[1:]
-        digits = _decimals(scale * self.value_a, scale * self.value_b)
-        a = f"{self._value(scale * self.value_a, digits)} ({self.group_a})"
-        b = f"{self._value(scale * self.value_b, digits)} ({self.group_b})"
-        level = _number(100 * (1 - self.alpha), 1)
-        effect, low, high = (scale * x for x in (self.abs_effect, self.ci_low, self.ci_high))
-        digits = _decimals(effect, low, high)
-        text = f"{self._effect(effect, digits)} ({level}% CI {_signed(low, digits)} to {_signed(high, digits)})"
-        rel = [100 * x for x in (self.rel_effect, self.rel_ci_low, self.rel_ci_high)]
-        if not any(math.isnan(x) for x in rel):
-            digits = _decimals(*rel)
-            rel_low, rel_high = _signed(rel[1], digits), _signed(rel[2], digits)
-            text += f", {_signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
-        if self.significant:
-            head = f"{name} {'rose' if self.abs_effect > 0 else 'fell'} from {a} to {b}"
-        else:
-            head = f"{name} did not change significantly, {a} vs {b}"
-        return f"{head}: {text}; {_p_value(self.p_value)}."
-
-    def to_frame(self) -> pd.DataFrame:
-        """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
-        row = asdict(self) | {"significant": self.significant, "verdict": self.verdict, "sentence": self.sentence()}
-        return pd.DataFrame([row])
-
-    def _value(self, x: float, digits: int) -> str:
-        unit = "%" if self.kind == "rate" else self.unit
-        return _with_unit(_number(x, digits), unit, _MINUS if x < 0 else "")
-
-    def _effect(self, x: float, digits: int) -> str:
-        if self.kind == "rate":
-            text = _signed(x, digits)
-            return f"{text} {'pt' if text.lstrip('+' + _MINUS) == '1' else 'pts'}"
-        return _with_unit(_number(x, digits), self.unit, _sign(x))
 
 
 def compare_rates(
@@ -938,40 +808,3 @@ def _describe_windows(launch_date, guard_days: int, period_start, period_end) ->
 def _count(x) -> int:
     """An integer count from an engine result; a SUM over no rows comes back missing and means 0."""
     return 0 if pd.isna(x) else int(x)
-
-
-def _decimals(*xs: float) -> int:
-    """Decimals that give the largest of ``xs`` about three significant digits (0 to 6)."""
-    largest = max((abs(x) for x in xs if math.isfinite(x)), default=0.0)
-    if largest == 0:
-        return 0
-    return min(6, max(0, 2 - math.floor(math.log10(largest))))
-
-
-def _number(x: float, decimals: int) -> str:
-    """Unsigned, with ``decimals`` decimals (trailing zeros dropped) and thousands separated."""
-    if not math.isfinite(x):
-        return str(abs(x))
-    text = f"{abs(x):,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _sign(x: float) -> str:
-    return "+" if x > 0 else _MINUS if x < 0 else ""
-
-
-def _signed(x: float, decimals: int) -> str:
-    text = _number(x, decimals)
-    return text if set(text) <= {"0", ".", ","} else _sign(x) + text
-
-
-def _with_unit(number: str, unit: str, sign: str) -> str:
-    if unit in _PREFIX_UNITS:
-        return f"{sign}{unit}{number}"
-    if unit in ("", "%"):
-        return f"{sign}{number}{unit}"
-    return f"{sign}{number} {unit}"
-
-
-def _p_value(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"

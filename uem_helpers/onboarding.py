@@ -22,7 +22,8 @@ import pandas as pd
 
 from .bottleneck import Bottleneck, rank_bottlenecks
 from .config import FunnelConfig, parse_duration
-from .experiment import Readout, before_after_mean, before_after_median, before_after_rate, compare_rates
+from .experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
+from .readout import Readout
 from .funnel import completion_times, daily_completion, funnel, user_funnel
 from .period import period_bounds, to_datetime
 from .sources import Dataset

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from uem_helpers.errors import ContractError, ParameterError
 from uem_helpers.experiment import (
-    Readout,
     before_after_median,
     before_after_rate,
     compare_medians,
@@ -23,6 +22,7 @@ from uem_helpers.experiment import (
     split_before_after,
     variant_rate,
 )
+from uem_helpers.readout import Readout
 from uem_helpers.stats import median_difference, two_proportions
 
 LAUNCH = "2026-08-15"
