@@ -1,10 +1,18 @@
 """UEM Workbench helpers: turn what users do and say into product decisions.
 
-Layers, imports only downward: ``config``, ``sources``, ``schema`` (the engine
-edge); ``stats`` (pure numbers); the analyses (``funnel``, ``experiment``,
-...), which build Ibis expressions and return small pandas frames;
-presentation (``plots``, ``narrative``, ``privacy``); entry points
-(``report``, ``widgets``, ``cli``).
+Layers, imports only downward:
+
+- engine edge: ``config``, ``engine``, ``sources`` (files, encodings, backends),
+  ``schema`` (the data contract), ``casting`` and ``timezones`` (typing in the engine),
+  ``encodings``, ``period``;
+- numbers: ``stats`` (pure functions over statsmodels/scipy), ``readout``;
+- analyses (Ibis expressions in, small pandas frames out): ``funnel``, ``bottleneck``,
+  ``experiment``, ``cart``, ``cart_policy``, and the story modules ``onboarding`` and
+  ``cart_story`` that compose them for a notebook;
+- presentation (small frames only): ``plots``, ``tables``, ``narrative``, ``cart_report``,
+  ``privacy``;
+- entry points: ``report`` (with ``params``, ``export``, ``kernel``, ``runfacts``), ``cli``;
+  ``sample`` writes the sample data with its planted truth.
 """
 
 __version__ = "0.1.0"
