@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date
@@ -41,6 +40,7 @@ from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_funnel import RESULTS, TARGET_RATIO, ensure_data  # noqa: E402
+from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 
 #: Below this SQL time, the ~10 ms Ibis spends building, compiling and converting a query
 #: (measured: ~4 ms build and compile, ~6 ms Arrow to pandas) decides the ratio on its own.
@@ -242,14 +242,9 @@ def measure_memory(path: Path, name: str, which: str) -> float:
     The process opens the database first; :func:`peak_memory.peak_extra_mib` then samples
     the resident set during the run, so the figure is the query's working memory.
     """
-    code = (
-        "import sys; sys.path.insert(0, %r); import bench_cart as b; from pathlib import Path; "
-        "from peak_memory import peak_extra_mib; "
-        "con = b.connect(Path(%r)); helper, sql = b.CASES[%r]; "
-        "print(peak_extra_mib(lambda: helper(con) if %r == 'helper' else sql(con.con)))"
-    ) % (str(Path(__file__).parent), str(path), name, which)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    setup = f"import bench_cart as b; from pathlib import Path; con = b.connect(Path({str(path)!r})); " \
+            f"helper, sql = b.CASES[{name!r}]"
+    return peak_extra_mib_in_fresh_process(setup, "helper(con)" if which == "helper" else "sql(con.con)")
 
 
 def main() -> None:

@@ -17,14 +17,14 @@ import argparse
 import json
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import ibis
+
+from peak_memory import peak_extra_mib_in_fresh_process
 
 from uem_helpers.funnel import funnel
 
@@ -109,13 +109,8 @@ def measure_memory(parquet: Path, which: str) -> float:
     :func:`peak_memory.peak_extra_mib` samples the resident set during the run, so the
     figure is the query's working memory, not the loaded event log.
     """
-    code = (
-        "import sys; sys.path.insert(0, %r); import bench_funnel as b; from pathlib import Path; "
-        "from peak_memory import peak_extra_mib; con = b.connect(Path(%r)); "
-        "print(peak_extra_mib(lambda: b.run_helper(con) if %r == 'helper' else b.run_sql(con.con)))"
-    ) % (str(Path(__file__).parent), str(parquet), which)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    setup = f"import bench_funnel as b; from pathlib import Path; con = b.connect(Path({str(parquet)!r}))"
+    return peak_extra_mib_in_fresh_process(setup, "b.run_helper(con)" if which == "helper" else "b.run_sql(con.con)")
 
 
 def main() -> None:

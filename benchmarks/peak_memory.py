@@ -10,8 +10,11 @@ results and the frames brought back into Python.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 
@@ -45,3 +48,22 @@ def peak_extra_mib(call: Callable[[], object], interval_s: float = 0.002) -> flo
         sampler.join()
     peak = max(peak, process.memory_info().rss)
     return (peak - baseline) / 2**20
+
+
+def peak_extra_mib_in_fresh_process(setup: str, call: str) -> float:
+    """:func:`peak_extra_mib` of one call in a new Python process, so no earlier run's memory counts.
+
+    Parameters
+    ----------
+    setup : str
+        Python statements run first, unmeasured (imports, opening the data); the
+        ``benchmarks`` folder is importable.
+    call : str
+        A Python expression evaluated once under measurement, e.g. ``"b.run_sql(con.con)"``.
+    """
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        f"from peak_memory import peak_extra_mib; {setup}; print(peak_extra_mib(lambda: {call}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
