@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system
 # The bundled sample covers these six months; a scheduled run on real data passes one month.
 PERIOD ?= 2026-05..2026-10
-# Debian packages the tests and reports need: Java for the Spark backend,
-# a CJK font so Chinese labels render in charts.
-APT_PACKAGES := openjdk-17-jre-headless fonts-wqy-microhei fontconfig
+# Debian packages the tests and reports need (installed by the system stamp below when
+# missing): Java for the Spark backend, a CJK font so Chinese labels render in charts, and
+# Chromium for the browser tests (offline Sankey rendering, JupyterLab explorers).
 
-.PHONY: install reports validate test test-fast bench clean
+.PHONY: install reports validate test test-fast bench lab clean
 
 install: $(STAMP) $(SYSTEM_STAMP)
 
@@ -26,11 +26,13 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[spark,dev]'
 	touch $@
 
-# System packages, installed with apt only when something is missing.
-$(SYSTEM_STAMP): | $(VENV)/bin/python
+# System packages, installed with apt only when something is missing (checked again
+# whenever this Makefile changes).
+$(SYSTEM_STAMP): Makefile | $(VENV)/bin/python
 	@missing=""; \
 	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
 	fc-list 2>/dev/null | grep -qiE "WenQuanYi|Noto Sans CJK|Noto Serif CJK" || missing="$$missing fonts-wqy-microhei fontconfig"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -55,6 +57,10 @@ test-fast: install
 bench: install
 	$(BIN)/python benchmarks/bench_funnel.py
 	$(BIN)/python benchmarks/bench_cart.py
+
+# JupyterLab on the notebooks, with the project's kernel and the widget explorers.
+lab: install
+	$(BIN)/uem lab
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis data/generated data/cache
