@@ -6,9 +6,11 @@ Layers, imports only downward:
   ``schema`` (the data contract), ``casting`` and ``timezones`` (typing in the engine),
   ``encodings``, ``period``;
 - numbers: ``stats`` (pure functions over statsmodels/scipy), ``readout``;
-- analyses (Ibis expressions in, small pandas frames out): ``funnel``, ``bottleneck``,
-  ``experiment``, ``cart``, ``cart_policy``, and the story modules ``onboarding`` and
-  ``cart_story`` that compose them for a notebook;
+- analyses (Ibis expressions in, small pandas frames out): ``sessions``, ``funnel``,
+  ``bottleneck``, ``experiment``, ``rollout``, ``cart``, ``cart_policy``, ``journey``,
+  ``journey_map``, ``incidents``, ``metrics``, ``plan``, ``feedback``, and the story modules
+  ``onboarding``, ``cart_story`` (and the journey and retro stories) that compose them for a
+  notebook;
 - presentation (small frames only): ``plots``, ``tables``, ``narrative``, ``cart_report``,
   ``privacy``;
 - entry points: ``report`` (with ``params``, ``export``, ``kernel``, ``runfacts``), ``cli``;

@@ -1,8 +1,10 @@
-"""A shipping policy judged on carts: bunching at a free-shipping threshold, and before/after impact.
+"""A shipping policy judged on carts: bunching at a free-shipping threshold, and its impact before/after or A/B.
 
 Carts are placed before or after the launch by ``created_at`` (windows of
-:func:`uem_helpers.experiment.split_before_after`); the definitions of
-checked out, AOV and revenue per cart are those of :mod:`uem_helpers.cart`.
+:func:`uem_helpers.experiment.split_before_after`), or, when the policy was
+tested on a share of users, in the variant of their user's assignment
+(:func:`policy_impact` with ``experiment``); the definitions of checked out,
+AOV and revenue per cart are those of :mod:`uem_helpers.cart`.
 
 Bunching
 --------
@@ -30,8 +32,9 @@ import pandas as pd
 
 from .cart import cart_table
 from .errors import ParameterError
-from .experiment import before_after_label, compare_means, compare_rates
+from .experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
 from .readout import Readout
+from .stats import SRM_ALPHA, SRMResult
 
 
 @dataclass(frozen=True)
@@ -154,11 +157,26 @@ def threshold_bunching(
 
 @dataclass(frozen=True)
 class PolicyImpact:
-    """Cart conversion, average order value and revenue per cart, before vs after a launch."""
+    """Cart conversion, average order value and revenue per cart: before vs after a launch, or control vs treatment.
+
+    Attributes
+    ----------
+    conversion, aov, revenue_per_cart : Readout
+        The three comparisons; ``group_a`` / ``group_b`` are ``"before"`` / ``"after"`` or the
+        control and treatment variant names.
+    srm : SRMResult or None
+        The sample-ratio-mismatch check of the experiment in A/B mode; None before/after a launch.
+    """
 
     conversion: Readout
     aov: Readout
     revenue_per_cart: Readout
+    srm: SRMResult | None = None
+
+    @property
+    def is_experiment(self) -> bool:
+        """True when the impact was read from an A/B test (``srm`` is set)."""
+        return self.srm is not None
 
     def readouts(self) -> list[Readout]:
         """The three readouts in reading order."""
@@ -167,15 +185,25 @@ class PolicyImpact:
 
 def policy_impact(
     carts: ibis.Table,
-    launch_date: object,
+    launch_date: object = None,
     *,
+    assignments: ibis.Table | None = None,
+    experiment: str | None = None,
+    control: str = "control",
+    treatment: str = "treatment",
+    expected_shares: dict[str, float] | None = None,
     unit: str = "¥",
     guard_days: int = 0,
     period_start: object = None,
     period_end: object = None,
     alpha: float = 0.05,
+    srm_alpha: float = SRM_ALPHA,
 ) -> PolicyImpact:
-    """Before/after the launch: cart conversion, AOV and revenue per cart, each with absolute and relative CIs.
+    """Cart conversion, AOV and revenue per cart with absolute and relative CIs: before/after a launch, or A/B.
+
+    Give exactly one of ``launch_date`` (before/after mode) and ``experiment`` (A/B mode).
+
+    **Before/after** (carts created before the launch vs on or after it):
 
     - conversion = checked-out carts / carts, compared by :func:`uem_helpers.experiment.compare_rates`
       (Newcombe's interval on the difference, log-adjusted interval on the ratio);
@@ -189,16 +217,43 @@ def policy_impact(
     variances and intervals computed from these counts (frequency weights) are exactly those
     of the individual carts.
 
+    **A/B** (treatment vs control of ``experiment`` in ``assignments``): the carts each assigned
+    user created at or after their assignment (and inside the period), per variant, through
+    :func:`uem_helpers.experiment.variant_ratios` in one query. Users were randomised, not carts,
+    so every interval is clustered by user (delta method,
+    :func:`uem_helpers.stats.ratio_metric_difference`):
+
+    - conversion = Σ checked-out carts / Σ carts;
+    - AOV = Σ order value / Σ checked-out carts;
+    - revenue per cart = Σ order value / Σ carts;
+
+    and ``srm`` holds the sample-ratio-mismatch check of the assigned users.
+
     Parameters
     ----------
     carts : ibis.Table
         Canonical carts.
-    launch_date : date-like
+    launch_date : date-like, optional
         When the policy went live; windows as in :func:`uem_helpers.experiment.split_before_after`.
+    assignments : ibis.Table, optional
+        Canonical assignments (A/B mode), on the same backend as ``carts``.
+    experiment : str, optional
+        The experiment in ``assignments`` that tested the policy (A/B mode).
+    control, treatment : str
+        Variant names of the baseline and the comparison group (A/B mode).
+    expected_shares : dict of str to float, optional
+        Designed share of each variant (A/B mode), e.g. ``{"control": 0.95, "treatment": 0.05}``;
+        an even split when omitted.
     unit : str
         Currency of the order values, for the sentences.
-    guard_days, period_start, period_end, alpha
-        Days left out around the launch, the outer bounds of the windows, the level of the intervals.
+    guard_days : int
+        Days left out around the launch (before/after mode only).
+    period_start, period_end : date-like, optional
+        Carts created in this period count.
+    alpha : float
+        Two-sided level of the intervals.
+    srm_alpha : float
+        Threshold of the sample-ratio-mismatch alarm (A/B mode).
 
     Returns
     -------
@@ -207,8 +262,25 @@ def policy_impact(
     Raises
     ------
     ParameterError
-        A window has no cart, or fewer than two checked-out carts for the AOV.
+        Both or neither of ``launch_date`` and ``experiment``, A/B mode without ``assignments`` or
+        with ``guard_days``; a window or variant has no cart, or (before/after) fewer than two
+        checked-out carts for the AOV; see :func:`uem_helpers.experiment.variant_ratios` for the
+        A/B errors.
     """
+    if (launch_date is None) == (experiment is None):
+        raise ParameterError(
+            "policy impact: give exactly one of launch_date (before/after the launch) and experiment "
+            f"(an A/B test in the assignments table); got launch_date={launch_date!r}, experiment={experiment!r}"
+        )
+    if experiment is not None:
+        if assignments is None:
+            raise ParameterError(f"policy impact: experiment '{experiment}' needs the assignments table")
+        if guard_days:
+            raise ParameterError(f"policy impact: guard_days applies before/after a launch, not to an A/B test; "
+                                 f"got guard_days={guard_days!r} with experiment '{experiment}'")
+        return _ab_impact(carts, assignments, experiment, control=control, treatment=treatment,
+                          expected_shares=expected_shares, unit=unit, period_start=period_start,
+                          period_end=period_end, alpha=alpha, srm_alpha=srm_alpha)
     t = cart_table(carts)
     t = t.mutate(group=before_after_label(t, "created_at", launch_date, guard_days=guard_days,
                                           period_start=period_start, period_end=period_end))
@@ -234,3 +306,20 @@ def policy_impact(
         means[metric] = compare_means(a["paid"], b["paid"], counts_a=a["carts"], counts_b=b["carts"], metric=metric,
                                       unit=unit, higher_is_better=True, alpha=alpha)
     return PolicyImpact(conversion, means["average order value"], means["revenue per cart"])
+
+
+def _ab_impact(carts: ibis.Table, assignments: ibis.Table, experiment: str, *, control: str, treatment: str,
+               expected_shares: dict[str, float] | None, unit: str, period_start: object, period_end: object,
+               alpha: float, srm_alpha: float) -> PolicyImpact:
+    """The A/B mode of :func:`policy_impact`: three ratio metrics of carts, clustered by user, and the SRM check."""
+    metrics = [
+        RatioMetric("cart conversion", outcome="checked_out", higher_is_better=True),
+        RatioMetric("average order value", numerator="paid", denominator="checked_out", unit=unit,
+                    higher_is_better=True),
+        RatioMetric("revenue per cart", numerator="paid", unit=unit, higher_is_better=True),
+    ]
+    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    readouts, srm = variant_ratios(t, assignments, experiment, metrics, time_col="created_at", control=control,
+                                   treatment=treatment, expected_shares=expected_shares, alpha=alpha,
+                                   srm_alpha=srm_alpha)
+    return PolicyImpact(*readouts, srm=srm)

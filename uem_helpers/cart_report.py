@@ -129,10 +129,19 @@ def bunching_finding(a: CartAnalysis) -> str:
 
 
 def impact_finding(a: CartAnalysis) -> str:
-    """Conversion, AOV and revenue per cart before vs after, each with its intervals."""
+    """Conversion, AOV and revenue per cart before vs after (or control vs treatment), each with its intervals.
+
+    In A/B mode the sample-ratio-mismatch check comes first: a broken split voids the comparison.
+    """
     if a.impact is None:
         return md_escape(a.notes.get("impact", "")) if a.has_data else no_carts(a)
-    lines = [f"Carts created before vs on or after the launch on **{a.launch_date}**:"]
+    if a.impact.srm is not None:
+        c = a.impact.conversion
+        lines = [(f"Carts created at or after each user's assignment to the experiment **{md_escape(a.experiment)}**, "
+                  f"{md_escape(c.group_b)} vs {md_escape(c.group_a)} (intervals clustered by user). "
+                  f"{md_escape(a.impact.srm.sentence())}")]
+    else:
+        lines = [f"Carts created before vs on or after the launch on **{a.launch_date}**:"]
     lines += [f"- {md_escape(r.sentence())}" for r in a.impact.readouts()]
     return "\n".join(lines)
 
@@ -190,8 +199,8 @@ def headline(a: CartAnalysis) -> str:
     lines = [f"carts: {a.carts}", f"checked out: {a.checked_out}"]
     if a.impact is not None:
         c, v = a.impact.conversion, a.impact.aov
-        lines += [f"conversion before: {c.value_a:.4f} after: {c.value_b:.4f}",
-                  f"aov before: {v.value_a:.2f} after: {v.value_b:.2f}"]
+        lines += [f"conversion {c.group_a}: {c.value_a:.4f} {c.group_b}: {c.value_b:.4f}",
+                  f"aov {v.group_a}: {v.value_a:.2f} {v.group_b}: {v.value_b:.2f}"]
     if a.bunching is not None:
         lines.append(f"share in band before: {a.bunching.excess.value_a:.4f} after: {a.bunching.excess.value_b:.4f}")
     return "\n".join(lines)
@@ -277,7 +286,7 @@ def drivers_chart(drivers: pd.DataFrame, *, top: int = 10, title: str = "Events 
 
 
 def impact_table(a: CartAnalysis) -> pd.DataFrame:
-    """Before, after, absolute and relative change with 95% CIs, per metric."""
+    """Before, after (or control, treatment), absolute and relative change with 95% CIs, per metric."""
     rows = {}
     for r in a.impact.readouts():
         def fmt(x: float, r=r) -> str:
@@ -291,7 +300,8 @@ def impact_table(a: CartAnalysis) -> pd.DataFrame:
             return f"{x:+.1%}".replace("-", _MINUS) if x == x else "n/a"
 
         rows[r.metric[:1].upper() + r.metric[1:]] = {
-            "Before": fmt(r.value_a), "After": fmt(r.value_b), "Change": signed(r.abs_effect),
+            r.group_a[:1].upper() + r.group_a[1:]: fmt(r.value_a), r.group_b[:1].upper() + r.group_b[1:]: fmt(r.value_b),
+            "Change": signed(r.abs_effect),
             "95% CI": f"{signed(r.ci_low)} to {signed(r.ci_high)}", "Relative": rel(r.rel_effect),
             "95% CI (relative)": f"{rel(r.rel_ci_low)} to {rel(r.rel_ci_high)}",
             "p-value": "< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}",

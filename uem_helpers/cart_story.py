@@ -10,7 +10,12 @@ those of :mod:`uem_helpers.cart`; in addition:
   before the launch when the launch falls inside the period: after it, carts
   over the threshold ship free, which would mix the policy into the fee effect;
 - the **policy impact** and **bunching** compare carts created before the launch
-  date with carts created on or after it, within the period.
+  date with carts created on or after it, within the period;
+- when the policy was tested as an A/B experiment (``experiment``), the **policy
+  impact** compares instead the carts of treatment users with those of control
+  users, created at or after each user's assignment and within the period, with
+  intervals clustered by user and a sample-ratio-mismatch check
+  (:func:`uem_helpers.cart_policy.policy_impact`); bunching stays before/after.
 
 A section whose input is missing (no carts, no checkout, no launch in the
 period) holds None and a sentence saying why, so the report shows the
@@ -35,7 +40,7 @@ from .cart import (
 )
 from .cart_policy import Bunching, PolicyImpact, policy_impact, threshold_bunching
 from .config import FunnelConfig
-from .errors import ParameterError
+from .errors import MissingTableError, ParameterError
 from .funnel import funnel
 from .period import period_bounds, to_datetime
 from .sources import Dataset
@@ -61,6 +66,8 @@ class CartAnalysis:
     drivers: pd.DataFrame | None
     notes: dict[str, str] = field(default_factory=dict)
     """Why a section is empty, by section name (``fee``, ``bunching``, ``impact``, ``drivers``, ``checkout``)."""
+    experiment: str | None = None
+    """The A/B experiment the policy impact was read from; None for before/after the launch."""
 
     @property
     def carts(self) -> int:
@@ -89,6 +96,10 @@ def analyse_carts(
     segment_by: str | None = None,
     min_support: int = 30,
     min_users: int = 10,
+    experiment: str | None = None,
+    expected_shares: dict[str, float] | None = None,
+    control: str = "control",
+    treatment: str = "treatment",
 ) -> CartAnalysis:
     """Run the cart analyses on a dataset.
 
@@ -111,6 +122,13 @@ def analyse_carts(
     min_users : int
         Fewest distinct users whose carts followed the event; pass the privacy minimum
         (``config.privacy.min_cell_size``) so no driver describes fewer people.
+    experiment : str, optional
+        Name of the A/B test of the policy in the ``assignments`` table: the policy impact is read
+        as treatment vs control instead of before/after the launch.
+    expected_shares : dict of str to float, optional
+        The experiment's designed split, e.g. ``{"control": 0.95, "treatment": 0.05}``; even when omitted.
+    control, treatment : str
+        The experiment's variant names.
 
     Returns
     -------
@@ -127,7 +145,7 @@ def analyse_carts(
         notes = dict.fromkeys(("fee", "bunching", "impact", "drivers", "checkout", "segment"), none_note)
         return CartAnalysis(_text(period_start), _text(period_end), launch, float(threshold), outcomes,
                             daily_abandonment(carts, **window), None, segment_by, None, None, None, None, None, None,
-                            notes)
+                            notes, experiment or None)
 
     daily = daily_abandonment(carts, **window)
     by_segment = None
@@ -164,6 +182,11 @@ def analyse_carts(
     bunching = impact = None
     if launch is None:
         notes["bunching"] = notes["impact"] = launch_note
+    elif experiment:
+        try:
+            bunching = threshold_bunching(carts, threshold, launch, **window)
+        except ParameterError as exc:
+            notes["bunching"] = f"No before/after comparison: {exc}."
     else:
         try:
             bunching = threshold_bunching(carts, threshold, launch, **window)
@@ -172,8 +195,17 @@ def analyse_carts(
             if bunching is None:
                 notes["bunching"] = f"No before/after comparison: {exc}."
             notes["impact"] = f"No before/after comparison: {exc}."
+    if experiment:
+        notes.pop("impact", None)
+        try:
+            assignments = data.require("assignments", f"the A/B readout of experiment '{experiment}'")
+            impact = policy_impact(carts, assignments=assignments, experiment=experiment, control=control,
+                                   treatment=treatment, expected_shares=expected_shares or None, **window)
+        except (MissingTableError, ParameterError) as exc:
+            notes["impact"] = f"No A/B readout of experiment '{experiment}': {exc}."
     return CartAnalysis(_text(period_start), _text(period_end), launch, float(threshold), outcomes, daily,
-                        by_segment, segment_by, checkout, fee_bins, fee_fit, bunching, impact, drivers, notes)
+                        by_segment, segment_by, checkout, fee_bins, fee_fit, bunching, impact, drivers, notes,
+                        experiment or None)
 
 
 def _text(value: object) -> str | None:

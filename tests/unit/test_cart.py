@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from uem_helpers.cart_story import analyse_carts
 from uem_helpers.config import load_config
 from uem_helpers.errors import ContractError, ParameterError
 from uem_helpers.experiment import compare_means, compare_rates
+from uem_helpers.narrative import md_escape
 from uem_helpers.sources import from_frames, load
 
 from ..conftest import CONFIG_PATH, SAMPLE_DIR
@@ -366,3 +368,79 @@ def test_a_driver_must_describe_at_least_min_users_people():
     kept = cart.conversion_drivers(data["carts"], data["events"], min_support=30, min_users=4)
     assert kept["event"].tolist() == ["promo"] and kept["carts_with"].tolist() == [40]
     assert cart.conversion_drivers(data["carts"], data["events"], min_support=30, min_users=5).empty
+
+
+# --- A/B mode: the policy read from an experiment, clustered by user -------------------------
+
+ROLLOUT = json.loads((SAMPLE_DIR / "ground_truth.json").read_text(encoding="utf-8"))["rollout"]
+SHARES = {"control": 0.95, "treatment": 0.05}
+
+
+@pytest.fixture(scope="module")
+def sample_ab():
+    config = load_config(CONFIG_PATH)
+    data = load(config, tables=["carts", "events", "users", "assignments"])
+    return analyse_carts(data, config.funnel("checkout"), launch_date=TRUTH["launch_date"],
+                         threshold=TRUTH["threshold_yuan"], period_start="2026-05-01", period_end="2026-10-31",
+                         segment_by="platform", experiment=ROLLOUT["experiment"], expected_shares=SHARES)
+
+
+def test_sample_ab_mode_recovers_the_planted_rollout(sample_ab):
+    impact, realised = sample_ab.impact, ROLLOUT["realised"]
+    c = impact.conversion
+    assert impact.is_experiment and not impact.srm.mismatch
+    assert impact.srm.observed == {"control": realised["control"]["users"], "treatment": realised["treatment"]["users"]}
+    assert (c.group_a, c.group_b, c.n_a, c.n_b) == ("control", "treatment", realised["control"]["carts_after_assignment"],
+                                                     realised["treatment"]["carts_after_assignment"])
+    assert round(c.value_a * c.n_a) == realised["control"]["checked_out"]
+    expected = {arm: realised[arm]["model_expected_conversion"] for arm in ("control", "treatment")}
+    assert c.value_a_low < expected["control"] < c.value_a_high
+    assert c.value_b_low < expected["treatment"] < c.value_b_high
+    assert c.ci_low < expected["treatment"] - expected["control"] < c.ci_high
+    assert c.verdict == "better"
+    # AOV and revenue per cart are ratio metrics of the same carts.
+    assert impact.revenue_per_cart.value_a == pytest.approx(c.value_a * impact.aov.value_a)
+    # Bunching stays a before/after reading of the launch.
+    assert sample_ab.bunching is not None and sample_ab.experiment == "one_tap_checkout"
+
+
+def test_ab_mode_report_words_show_the_srm_and_the_variants(sample_ab):
+    text = cart_report.impact_finding(sample_ab)
+    assert "assignment to the experiment **one\\_tap\\_checkout**" in text
+    srm = sample_ab.impact.srm.sentence()
+    assert srm.startswith("No sample ratio mismatch: control 1,160 (94.5% vs 95.0% expected)")
+    assert md_escape(srm) in text
+    assert md_escape("Cart conversion rose from 39.4% (control) to 58.9% (treatment)") in text
+    assert cart_report.impact_table(sample_ab).columns[:2].tolist() == ["Control", "Treatment"]
+    assert "conversion control: 0.3944 treatment: 0.5889" in cart_report.headline(sample_ab)
+
+
+def test_before_after_headline_is_unchanged(sample):
+    assert "conversion before: 0.3057 after: 0.3694" in cart_report.headline(sample)
+    assert sample.impact.srm is None and not sample.impact.is_experiment
+
+
+def test_policy_impact_takes_exactly_one_mode():
+    carts = from_frames({"carts": SMALL})["carts"]
+    assignments = ibis_assignments()
+    with pytest.raises(ParameterError, match="give exactly one of launch_date .* and experiment"):
+        policy_impact(carts)
+    with pytest.raises(ParameterError, match="give exactly one of launch_date"):
+        policy_impact(carts, "2026-06-02", assignments=assignments, experiment="x")
+    with pytest.raises(ParameterError, match="experiment 'x' needs the assignments table"):
+        policy_impact(carts, experiment="x")
+    with pytest.raises(ParameterError, match="guard_days applies before/after a launch"):
+        policy_impact(carts, experiment="x", assignments=assignments, guard_days=1)
+
+
+def ibis_assignments():
+    return ibis.memtable(pd.DataFrame({"user_id": ["U0", "U1", "U2"], "experiment": "x",
+                                       "variant": ["control", "treatment", "control"],
+                                       "assigned_at": pd.Timestamp("2026-05-01")}))
+
+
+def test_ab_mode_without_an_assignments_table_says_why(small):
+    a = analyse_carts(small, launch_date=None, experiment="one_tap_checkout")
+    assert a.impact is None
+    assert "No A/B readout of experiment 'one_tap_checkout'" in a.notes["impact"]
+    assert "assignments" in cart_report.impact_finding(a)
