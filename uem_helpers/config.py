@@ -128,6 +128,42 @@ class SessionConfig(_Strict):
     gap: Duration = timedelta(minutes=30)
 
 
+class TaskConfig(_Strict):
+    """A task for the task-completion KPI: a start event and the success event that completes it."""
+
+    start: str
+    success: str
+    window: Duration = timedelta(hours=1)
+    """A success counts when it comes within this time of the (last) start."""
+
+
+class FirstSuccessConfig(_Strict):
+    """The key action of the first-success KPI: new users doing it within ``days`` of signup."""
+
+    event: str
+    days: int = Field(default=7, ge=1)
+
+
+class MetricsConfig(_Strict):
+    """How the plan's KPIs are computed from this company's data (see uem_helpers.kpis)."""
+
+    task_completion: TaskConfig | None = None
+    first_success: FirstSuccessConfig | None = None
+    account_opening_funnel: str | None = None
+    """Name of the funnel (under ``funnels``) whose completion is ``account_opening_completion``."""
+    feedback_sla_hours: float = Field(default=24, gt=0)
+    """A first reply within this many hours meets the feedback SLA."""
+
+
+class RolloutConfig(_Strict):
+    """A staged rollout in the assignments table, read out in the monthly retro."""
+
+    expected_shares: dict[str, float] | None = None
+    """Designed share of each variant, e.g. ``{control: 0.95, treatment: 0.05}``; 50/50 when absent."""
+    control: str = "control"
+    treatment: str = "treatment"
+
+
 class PrivacyConfig(_Strict):
     """What a shared report may show about people."""
 
@@ -172,6 +208,9 @@ class UEMConfig(_Strict):
     funnels: dict[str, FunnelConfig] = Field(default_factory=dict)
     journey: JourneyConfig = Field(default_factory=JourneyConfig)
     sessions: SessionConfig = Field(default_factory=SessionConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    rollouts: dict[str, RolloutConfig] = Field(default_factory=dict)
+    """Staged rollouts by experiment name (as in the assignments table)."""
     feedback_taxonomy: dict[str, list[str]] = Field(default_factory=dict)
     """Feedback category -> keywords (Chinese and English)."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)

@@ -22,8 +22,9 @@ A run, step by step:
    whole run has a deadline, after which the child and its kernel are killed.
 4. Only a successful run is published: the executed notebook and its HTML
    (:mod:`uem_helpers.export`) are moved over ``<notebook>.ipynb`` and
-   ``<notebook>.html`` with ``os.replace`` (atomic), and the run folder is
-   removed. A failed run raises a :class:`NotebookRunError` naming the cell
+   ``<notebook>.html`` with ``os.replace`` (atomic), together with any file
+   the notebook attached (:mod:`uem_helpers.attachments`, e.g. the retro's
+   ``monthly_retro.md``), and the run folder is removed. A failed run raises a :class:`NotebookRunError` naming the cell
    and the cause, keeps its run folder, and leaves the published report
    byte-identical.
 5. Every run writes ``<notebook>.status.json`` beside the report;
@@ -49,7 +50,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from . import runfacts
+from . import attachments, runfacts
 from .config import UEMConfig, load_config
 from .errors import ParameterError, ReportError, UEMError
 from .export import RunInfo, export_html, index_html
@@ -479,8 +480,13 @@ def _run_locked(
         raise error from exc
     html_tmp = run_dir / f"{name}.html"
     html_tmp.write_text(page, encoding="utf-8")
+    attached = attachments.read(nb.cells)
+    for filename, text in attached.items():
+        (run_dir / filename).write_text(text, encoding="utf-8")
     os.replace(executed, folder / f"{name}.ipynb")
     os.replace(html_tmp, folder / f"{name}.html")
+    for filename in attached:
+        os.replace(run_dir / filename, folder / filename)
     shutil.rmtree(run_dir)
     with suppress(OSError):  # other runs' folders may still be there
         run_dir.parent.rmdir()

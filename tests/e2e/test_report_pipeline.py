@@ -124,6 +124,22 @@ def test_report_is_one_inert_offline_file_with_header(published):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in header  # a parameter value is data, not markup
 
 
+def test_attached_files_are_published_beside_the_report_not_in_it(published):
+    _, page, result = published
+    attached = result.html.parent / "ok_report.md"
+    assert attached.read_text(encoding="utf-8") == "# ATTACHMENT_MARKER\n" + INJECTION
+    assert "ATTACHMENT_MARKER" not in page
+
+
+def test_attachment_names_cannot_leave_the_report_folder():
+    from uem_helpers import attachments
+
+    for name in ("../evil.md", "/etc/passwd.md", "a/b.md", "x.html", "x.py", ".md", ""):
+        with pytest.raises(ParameterError, match="not allowed"):
+            attachments.check_name(name)
+    assert attachments.check_name("monthly_retro.md") == "monthly_retro.md"
+
+
 def test_parameters_keep_their_types_and_cannot_inject_code(project, published):
     _, _, result = published
     nb = nbformat.read(result.ipynb, as_version=4)
