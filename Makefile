@@ -57,6 +57,7 @@ test-fast: install
 bench: install
 	$(BIN)/python benchmarks/bench_funnel.py
 	$(BIN)/python benchmarks/bench_cart.py
+	$(BIN)/python benchmarks/bench_journey.py
 
 # JupyterLab on the notebooks, with the project's kernel and the widget explorers.
 lab: install
