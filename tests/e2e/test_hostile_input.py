@@ -6,7 +6,9 @@ each example writes small tables and a config, runs a real notebook through
 the report pipeline (papermill, ~10 s) and parses every HTML file it
 produced: ``onboarding_funnel`` (hostile funnel steps and segments) and
 ``cart_abandonment`` (hostile segments and segment column, checkout steps,
-and conversion drivers, one of them named like an existing file). A last
+and conversion drivers, one of them named like an existing file) and
+``journey_analysis`` (hostile touchpoints, stage names and segments, down
+to the Sankey's labels and hover text). A last
 test runs ``uem report`` on the bundled sample and looks for every personal
 value the generator planted.
 """
@@ -72,9 +74,12 @@ def _parse(html: str) -> _Page:
 
 
 def _check_inert(html: str, page: _Page) -> None:
-    """No script, no event handler, no javascript: link, no image from a path, no svg/iframe."""
+    """No script but the exporter's plotly ones, no event handler, no javascript: link, no image from a path."""
     for tag, attrs in page.tags:
-        assert tag not in {"script", "svg", "iframe", "object", "embed"}, (tag, attrs)
+        if tag == "script":  # only the exporter's: plotly.js (class uem-plotly-js) and its Plotly.newPlot calls
+            assert attrs in ([("class", "uem-plotly-js")], []), attrs
+            continue
+        assert tag not in {"svg", "iframe", "object", "embed"}, (tag, attrs)
         for name, value in attrs:
             assert not name.lower().startswith("on"), (tag, name, value)
             if name in {"href", "src"}:
@@ -235,6 +240,47 @@ def test_hostile_text_in_the_cart_report_stays_inert_masked_and_small_segments_h
         assert mask_text(json.dumps(segment_col, ensure_ascii=False)) in text
         assert "fewer than 10 users" in text
         assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', report)) == 6  # every chart drew its text
+
+
+def _write_journey_case(root: Path, touchpoints: list[str], stage: str, segments: list[str]) -> Path:
+    """Sessions through hostile touchpoints (in a hostile stage), users in hostile segments, and a config."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for user in range(60):
+        segment = segments[0] if user < 45 else segments[1]
+        for s in range(3):
+            t = pd.Timestamp("2026-10-02 09:00") + pd.Timedelta(days=int(rng.integers(0, 28)), minutes=int(s * 90))
+            path = ["home"] + list(rng.choice(touchpoints, size=int(rng.integers(1, 4))))
+            rows += [{"user_id": f"U{user:04d}", "timestamp": t + pd.Timedelta(seconds=40 * k), "event": e,
+                      "platform": segment} for k, e in enumerate(path)]
+    pd.DataFrame(rows).to_parquet(root / "events.parquet", index=False)
+    config = {"sources": {"events": {"path": "events.parquet"}},
+              "journey": {"start_event": "home", "stages": {"start": ["home"], stage: touchpoints}},
+              "report": {"output_dir": "reports"}}
+    (root / "uem.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return root / "uem.yml"
+
+
+# No shrinking either (~20 s an example).
+@settings(max_examples=2, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(texts=hostile_texts(6))
+def test_hostile_text_in_the_journey_report_stays_inert_and_masked(texts):
+    touchpoints, stage, segments = texts[:3], f"stage {texts[3]}", texts[4:]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        config = _write_journey_case(root, touchpoints, stage, segments)
+        result = run_notebook(
+            "journey_analysis",
+            {"segment_by": "platform", "segment_a": segments[0], "segment_b": segments[1]},
+            config_path=config, period="2026-10", output_dir=root / "reports",
+        )
+        assert result.ok, result
+        _check_pages(root)
+        report = (root / "reports" / "2026-10" / "journey_analysis.html").read_text(encoding="utf-8")
+        text = "".join(_parse(report).text)
+        assert mask_text(touchpoints[0]) in text  # named in the map finding and the tables, as text
+        assert report.count('class="uem-plotly-js"') == 1 and 'class="uem-plotly"' in report  # the Sankey
 
 
 def test_the_sample_reports_leak_no_planted_personal_value(tmp_path):

@@ -74,3 +74,24 @@ def cart_headline(truth: dict) -> str:
 
 
 EXPECTED["cart_abandonment"] = cart_headline
+
+
+def journey_headline(truth: dict) -> str:
+    """What ``journey_report.headline`` must print on the bundled sample, from the generator's own counts."""
+    journey, meta = truth["journey"], truth["meta"]
+    realised, bottleneck = journey["realised"], journey["bottleneck_touchpoint"]
+    incident = realised["payment_incident"]
+    start, end = truth["meta"]["launch_dates"]["payment_incident"]
+    loop = journey["design"]["loop"]["touchpoints"]
+    return "\n".join([
+        f"events: {meta['row_counts']['events.parquet']}",
+        f"sessions: {realised['sessions']}",
+        f"users: {meta['users'] - meta['zero_event_users']}",
+        f"bottleneck: {bottleneck} exit rate {realised['exit_rate'][bottleneck]:.4f} "
+        f"mean dwell {realised['mean_dwell_seconds'][bottleneck]:.1f} s",
+        f"top loop: {loop[0]} → {loop[1]} → {loop[0]}",
+        f"largest incident: payment → order_success {start} to {end}" if incident["payments_during"] else "",
+    ]) + "\n"
+
+
+EXPECTED["journey_analysis"] = journey_headline

@@ -18,7 +18,7 @@ from .detectors import mask_text
 
 
 def html_text(text: object, kinds: Iterable[str] | None = None) -> str:
-    """Data text for HTML (or a plotly title or hover text): personal data masked, ``<>&"'`` escaped.
+    """Data text for HTML: personal data masked, ``<>&"'`` escaped (for plotly text use ``journey_plots.plotly_text``).
 
     Parameters
     ----------
