@@ -4,10 +4,12 @@
 ``uem validate``  load every configured table, check the data contract, print a summary
 ``uem run``       run one notebook into a report
 ``uem report``    run every notebook for a period and rebuild the reports index
+``uem lab``       start JupyterLab on the notebooks, with the workbench's kernel
 
 Everything here can be done from Python with the same names
 (:func:`uem_helpers.sample.generate`, :func:`uem_helpers.sources.load`,
-:func:`uem_helpers.report.run_notebook`, :func:`uem_helpers.report.run_period`).
+:func:`uem_helpers.report.run_notebook`, :func:`uem_helpers.report.run_period`,
+:func:`uem_helpers.widgets.lab.run_lab`).
 Exit codes: 0 success, 1 a data, config or run problem (the message says
 which), 2 wrong usage, 75 another run of the same report is already running.
 """
@@ -140,6 +142,25 @@ def report(
     codes = {_exit_code(r.error) for r in results if not r.ok}
     if codes:  # 75 only when every failure was "already running"; any other failure is 1
         raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab(
+    ctx: typer.Context,
+    root: Annotated[
+        Path, typer.Option("--root", help="Folder to open: the one holding notebooks/ and uem.yml.")
+    ] = Path("."),
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = None,
+    ip: Annotated[str | None, typer.Option("--ip", help="Address to listen on (default: localhost).")] = None,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+) -> None:
+    """Start JupyterLab on the notebooks with the workbench's kernel; other options go to jupyter lab as given."""
+    from .widgets.lab import run_lab
+
+    if not (root / "notebooks").is_dir():
+        err_console.print(f"[yellow]warning:[/] {root.resolve()} has no notebooks/ folder; opening it anyway.",
+                          highlight=False, soft_wrap=True)
+    run_lab(root, port=port, ip=ip, open_browser=browser, extra=ctx.args)
 
 
 def _exit_code(error: Exception | None) -> int:
