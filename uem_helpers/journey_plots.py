@@ -282,23 +282,25 @@ def transition_heatmap(transitions: pd.DataFrame, top_n: int = 15, *, title: str
 
 
 def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None, ax=None):
-    """The most common loops: conversion of the users caught in each, against users without any loop.
+    """The most common loops: how often sessions with each loop convert, against the same sessions without one.
 
-    One bar per loop (most users first) with its Wilson 95% interval and the
-    number of users caught in it; a dashed line marks the conversion of users
-    who made no loop, so a bar left of the line is what the loop costs. Without
-    a conversion event (conversion columns empty) the bars count users instead.
-    Loops of fewer users than the privacy minimum are not shown.
+    One bar per loop (most users first): the conversion of sessions that made the loop, with
+    its Wilson 95% interval; an orange diamond (with its interval) marks the loop's own
+    baseline, sessions that reached the loop's first event but made no loop at all
+    (:func:`uem_helpers.journey.loops`). A bar left of its diamond is what the loop costs.
+    Without a conversion event the bars count users instead. Loops of fewer users than the
+    privacy minimum are not shown.
 
     Parameters
     ----------
     loops : pandas.DataFrame
-        :func:`uem_helpers.journey.loops` output (``loop``, ``users``, ``conversion``,
-        ``conversion_low``, ``conversion_high``, ``baseline_conversion``).
+        :func:`uem_helpers.journey.loops` output (``loop``, ``users``, ``sessions``,
+        ``session_conversion`` with ``_low``/``_high``, ``baseline_conversion``,
+        ``baseline_low``, ``baseline_high``).
     top_n : int
         Most loops shown.
     title : str, optional
-        Chart title; by default the top loop's conversion against the baseline.
+        Chart title; by default the top loop's conversion against its baseline.
     ax : matplotlib Axes, optional
 
     Returns
@@ -314,7 +316,7 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
     if shown.empty:
         return _empty(new_axes(ax), f"No loop made by at least {minimum} users in the period.",
                       title or "Loops in the journey")
-    rate = pd.to_numeric(shown.get("conversion", pd.Series(np.nan, index=shown.index)), errors="coerce")
+    rate = pd.to_numeric(shown.get("session_conversion", pd.Series(np.nan, index=shown.index)), errors="coerce")
     top = shown.iloc[0]
     if rate.isna().all():
         ax = new_axes(ax, (9, 0.55 * len(shown) + 1.6))
@@ -330,17 +332,19 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
         ax.grid(axis="y", visible=False)
         ax.set_title(plain(title or f"Most common loop: '{top['loop']}' ({int(top['users']):,} users)"))
         return ax
-    notes = [f"{c:.0%} of {int(n):,} users" for c, n in zip(rate, shown["users"])]
-    ax = rate_bars(shown["loop"].astype(str), rate, shown["conversion_low"], shown["conversion_high"], notes,
-                   xlabel="Converted (share of users caught in the loop, 95% CI)" + note, title="", ax=ax)
-    baseline = pd.to_numeric(shown.get("baseline_conversion", pd.Series(dtype=float)), errors="coerce").dropna()
-    if len(baseline):
-        base = float(baseline.iloc[0])
-        ax.axvline(base, color=ACCENT, ls="--", lw=1.5)
-        ax.annotate(f"no loop: {base:.0%}", (base, 1.0), xycoords=("data", "axes fraction"), xytext=(4, 4),
-                    textcoords="offset points", color=ACCENT, fontsize=10)
-        title = title or f"Users caught in '{top['loop']}' convert at {rate.iloc[0]:.0%} vs {base:.0%} without a loop"
-    ax.set_title(plain(title or f"Conversion of users caught in each loop; top: '{top['loop']}'"), pad=18)
+    base = pd.to_numeric(shown["baseline_conversion"], errors="coerce").to_numpy(dtype=float)
+    notes = [f"{c:.0%} of {int(n):,} sessions (no loop: {b:.0%})" for c, n, b in zip(rate, shown["sessions"], base)]
+    ax = rate_bars(shown["loop"].astype(str), rate, shown["session_conversion_low"],
+                   shown["session_conversion_high"], notes,
+                   xlabel="Sessions converting: with the loop (bars) and without any loop (diamonds), 95% CI" + note,
+                   title="", ax=ax)
+    y = np.arange(len(shown))
+    low = base - pd.to_numeric(shown["baseline_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(shown["baseline_high"], errors="coerce").to_numpy(dtype=float) - base
+    ax.errorbar(base, y, xerr=[low, high], fmt="D", color=ACCENT, markersize=6, capsize=3, lw=1.2, zorder=4)
+    title = title or (f"Sessions with '{top['loop']}' convert at {rate.iloc[0]:.0%} vs {base[0]:.0%} "
+                      "without a loop")
+    ax.set_title(plain(title), pad=12)
     return ax
 
 

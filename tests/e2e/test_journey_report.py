@@ -78,7 +78,7 @@ def test_sample_report_tells_the_story_offline(html):
     assert not re.search(r"(src|href)=\"https?://", outside_scripts)
     assert not re.search(r"<script[^>]+src=", html)  # nothing loaded from elsewhere
     assert html.count("plotly.js v") == 1  # the library's banner: inlined exactly once
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 5  # map, transitions, bottlenecks, segments, incidents
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 6  # map, transitions, loops, bottlenecks, segments, incidents
 
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium is not installed (make test installs it)")

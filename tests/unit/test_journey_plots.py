@@ -182,22 +182,23 @@ def test_transition_heatmap_top_n_keeps_the_exit_column():
 LOOPS = pd.DataFrame({
     "loop": ["product_view → size_guide → product_view", "search → list → search", "a → b → a"],
     "length": [2, 2, 2], "users": [300, 50, 4], "sessions": [320, 55, 4], "occurrences": [500, 60, 4],
-    "converted_users": [30, 15, 1], "conversion": [0.10, 0.30, 0.25], "conversion_low": [0.07, 0.19, 0.05],
-    "conversion_high": [0.14, 0.44, 0.70], "baseline_conversion": [0.40, 0.40, 0.40],
+    "session_conversion": [0.10, 0.30, 0.25], "session_conversion_low": [0.07, 0.19, 0.05],
+    "session_conversion_high": [0.14, 0.44, 0.70], "baseline_conversion": [0.40, 0.20, 0.40],
+    "baseline_low": [0.38, 0.18, 0.38], "baseline_high": [0.42, 0.22, 0.42],
 })
 
 
 def test_loop_bars_compare_with_the_no_loop_baseline_and_hide_small_loops():
     ax = jp.loop_bars(LOOPS)
     assert ticks(ax.get_yticklabels()) == ["product_view → size_guide → product_view", "search → list → search"]
-    assert "10% of 300 users" in texts(ax) and "no loop: 40%" in texts(ax)
+    assert "10% of 320 sessions (no loop: 40%)" in texts(ax) and "30% of 55 sessions (no loop: 20%)" in texts(ax)
     assert "fewer than 10 users not shown" in ax.get_xlabel()  # "a → b → a" has 4 users
-    assert ax.get_title() == ("Users caught in 'product_view → size_guide → product_view' convert at 10% "
+    assert ax.get_title() == ("Sessions with 'product_view → size_guide → product_view' convert at 10% "
                               "vs 40% without a loop")
 
 
 def test_loop_bars_count_users_without_a_conversion_event():
-    ax = jp.loop_bars(LOOPS.assign(conversion=np.nan, conversion_low=np.nan, conversion_high=np.nan))
+    ax = jp.loop_bars(LOOPS.assign(session_conversion=np.nan))
     assert ax.get_xlabel().startswith("Users who made the loop")
     assert ax.get_title() == "Most common loop: 'product_view → size_guide → product_view' (300 users)"
     assert texts(jp.loop_bars(LOOPS[LOOPS["users"] < 10])) == ["No loop made by at least 10 users in the period."]
