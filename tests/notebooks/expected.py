@@ -95,3 +95,24 @@ def journey_headline(truth: dict) -> str:
 
 
 EXPECTED["journey_analysis"] = journey_headline
+
+
+def retro_headline(truth: dict) -> str:
+    """What ``retro_report.headline`` must print for 2026-10 on the bundled sample, from the generator's own counts."""
+    nps, feedback = truth["nps"]["realised"], truth["feedback"]["realised"]["theme_counts"]
+    rollout = truth["rollout"]
+    control, treatment = rollout["realised"]["control"], rollout["realised"]["treatment"]
+    lines = [f"nps {month}: {nps[month]['nps']:.1f} ({nps[month]['responses']} answers)"
+             for month in ("2026-09", "2026-10")]
+    for month in sorted(feedback):
+        top = max(sorted(feedback[month]), key=feedback[month].get)
+        lines.append(f"top theme {month}: {top} ({feedback[month][top]} items)")
+    lines.append(
+        f"rollout {rollout['experiment']}: control {control['checked_out']}/{control['carts_after_assignment']} "
+        f"({control['conversion']:.4f}) treatment {treatment['checked_out']}/{treatment['carts_after_assignment']} "
+        f"({treatment['conversion']:.4f})"
+    )
+    return "\n".join(lines) + "\n"
+
+
+EXPECTED["monthly_retro"] = retro_headline
