@@ -149,14 +149,19 @@ def _fit_sql(raw):
 
 def _bunching_helper(con):
     b = cart_policy.threshold_bunching(con.table("carts"), THRESHOLD, LAUNCH)
-    return [b.excess.n_a, b.excess.n_b, b.excess.value_a, b.excess.value_b] + b.histogram["carts"].tolist()
+    return [b.excess.n_a, b.excess.n_b, b.excess.value_a, b.excess.value_b, b.topped_up_share] + b.histogram["carts"].tolist()
 
 
 def _bunching_sql(raw):
     groups = raw.execute(
         f"SELECT created_at >= TIMESTAMP '{LAUNCH}' AS after, count(*), "
-        f"avg((cart_value >= {THRESHOLD} AND cart_value < {THRESHOLD + 10})::INT) FROM carts GROUP BY after ORDER BY after"
+        f"avg((cart_value >= {THRESHOLD} AND cart_value < {THRESHOLD + 10})::INT), "
+        f"count(*) FILTER (WHERE cart_value >= {THRESHOLD - 19} AND cart_value < {THRESHOLD}) "
+        "FROM carts GROUP BY after ORDER BY after"
     ).fetchall()
+    # Topped up: the excess carts in the band after the launch, of those within reach of it (see cart_policy).
+    extra = (groups[1][2] - groups[0][2]) * groups[1][1]
+    topped = extra / (groups[1][3] + extra) if extra > 0 else float("nan")
     hist = raw.execute(
         f"SELECT created_at >= TIMESTAMP '{LAUNCH}' AS after, floor((cart_value - {THRESHOLD - 60}) / 2)::INT AS b, "
         f"count(*) FROM carts WHERE cart_value >= {THRESHOLD - 60} AND cart_value < {THRESHOLD + 60} "
@@ -164,7 +169,7 @@ def _bunching_sql(raw):
     ).fetchall()
     counts = {(a, b): n for a, b, n in hist}
     shown = [counts.get((after, b), 0) for after in (False, True) for b in range(60)]
-    return [groups[0][1], groups[1][1], groups[0][2], groups[1][2]] + shown
+    return [groups[0][1], groups[1][1], groups[0][2], groups[1][2], topped] + shown
 
 
 def _impact_helper(con):
