@@ -29,7 +29,6 @@ import argparse
 import platform
 import statistics
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_funnel import RESULTS, TARGET_RATIO, ensure_data  # noqa: E402
+from alternate import alternate  # noqa: E402
 from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 
 #: Below this SQL time a ratio measures the helper's fixed per-call cost, not its query: for
@@ -252,10 +252,6 @@ def verdict(helper_s: float, sql_s: float) -> str:
             f"the helper adds {added * 1000:.0f} ms (allowance {FIXED_ALLOWANCE_S * 1000:.0f} ms per call)")
 
 
-def _same(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(abs(float(x) - float(y)) <= 1e-7 * max(1.0, abs(float(y))) for x, y in zip(a, b))
-
-
 def measure_memory(path: Path, name: str, which: str) -> float:
     """Peak memory (MiB) one run of case ``name`` (``which`` = helper or sql) adds, in a fresh process.
 
@@ -282,15 +278,7 @@ def main() -> None:
     lines = []
     for name in args.only:
         helper, sql = CASES[name]
-        times: dict[str, list[float]] = {"helper": [], "sql": []}
-        results = {}
-        for rep in range(args.repetitions):
-            for which in (("helper", "sql") if rep % 2 == 0 else ("sql", "helper")):
-                start = time.perf_counter()
-                results[which] = helper(con) if which == "helper" else sql(con.con)
-                times[which].append(time.perf_counter() - start)
-        if not _same(results["helper"], results["sql"]):
-            raise SystemExit(f"{name}: the helper and the SQL disagree: {results['helper'][:12]} vs {results['sql'][:12]}")
+        times = alternate(name, helper, sql, con, args.repetitions)
         med = {k: statistics.median(v) for k, v in times.items()}
         memory = {k: measure_memory(path, name, k) for k in times}
         ratio = med["helper"] / med["sql"]

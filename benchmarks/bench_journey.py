@@ -14,7 +14,6 @@ import argparse
 import platform
 import statistics
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import ibis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_funnel import RESULTS, TARGET_RATIO, connect, ensure_data  # noqa: E402
+from alternate import alternate  # noqa: E402
 from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 
 from uem_helpers import journey  # noqa: E402
@@ -94,14 +94,6 @@ CASES = {
 }
 
 
-def _same(a: list, b: list) -> bool:
-    def eq(x, y):
-        if isinstance(x, str) or isinstance(y, str):
-            return x == y
-        return abs(float(x) - float(y)) <= 1e-7 * max(1.0, abs(float(y)))
-    return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b))
-
-
 def measure_memory(parquet: Path, name: str, which: str) -> float:
     """Peak memory (MiB) one run of case ``name`` adds above the loaded data, in a fresh process."""
     setup = (f"import bench_journey as b; from pathlib import Path; con = b.connect(Path({str(parquet)!r})); "
@@ -123,16 +115,7 @@ def main() -> None:
     lines = []
     for name in args.only:
         helper, sql = CASES[name]
-        times: dict[str, list[float]] = {"helper": [], "sql": []}
-        results = {}
-        for rep in range(args.repetitions):
-            for which in (("helper", "sql") if rep % 2 == 0 else ("sql", "helper")):
-                start = time.perf_counter()
-                results[which] = helper(con) if which == "helper" else sql(con.con)
-                times[which].append(time.perf_counter() - start)
-            print(f"{name} rep {rep + 1}: helper {times['helper'][-1]:.2f}s  sql {times['sql'][-1]:.2f}s", flush=True)
-        if not _same(results["helper"], results["sql"]):
-            raise SystemExit(f"{name}: the helper and the SQL disagree: {results['helper'][:12]} vs {results['sql'][:12]}")
+        times = alternate(name, helper, sql, con, args.repetitions, progress=True)
         med = {k: statistics.median(v) for k, v in times.items()}
         memory = {k: measure_memory(parquet, name, k) for k in times}
         ratio = med["helper"] / med["sql"]
