@@ -548,6 +548,8 @@ def index_html(records: Sequence[Mapping]) -> str:
             if r.get("html")
             else ""
         )
+        link += "".join(f' · <a href="{esc(folder)}/{esc(quote(str(a)))}">{esc(str(a))}</a>'
+                        for a in r.get("attachments") or [])
         rows_read = r.get("rows")
         rows_text = ", ".join(f"{t}: {n:,}" for t, n in rows_read.items()) if isinstance(rows_read, dict) else ""
         duration = f"{r['duration_s']} s" if r.get("duration_s") is not None else ""

@@ -28,7 +28,9 @@ A run, step by step:
    and the cause, keeps its run folder, and leaves the published report
    byte-identical.
 5. Every run writes ``<notebook>.status.json`` beside the report;
-   :func:`build_index` turns those into ``<output_dir>/index.html``.
+   :func:`build_index` turns those into ``<output_dir>/index.html``, which
+   links each report and its attached files (a failed run keeps linking the
+   last good ones).
 """
 
 from __future__ import annotations
@@ -461,7 +463,10 @@ def _run_locked(
     started = datetime.now().astimezone()
     run_dir = folder / _RUNS / f"{name}-{started:%Y%m%dT%H%M%S.%f}-{os.getpid()}"
     run_dir.mkdir(parents=True)
-    status = {"notebook": name, "period": label, "started_at": started.isoformat(timespec="seconds")}
+    previous = _read_status(folder / f"{name}.status.json") or {}
+    kept = [a for a in previous.get("attachments") or [] if (folder / str(a)).is_file()]  # the last good run's
+    status = {"notebook": name, "period": label, "started_at": started.isoformat(timespec="seconds"),
+              "attachments": kept}
     _set_status(root, folder, name, {**status, "status": STATUS_RUNNING, "pid": os.getpid()})
     executed = run_dir / f"{name}.ipynb"
     try:
@@ -497,7 +502,8 @@ def _run_locked(
         root,
         folder,
         name,
-        {**status, "status": outcome, "duration_s": round(duration, 1), "rows": rows, "html": f"{name}.html"},
+        {**status, "status": outcome, "duration_s": round(duration, 1), "rows": rows, "html": f"{name}.html",
+         "attachments": sorted(attached)},
     )
     return RunResult(
         notebook=name,

@@ -129,6 +129,8 @@ def test_attached_files_are_published_beside_the_report_not_in_it(published):
     attached = result.html.parent / "ok_report.md"
     assert attached.read_text(encoding="utf-8") == "# ATTACHMENT_MARKER\n" + INJECTION
     assert "ATTACHMENT_MARKER" not in page
+    index = (result.html.parent.parent / "index.html").read_text(encoding="utf-8")
+    assert '<a href="2026-01/ok_report.md">ok_report.md</a>' in index
 
 
 def test_attachment_names_cannot_leave_the_report_folder():
@@ -272,6 +274,7 @@ def test_failed_run_keeps_the_last_good_report(project, published, fail, timeout
     assert _snapshot(good) == before  # byte-identical
     status = json.loads((good.html.parent / "ok_report.status.json").read_text(encoding="utf-8"))
     assert status["status"] == "failed" and status["message"] == message and status["html"] == "ok_report.html"
+    assert status["attachments"] == ["ok_report.md"]  # the last good run's wiki page stays linked too
     if error is NotebookCellError:
         assert (info.value.error_name, info.value.cell_number) == ("ValueError", 3)
     assert _processes_in(project / "notebooks") == []  # runner and kernel are gone
