@@ -264,6 +264,34 @@ def incident_chart(a: JourneyAnalysis, *, ax=None):
 # --- tables ----------------------------------------------------------------------------
 
 
+def map_table(a: JourneyAnalysis) -> pd.DataFrame:
+    """The journey map's data: per stage and touchpoint, reach, exits, dwell and satisfaction.
+
+    Satisfaction cells show "n/a" where no NPS answer or feedback item is tagged with the touchpoint;
+    an NPS of fewer answers than the privacy minimum is not shown.
+    """
+    mask, minimum = privacy.active().mask_text, privacy.active().min_cell_size
+    t = a.journey.table
+
+    def nps(row) -> str:
+        if not row.nps_responses or row.nps_responses != row.nps_responses:
+            return "n/a"
+        if row.nps_responses < minimum:
+            return f"< {minimum} answers"
+        return f"{row.nps:.0f} ({row.nps_low:.0f} to {row.nps_high:.0f}), {int(row.nps_responses)} answers"
+
+    return pd.DataFrame({
+        "Stage": [mask(x) for x in t["stage"]], "Touchpoint": [mask(x) for x in t["touchpoint"]],
+        "Users": [f"{int(x):,}" for x in t["users"]],
+        "Share of the stage's users": [_pct(x) for x in t["stage_share"]],
+        "Exit rate (95% CI)": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" if r == r else "n/a"
+                               for r, lo, hi in zip(t["exit_rate"], t["exit_low"], t["exit_high"])],
+        "Median dwell": [_duration(x) for x in t["median_dwell_seconds"]],
+        "NPS (95% CI)": [nps(r) for r in t.itertuples()],
+        "Feedback items": [f"{int(x):,}" if x == x else "n/a" for x in t["feedback_items"]],
+    }).set_index(["Stage", "Touchpoint"])
+
+
 def bottleneck_table(a: JourneyAnalysis, *, top: int = 5) -> pd.DataFrame:
     """The top bottlenecks with exit rate, dwell, users lost and hours, each interval in words."""
     mask = privacy.active().mask_text
