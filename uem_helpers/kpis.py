@@ -11,11 +11,11 @@ module named below), as rows ``metric, month, value, low, high`` plus
 - ``bounce_rate``: :func:`uem_helpers.metrics.bounce_rate`, single-event sessions / sessions (events);
 - ``task_completion``: :func:`uem_helpers.metrics.task_completion` (events, ``metrics.task_completion``);
 - ``first_success_rate``: :func:`uem_helpers.metrics.first_success` (users, events, ``metrics.first_success``);
-- ``cart_conversion``: checked-out carts / carts, by month of ``created_at`` (carts);
+- ``cart_conversion``: :func:`cart_conversion`, checked-out carts / carts by month of ``created_at`` (carts);
 - ``account_opening_completion``: completed / entered users of the funnel ``metrics.account_opening_funnel``,
-  each month a funnel of its own (:func:`uem_helpers.funnel.funnel`; events and that funnel);
+  each month a funnel of its own (:func:`account_opening_completion`; events and that funnel);
 - ``feedback_sla``: items answered within ``metrics.feedback_sla_hours`` / items past that deadline, by month of
-  creation (:func:`uem_helpers.feedback.loop_metrics`; feedback).
+  creation (:func:`feedback_sla`; feedback).
 
 A month without a value (no answers, no users, no items due) has no row. A KPI whose table or
 setting is missing is left out, with a sentence in
@@ -25,14 +25,17 @@ setting is missing is left out, with a sentence in
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import ibis
 import pandas as pd
 
 from . import metrics
 from .cart import cart_table
-from .config import UEMConfig
+from .config import FunnelConfig, UEMConfig
+from .errors import ParameterError
 from .feedback import loop_metrics
 from .funnel import funnel
 from .sessions import SessionRule
@@ -121,13 +124,20 @@ def kpi_values(data: Dataset, config: UEMConfig, month: object, *, months: int =
         else:
             frames["first_success_rate"] = metrics.first_success(data["users"], events, first.event, days=first.days,
                                                                  by="month", alpha=alpha, **window)
-        frames.update(_opening(events, config, labels, alpha, notes))
+        name = settings.account_opening_funnel
+        if name is None or name not in config.funnels:
+            notes["account_opening_completion"] = ("No account-opening funnel is named "
+                                                   "(metrics.account_opening_funnel, one of `funnels`).")
+        else:
+            frames["account_opening_completion"] = account_opening_completion(events, config.funnels[name], labels,
+                                                                              alpha=alpha)
     if data.has("carts"):
-        frames["cart_conversion"] = _cart_conversion(data["carts"], alpha, **window)
+        frames["cart_conversion"] = cart_conversion(data["carts"], by="month", alpha=alpha, **window)
     else:
         notes["cart_conversion"] = "No carts table is configured (sources.carts)."
     if data.has("feedback"):
-        frames["feedback_sla"] = _feedback_sla(data["feedback"], settings.feedback_sla_hours, labels, alpha)
+        frames["feedback_sla"] = feedback_sla(data["feedback"], sla_hours=settings.feedback_sla_hours, months=labels,
+                                              alpha=alpha)
     else:
         notes["feedback_sla"] = "No feedback table is configured (sources.feedback)."
     rows = []
@@ -152,38 +162,137 @@ def _rates(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return frame
 
 
-def _cart_conversion(carts, alpha: float, **window) -> pd.DataFrame:
-    """Checked-out carts / carts by calendar month of cart creation."""
-    t = cart_table(carts, **window)
-    t = t.mutate(month=t.created_at.truncate("M"))
-    counts = t.group_by("month").aggregate(trials=t.count(), successes=t.checked_out.sum()).execute()
-    counts["successes"] = counts["successes"].fillna(0).astype("int64")
-    return _rates(counts.sort_values("month"), alpha)
+def cart_conversion(
+    carts: ibis.Table,
+    *,
+    by: str | None = "month",
+    segment_by: str | None = None,
+    users: ibis.Table | None = None,
+    period_start: object = None,
+    period_end: object = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Cart conversion: checked-out carts / carts, by calendar month of cart creation, with a Wilson interval.
+
+    A cart counts in the period (and month) of its ``created_at`` and is checked out when
+    ``checked_out_at`` is set (:func:`uem_helpers.cart.cart_table`); conversion = 1 - abandonment rate.
+
+    Parameters
+    ----------
+    carts : ibis.Table
+        Canonical carts.
+    by : {"month", None}
+        One row per calendar month of ``created_at``, or one for the whole period.
+    segment_by : str, optional
+        Column to break down by: read from the carts table when it has it, else from ``users``
+        (by ``user_id``; carts of users not in ``users`` are ``"(unknown)"``). Values as text.
+    users : ibis.Table, optional
+        Canonical users, for a ``segment_by`` the carts table does not have.
+    period_start, period_end : date-like, optional
+        Carts created in this period (both ends inclusive).
+    alpha : float
+        1 - confidence level of the Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        [``month`` (``"YYYY-MM"``)], [segment], ``carts``, ``checked_out``, ``users`` (distinct users
+        with a cart), ``rate``, ``low``, ``high``, ``successes`` (= checked_out), ``trials`` (= carts),
+        ``value`` (= rate); one row per month (and segment) with carts, in order.
+
+    Raises
+    ------
+    ParameterError
+        ``by`` is not "month" or None, or ``segment_by`` is in neither table (the message lists the columns).
+    """
+    if by not in ("month", None):
+        raise ParameterError(f"by={by!r}: cart_conversion is by 'month' or None (the whole period)")
+    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    if segment_by and segment_by not in t.columns:
+        if users is None or segment_by not in users.columns:
+            present = sorted(set(carts.columns) | set(users.columns if users is not None else []))
+            raise ParameterError(f"segment_by={segment_by!r} is not a column of the carts or users table; "
+                                 f"columns there are: {', '.join(present)}")
+        seg = users.select(_u=users.user_id, _s=users[segment_by])
+        t = t.left_join(seg, t.user_id == seg._u).mutate(**{segment_by: ibis._._s}).drop("_u", "_s")
+    keys = {}
+    if by == "month":
+        keys["month"] = t.created_at.year() * 100 + t.created_at.month()
+    if segment_by:
+        keys[segment_by] = t[segment_by].cast("string").fill_null("(unknown)")
+    aggs = {"carts": t.count(), "checked_out": t.count(where=t.checked_out), "users": t.user_id.nunique()}
+    counts = (t.group_by(**keys).aggregate(**aggs) if keys else t.aggregate(**aggs)).execute()
+    front = list(keys)
+    counts = counts[counts["carts"] > 0].sort_values(front or "carts").reset_index(drop=True)
+    if by == "month":
+        counts["month"] = [f"{k // 100:04d}-{k % 100:02d}" for k in counts["month"].astype("int64")]
+    for column in ("carts", "checked_out", "users"):
+        counts[column] = counts[column].fillna(0).astype("int64")
+    counts = _rates(counts.assign(successes=counts["checked_out"], trials=counts["carts"]), alpha)
+    counts["rate"] = counts["value"]
+    return counts[front + ["carts", "checked_out", "users", "rate", "low", "high", "successes", "trials", "value"]]
 
 
-def _opening(events, config: UEMConfig, labels: list[str], alpha: float, notes: dict) -> dict[str, pd.DataFrame]:
-    """Completion of the account-opening funnel, each month a funnel of its own."""
-    name = config.metrics.account_opening_funnel
-    if name is None or name not in config.funnels:
-        notes["account_opening_completion"] = ("No account-opening funnel is named "
-                                               "(metrics.account_opening_funnel, one of `funnels`).")
-        return {}
-    spec = config.funnels[name]
+def account_opening_completion(
+    events: ibis.Table, spec: FunnelConfig, months: Sequence[str], *, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Account-opening completion: completed / entered users of a funnel, each month a funnel of its own.
+
+    Each month of ``months`` runs :func:`uem_helpers.funnel.funnel` (the spec's steps, window, mode
+    and exclusions) on that month alone: ``trials`` = users entering in the month, ``successes`` =
+    those reaching the last step. A month nobody entered has no row.
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Canonical events.
+    spec : FunnelConfig
+        The account-opening funnel (``config.funnels[config.metrics.account_opening_funnel]``).
+    months : sequence of str
+        The months (``"YYYY-MM"``), in order.
+    alpha : float
+        1 - confidence level of the Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month``, ``successes``, ``trials``, ``value`` (= successes / trials), ``low``, ``high``.
+    """
     rows = []
-    for month in labels:
+    for month in months:
         start, end = month_bounds(month)
         readout = funnel(events, spec.steps, window=spec.window, mode=spec.mode, exclude=spec.exclude,
                          period_start=start, period_end=end)
         entered = int(readout["entered"].iloc[0]) if len(readout) else 0
         if entered:
             rows.append({"month": month, "successes": int(readout["reached"].iloc[-1]), "trials": entered})
-    return {"account_opening_completion": _rates(pd.DataFrame(rows, columns=["month", "successes", "trials"]), alpha)}
+    return _rates(pd.DataFrame(rows, columns=["month", "successes", "trials"]), alpha)
 
 
-def _feedback_sla(feedback, sla_hours: float, labels: list[str], alpha: float) -> pd.DataFrame:
-    """Items answered within the SLA / items past their SLA deadline, by month of creation."""
+def feedback_sla(feedback: ibis.Table, *, sla_hours: float, months: Sequence[str], alpha: float = 0.05) -> pd.DataFrame:
+    """Feedback SLA: items answered within ``sla_hours`` / items past that deadline, by month of creation.
+
+    Each month of ``months`` is read from :func:`uem_helpers.feedback.loop_metrics` (``due`` and
+    ``within_sla``). A month without items due has no row.
+
+    Parameters
+    ----------
+    feedback : ibis.Table
+        Canonical feedback.
+    sla_hours : float
+        A first reply within this many hours meets the SLA (``config.metrics.feedback_sla_hours``).
+    months : sequence of str
+        The months (``"YYYY-MM"``), in order.
+    alpha : float
+        1 - confidence level of the Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month``, ``successes`` (within SLA), ``trials`` (due), ``value``, ``low``, ``high``.
+    """
     rows = []
-    for month in labels:
+    for month in months:
         row = loop_metrics(feedback, sla_hours=sla_hours, month=month).summary.iloc[0]
         if row["due"]:
             rows.append({"month": month, "successes": int(row["within_sla"]), "trials": int(row["due"])})

@@ -16,6 +16,7 @@ from uem_helpers.cli import app
 from uem_helpers.config import PrivacyConfig, config_from_dict, load_config
 from uem_helpers.errors import ParameterError, SourceError
 from uem_helpers.funnel import funnel
+from uem_helpers.kpis import KPIS, kpi_values
 from uem_helpers.sources import from_frames, load
 from uem_helpers.widgets import (
     CartExplorer,
@@ -406,3 +407,84 @@ def test_kpi_explorer_metric_months_and_segment(sample_events, interactive):
     assert set(ex.view.data["platform"]) == {"android", "ios", "mini_program", "web"}
     ex.controls["months"].value = ("2026-05", "2026-05")
     assert ex.view.table.index.get_level_values("Month").unique().tolist() == ["2026-05"]
+
+
+@pytest.fixture(scope="module")
+def retro_sample():
+    """Every sample table, the sample config, and the retro's KPI values for 2026-09 and 2026-10."""
+    config = load_config(CONFIG_PATH)
+    data = load(config)
+    return data, config, kpi_values(data, config, "2026-10", months=2)
+
+
+def test_kpi_explorer_offers_every_retro_kpi_with_the_config(retro_sample, interactive):
+    data, config, _ = retro_sample
+    ex = explore("kpi", config, data, month="2026-10")
+    assert [v for _, v in ex.controls["metric"].options] == list(KPIS)
+    assert ex.selection()["months"] == ("2026-10", "2026-10")
+
+
+@pytest.mark.parametrize("metric", KPIS)
+def test_each_kpi_by_month_is_the_retros_own_value(retro_sample, interactive, metric):
+    """The explorer's months are kpi_values' rows of the metric (same helper, same settings, same intervals)."""
+    data, config, retro = retro_sample
+    ex = explore("kpi", config, data, metric=metric, months=("2026-09", "2026-10"))
+    shown = ex.view.data
+    shown = shown[shown["value"].notna()].reset_index(drop=True)
+    expected = retro.series(metric)
+    assert list(expected["month"]) == ["2026-09", "2026-10"]
+    pd.testing.assert_frame_equal(shown[["month", "value", "low", "high"]], expected[["month", "value", "low", "high"]])
+    assert ex.view.table.index.tolist() == ["2026-09", "2026-10"]
+
+
+def test_kpi_segments_split_the_retros_counts(retro_sample, interactive):
+    data, config, retro = retro_sample
+    ex = explore("kpi", config, data, metric="cart_conversion", months=("2026-09", "2026-10"))
+    assert {"platform", "region"} <= {v for _, v in ex.controls["segment_by"].options}  # users columns for carts
+    ex.controls["segment_by"].value = "platform"
+    by_month = ex.view.data.groupby("month")[["successes", "trials"]].sum()
+    expected = retro.series("cart_conversion").set_index("month")
+    assert by_month["trials"].tolist() == expected["trials"].tolist()  # every cart in exactly one platform
+    assert by_month["successes"].tolist() == expected["successes"].tolist()
+    ex.controls["metric"].value = "first_success_rate"
+    assert not ex.controls["segment_by"].disabled and "channel" in [v for _, v in ex.controls["segment_by"].options]
+    ex.controls["segment_by"].value = "channel"
+    totals = ex.view.data.groupby("month")[["successes", "trials"]].sum()
+    assert totals["trials"].tolist() == retro.series("first_success_rate")["trials"].tolist()
+
+
+@pytest.mark.parametrize("metric", ["account_opening_completion", "feedback_sla"])
+def test_kpis_without_segments_disable_the_segment_and_say_so(retro_sample, interactive, metric):
+    data, config, _ = retro_sample
+    ex = explore("kpi", config, data, metric="task_completion", months=("2026-09", "2026-10"),
+                 segment_by="platform")
+    assert set(ex.view.data["platform"]) >= {"android", "ios"}
+    ex.controls["metric"].value = metric
+    assert ex.controls["segment_by"].disabled and ex.controls["segment_by"].options == (("(none)", ""),)
+    assert "by month" in ex.view.text and "no segments" not in ex.view.text
+    ex = explore("kpi", config, data, metric=metric, months=("2026-09", "2026-10"), segment_by="platform")
+    assert ex.controls["segment_by"].disabled
+    assert "has no segments: shown for everyone." in ex.view.text
+    assert list(ex.view.data.columns)[:2] == ["month", "successes"]
+
+
+def test_kpi_explorer_without_a_config_offers_only_the_config_free_metrics(retro_sample, interactive):
+    data, _, retro = retro_sample
+    ex = KPIExplorer(data, metric="cart_conversion", months=("2026-09", "2026-10"))
+    assert [v for _, v in ex.controls["metric"].options] == ["nps", "stickiness", "bounce_rate", "cart_conversion"]
+    pd.testing.assert_frame_equal(ex.view.data[["month", "value"]], retro.series("cart_conversion")[["month", "value"]])
+    with pytest.raises(ParameterError, match=r"metric='task_completion' is not offered: it needs the events table "
+                                             r"and metrics.task_completion .* Offered here: nps, stickiness"):
+        KPIExplorer(data, metric="task_completion")
+    with pytest.raises(ParameterError, match="metric='dau' is not a KPI; KPIs are: nps, stickiness"):
+        KPIExplorer(data, metric="dau")
+
+
+def test_kpis_whose_table_or_setting_is_missing_are_not_offered(interactive):
+    config = config_from_dict({"sources": {"events": {"path": "e.csv"}},
+                               "metrics": {"task_completion": {"start": "a", "success": "c", "window": "1h"}}})
+    ex = KPIExplorer(tiny_dataset(), config=config, metric="task_completion")
+    # no nps, carts or feedback table; no first_success setting; no account-opening funnel
+    assert [v for _, v in ex.controls["metric"].options] == ["stickiness", "bounce_rate", "task_completion"]
+    # Oct 1: u1 a -> c after 10 min (done), u2 and u3 never c; Oct 20: u4 a -> c after 30 s (done) -> 2 of 4
+    assert ex.view.data[["month", "started", "completed"]].values.tolist() == [["2026-10", 4, 2]]

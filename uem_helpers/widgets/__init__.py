@@ -71,7 +71,7 @@ def _journey(config: UEMConfig, data: Dataset, *, start_event: str | None = None
 
 
 def _kpi(config: UEMConfig, data: Dataset, *, month: str | None = None, months=None, **selection) -> KPIExplorer:
-    return KPIExplorer(data, months=months or ((month, month) if month else None), **selection)
+    return KPIExplorer(data, config=config, months=months or ((month, month) if month else None), **selection)
 
 
 #: Kind -> (tables the explorer reads, builder from config and data).
@@ -79,7 +79,7 @@ KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Explorer]]] = {
     "funnel": (("events", "users"), _funnel),
     "cart": (("carts", "users"), _cart),
     "journey": (("events", "users"), _journey),
-    "kpi": (("events", "nps"), _kpi),
+    "kpi": (("events", "users", "carts", "feedback", "nps"), _kpi),
 }
 
 
