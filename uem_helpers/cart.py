@@ -171,20 +171,31 @@ def abandonment_by_segment(
     ParameterError
         ``segment_by`` is in neither table (the message lists the columns there are).
     """
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
-    if segment_by not in t.columns:
-        if users is None or segment_by not in users.columns:
-            present = sorted(set(carts.columns) | set(users.columns if users is not None else []))
-            raise ParameterError(
-                f"segment_by={segment_by!r} is not a column of the carts or users table; "
-                f"columns are: {', '.join(present)}"
-            )
-        seg = users.select(_u=users.user_id, _s=users[segment_by].cast("string"))
-        t = t.left_join(seg, t.user_id == seg._u).mutate(**{segment_by: ibis._._s}).drop("_u", "_s")
-    t = t.mutate(**{segment_by: t[segment_by].cast("string").fill_null("(unknown)")})
+    t = with_segment(cart_table(carts, period_start=period_start, period_end=period_end), carts, segment_by, users)
     out = with_rates(t.group_by(segment_by).aggregate(**_counts(t), users=t.user_id.nunique()).execute(), alpha)
     out["users"] = out["users"].astype("int64")
     return out.sort_values(["carts", segment_by], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def with_segment(t: ibis.Table, carts: ibis.Table, segment_by: str, users: ibis.Table | None) -> ibis.Table:
+    """``t`` (carts, e.g. :func:`cart_table`) with ``segment_by`` as text, ``"(unknown)"`` when missing.
+
+    The column is the carts' own when they have it, else the cart's user's from ``users`` (joined
+    on ``user_id``; a cart whose user is not there is ``"(unknown)"``).
+
+    Raises
+    ------
+    ParameterError
+        ``segment_by`` is in neither table (the message lists the columns of ``carts`` and ``users``).
+    """
+    if segment_by not in t.columns:
+        if users is None or segment_by not in users.columns:
+            present = sorted(set(carts.columns) | set(users.columns if users is not None else []))
+            raise ParameterError(f"segment_by={segment_by!r} is not a column of the carts or users table; "
+                                 f"columns there are: {', '.join(present)}")
+        seg = users.select(_u=users.user_id, _s=users[segment_by].cast("string"))
+        t = t.left_join(seg, t.user_id == seg._u).mutate(**{segment_by: ibis._._s}).drop("_u", "_s")
+    return t.mutate(**{segment_by: t[segment_by].cast("string").fill_null("(unknown)")})
 
 
 def abandonment_by_fee_share(

@@ -33,7 +33,7 @@ import ibis
 import pandas as pd
 
 from . import metrics
-from .cart import cart_table
+from .cart import cart_table, with_segment
 from .config import FunnelConfig, UEMConfig
 from .errors import ParameterError
 from .feedback import loop_metrics
@@ -208,18 +208,13 @@ def cart_conversion(
     if by not in ("month", None):
         raise ParameterError(f"by={by!r}: cart_conversion is by 'month' or None (the whole period)")
     t = cart_table(carts, period_start=period_start, period_end=period_end)
-    if segment_by and segment_by not in t.columns:
-        if users is None or segment_by not in users.columns:
-            present = sorted(set(carts.columns) | set(users.columns if users is not None else []))
-            raise ParameterError(f"segment_by={segment_by!r} is not a column of the carts or users table; "
-                                 f"columns there are: {', '.join(present)}")
-        seg = users.select(_u=users.user_id, _s=users[segment_by])
-        t = t.left_join(seg, t.user_id == seg._u).mutate(**{segment_by: ibis._._s}).drop("_u", "_s")
+    if segment_by:
+        t = with_segment(t, carts, segment_by, users)
     keys = {}
     if by == "month":
         keys["month"] = t.created_at.year() * 100 + t.created_at.month()
     if segment_by:
-        keys[segment_by] = t[segment_by].cast("string").fill_null("(unknown)")
+        keys[segment_by] = t[segment_by]
     aggs = {"carts": t.count(), "checked_out": t.count(where=t.checked_out), "users": t.user_id.nunique()}
     counts = (t.group_by(**keys).aggregate(**aggs) if keys else t.aggregate(**aggs)).execute()
     front = list(keys)
