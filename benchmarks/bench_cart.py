@@ -49,7 +49,7 @@ from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 FIXED_COST_BOUND_S = 0.05
 FIXED_ALLOWANCE_S = 0.03
 
-from uem_helpers import cart, cart_policy  # noqa: E402
+from uem_helpers.analyses.cart import abandonment as cart, policy as cart_policy  # noqa: E402
 
 LAUNCH = "2026-09-01"
 THRESHOLD = 99.0

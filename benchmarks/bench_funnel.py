@@ -26,7 +26,7 @@ import ibis
 
 from peak_memory import peak_extra_mib_in_fresh_process
 
-from uem_helpers.funnel import funnel
+from uem_helpers.analyses.funnel import funnel
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
@@ -39,7 +39,7 @@ TARGET_RATIO = 1.5
 def hand_written_sql(events: str, steps: list[str], window_seconds: int) -> str:
     """The ordered funnel as an analyst would write it in DuckDB SQL, one CTE per step.
 
-    Same definition as :mod:`uem_helpers.funnel`: entry at the first step-1 event,
+    Same definition as :mod:`uem_helpers.analyses.funnel`: entry at the first step-1 event,
     step k at the first step-k event at or after the step k-1 match and within the
     window from entry. The step names are distinct, so no row can fill two steps.
     """
@@ -148,7 +148,7 @@ def main() -> None:
         "repetitions in one process; peak memory: what one run adds above the loaded data, in a fresh process.\n\n"
         "| helper | implementation | median s | runs (s) | peak added MiB | ratio to SQL | same numbers |\n"
         "|---|---|---|---|---|---|---|\n"
-        f"| funnel (5 steps, ordered, 1 h) | uem_helpers.funnel | {medians['helper']:.2f} | "
+        f"| funnel (5 steps, ordered, 1 h) | uem_helpers.analyses.funnel | {medians['helper']:.2f} | "
         f"{', '.join(f'{t:.2f}' for t in times['helper'])} | {memory['helper']:.0f} | {ratio:.2f} | yes |\n"
         f"| | hand-written DuckDB SQL | {medians['sql']:.2f} | {', '.join(f'{t:.2f}' for t in times['sql'])} | "
         f"{memory['sql']:.0f} | 1.00 | reached {json.dumps(results['sql'][:len(STEPS)])} |\n\n"

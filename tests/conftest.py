@@ -17,8 +17,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture(scope="session")
 def spark_con():
     """The one Spark backend of the test run (local mode, session time zone UTC)."""
-    from uem_helpers.config import EngineConfig
-    from uem_helpers.engine import connect
+    from uem_helpers.core.config import EngineConfig
+    from uem_helpers.data.engine import connect
 
     return connect(EngineConfig(backend="spark", spark_master="local[2]"))
 
@@ -26,7 +26,7 @@ def spark_con():
 @pytest.fixture
 def duckdb_con():
     """A fresh in-memory DuckDB backend."""
-    from uem_helpers.engine import connect
+    from uem_helpers.data.engine import connect
 
     return connect()
 

@@ -7,8 +7,8 @@
 ``uem lab``       start JupyterLab on the notebooks, with the workbench's kernel
 
 Everything here can be done from Python with the same names
-(:func:`uem_helpers.sample.generate`, :func:`uem_helpers.sources.load`,
-:func:`uem_helpers.report.run_notebook`, :func:`uem_helpers.report.run_period`,
+(:func:`uem_helpers.sample.generate`, :func:`uem_helpers.data.sources.load`,
+:func:`uem_helpers.pipeline.run.run_notebook`, :func:`uem_helpers.pipeline.run.run_period`,
 :func:`uem_helpers.widgets.lab.run_lab`).
 Exit codes: 0 success, 1 a data, config or run problem (the message says
 which), 2 wrong usage, 75 another run of the same report is already running.
@@ -24,7 +24,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .errors import UEMError
+from uem_helpers.core.errors import UEMError
 
 app = typer.Typer(help="UEM Workbench: user engineering analyses and shareable reports.", no_args_is_help=True)
 console = Console()
@@ -52,7 +52,7 @@ def sample(
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed; same seed, same bytes.")] = 9,
 ) -> None:
     """Write the sample tables (events, users, carts, feedback, nps, assignments, plan) and ground_truth.json."""
-    from .sample import generate
+    from uem_helpers.sample import generate
 
     try:
         truth = generate(out, users=users, seed=seed, progress=True)
@@ -66,8 +66,8 @@ def sample(
 @app.command()
 def validate(config: ConfigOption = Path("uem.yml")) -> None:
     """Load every configured table, check the data contract and print a per-table summary."""
-    from .config import load_config
-    from .sources import load
+    from uem_helpers.core.config import load_config
+    from uem_helpers.data.sources import load
 
     try:
         dataset = load(load_config(config))
@@ -101,7 +101,7 @@ def run(
     run_timeout: RunTimeoutOption = None,
 ) -> None:
     """Run one notebook with papermill into reports/<period>/<notebook>.html (and rebuild the index)."""
-    from .report import run_notebook
+    from uem_helpers.pipeline.run import run_notebook
 
     try:
         result = run_notebook(
@@ -129,7 +129,7 @@ def report(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Run every notebook for a period (the config's report.notebooks that exist) and rebuild reports/index.html."""
-    from .report import run_period
+    from uem_helpers.pipeline.run import run_period
 
     try:
         results = run_period(
@@ -155,7 +155,7 @@ def lab(
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
 ) -> None:
     """Start JupyterLab on the notebooks with the workbench's kernel; other options go to jupyter lab as given."""
-    from .widgets.lab import run_lab
+    from uem_helpers.widgets.lab import run_lab
 
     if not (root / "notebooks").is_dir():
         err_console.print(f"[yellow]warning:[/] {root.resolve()} has no notebooks/ folder; opening it anyway.",
@@ -164,7 +164,7 @@ def lab(
 
 
 def _exit_code(error: Exception | None) -> int:
-    from .report import EXIT_ALREADY_RUNNING, AlreadyRunningError
+    from uem_helpers.pipeline.run import EXIT_ALREADY_RUNNING, AlreadyRunningError
 
     return EXIT_ALREADY_RUNNING if isinstance(error, AlreadyRunningError) else 1
 

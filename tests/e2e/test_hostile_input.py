@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from uem_helpers.cli import app
-from uem_helpers.privacy import mask_text
-from uem_helpers.report import run_notebook
+from uem_helpers.present.privacy import mask_text
+from uem_helpers.pipeline.run import run_notebook
 
 from ..conftest import CONFIG_PATH, SAMPLE_DIR
 

@@ -18,9 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from uem_helpers.cli import app
-from uem_helpers.config import load_config
-from uem_helpers.journey_story import analyse_journey
-from uem_helpers.sources import load
+from uem_helpers.core.config import load_config
+from uem_helpers.stories.journey import analyse_journey
+from uem_helpers.data.sources import load
 
 from ..conftest import CONFIG_PATH, SAMPLE_DIR
 from . import other_log

@@ -36,8 +36,8 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SETUP = f"""\
 from uem_helpers import plots, privacy, widgets
-from uem_helpers.config import load_config
-from uem_helpers.sources import load
+from uem_helpers.core.config import load_config
+from uem_helpers.data.sources import load
 
 config = load_config({str(CONFIG_PATH)!r})
 privacy.use(config.privacy);
@@ -185,7 +185,7 @@ def test_the_explore_cell_shows_nothing_under_papermill(tmp_path, monkeypatch):
     """The real signal, not a mock: papermill runs cells without stdin, so explore() returns None."""
     import papermill
 
-    from uem_helpers.kernel import UEMKernelManager
+    from uem_helpers.pipeline.kernel import UEMKernelManager
 
     source = _notebook(tmp_path)
     out = tmp_path / "out.ipynb"

@@ -1,7 +1,7 @@
 """End to end: a plotly Sankey with hostile labels, run through papermill and the real exporter, drawn offline.
 
 The fixture notebook ``notebooks/plotly_report.ipynb`` shows a Sankey
-(:func:`uem_helpers.journey_plots.sankey`) whose labels hold
+(:func:`uem_helpers.present.journey_plots.sankey`) whose labels hold
 ``<script>alert(1)</script>``, a ``javascript:`` link, an ``<img onerror>``
 and a phone number; a raw plotly figure that bypasses the builders (a
 ``javascript:`` link in its text, a ``<span style>`` hover template, an
@@ -27,15 +27,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uem_helpers.export import (
-    PLOTLY_CLASS,
-    RunInfo,
-    export_html,
-    plotly_figure_html,
-    plotly_inert,
-    plotly_js,
-)
-from uem_helpers.report import run_notebook
+from uem_helpers.pipeline.export import PLOTLY_CLASS, RunInfo, export_html, plotly_figure_html, plotly_inert, plotly_js
+from uem_helpers.pipeline.run import run_notebook
 
 FIXTURES = Path(__file__).parent / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")

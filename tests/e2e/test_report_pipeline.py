@@ -23,22 +23,12 @@ import nbformat
 import psutil
 import pytest
 
-from uem_helpers import __version__, runfacts
-from uem_helpers.errors import ParameterError
-from uem_helpers.export import RUNTIME_CLASS, RunInfo, export_html
-from uem_helpers.kernel import install_kernelspec, kernel_spec
-from uem_helpers.report import (
-    AlreadyRunningError,
-    CellTimeoutError,
-    KernelDiedError,
-    NotebookCellError,
-    RunTimeoutError,
-    build_index,
-    parse_period,
-    resolve_parameters,
-    run_notebook,
-    run_period,
-)
+from uem_helpers import __version__
+from uem_helpers.pipeline import runfacts
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.pipeline.export import RUNTIME_CLASS, RunInfo, export_html
+from uem_helpers.pipeline.kernel import install_kernelspec, kernel_spec
+from uem_helpers.pipeline.run import AlreadyRunningError, CellTimeoutError, KernelDiedError, NotebookCellError, RunTimeoutError, build_index, parse_period, resolve_parameters, run_notebook, run_period
 
 FIXTURES = Path(__file__).parent / "notebooks"
 CONFIG = """\
@@ -134,7 +124,7 @@ def test_attached_files_are_published_beside_the_report_not_in_it(published):
 
 
 def test_attachment_names_cannot_leave_the_report_folder():
-    from uem_helpers import attachments
+    from uem_helpers.pipeline import attachments
 
     for name in ("../evil.md", "/etc/passwd.md", "a/b.md", "x.html", "x.py", ".md", ""):
         with pytest.raises(ParameterError, match="not allowed"):

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from uem_helpers import privacy
+from uem_helpers.present import privacy
 from uem_helpers.cli import app
-from uem_helpers.config import load_config
-from uem_helpers.privacy import mask_text
-from uem_helpers.retro import analyse_retro
-from uem_helpers.sources import load
+from uem_helpers.core.config import load_config
+from uem_helpers.present.privacy import mask_text
+from uem_helpers.stories.retro import analyse_retro
+from uem_helpers.data.sources import load
 
 from ..conftest import CONFIG_PATH, SAMPLE_DIR
 from .test_hostile_input import PAYLOADS, PERSONAL, _check_inert, _parse
@@ -103,7 +103,7 @@ def test_the_feedback_spike_and_the_classifier_accuracy_are_reported(report):
 
 def test_the_top_theme_of_the_spike_month_is_the_planted_one():
     config = load_config(CONFIG_PATH)
-    privacy.use(config.privacy, record=False)
+    privacy.use(config.privacy)
     spike = TRUTH["feedback"]["spike"]
     analysis = analyse_retro(load(config, tables=["events", "feedback", "nps"]), config, spike["month"])
     assert analysis.themes.iloc[0]["category"] == spike["theme"]

@@ -24,7 +24,7 @@ GENERATED = Path(__file__).resolve().parent / "generated"
 
 
 def onboarding_headline(truth: dict) -> str:
-    """What ``narrative.headline`` must print on the bundled sample, from the generator's own counts."""
+    """What ``uem_helpers.present.onboarding.headline`` must print on the bundled sample, from the generator's own counts."""
     realised = truth["onboarding"]["realised"]
     before, after = realised["before"], realised["after"]
     abandonment = {g: 1 - r["completed"] / r["starters"] for g, r in realised.items() if g in ("before", "after")}

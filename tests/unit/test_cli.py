@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from uem_helpers.cli import app
 
-from ..conftest import CONFIG_PATH, SAMPLE_DIR
+from tests.conftest import CONFIG_PATH, SAMPLE_DIR
 
 runner = CliRunner()
 

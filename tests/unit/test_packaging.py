@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from ..conftest import ROOT
+from tests.conftest import ROOT
 
 # conda-forge names that differ from the PyPI names.
 CONDA_NAMES = {"python-duckdb": "duckdb"}

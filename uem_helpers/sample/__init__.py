@@ -14,6 +14,6 @@ Example
 0.45...
 """
 
-from .build import BUNDLED_SEED, generate
+from uem_helpers.sample.build import BUNDLED_SEED, generate
 
 __all__ = ["BUNDLED_SEED", "generate"]

@@ -10,16 +10,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import ParameterError
-from . import design as d
-from .feedback import make_feedback
-from .journey import browse
-from .onboarding import open_accounts
-from .population import BROWSE, EventBatch, make_schedule, make_users, session_numbers
-from .survey import make_nps
-from .truth import (Tally, ground_truth, tally_carts, tally_feedback, tally_journey, tally_nps,
-                    tally_onboarding, tally_rollout)
-from .writers import CsvSink, EventSink, local_text, money_text, padded
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.sample import design as d
+from uem_helpers.sample.feedback import make_feedback
+from uem_helpers.sample.journey import browse
+from uem_helpers.sample.onboarding import open_accounts
+from uem_helpers.sample.population import BROWSE, EventBatch, make_schedule, make_users, session_numbers
+from uem_helpers.sample.survey import make_nps
+from uem_helpers.sample.truth import Tally, ground_truth, tally_carts, tally_feedback, tally_journey, tally_nps, tally_onboarding, tally_rollout
+from uem_helpers.sample.writers import CsvSink, EventSink, local_text, money_text, padded
 
 VERSION = 1
 """Bumped whenever the generator's output for a given seed changes on purpose."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import design as d
+from uem_helpers.sample import design as d
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import design as d
-from . import texts as tx
-from .survey import month_index
+from uem_helpers.sample import design as d
+from uem_helpers.sample import texts as tx
+from uem_helpers.sample.survey import month_index
 
 _THEME_TOUCHPOINT = {"shipping": "delivery", "payment": "payment", "account_opening": "account_opening",
                      "app_performance": "app", "customer_service": "customer_service",

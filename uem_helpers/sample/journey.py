@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import design as d
-from .carts import Carts, make_carts
-from .population import EventBatch
+from uem_helpers.sample import design as d
+from uem_helpers.sample.carts import Carts, make_carts
+from uem_helpers.sample.population import EventBatch
 
 _ADD, _ORDER = d.S["add_to_cart"], d.S["order_success"]
 _DWELL = np.array([d.DWELL_MEAN_S.get(name, 1.0) for name in d.EVENTS], dtype=float)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import design as d
-from .population import OPEN_FIRST, OPEN_RETRY, EventBatch, Schedule
+from uem_helpers.sample import design as d
+from uem_helpers.sample.population import OPEN_FIRST, OPEN_RETRY, EventBatch, Schedule
 
 N_STEPS = len(d.OPENING)
 

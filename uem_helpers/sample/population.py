@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import design as d
+from uem_helpers.sample import design as d
 
 BROWSE, OPEN_FIRST, OPEN_RETRY = 0, 1, 2
 """Session kinds."""

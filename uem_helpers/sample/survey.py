@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import design as d
-from .texts import NPS_COMMENTS
+from uem_helpers.sample import design as d
+from uem_helpers.sample.texts import NPS_COMMENTS
 
 _CATEGORY = ["promoter", "passive", "detractor"]
 _SCORES = {"promoter": ([9, 10], [0.55, 0.45]), "passive": ([7, 8], [0.45, 0.55]),

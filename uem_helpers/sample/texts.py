@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .design import FREE_SHIPPING_LAUNCH, INCIDENT_END, OPENING_LAUNCH
+from uem_helpers.sample.design import FREE_SHIPPING_LAUNCH, INCIDENT_END, OPENING_LAUNCH
 
 #: theme -> (Chinese templates, English templates); each names a keyword of the uem.yml taxonomy.
 FEEDBACK = {

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats as sps
 
-from . import design as d
-from .survey import month_index
-from .texts import PHONE_FORMATS
+from uem_helpers.sample import design as d
+from uem_helpers.sample.survey import month_index
+from uem_helpers.sample.texts import PHONE_FORMATS
 
 GROUPS = ("before", "after")
 #: Most planted personal values of one kind listed in the ground truth (the first ones generated).

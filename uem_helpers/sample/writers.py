@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .design import TIMEZONE, UTC_OFFSET_S
+from uem_helpers.sample.design import TIMEZONE, UTC_OFFSET_S
 
 
 def local_text(t: np.ndarray) -> np.ndarray:

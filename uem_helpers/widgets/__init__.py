@@ -26,22 +26,22 @@ Explorers
 Every explorer keeps its analysis results and rendered views per selection
 (:class:`~uem_helpers.widgets.base.SelectionCache`), so going back to a
 selection shown before is instant; charts, tables and sentences go through the
-report's privacy policy (:func:`uem_helpers.privacy.active`).
+report's privacy policy (:func:`uem_helpers.present.privacy.active`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..config import UEMConfig
-from ..errors import ParameterError
-from ..sources import Dataset
-from .base import NO_DATA, Explorer, SelectionCache, View
-from .cart import CartExplorer
-from .funnel import FunnelExplorer
-from .headless import HEADLESS_ENV, headless
-from .journey import JourneyExplorer
-from .kpi import METRICS, KPIExplorer
+from uem_helpers.core.config import UEMConfig
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.data.sources import Dataset
+from uem_helpers.widgets.base import NO_DATA, Explorer, SelectionCache, View
+from uem_helpers.widgets.cart import CartExplorer
+from uem_helpers.widgets.funnel import FunnelExplorer
+from uem_helpers.widgets.headless import HEADLESS_ENV, headless
+from uem_helpers.widgets.journey import JourneyExplorer
+from uem_helpers.widgets.kpi import METRICS, KPIExplorer
 
 __all__ = [
     "HEADLESS_ENV", "KINDS", "METRICS", "NO_DATA", "CartExplorer", "Explorer", "FunnelExplorer", "JourneyExplorer",
@@ -119,8 +119,8 @@ def explore(kind: str, config: UEMConfig, data: Dataset | None = None, **selecti
         raise ParameterError(f"kind={kind!r} is not an explorer; explorers are: {', '.join(KINDS)}")
     if headless():
         return None
-    from .. import plots
-    from ..sources import load
+    from uem_helpers.present import plots
+    from uem_helpers.data.sources import load
 
     plots.use_report_style()
     tables, build = KINDS[kind]

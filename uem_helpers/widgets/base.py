@@ -14,10 +14,10 @@ value), and
    selection redraws nothing.
 
 Everything shown goes through the report's own helpers and privacy policy:
-charts from :mod:`uem_helpers.plots` and :mod:`uem_helpers.cart_report`
+charts from :mod:`uem_helpers.present.plots` and :mod:`uem_helpers.present.cart`
 (data text masked, small segments folded), sentences escaped with
-:func:`uem_helpers.narrative.md_escape`, tables masked and escaped with
-:meth:`uem_helpers.privacy.Policy.safe_table`.
+:func:`uem_helpers.present.narrative.md_escape`, tables masked and escaped with
+:meth:`uem_helpers.present.privacy.Policy.safe_table`.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .. import privacy
-from ..errors import UEMError
-from ..narrative import md_escape
+from uem_helpers.present import privacy
+from uem_helpers.core.errors import UEMError
+from uem_helpers.present.narrative import md_escape
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +288,7 @@ def figure_bundle(figure: object) -> dict:
 
 
 def table_bundle(table: pd.DataFrame) -> dict:
-    """A display bundle of a table, every string masked and escaped (:meth:`uem_helpers.privacy.Policy.safe_table`)."""
+    """A display bundle of a table, every string masked and escaped (:meth:`uem_helpers.present.privacy.Policy.safe_table`)."""
     safe = privacy.active().safe_table(table)
     return {"output_type": "display_data", "data": {"text/html": safe._repr_html_(), "text/plain": repr(safe)},
             "metadata": {}}

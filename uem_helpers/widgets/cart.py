@@ -1,12 +1,12 @@
 """The cart explorer: free-shipping threshold, period and segment.
 
-The analysis is :func:`uem_helpers.cart_story.analyse_carts` (the cart report's
+The analysis is :func:`uem_helpers.stories.cart.analyse_carts` (the cart report's
 own), run on the carts and users tables only: the explorer shows neither the
 checkout funnel nor the drivers, so it does not pay for them. Both tables are
 materialised in the engine when the explorer is built (``Table.cache()``: a
 temporary table on DuckDB, a cached DataFrame on Spark), which makes every
 selection several times faster; carts are far fewer than events. Charts, sentences
-and tables are the report's (:mod:`uem_helpers.cart_report`), so small segments
+and tables are the report's (:mod:`uem_helpers.present.cart`), so small segments
 are folded and data text masked exactly as in the report.
 
 A "Show" control picks the picture: the threshold (bunching around it, and the
@@ -19,12 +19,12 @@ from __future__ import annotations
 import ipywidgets as w
 import pandas as pd
 
-from .. import cart_report, privacy
-from ..cart_story import CartAnalysis, analyse_carts
-from ..sources import Dataset
-from ..stats import wilson_ci
-from .base import Explorer, View, no_data
-from .controls import STYLE, period_controls, period_problem, period_text, segment_dropdown, segment_options
+from uem_helpers.present import cart as cart_report, privacy
+from uem_helpers.stories.cart import CartAnalysis, analyse_carts
+from uem_helpers.data.sources import Dataset
+from uem_helpers.stats import wilson_ci
+from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.controls import STYLE, period_controls, period_problem, period_text, segment_dropdown, segment_options
 
 #: What the "Show" control offers: value -> label.
 SHOWS = {"threshold": "Free-shipping threshold", "segment": "By segment", "trend": "Daily trend", "fee": "Fee share"}
@@ -102,7 +102,7 @@ class CartExplorer(Explorer):
             self.controls["show"].value = "segment"
 
     def analyse(self, *, threshold, segment_by, period_start, period_end) -> CartAnalysis:
-        """The cart report's analysis (:func:`uem_helpers.cart_story.analyse_carts`) for the selection."""
+        """The cart report's analysis (:func:`uem_helpers.stories.cart.analyse_carts`) for the selection."""
         return analyse_carts(self.data, None, launch_date=self.launch_date, threshold=threshold,
                              period_start=period_start, period_end=period_end, segment_by=segment_by or None,
                              min_users=privacy.active().min_cell_size)

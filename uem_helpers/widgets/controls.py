@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import ibis
 import ipywidgets as w
 
-from ..config import parse_duration
-from ..period import to_datetime
+from uem_helpers.core.config import parse_duration
+from uem_helpers.core.period import to_datetime
 
 #: Columns that identify rows or hold times or free text: never offered as a segment.
 NOT_SEGMENTS = frozenset({

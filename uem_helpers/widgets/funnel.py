@@ -1,8 +1,8 @@
 """The funnel explorer: any steps from the events present, mode, window, segment and period.
 
-The analysis is :func:`uem_helpers.funnel.funnel` (the same readout the
-onboarding and cart reports use); the chart is :func:`uem_helpers.plots.funnel_chart`,
-or :func:`uem_helpers.plots.segment_conversion` with a segment (segments of
+The analysis is :func:`uem_helpers.analyses.funnel.funnel` (the same readout the
+onboarding and cart reports use); the chart is :func:`uem_helpers.present.plots.funnel_chart`,
+or :func:`uem_helpers.present.plots.segment_conversion` with a segment (segments of
 fewer starters than the privacy minimum folded into "other").
 """
 
@@ -13,21 +13,12 @@ from collections.abc import Sequence
 import ipywidgets as w
 import pandas as pd
 
-from .. import plots, privacy
-from ..funnel import MODES, funnel
-from ..narrative import md_escape
-from ..sources import Dataset
-from .base import Explorer, View, no_data
-from .controls import (
-    STYLE,
-    event_options,
-    period_controls,
-    period_problem,
-    period_text,
-    segment_dropdown,
-    segment_options,
-    window_dropdown,
-)
+from uem_helpers.present import plots, privacy
+from uem_helpers.analyses.funnel import MODES, funnel
+from uem_helpers.present.narrative import md_escape
+from uem_helpers.data.sources import Dataset
+from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.controls import STYLE, event_options, period_controls, period_problem, period_text, segment_dropdown, segment_options, window_dropdown
 
 
 class FunnelExplorer(Explorer):
@@ -57,7 +48,7 @@ class FunnelExplorer(Explorer):
     The table has one row per step (``Users``, share from entry and from the previous
     step with their 95% intervals, median time from the previous step) or, with a
     segment, one row per segment (starters, completed, completion with its interval).
-    ``view.data`` is the :func:`~uem_helpers.funnel.funnel` readout.
+    ``view.data`` is the :func:`~uem_helpers.analyses.funnel.funnel` readout.
     """
 
     title = "Funnel explorer"
@@ -98,7 +89,7 @@ class FunnelExplorer(Explorer):
         return period_problem(period_start, period_end)
 
     def analyse(self, *, steps, mode, window, segment_by, period_start, period_end) -> pd.DataFrame:
-        """The funnel readout (:func:`uem_helpers.funnel.funnel`) for the selection."""
+        """The funnel readout (:func:`uem_helpers.analyses.funnel.funnel`) for the selection."""
         return funnel(self.events, list(steps), window=window, mode=mode, exclude=self.exclude,
                       period_start=period_start, period_end=period_end, segment_by=segment_by or None,
                       users=self.users)

@@ -3,13 +3,13 @@
 Two pictures, both the journey report's own analyses and charts:
 
 - **Paths** (no segment picked): the most common session paths from the start
-  event, ``depth`` events long (:func:`uem_helpers.journey.paths`), drawn as a
-  Sankey diagram of the same depth (:func:`uem_helpers.journey.sankey_links`,
-  :func:`uem_helpers.journey_plots.sankey`), with the paths as the table.
+  event, ``depth`` events long (:func:`uem_helpers.analyses.journey.flow.paths`), drawn as a
+  Sankey diagram of the same depth (:func:`uem_helpers.analyses.journey.flow.sankey_links`,
+  :func:`uem_helpers.present.journey_plots.sankey`), with the paths as the table.
 - **A vs B** (a segment and two of its values picked): the transitions whose
   share differs between the two segments, with user-clustered intervals and
-  Benjamini-Hochberg q-values (:func:`uem_helpers.journey.segment_diff`,
-  :func:`uem_helpers.journey_plots.segment_diff_chart`).
+  Benjamini-Hochberg q-values (:func:`uem_helpers.analyses.journey.flow.segment_diff`,
+  :func:`uem_helpers.present.journey_plots.segment_diff_chart`).
 """
 
 from __future__ import annotations
@@ -17,20 +17,12 @@ from __future__ import annotations
 import ipywidgets as w
 import pandas as pd
 
-from .. import journey, journey_plots
-from ..narrative import md_escape
-from ..sources import Dataset
-from .base import Explorer, View, no_data
-from .controls import (
-    STYLE,
-    event_options,
-    period_controls,
-    period_problem,
-    period_text,
-    segment_dropdown,
-    segment_options,
-    segment_values,
-)
+from uem_helpers.analyses.journey import flow as journey
+from uem_helpers.present import journey_plots
+from uem_helpers.present.narrative import md_escape
+from uem_helpers.data.sources import Dataset
+from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.controls import STYLE, event_options, period_controls, period_problem, period_text, segment_dropdown, segment_options, segment_values
 
 
 class JourneyExplorer(Explorer):

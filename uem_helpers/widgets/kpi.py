@@ -1,10 +1,10 @@
 """The KPI explorer: a metric, a month range and a segment.
 
 Each metric is the monthly retro's own, computed by the helper
-:func:`uem_helpers.kpis.kpi_values` uses (:mod:`uem_helpers.metrics` with
-``by="month"``, :func:`uem_helpers.kpis.cart_conversion`,
-:func:`~uem_helpers.kpis.account_opening_completion`,
-:func:`~uem_helpers.kpis.feedback_sla`) with the config's settings, and shows
+:func:`uem_helpers.analyses.kpis.kpi_values` uses (:mod:`uem_helpers.analyses.metrics` with
+``by="month"``, :func:`uem_helpers.analyses.kpis.cart_conversion`,
+:func:`~uem_helpers.analyses.kpis.account_opening_completion`,
+:func:`~uem_helpers.analyses.kpis.feedback_sla`) with the config's settings, and shows
 as a line per segment with its 95% band, and a table of the months. A metric
 is offered when its tables are loaded and its config setting is there (without
 a config: NPS, stickiness, bounce rate and cart conversion). Account-opening
@@ -25,15 +25,16 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import kpis, metrics, privacy
-from ..config import UEMConfig
-from ..errors import ParameterError
-from ..narrative import md_escape
-from ..plots import PALETTE, new_axes, percent_axis, plain
-from ..sessions import DEFAULT_GAP, SessionRule
-from ..sources import Dataset
-from .base import Explorer, View, no_data
-from .controls import STYLE, months_between, segment_dropdown, segment_options
+from uem_helpers.analyses import kpis, metrics
+from uem_helpers.present import privacy
+from uem_helpers.core.config import UEMConfig
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.present.narrative import md_escape
+from uem_helpers.present.plots import PALETTE, new_axes, percent_axis, plain
+from uem_helpers.analyses.sessions import DEFAULT_GAP, SessionRule
+from uem_helpers.data.sources import Dataset
+from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.controls import STYLE, months_between, segment_dropdown, segment_options
 
 Tables = Mapping[str, ibis.Table]
 #: The month slider's only option when no table has a dated row.
@@ -110,7 +111,7 @@ def _sla(tables: Tables, config: UEMConfig, *, months, segment_by) -> pd.DataFra
     return kpis.feedback_sla(tables["feedback"], sla_hours=config.metrics.feedback_sla_hours, months=_labels(months))
 
 
-#: Every KPI of the monthly retro (:data:`uem_helpers.kpis.KPIS`, same names and order).
+#: Every KPI of the monthly retro (:data:`uem_helpers.analyses.kpis.KPIS`, same names and order).
 METRICS = {
     "nps": Metric("NPS (points)", ("nps",), lambda t, c, *, months, segment_by: metrics.nps(
         t["nps"], by="month", segment_by=segment_by, **_window(months)), "responses", False, ("nps", "answered_at"),

@@ -1,7 +1,7 @@
 """JupyterLab on the workbench's notebooks, in the workbench's environment: ``uem lab`` and ``make lab``.
 
 :func:`lab_command` and :func:`lab_environment` say how JupyterLab is started;
-:func:`run_lab` installs the workbench's kernel spec (:mod:`uem_helpers.kernel`)
+:func:`run_lab` installs the workbench's kernel spec (:mod:`uem_helpers.pipeline.kernel`)
 and replaces the calling process with JupyterLab. The end-to-end test starts
 JupyterLab with the same two functions.
 
@@ -23,8 +23,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..kernel import KERNEL_NAME, install_kernelspec
-from .headless import HEADLESS_ENV
+from uem_helpers.pipeline.kernel import KERNEL_NAME, install_kernelspec
+from uem_helpers.widgets.headless import HEADLESS_ENV
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 

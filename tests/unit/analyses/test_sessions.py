@@ -1,0 +1,159 @@
+"""Sessions: known answers on hand-made logs, and the sessions planted in the sample."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pytest
+
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.analyses.sessions import SESSION_END, SessionRule, sessionize
+
+T0 = datetime(2026, 10, 1, 9, 0, 0)
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def log(rows, session_ids=None) -> ibis.Table:
+    """Events from (user, seconds after T0, event) triples; optional session ids, one per row."""
+    df = pd.DataFrame({
+        "user_id": pd.Series([r[0] for r in rows], dtype="string"),
+        "timestamp": pd.Series([T0 + timedelta(seconds=r[1]) for r in rows], dtype="datetime64[us]"),
+        "event": pd.Series([r[2] for r in rows], dtype="string"),
+    })
+    if session_ids is not None:
+        df["session_id"] = pd.Series(session_ids, dtype="string")
+    return ibis.memtable(df)
+
+
+def table(events, **kw) -> pd.DataFrame:
+    s = sessionize(events, **kw)
+    out = s.order_by(["user_id", "timestamp", "event"]).execute()
+    # Number the sessions 1, 2, ... per user in time order, so tests do not depend on the key's spelling.
+    first = out.groupby("session")["timestamp"].transform("min")
+    out["n"] = out.assign(first=first).groupby("user_id")["first"].rank(method="dense").astype(int)
+    return out
+
+
+def test_gap_of_exactly_thirty_minutes_stays_in_the_session_one_second_more_splits():
+    out = table(log([
+        ("u1", 0, "a"), ("u1", 1800, "b"),      # exactly 30 min: same session
+        ("u1", 3601, "c"),                      # 30 min 1 s after b: new session
+        ("u2", 0, "a"),                         # a user's events never share a session with another user's
+    ]))
+    assert out["n"].tolist() == [1, 1, 2, 1]
+    assert out["session"].nunique() == 3
+    assert out["position"].tolist() == [1, 2, 1, 1]
+    assert out["next_event"].fillna("-").tolist() == ["b", "-", "-", "-"]
+    assert out["dwell_seconds"].tolist()[:1] == [1800.0]
+    assert out["dwell_seconds"].isna().tolist() == [False, True, True, True]
+    assert out["is_exit"].tolist() == [False, True, True, True]
+
+
+def test_gap_is_configurable():
+    ev = log([("u1", 0, "a"), ("u1", 700, "b"), ("u1", 1300, "c")])
+    assert table(ev, gap="10min")["n"].tolist() == [1, 2, 2]     # 700 s > 600 s, 600 s is not
+    assert table(ev, gap=3600)["n"].tolist() == [1, 1, 1]
+    assert table(ev, gap=timedelta(seconds=599))["n"].tolist() == [1, 2, 3]
+
+
+def test_source_session_ids_win_and_missing_ids_fall_back_to_the_gap():
+    ev = log(
+        [("u1", 0, "a"), ("u1", 5000, "b"),        # one source session despite 83 min of silence
+         ("u1", 6000, "c"),                        # another source session 17 min later
+         ("u1", 7000, "d"), ("u1", 7100, "e")],    # no id: gap sessions of their own
+        session_ids=["s1", "s1", "s2", None, None],
+    )
+    out = table(ev)
+    assert out.groupby("session")["event"].apply("".join).sort_values().tolist() == ["ab", "c", "de"]
+    assert out.loc[out["event"] == "a", "next_event"].item() == "b"
+    assert out.loc[out["event"] == "a", "dwell_seconds"].item() == 5000.0
+
+
+def test_same_instant_in_event_name_order_whatever_the_row_order():
+    rows = [("u1", 0, "open"), ("u1", 9, "pay"), ("u1", 9, "done")]
+    for ordered in (rows, rows[::-1]):
+        out = table(log(ordered))
+        assert out["event"].tolist() == ["open", "done", "pay"]
+        assert out["next_event"].fillna("-").tolist() == ["done", "pay", "-"]
+        assert out["dwell_seconds"].tolist()[:2] == [9.0, 0.0]
+
+
+def test_same_instant_in_the_rules_tie_order_then_by_name():
+    # pay and done share a second; the journey's order (pay before done) decides, not the names
+    rows = [("u1", 0, "open"), ("u1", 9, "pay"), ("u1", 9, "done"), ("u1", 9, "zzz"), ("u1", 9, "aaa")]
+    rule = SessionRule("30min", tie_order=("open", "pay", "done"))
+    for ordered in (rows, rows[::-1]):
+        out = sessionize(log(ordered), gap=rule).order_by("position").execute()
+        assert out["event"].tolist() == ["open", "pay", "done", "aaa", "zzz"]
+        assert out["position"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_rule_from_stages_lists_touchpoints_stage_by_stage_once():
+    rule = SessionRule.from_stages("10min", {"find": ["home", "search"], "buy": ["cart", "pay", "home"]})
+    assert rule.tie_order == ("home", "search", "cart", "pay") and rule.gap == "10min"
+
+
+def test_sub_second_times_give_fractional_dwell_and_gaps():
+    df = pd.DataFrame({
+        "user_id": pd.Series(["u1"] * 3, dtype="string"),
+        "timestamp": pd.to_datetime(["2026-10-01 09:00:00.250", "2026-10-01 09:00:01.900",
+                                     "2026-10-01 09:30:02.150"]).astype("datetime64[us]"),
+        "event": pd.Series(["a", "b", "c"], dtype="string"),
+    })
+    out = sessionize(ibis.memtable(df)).order_by("timestamp").execute()
+    assert out["dwell_seconds"].tolist()[0] == pytest.approx(1.65)
+    # 30 min 0.25 s after b: more than the gap, though whole seconds would say exactly 30 min
+    assert out["session"].nunique() == 2
+
+
+def test_period_cuts_sessions_at_its_ends():
+    # T0 is 09:00: a at 23:59:30 the day before, b at 00:00:10, c at 23:59:59, d at 00:00:20 the day after
+    ev = log([("u1", -9 * 3600 - 30, "a"), ("u1", -9 * 3600 + 10, "b"), ("u1", 15 * 3600 - 1, "c"),
+              ("u1", 15 * 3600 + 20, "d")])
+    whole = table(ev)
+    assert whole["n"].tolist() == [1, 1, 2, 2]                  # a-b and c-d are sessions over midnight
+    out = table(ev, period_start="2026-10-01", period_end="2026-10-01")
+    assert out["event"].tolist() == ["b", "c"]
+    assert out["position"].tolist() == [1, 1]                   # b starts its session: a is cut off
+    assert out["is_exit"].tolist() == [True, True]              # c ends its session: d is cut off
+
+
+def test_bad_gap_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="gap='soon'"):
+        sessionize(log([("u1", 0, "a")]), gap="soon")
+    with pytest.raises(ParameterError, match="gap=0"):
+        sessionize(log([("u1", 0, "a")]), gap=0)
+
+
+def test_empty_log_gives_an_empty_table():
+    ev = log([("u1", 0, "a")])
+    out = sessionize(ev, period_start="2027-01-01").execute()
+    assert len(out) == 0 and {"session", "position", "next_event", "dwell_seconds", "is_exit"} <= set(out.columns)
+
+
+def test_sample_sessions_exits_and_total_dwell_match_the_ground_truth():
+    from uem_helpers.core.config import load_config
+    from uem_helpers.data.sources import load
+
+    truth = json.loads((ROOT / "data" / "sample" / "ground_truth.json").read_text(encoding="utf-8"))["journey"]
+    real = truth["realised"]
+    s = sessionize(load(load_config(ROOT / "uem.yml"))["events"])
+    got = s.aggregate(
+        sessions=s.session.nunique(), exits=s.is_exit.cast("int64").sum(),
+        single=(s.is_exit & (s.position == 1)).cast("int64").sum(), dwell=s.dwell_seconds.sum(),
+    ).execute().iloc[0]
+    assert got["sessions"] == real["sessions"] == 50_478
+    assert got["exits"] == real["sessions"]
+    assert got["single"] / got["sessions"] == pytest.approx(real["bounce_rate"], abs=1e-6)
+    # Same-second ties can move dwell between touchpoints, never change a session's total.
+    events, exits = real["events"], {e: round(r * real["events"][e]) for e, r in real["exit_rate"].items()}
+    total = sum(real["mean_dwell_seconds"][e] * (events[e] - exits[e]) for e in real["mean_dwell_seconds"])
+    browse = s.filter(s.event.isin(list(real["mean_dwell_seconds"])) & s.dwell_seconds.notnull())
+    # the browse touchpoints' dwell: the account-opening events (not in the truth's dwell table) are left out
+    ours = browse.dwell_seconds.sum().execute()
+    assert ours == pytest.approx(total, rel=2e-3)
+    assert SESSION_END == "(session end)"

@@ -1,0 +1,89 @@
+"""The onboarding story recovers the truth planted in the sample, and says so when it cannot."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from uem_helpers.present import onboarding as report
+from uem_helpers.core.config import FunnelConfig, load_config
+from uem_helpers.stories.onboarding import analyse_onboarding
+from uem_helpers.data.sources import from_frames, load
+
+from tests.conftest import CONFIG_PATH, SAMPLE_DIR
+
+TRUTH = json.loads((SAMPLE_DIR / "ground_truth.json").read_text(encoding="utf-8"))["onboarding"]
+
+
+@pytest.fixture(scope="module")
+def sample_analysis():
+    config = load_config(CONFIG_PATH)
+    data = load(config, tables=["events", "users"])
+    return analyse_onboarding(
+        data, config.funnel("account_opening"), launch_date=TRUTH["launch_date"],
+        period_start="2026-05-01", period_end="2026-10-31", segment_by="platform",
+    )
+
+
+def test_bottleneck_is_identity_verification(sample_analysis):
+    assert sample_analysis.bottleneck.step == TRUTH["bottleneck_step"] == "id_verified"
+    ranking = sample_analysis.bottleneck.ranking.set_index("step")
+    assert ranking.loc["id_verified", "rank_by_loss"] == 1 and ranking.loc["id_verified", "rank_by_time"] == 1
+
+
+@pytest.mark.parametrize("group, side", [("before", "a"), ("after", "b")])
+def test_abandonment_and_opening_time_recover_the_planted_values(sample_analysis, group, side):
+    design, realised = TRUTH["design"][group], TRUTH["realised"][group]
+    abandonment = sample_analysis.launch.abandonment
+    mean = sample_analysis.launch.mean_minutes
+    # exactly what the generator counted
+    assert getattr(abandonment, f"n_{side}") == realised["starters"]
+    assert getattr(abandonment, f"value_{side}") == pytest.approx(realised["abandonment_rate"], abs=1e-6)
+    assert getattr(mean, f"value_{side}") == pytest.approx(realised["mean_minutes_to_open"], abs=1e-6)
+    # the planted (design) value lies inside the reported 95% interval
+    assert getattr(abandonment, f"value_{side}_low") <= design["abandonment_rate"] <= getattr(abandonment, f"value_{side}_high")
+    assert getattr(mean, f"value_{side}_low") <= design["mean_minutes_to_open"] <= getattr(mean, f"value_{side}_high")
+
+
+def test_reference_case_thresholds(sample_analysis):
+    launch = sample_analysis.launch
+    assert launch.mean_minutes.value_a > 8 and launch.mean_minutes.value_b < 3
+    assert launch.abandonment.value_a == pytest.approx(0.45, abs=0.03)
+    assert launch.abandonment.value_b == pytest.approx(0.15, abs=0.03)
+    assert launch.abandonment.significant and launch.abandonment.abs_effect < 0
+    assert "fell" in launch.abandonment.sentence() and "95% CI" in launch.abandonment.sentence()
+
+
+def test_findings_are_words_from_the_result(sample_analysis):
+    text = report.key_findings(sample_analysis)
+    assert f"{sample_analysis.entered:,}" in text and "id\\_verified" in text and "Abandonment fell" in text
+
+
+def _events(rows):
+    t0 = datetime(2026, 8, 10, 10)
+    return pd.DataFrame({
+        "user_id": [r[0] for r in rows],
+        "timestamp": [t0 + timedelta(days=r[1], seconds=r[2]) for r in rows],
+        "event": [r[3] for r in rows],
+    })
+
+
+FUNNEL = FunnelConfig(steps=["s", "v", "done"], window="1h")
+
+
+def test_period_without_starters_says_so_and_does_not_crash():
+    data = from_frames({"events": _events([("1", 0, 0, "s"), ("1", 0, 60, "done")])})
+    result = analyse_onboarding(data, FUNNEL, launch_date="2026-09-01", period_start="2026-10-01", period_end="2026-10-31")
+    assert not result.has_data and result.bottleneck is None and result.launch is None
+    assert "No data" in report.key_findings(result) and "2026\\-10\\-01" in report.funnel_finding(result)
+    assert "Nobody started" in result.launch_note
+
+
+def test_launch_outside_the_period_is_explained():
+    data = from_frames({"events": _events([("1", 0, 0, "s"), ("1", 0, 5, "v"), ("1", 0, 9, "done")])})
+    result = analyse_onboarding(data, FUNNEL, launch_date="2026-12-01", period_start="2026-08-01", period_end="2026-08-31")
+    assert result.launch is None and "outside the period" in result.launch_note
+    assert result.completed == 1

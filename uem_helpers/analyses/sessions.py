@@ -1,0 +1,139 @@
+"""Sessions: a user's visit, from the source's session ids or from an inactivity gap.
+
+Definition (DESIGN.md, "sessions")
+----------------------------------
+A **session** is the source's ``session_id`` when the events carry one;
+otherwise (and for events whose ``session_id`` is missing) a user's events
+are cut into sessions wherever more than ``gap`` (30 minutes by default)
+passes between two consecutive events. A gap of exactly ``gap`` stays in the
+session.
+
+Within a session, events are ordered by time; events stamped at the same
+instant (logs with second resolution have many) are taken in the rule's
+``tie_order`` (the journey's touchpoints as configured, stage by stage: a
+user views the cart before paying), and events it does not list after those,
+by event name. So the order never depends on the order of the rows.
+An event's **next event** is the one after it in its session; the last event
+of a session has none: the user **exits** there. The **dwell** of an event is
+the time until its next event, in seconds (none for the exit event: a log
+cannot tell how long the user looked at the last screen). Times are read to
+the millisecond on every backend (finer digits are dropped), so logs with
+sub-second stamps get the same fractional dwell times and gaps on DuckDB and Spark.
+
+Only events inside the period are used, so a session running over a period
+boundary is cut there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import ibis
+
+from uem_helpers.core.config import parse_duration
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.period import in_period
+
+#: Target name of the "transition" out of a session's last event.
+SESSION_END = "(session end)"
+DEFAULT_GAP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class SessionRule:
+    """How events become sessions: the inactivity gap, and the order of events stamped at one instant.
+
+    Every helper that takes ``gap`` also takes a SessionRule there, e.g.
+    ``transitions(events, gap=SessionRule("30min", tie_order=["cart_view", "payment"]))``.
+    """
+
+    gap: str | int | timedelta = DEFAULT_GAP
+    tie_order: Sequence[str] = ()
+
+    @classmethod
+    def from_stages(cls, gap: str | int | timedelta, stages: dict[str, Sequence[str]]) -> SessionRule:
+        """The rule of a configured journey: its gap, and its touchpoints stage by stage as the tie order."""
+        return cls(gap, tuple(dict.fromkeys(e for events in stages.values() for e in events)))
+
+
+def sessionize(
+    events: ibis.Table,
+    *,
+    gap: str | int | timedelta | SessionRule = DEFAULT_GAP,
+    period_start: object = None,
+    period_end: object = None,
+) -> ibis.Table:
+    """Events with their session, position in it, next event and dwell (an Ibis expression, not executed).
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Canonical events (user_id, timestamp, event, optional session_id, ...).
+    gap : str, int, timedelta or SessionRule
+        Inactivity that starts a new session when the events have no ``session_id``
+        (``"30min"``, ``"1h"`` or seconds), or a :class:`SessionRule` with the order of
+        same-instant events too.
+    period_start, period_end : date-like, optional
+        Keep only events in the period (both ends inclusive, see :func:`uem_helpers.core.period.period_bounds`).
+
+    Returns
+    -------
+    ibis.Table
+        Every column of ``events`` plus ``session`` (a string key unique across users),
+        ``position`` (1 for the session's first event), ``next_event`` and
+        ``next_timestamp`` (null at the session's last event), ``dwell_seconds``
+        (float, null at the last event) and ``is_exit`` (the session's last event).
+    """
+    rule = gap if isinstance(gap, SessionRule) else SessionRule(gap)
+    gap = rule.gap
+    try:
+        gap_seconds = parse_duration(gap).total_seconds()
+    except ValueError as exc:
+        raise ParameterError(f"gap={gap!r} is not an inactivity gap; expected {exc}") from None
+    t = events.filter(in_period(events.timestamp, period_start, period_end))
+    has_ids = "session_id" in t.columns
+    given = t.session_id.cast("string") if has_ids else ibis.null("string")
+    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+    by_user = ibis.window(group_by=[t.user_id, given.isnull()], order_by=order)
+    previous = t.timestamp.lag().over(by_user)
+    starts = previous.isnull() | (epoch_seconds(t.timestamp) - epoch_seconds(previous) > gap_seconds)
+    t = t.mutate(_starts=starts.cast("int64"), _given=given)
+    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+    t = t.mutate(_number=t._starts.sum().over(
+        ibis.window(group_by=[t.user_id, t._given.isnull()], order_by=order, rows=(None, 0))))
+    t = t.mutate(
+        session=t.user_id.cast("string").concat(
+            "|", ibis.coalesce(t._given.concat("|s"), t._number.cast("string").concat("|g"))
+        )
+    )
+    in_session = ibis.window(group_by=t.session, order_by=[t.timestamp, _tie_rank(t.event, rule.tie_order), t.event])
+    t = t.mutate(
+        position=ibis.row_number().over(in_session) + 1,
+        next_event=t.event.lead().over(in_session),
+        next_timestamp=t.timestamp.lead().over(in_session),
+    )
+    t = t.mutate(
+        dwell_seconds=epoch_seconds(t.next_timestamp) - epoch_seconds(t.timestamp),
+        is_exit=t.next_timestamp.isnull(),
+    )
+    return t.drop("_starts", "_given", "_number")
+
+
+def _tie_rank(event: ibis.StringValue, tie_order: Sequence[str]) -> ibis.IntegerValue:
+    """Position of the event in ``tie_order``; events not listed come after all listed ones."""
+    if not tie_order:
+        return ibis.literal(0)
+    return ibis.cases(*[(event == name, i) for i, name in enumerate(tie_order)], else_=len(tie_order))
+
+
+def epoch_seconds(column: ibis.TimestampValue) -> ibis.FloatingValue:
+    """Seconds since 1970 of a timestamp, with its milliseconds, the same on DuckDB and Spark.
+
+    Ibis's ``epoch_seconds()`` keeps the fraction on DuckDB but drops it on Spark, so a 0.4 s
+    step would read 0.4 s on one and 0 or 1 s on the other. Whole seconds of the truncated
+    timestamp plus its milliseconds read the same on both (Spark cannot extract microseconds).
+    """
+    whole = column.truncate("s").epoch_seconds().cast("float64")
+    return whole + column.millisecond().cast("float64") / 1000.0

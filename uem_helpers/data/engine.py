@@ -1,0 +1,82 @@
+"""The engine edge: which Ibis backend runs the workbench's expressions.
+
+Embedded DuckDB is the default. ``engine: {backend: spark}`` in the config
+runs the same expressions on Spark through Ibis's PySpark backend (local mode
+unless ``spark_master`` says otherwise; Spark needs Java 17).
+
+Timestamps are kept as naive wall-clock times in the config's time zone on
+every backend (the sources module converts them once), so a Spark session
+runs with ``spark.sql.session.timeZone=UTC``: Spark then neither shifts nor
+re-interprets them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from functools import lru_cache
+
+import ibis
+
+from uem_helpers.core.config import EngineConfig
+from uem_helpers.core.errors import ConfigError
+
+
+def connect(engine: EngineConfig | None = None) -> ibis.BaseBackend:
+    """Open the backend the config names.
+
+    Parameters
+    ----------
+    engine : EngineConfig, optional
+        The config's ``engine`` section; embedded in-memory DuckDB when omitted.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        A DuckDB connection (a new one each call) or the process's one Spark backend.
+    """
+    engine = engine or EngineConfig()
+    if engine.backend == "duckdb":
+        con = ibis.duckdb.connect(engine.database or ":memory:")
+        if engine.threads:
+            con.raw_sql(f"SET threads = {int(engine.threads)}")
+        return con
+    if engine.backend == "spark":
+        return _spark_backend(engine.spark_master, tuple(sorted(engine.spark_conf.items())))
+    raise ConfigError("engine.backend", engine.backend, "allowed: duckdb, spark")
+
+
+@lru_cache(maxsize=1)
+def _spark_backend(master: str, conf: tuple[tuple[str, str], ...]) -> ibis.BaseBackend:
+    """One Spark session per process: starting Spark takes seconds and much memory."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigError(
+            "engine.backend", "spark", "pyspark is not installed; run: pip install 'uem-workbench[spark]'"
+        ) from None
+    # Python workers must be this interpreter: the system python may lack pandas and pyarrow.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("uem-workbench")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        # Managed tables would land in ./spark-warehouse of whatever folder we run in.
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="uem-spark-warehouse-"))
+    )
+    for key, value in conf:
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)
+
+
+def backend_name(con: ibis.BaseBackend) -> str:
+    """``"duckdb"`` or ``"pyspark"``: the name Ibis gives the backend."""
+    return con.name

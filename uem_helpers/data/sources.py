@@ -1,0 +1,382 @@
+"""Sources -> one engine: open every configured table as a canonical Ibis table.
+
+A source is a CSV file, a Parquet file / glob / directory, a table in a DuckDB
+database file, or (through :func:`from_frames`) a pandas DataFrame. Each is
+opened on the config's backend (embedded DuckDB or Spark) with the backend's
+own reader, so big data never passes through pandas; then, once, in the
+engine: company column and event names are mapped to canonical ones, values
+are typed to the data contract (:mod:`uem_helpers.data.schema`), times become
+naive wall clock in the config's time zone, and the contract is validated.
+
+Example
+-------
+>>> ds = load(load_config("uem.yml"))          # doctest: +SKIP
+>>> ds["events"].count().execute()             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis
+import pandas as pd
+
+from uem_helpers.data import casting, engine, schema
+from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
+from uem_helpers.data.encodings import detect_encoding, utf8_path
+from uem_helpers.core.errors import ConfigError, ContractError, ContractErrors, MissingTableError, SourceError
+from uem_helpers.core.period import in_period
+from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
+
+_SUFFIX_FORMAT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
+
+
+@dataclass
+class Dataset:
+    """The canonical tables of one load, on one backend.
+
+    Attributes
+    ----------
+    con : ibis.BaseBackend
+        The backend the tables live on.
+    tables : dict of str to ibis.Table
+        Canonical, typed, mapped, time-zone-normalised tables.
+    timezone : str
+        Zone of every timestamp's wall-clock value.
+    warnings : list of ContractWarning
+        Counted, suspicious-but-usable findings.
+    """
+
+    con: ibis.BaseBackend
+    tables: dict[str, ibis.Table]
+    timezone: str
+    warnings: list[ContractWarning] = field(default_factory=list)
+    inputs: list = field(default_factory=list, repr=False)
+    """What the data came from (files with size and mtime, frame hashes, mappings): the fingerprint's input."""
+
+    def has(self, name: str) -> bool:
+        """Whether the canonical table ``name`` was loaded."""
+        return name in self.tables
+
+    def require(self, name: str, needed_for: str) -> ibis.Table:
+        """The table ``name``; raises MissingTableError saying what is skipped without it.
+
+        Parameters
+        ----------
+        name : str
+            Canonical table name.
+        needed_for : str
+            The analysis that needs it, e.g. ``"the NPS trend"``.
+        """
+        if name not in self.tables:
+            raise MissingTableError(name, needed_for)
+        return self.tables[name]
+
+    def __getitem__(self, name: str) -> ibis.Table:
+        return self.require(name, "this analysis")
+
+    def row_counts(
+        self, period_start: object = None, period_end: object = None, tables: Iterable[str] | None = None
+    ) -> dict[str, int]:
+        """Rows per table, counted in the engine; with a period, only rows whose time falls in it.
+
+        Parameters
+        ----------
+        period_start, period_end : date-like, optional
+            Count rows whose time column (``timestamp``, ``created_at``, ``signup_at``,
+            ...) falls in the period, both ends inclusive (:mod:`uem_helpers.core.period`).
+        tables : iterable of str, optional
+            Only these tables (default: every loaded table).
+        """
+        counts = {}
+        for name in tables if tables is not None else self.tables:
+            table = self.require(name, "counting rows")
+            if period_start is not None or period_end is not None:
+                table = table.filter(in_period(table[TIME_COLUMN[name]], period_start, period_end))
+            counts[name] = int(table.count().execute())
+        return counts
+
+    def fingerprint(self) -> str:
+        """Short stable hash of the inputs (paths, sizes, mtimes or frame content hashes, and mappings)."""
+        blob = json.dumps(self.inputs, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def summary(self) -> pd.DataFrame:
+        """Per table: rows, distinct users, period covered (min and max of its time column), warnings.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``table, rows, users, start, end, warnings, timezone``; times are wall clock in ``timezone``.
+        """
+        rows = []
+        for name, t in self.tables.items():
+            time_col = schema.TIME_COLUMN[name]
+            aggs = {"rows": t.count(), "start": t[time_col].min(), "end": t[time_col].max()}
+            if "user_id" in t.columns:
+                aggs["users"] = t.user_id.nunique()
+            stats = t.aggregate(**aggs).execute().iloc[0]
+            rows.append(
+                {
+                    "table": name,
+                    "rows": int(stats["rows"]),
+                    "users": int(stats["users"]) if "users" in stats else None,
+                    "start": stats["start"],
+                    "end": stats["end"],
+                    "warnings": sum(w.n for w in self.warnings if w.table == name),
+                    "timezone": self.timezone,
+                }
+            )
+        return pd.DataFrame(rows, columns=["table", "rows", "users", "start", "end", "warnings", "timezone"])
+
+
+def load(
+    config: UEMConfig, con: ibis.BaseBackend | None = None, tables: Iterable[str] | None = None, validate: bool = True
+) -> Dataset:
+    """Open the configured sources as canonical tables on one backend.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The validated config; its ``sources`` say where each table comes from.
+    con : ibis.BaseBackend, optional
+        The backend; ``engine.connect(config.engine)`` when omitted.
+    tables : iterable of str, optional
+        Only these tables (default: every configured source). An optional table that
+        the config does not provide is left out (``Dataset.has`` says so, and
+        ``Dataset.require`` explains it in a sentence); only ``events`` must be configured.
+    validate : bool
+        Check the data contract and raise on errors; warnings are collected either way.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    SourceError
+        A path does not exist, a glob matches nothing, or the format is unknown.
+    EncodingError
+        A CSV file does not decode.
+    ContractErrors
+        One or more tables break the data contract (all problems listed together).
+    """
+    con = con if con is not None else engine.connect(config.engine)
+    names = [n for n in tables if n in config.sources] if tables is not None else list(config.sources)
+    raw, inputs, zones = {}, [], {}
+    for name in names:
+        src = config.sources[name]
+        raw[name], files = _open_source(name, src, config, con)
+        zones[name] = src.timezone or config.timezone
+        inputs.append({"table": name, "files": files, "columns": src.columns, "event_names": src.event_names,
+                       "timezone": zones[name], "encoding": src.encoding})
+    inputs.append({"timezone": config.timezone})
+    mapping = {name: config.sources[name].columns for name in names}
+    events_map = config.sources["events"].event_names if "events" in names else {}
+    return _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs)
+
+
+def from_frames(
+    frames: Mapping[str, pd.DataFrame],
+    timezone: str = "Asia/Shanghai",
+    con: ibis.BaseBackend | None = None,
+    columns: Mapping[str, Mapping[str, str]] | None = None,
+    event_names: Mapping[str, str] | None = None,
+    validate: bool = True,
+) -> Dataset:
+    """Build a Dataset from pandas DataFrames through the same mapping, typing and validation as files.
+
+    Parameters
+    ----------
+    frames : mapping of str to pandas.DataFrame
+        Canonical table name -> its rows (row order is the source order).
+    timezone : str
+        Zone of naive times in the frames, and of the canonical tables.
+    con : ibis.BaseBackend, optional
+        The backend; embedded DuckDB when omitted.
+    columns : mapping, optional
+        Per table, company column name -> canonical name.
+    event_names : mapping, optional
+        Company event name -> canonical event name (events table).
+    validate : bool
+        Check the data contract and raise on errors.
+
+    Returns
+    -------
+    Dataset
+    """
+    con = con if con is not None else engine.connect()
+    raw, inputs = {}, []
+    for name, df in frames.items():
+        if name not in TABLES:
+            raise ConfigError("frames", name, f"unknown table; tables are: {', '.join(TABLES)}")
+        prepared = _prepare_frame(df)
+        raw[name] = ibis.memtable(prepared)
+        digest = hashlib.sha256(pd.util.hash_pandas_object(prepared, index=False).to_numpy().tobytes()).hexdigest()
+        inputs.append({"table": name, "frame": digest, "columns": list(df.columns)})
+    inputs.append({"mapping": dict(columns or {}), "event_names": dict(event_names or {}), "timezone": timezone})
+    zones = {name: timezone for name in raw}
+    return _build(con, raw, timezone, zones, dict(columns or {}), dict(event_names or {}), validate, inputs)
+
+
+def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy a frame for the engine: record its row order; mixed-type object columns become text."""
+    out = df.reset_index(drop=True).copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in out[c]]
+    out[schema.ROW_ORDER] = range(len(out))
+    return out
+
+
+def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs) -> Dataset:
+    """Map, type and validate every raw table; raise one ContractErrors listing every problem."""
+    errors: list[ContractError] = []
+    typed: dict[str, ibis.Table] = {}
+    for name, table in raw.items():
+        try:
+            table = _mapped(name, table, mapping.get(name, {}))
+        except ContractError as exc:
+            errors.append(exc)
+            continue
+        if validate and int(table.count().execute()) == 0:
+            errors.append(ContractError(name, None, "the table is empty"))
+            continue
+        table, found = casting.type_table(name, table, zones[name], timezone, validate)
+        if name == "events" and event_names:
+            table = table.mutate(event=table.event.substitute(dict(event_names)))
+        errors += found
+        typed[name] = table
+    if validate:
+        for name, table in typed.items():
+            errors += schema.validate_table(name, table)
+        if errors:
+            raise ContractErrors(errors)
+    warnings = schema.table_warnings(typed)
+    tables = {name: t.drop(schema.ROW_ORDER) if schema.ROW_ORDER in t.columns else t for name, t in typed.items()}
+    return Dataset(con=con, tables=tables, timezone=timezone, warnings=warnings, inputs=inputs)
+
+
+def _mapped(name: str, table: ibis.Table, columns: Mapping[str, str]) -> ibis.Table:
+    """Rename company columns to canonical names; check the mapping and the required columns."""
+    present = [c for c in table.columns if c != schema.ROW_ORDER]
+    for company, canonical in columns.items():
+        if company not in table.columns:
+            raise ContractError(
+                name, company,
+                f"the config maps column '{company}' to '{canonical}', but the source has no such column; "
+                f"columns present: {', '.join(present)}",
+            )
+    if columns:
+        table = table.rename({canonical: company for company, canonical in columns.items()})
+    missing = [c for c in schema.required_columns(name) if c not in table.columns]
+    if missing:
+        present = [c for c in table.columns if c != schema.ROW_ORDER]
+        raise ContractError(
+            name, missing[0],
+            f"required column(s) {', '.join(missing)} missing; columns present: {', '.join(present)}"
+            + (f" (map yours under sources.{name}.columns)" if not columns else ""),
+        )
+    return table
+
+
+# --------------------------------------------------------------------------- files
+
+def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.BaseBackend) -> tuple[ibis.Table, list]:
+    """Open one configured source as a raw Ibis table; return it with the (path, size, mtime) of its files."""
+    if src.path is None:
+        if src.table is None:
+            raise ConfigError(f"sources.{name}.path", None, "give a file path, or a 'table' already in the engine")
+        return _spark_instants(con, con.table(src.table)), [{"engine_table": src.table}]
+    pattern = config.resolve(src.path)
+    fmt = src.format if src.format != "auto" else _SUFFIX_FORMAT.get(_suffix(pattern))
+    if fmt is None:
+        raise SourceError(
+            f"table '{name}': cannot tell the format of {pattern}; set sources.{name}.format to csv, parquet or duckdb"
+        )
+    files = _files(name, pattern, fmt)
+    stamps = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
+    if fmt == "parquet":
+        return _read_parquet(con, pattern, files), stamps
+    if fmt == "csv":
+        cache = config.resolve("data/cache")
+        utf8 = [utf8_path(f, detect_encoding(f, src.encoding), cache) for f in files]
+        return _read_csv(con, utf8, src.delimiter), stamps
+    return _read_duckdb_file(name, con, files[0], src), stamps
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower() if path.suffix else (".parquet" if path.is_dir() else "")
+
+
+def _files(name: str, pattern: Path, fmt: str) -> list[Path]:
+    """The files a path, glob or directory names, sorted; SourceError when there are none."""
+    text = str(pattern)
+    if any(ch in text for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+    elif pattern.is_dir():
+        suffixes = [s for s, f in _SUFFIX_FORMAT.items() if f == fmt]
+        files = sorted(p for p in pattern.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    else:
+        files = [pattern] if pattern.is_file() else []
+    if not files:
+        raise SourceError(f"table '{name}': no {fmt} file at {pattern}; check sources.{name}.path in the config")
+    return files
+
+
+def _read_parquet(con: ibis.BaseBackend, pattern: Path, files: list[Path]) -> ibis.Table:
+    """Parquet on the backend's own reader (lazy; never through pandas)."""
+    if engine.backend_name(con) == "pyspark":
+        return _spark_instants(con, con.read_parquet(str(pattern)))
+    if len(files) == 1:  # one file has a row order: DuckDB numbers its rows
+        table = con.read_parquet(str(files[0]), file_row_number=True)
+        return table.rename({schema.ROW_ORDER: "file_row_number"})
+    return con.read_parquet([str(f) for f in files])
+
+
+def _spark_instants(con: ibis.BaseBackend, table: ibis.Table) -> ibis.Table:
+    """Mark Spark ``TimestampType`` columns (instants) as UTC-aware, so they are converted and not read as local.
+
+    Ibis 12 maps both Spark ``TimestampType`` (an instant, shown in the session
+    zone, UTC here) and ``TimestampNTZType`` (wall clock) to a naive timestamp;
+    the Spark schema tells them apart.
+    """
+    if engine.backend_name(con) != "pyspark":
+        return table
+    from pyspark.sql.types import TimestampType
+
+    spark_schema = con._session.table(table.get_name()).schema
+    instants = [f.name for f in spark_schema.fields if isinstance(f.dataType, TimestampType)]
+    return table.mutate(**{c: table[c].cast(ibis.dtype("timestamp('UTC')")) for c in instants})
+
+
+def _read_csv(con: ibis.BaseBackend, files: list[Path], delimiter: str) -> ibis.Table:
+    """CSV read as all text by the backend's reader, then materialised once so later queries do not re-parse."""
+    paths = [str(f) for f in files]
+    if engine.backend_name(con) == "pyspark":
+        # multiLine + escape: quoted fields may hold line breaks and "" (feedback text does)
+        table = con.read_csv(paths, header=True, sep=delimiter, inferSchema=False, multiLine=True, escape='"')
+    else:
+        table = con.read_csv(paths, all_varchar=True, header=True, delim=delimiter)
+    return table.cache()
+
+
+def _read_duckdb_file(name: str, con: ibis.BaseBackend, path: Path, src: SourceConfig) -> ibis.Table:
+    """A table inside a DuckDB database file: attached read-only on DuckDB, copied (small) onto Spark."""
+    if src.table is None:
+        raise ConfigError(f"sources.{name}.table", None, f"name the table to read inside {path}")
+    if engine.backend_name(con) == "pyspark":
+        db = ibis.duckdb.connect(str(path), read_only=True)
+        try:
+            return ibis.memtable(db.table(src.table).to_pyarrow())
+        finally:
+            db.disconnect()
+    alias = "uem_src_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    if alias not in con.list_catalogs():
+        con.attach(str(path), alias, read_only=True)
+    return con.table(src.table, database=alias)

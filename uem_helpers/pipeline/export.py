@@ -1,0 +1,577 @@
+"""HTML export of an executed notebook: one self-contained, inert, deterministic file.
+
+The exporter is nbconvert's ``HTMLExporter`` (lab template) configured so that a
+report
+
+- shows no code: inputs and prompts are hidden;
+- is one file that opens offline: figures are embedded as base64 images, and
+  the template's CDN scripts (require.js, MathJax, Mermaid, the widget
+  manager) are removed, so the report loads nothing from the network
+  (LaTeX in markdown stays as written);
+- runs no script it did not write itself: HTML and markdown outputs are
+  sanitised (``<script>``, ``<img onerror=...>`` become inert text), and an
+  output keeps only the mime types on an allow-list (images, HTML, markdown,
+  text, LaTeX), so JavaScript, widget and Mermaid outputs are dropped;
+- draws plotly figures offline: an output carrying plotly's JSON bundle is
+  rebuilt from that JSON alone (a ``<div>`` and a ``Plotly.newPlot`` call
+  written by the exporter, every text in the figure made inert; the output's
+  own HTML and script are dropped), and plotly.js, read from the installed
+  plotly package (never a CDN), is inlined once in the page head
+  (:func:`plotly_figure_html`, :func:`plotly_js`);
+- is the same for the same data: no random element ids, no execution
+  timestamps; only the header's run-time line changes between runs;
+- is not cluttered: stderr streams (warnings, progress bars) are dropped.
+
+:func:`index_html` renders ``reports/index.html`` from the runs' status records.
+
+The report starts with a header (:func:`header_html`): the notebook's title,
+its period, parameters, rows read per table and the data fingerprint (from
+:mod:`uem_helpers.pipeline.runfacts`), the package version and the run time. Parameter
+values are masked for personal data like any data text. It ends with a
+privacy footer (:func:`footer_html`) stating the protections the notebook
+recorded: how user ids are pseudonymised, the minimum cell size and the
+kinds of personal data masked.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources as package_files
+from urllib.parse import quote
+
+import bleach
+import nbformat
+from jinja2 import DictLoader
+from nbconvert import HTMLExporter
+from traitlets.config import Config
+
+from uem_helpers import __version__
+from uem_helpers.present import privacy
+from uem_helpers.pipeline import runfacts
+
+_TEMPLATE_FILE = "uem_report.html.j2"
+# Extends the lab template; every block that would load script from a CDN or
+# render script/widget/Mermaid outputs is emptied, the head gets plotly.js when
+# the report has a plotly figure, the exporter's own figure HTML (an internal
+# mime type only _report_cells writes) is shown as is, and the header goes
+# first in <main>.
+_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{{ resources.uem_plotly_js }}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block data_javascript scoped -%}{%- endblock data_javascript -%}
+{%- block data_widget_view scoped -%}{%- endblock data_widget_view -%}
+{%- block data_mermaid scoped -%}{%- endblock data_mermaid -%}
+{%- block data_other scoped -%}
+{%- if resources.uem_figure_mime in output.data -%}
+<div class="jp-OutputArea-output {{ extra_class }}">{{ output.data[resources.uem_figure_mime] }}</div>
+{%- endif -%}
+{%- endblock data_other -%}
+{%- block body_header -%}
+{{ super() }}
+{{ resources.uem_header }}
+{%- endblock body_header -%}
+{%- block body_footer -%}
+{{ resources.uem_footer }}
+{{ super() }}
+{%- endblock body_footer -%}
+"""
+
+#: Class of the header row holding the run time: the only line that differs between runs.
+RUNTIME_CLASS = "uem-runtime"
+#: Class of the privacy footer.
+FOOTER_CLASS = "uem-privacy"
+
+_HEADER_CSS = (
+    ".uem-header{font-family:sans-serif;border-bottom:2px solid #ccc;margin:0 0 1.5em 0;padding:0 0 1em 0}"
+    ".uem-header table{border-collapse:collapse;font-size:0.9em}"
+    ".uem-header th,.uem-header td{text-align:left;vertical-align:top;padding:2px 12px 2px 0}"
+    ".uem-privacy{font-family:sans-serif;font-size:0.85em;color:#555;border-top:2px solid #ccc;"
+    "margin:2em 0 0 0;padding:0.5em 0 0 0}"
+)
+_ALLOWED_TAGS = frozenset(
+    "a abbr b blockquote br caption code dd del details div dl dt em h1 h2 h3 h4 h5 h6 hr i img kbd li "
+    "ol p pre s span strong sub summary sup table tbody td tfoot th thead tr u ul".split()
+)
+_ANY_TAG_ATTRIBUTES = frozenset({"class", "id", "title"})
+_TAG_ATTRIBUTES = {
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align"},
+    "table": {"border"},
+}
+#: Mime type of plotly's figure bundle (``{"data": [...], "layout": {...}, "config": {...}}``).
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: Class of the ``<div>`` each plotly figure is drawn in.
+PLOTLY_CLASS = "uem-plotly"
+# The exporter's own figure HTML: written only by _report_cells, never taken from a notebook.
+_FIGURE_MIME = "application/vnd.uem.plotly-figure+html"
+# Output mime types a report shows (each rendered escaped, sanitised or as an embedded image);
+# plotly's bundle is rebuilt, run facts are read, everything else (JavaScript, widgets, Mermaid ...) dropped.
+_SHOWN_MIME = ("image/png", "image/jpeg", "image/svg+xml", "text/html", "text/markdown", "text/latex", "text/plain")
+# Outputs carrying one of these (script, widgets, diagrams drawn by script) are dropped whole, not shown
+# by their text/plain fallback ("<IPython.core.display.Javascript object>").
+_SCRIPT_MIME = frozenset({"application/javascript", "text/javascript", "application/vnd.jupyter.widget-view+json",
+                          "application/vnd.jupyter.widget-state+json", "text/vnd.mermaid"})
+_DATA_PRIORITY = [_FIGURE_MIME, "text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png",
+                  "image/jpeg", "text/plain"]
+# Plotly draws these tags (no attributes) in its text; every other "<" or ">" in a figure is escaped.
+_PLOTLY_TAG = re.compile(r"(<(?:br\s*/?|/?(?:b|i|em|sub|sup|extra))>)", re.IGNORECASE)
+# Trace types that load map tiles or outlines from the network: not drawn in an offline report.
+_NETWORK_TRACES = frozenset(
+    {"scattergeo", "choropleth", "scattermapbox", "choroplethmapbox", "densitymapbox", "scattermap",
+     "choroplethmap", "densitymap"}
+)
+# The only config a report figure gets (the notebook's is dropped): no logo, no links out, no LaTeX.
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False, "showEditInChartStudio": False,
+                  "typesetMath": False}
+_PLOTLY_HEIGHT = 480
+# In a <script>, JSON must not close the element or open a comment; U+2028/9 end a line in older JS.
+_SCRIPT_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                        "\u2029": "\\u2029"}
+# Elements whose content is code, not text: removed with their content before bleach runs.
+_CODE_ELEMENTS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the pipeline knows about a run, for the report header.
+
+    Attributes
+    ----------
+    notebook : str
+        Report (notebook) name, e.g. ``onboarding_funnel``.
+    parameters : mapping of str to object
+        Parameters the notebook ran with (after defaults and conversion).
+    period : str or None
+        The period asked for, ``"2026-10"`` or ``"2026-08..2026-10"``.
+    started_at : datetime
+        When the run started (local time of the machine).
+    duration_s : float
+        Seconds the run took, export excluded.
+    """
+
+    notebook: str
+    parameters: Mapping[str, object]
+    period: str | None
+    started_at: datetime
+    duration_s: float
+
+
+def html_exporter() -> HTMLExporter:
+    """The configured nbconvert exporter (code hidden, sanitised, no CDN scripts).
+
+    Returns
+    -------
+    nbconvert.HTMLExporter
+    """
+    return HTMLExporter(
+        config=Config({"NbConvertBase": {"display_data_priority": _DATA_PRIORITY}}),
+        template_name="lab",
+        extra_loaders=[DictLoader({_TEMPLATE_FILE: _TEMPLATE})],
+        template_file=_TEMPLATE_FILE,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        sanitize_html=True,
+        embed_images=True,
+        filters={"clean_html": sanitize_html},
+    )
+
+
+def sanitize_html(fragment: str | bytes) -> str:
+    """Make an HTML fragment from a notebook inert: nothing in it can run or load anything.
+
+    Keeps the markup reports need (headings, paragraphs, lists, links, tables,
+    embedded images); drops ``<script>`` and ``<style>`` elements with their
+    content; strips every other tag, every event handler and style attribute,
+    links other than http(s), mailto and in-page anchors, and images other
+    than embedded ``data:image/...`` ones (so no image is loaded from a path).
+
+    Parameters
+    ----------
+    fragment : str or bytes
+        HTML from a markdown cell or an output.
+
+    Returns
+    -------
+    str
+        The sanitised fragment.
+    """
+    text = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
+    return bleach.clean(
+        _CODE_ELEMENTS.sub("", text),
+        tags=_ALLOWED_TAGS,
+        attributes=_allowed_attribute,
+        protocols={"http", "https", "mailto", "data"},
+        strip=True,
+    )
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name in _ANY_TAG_ATTRIBUTES:
+        return True
+    if name not in _TAG_ATTRIBUTES.get(tag, ()):
+        return False
+    if name == "href":
+        return value.startswith(("http://", "https://", "mailto:", "#"))
+    if name == "src":
+        return value.startswith("data:image/")
+    return True
+
+
+def export_html(nb: nbformat.NotebookNode, info: RunInfo) -> str:
+    """Render an executed notebook as a self-contained HTML report with its header.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook (not modified).
+    info : RunInfo
+        Parameters, period and run time for the header.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    facts = runfacts.read(nb.cells)
+    body, figures = _report_cells(nb, _masked_kinds(facts))
+    resources = {
+        "metadata": {"name": title_of(nb) or info.notebook},
+        "uem_header": header_html(title_of(nb) or info.notebook, info, facts),
+        "uem_footer": footer_html(facts),
+        "uem_figure_mime": _FIGURE_MIME,
+        "uem_plotly_js": f'<script class="{PLOTLY_CLASS}-js">\n{plotly_js()}\n</script>' if figures else "",
+    }
+    output, _ = html_exporter().from_notebook_node(body, resources=resources)
+    return output
+
+
+def title_of(nb: nbformat.NotebookNode) -> str | None:
+    """The notebook's first markdown heading, without its ``#`` marks; None if it has none."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and (m := _HEADING.search(cell.source)):
+            return m.group(1)
+    return None
+
+
+def header_html(title: str, info: RunInfo, facts: runfacts.RunFacts | None) -> str:
+    """The report header block; every value is HTML-escaped.
+
+    Parameters
+    ----------
+    title : str
+        Report title.
+    info : RunInfo
+        Parameters, period and run time.
+    facts : RunFacts or None
+        What the notebook recorded; None when it recorded nothing.
+
+    Returns
+    -------
+    str
+        An HTML ``<header>`` element (with its own inline style).
+    """
+    esc = html.escape
+    masked = _masked_kinds(facts)
+    rows = [("Period", esc(_period_text(info.period, facts)))]
+    params = "".join(
+        f"<tr><td><code>{esc(name)}</code></td><td><code>{privacy.html_text(_show(value), masked)}</code></td></tr>"
+        for name, value in info.parameters.items()
+    )
+    rows.append(("Parameters", f"<table>{params}</table>" if params else "none"))
+    if facts is not None and facts.rows:
+        rows.append(("Rows read", ", ".join(f"{esc(t)}: {n:,}" for t, n in facts.rows.items())))
+    else:
+        rows.append(("Rows read", "not recorded"))
+    rows.append(("Data fingerprint", esc(facts.fingerprint) if facts and facts.fingerprint else "not recorded"))
+    if facts is not None and facts.timezone:
+        rows.append(("Time zone", esc(facts.timezone)))
+    rows.append(("Version", f"uem-workbench {esc(__version__)}"))
+    lines = [f'<header class="uem-header"><style>{_HEADER_CSS}</style>', f"<h1>{esc(title)}</h1>", "<table>"]
+    lines += [f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows]
+    started = info.started_at.isoformat(sep=" ", timespec="seconds")
+    lines.append(
+        f'<tr class="{RUNTIME_CLASS}"><th>Run</th><td>started {esc(started)}, took {info.duration_s:.1f} s</td></tr>'
+    )
+    lines += ["</table>", "</header>"]
+    return "\n".join(lines)
+
+
+def footer_html(facts: runfacts.RunFacts | None) -> str:
+    """The report's privacy footer: which protections the notebook recorded (every value escaped).
+
+    Parameters
+    ----------
+    facts : RunFacts or None
+        What the notebook recorded; without privacy facts the footer says they are unknown.
+
+    Returns
+    -------
+    str
+        An HTML ``<footer>`` element.
+    """
+    sentences = privacy.footer_text(facts.privacy if facts is not None else None)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return f'<footer class="{FOOTER_CLASS}"><strong>Privacy</strong><ul>{items}</ul></footer>'
+
+
+def _masked_kinds(facts: runfacts.RunFacts | None) -> list[str]:
+    """Kinds of personal data the notebook masked (every kind when it recorded none)."""
+    if facts is not None and facts.privacy is not None:
+        return [k for k in facts.privacy.get("masked", ()) if k in privacy.KINDS]
+    return list(privacy.KINDS)
+
+
+def _report_cells(nb: nbformat.NotebookNode, masked: Sequence[str] = ()) -> tuple[nbformat.NotebookNode, int]:
+    """A copy of ``nb`` ready to render, and the number of plotly figures in it.
+
+    Drops stderr streams, run-facts outputs, execution metadata and random ids;
+    drops outputs of script, widgets and Mermaid; keeps only the allowed mime
+    types of the others (and only numeric image sizes of their metadata); replaces each plotly bundle by the exporter's own
+    figure HTML (:func:`plotly_figure_html`, with the ``masked`` kinds of personal data masked).
+    """
+    out = copy.deepcopy(nb)
+    out.metadata = nbformat.NotebookNode(
+        {k: v for k, v in out.metadata.items() if k in ("kernelspec", "language_info")}
+    )
+    figures = 0
+    for index, cell in enumerate(out.cells):
+        cell.metadata = nbformat.NotebookNode({})
+        cell.id = f"cell-{index}"  # papermill gives its injected cell a random id
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.get("name") == "stderr" or runfacts.is_runfacts_output(output):
+                continue
+            if output.output_type in ("display_data", "execute_result"):
+                if PLOTLY_MIME in output.data:
+                    figures += 1
+                    figure = plotly_figure_html(output.data[PLOTLY_MIME], f"{PLOTLY_CLASS}-{figures}", masked)
+                    data = {_FIGURE_MIME: figure}
+                elif _SCRIPT_MIME.isdisjoint(output.data):
+                    data = {k: v for k, v in output.data.items() if k in _SHOWN_MIME}
+                else:
+                    data = {}
+                if not data:
+                    continue
+                output.data = nbformat.NotebookNode(data)
+                output.metadata = nbformat.NotebookNode(_image_sizes(output.get("metadata", {})))
+            outputs.append(output)
+        cell.outputs = outputs
+    return out, figures
+
+
+def _image_sizes(metadata: Mapping) -> dict:
+    """Only the numeric ``width``/``height`` of image outputs (the template writes them as attributes)."""
+    kept = {}
+    for mime in ("image/png", "image/jpeg"):
+        sizes = metadata.get(mime)
+        if isinstance(sizes, Mapping):
+            numeric = {k: sizes[k] for k in ("width", "height") if _is_number(sizes.get(k))}
+            if numeric:
+                kept[mime] = numeric
+    return kept
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """plotly.js as shipped in the installed ``plotly`` package, safe to put in a ``<script>`` element.
+
+    Returns
+    -------
+    str
+        The minified library (read from ``plotly/package_data/plotly.min.js``), with any
+        ``</script`` or ``<!--`` written so they cannot end the element (there are none in
+        plotly 7.1.0).
+    """
+    text = (package_files.files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+    text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+    return text.replace("<!--", "<\\!--")
+
+
+def plotly_figure_html(bundle: object, element_id: str, masked: Iterable[str] = ()) -> str:
+    """The HTML that draws one plotly figure in a report, rebuilt from its JSON bundle alone.
+
+    Only the bundle's ``data`` and ``layout`` are used; the notebook's ``config``
+    is replaced by the exporter's own (no logo, no links out, no LaTeX). Every
+    string of the figure is made inert (:func:`plotly_inert`): plotly draws a
+    subset of HTML inside its text, and here only ``<br>``, ``<b>``, ``<i>``,
+    ``<em>``, ``<sub>``, ``<sup>`` and ``<extra>`` (without attributes) remain
+    tags, so no link, style or markup from the data can appear; personal data
+    of the ``masked`` kinds is masked in every string too (the figure builders
+    mask already; this catches a figure a notebook built by hand). Layout images
+    other than embedded ``data:image/...`` ones are dropped; a figure with a
+    map trace (tiles and outlines load from the network) or a bundle that is
+    not a figure is replaced by a sentence saying so. The JSON is written with
+    ``<``, ``>``, ``&``, U+2028 and U+2029 as ``\\uXXXX`` escapes, so it cannot
+    end the ``<script>`` element.
+
+    Parameters
+    ----------
+    bundle : object
+        The output's ``application/vnd.plotly.v1+json`` value.
+    element_id : str
+        Id of the ``<div>`` to draw in (written by the exporter, e.g. ``uem-plotly-1``).
+    masked : iterable of str
+        Kinds of personal data to mask in the figure's strings (:data:`uem_helpers.present.privacy.KINDS`).
+
+    Returns
+    -------
+    str
+        A ``<div class="uem-plotly">`` and the ``<script>`` calling ``Plotly.newPlot`` on it
+        (plotly.js itself is inlined once in the page head by :func:`export_html`).
+    """
+    data = bundle.get("data") if isinstance(bundle, Mapping) else None
+    layout = bundle.get("layout", {}) if isinstance(bundle, Mapping) else None
+    if not isinstance(data, list) or not isinstance(layout, Mapping) or not all(isinstance(t, Mapping) for t in data):
+        return f'<p class="{PLOTLY_CLASS}-omitted">A plotly figure is not shown: its output is not a figure.</p>'
+    types = sorted({str(t.get("type", "scatter")) for t in data} & _NETWORK_TRACES)
+    if types:
+        return (f'<p class="{PLOTLY_CLASS}-omitted">A map figure ({html.escape(", ".join(types))}) is not shown: '
+                "its tiles or outlines load from the network, and reports work offline.</p>")
+    layout = dict(layout)
+    if isinstance(layout.get("images"), list):
+        layout["images"] = [im for im in layout["images"]
+                            if isinstance(im, Mapping) and str(im.get("source", "")).startswith("data:image/")]
+    height = layout.get("height")
+    height = int(height) if _is_number(height) and 100 <= height <= 4000 else _PLOTLY_HEIGHT
+    figure = plotly_inert([data, layout], masked)
+    args = ",".join(_script_json(part) for part in (element_id, *figure, _PLOTLY_CONFIG))
+    return (f'<div class="{PLOTLY_CLASS}" id="{html.escape(element_id)}" style="width:100%;height:{height}px"></div>\n'
+            f"<script>Plotly.newPlot({args});</script>")
+
+
+def plotly_inert(value: object, masked: Iterable[str] = ()) -> object:
+    """A copy of figure JSON whose strings plotly cannot read as markup other than its basic formatting tags.
+
+    In every string, ``<`` and ``>`` are written as ``&lt;`` and ``&gt;`` (plotly shows
+    them as the characters) except in the tags ``<br>``, ``<b>``, ``<i>``, ``<em>``,
+    ``<sub>``, ``<sup>``, ``<extra>`` and their closing tags, without attributes. ``&`` is
+    left alone, so text the figure builder already escaped is not escaped twice. Personal
+    data of the ``masked`` kinds is masked first (not in ``bdata``, plotly's base64 arrays).
+    Non-finite numbers become null. Keys are kept (plotly shows no key).
+
+    Parameters
+    ----------
+    value : object
+        A JSON value (dict, list, str, number, bool or None).
+    masked : iterable of str
+        Kinds of personal data to mask (:data:`uem_helpers.present.privacy.KINDS`); none by default.
+
+    Returns
+    -------
+    object
+    """
+    kinds = list(masked)
+    return _inert(value, kinds)
+
+
+def _inert(value: object, kinds: list[str]) -> object:
+    if isinstance(value, str):
+        parts = _PLOTLY_TAG.split(privacy.mask_text(value, kinds) if kinds else value)
+        return "".join(p if i % 2 else p.replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts))
+    if isinstance(value, Mapping):
+        return {str(k): v if k == "bdata" else _inert(v, kinds) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_inert(v, kinds) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _script_json(value: object) -> str:
+    """JSON that is inert inside a ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_JSON_ESCAPES[m.group()], text)
+
+
+def _period_text(period: str | None, facts: runfacts.RunFacts | None) -> str:
+    parts = [period] if period else []
+    if facts is not None and facts.period:
+        parts.append(f"data {facts.period[0]} to {facts.period[1]}")
+    return "; ".join(parts) or "not given"
+
+
+def _show(value: object) -> str:
+    """A parameter value as the notebook sees it (strings quoted, so "007" reads as text)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+_INDEX_CSS = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+    "th,td{text-align:left;vertical-align:top;padding:4px 12px;border-bottom:1px solid #ddd}"
+    ".ok{color:#1a7f37}.failed,.interrupted{color:#cf222e}.running{color:#9a6700}.no-data{color:#9a6700}"
+    ".msg{font-family:monospace;font-size:0.85em;white-space:pre-wrap;max-width:60em}"
+)
+
+
+def index_html(records: Sequence[Mapping]) -> str:
+    """The reports index page: one row per report run, every value HTML-escaped.
+
+    Parameters
+    ----------
+    records : sequence of mappings
+        Status records in display order, each with ``folder`` (the period folder name),
+        ``period``, ``notebook``, ``status`` and optionally ``started_at``, ``duration_s``,
+        ``rows``, ``html`` (file name of the last good report) and ``message``.
+
+    Returns
+    -------
+    str
+        A self-contained HTML document.
+    """
+    esc = html.escape
+    rows = []
+    for r in records:
+        status = str(r.get("status", "?"))
+        folder = quote(str(r["folder"]))
+        link = (
+            f'<a href="{esc(folder)}/{esc(quote(str(r["html"])))}">report</a>'
+            if r.get("html")
+            else ""
+        )
+        link += "".join(f' · <a href="{esc(folder)}/{esc(quote(str(a)))}">{esc(str(a))}</a>'
+                        for a in r.get("attachments") or [])
+        rows_read = r.get("rows")
+        rows_text = ", ".join(f"{t}: {n:,}" for t, n in rows_read.items()) if isinstance(rows_read, dict) else ""
+        duration = f"{r['duration_s']} s" if r.get("duration_s") is not None else ""
+        rows.append(
+            "<tr>"
+            f"<td>{esc(str(r.get('period', '')))}</td>"
+            f"<td>{esc(str(r.get('notebook', '')))}</td>"
+            f'<td class="{esc(status.replace(" ", "-"))}">{esc(status)}</td>'
+            f"<td>{esc(str(r.get('started_at', '')))}</td>"
+            f"<td>{esc(duration)}</td>"
+            f"<td>{esc(rows_text)}</td>"
+            f"<td>{link}</td>"
+            f'<td class="msg">{esc(str(r.get("message", "")))}</td>'
+            "</tr>"
+        )
+    body = "\n".join(rows) or '<tr><td colspan="8">No reports yet.</td></tr>'
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>UEM reports</title>\n'
+        f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>UEM reports</h1>\n<table>\n"
+        "<tr><th>Period</th><th>Report</th><th>Status</th><th>Started</th><th>Took</th>"
+        "<th>Rows read</th><th>Last good report</th><th>Details</th></tr>\n"
+        f"{body}\n</table>\n</body>\n</html>\n"
+    )

@@ -1,0 +1,336 @@
+"""The journey report's words, charts and tables, generated from a :class:`~uem_helpers.stories.journey.JourneyAnalysis`.
+
+Sentences are Markdown built from results (data text through
+:func:`uem_helpers.present.narrative.md_escape`, which masks personal data); charts
+come from :mod:`uem_helpers.present.journey_plots`; tables are display strings with
+readable column names and masked labels (pandas escapes them when rendering).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from uem_helpers.present import journey_plots, privacy
+from uem_helpers.stories.journey import JourneyAnalysis
+from uem_helpers.present.narrative import md_escape
+from uem_helpers.analyses.sessions import SESSION_END
+
+_MINUS = "\u2212"
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return f"{x:.{digits}%}" if x == x else "n/a"
+
+
+def _ci(low: float, high: float, digits: int = 0) -> str:
+    return f"95% CI {_pct(low, digits)} to {_pct(high, digits)}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:
+        return "n/a"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _period(a: JourneyAnalysis) -> str:
+    return f"{md_escape(a.period_start or 'the first day of data')} and {md_escape(a.period_end or 'the last')}"
+
+
+def _name(text: object) -> str:
+    return f"**{md_escape(text)}**"
+
+
+# --- words -----------------------------------------------------------------------------
+
+
+def no_events(a: JourneyAnalysis) -> str:
+    """The sentence shown in every section when the period has no event."""
+    return (f"**No data:** no event falls between {_period(a)}, so this section has nothing to show. "
+            "Check the period and the events source.")
+
+
+def note(a: JourneyAnalysis, section: str) -> str:
+    """Why a section is empty (or an empty string)."""
+    return no_events(a) if not a.has_data else md_escape(a.notes.get(section, ""))
+
+
+def overview_finding(a: JourneyAnalysis) -> str:
+    """Events, sessions and users in the period."""
+    if not a.has_data:
+        return no_events(a)
+    return (f"Between {_period(a)}, **{a.users:,}** users made **{a.sessions:,}** sessions with **{a.events:,}** "
+            "events.")
+
+
+def map_finding(a: JourneyAnalysis) -> str:
+    """Which touchpoint each stage loses most users at, and what the map could not link."""
+    if a.journey is None:
+        return note(a, "map")
+    t = a.journey.table[a.journey.table["events"] > 0]
+    parts = []
+    for stage, rows in t.groupby("stage", sort=False):
+        worst = rows.loc[rows["exit_rate"].idxmax()]
+        parts.append(f"in {_name(stage)} most visits end at {_name(worst['touchpoint'])} "
+                     f"({_pct(worst['exit_rate'])} of its visits are the session's last event)")
+    text = "Across the journey, " + "; ".join(parts) + "." if parts else "No touchpoint had events in the period."
+    if a.journey.notes:
+        text += " " + " ".join(md_escape(n) for n in a.journey.notes)
+    return text
+
+
+def bottleneck_finding(a: JourneyAnalysis) -> str:
+    """The top-ranked bottleneck, with its exit rate and dwell and their intervals."""
+    if a.bottlenecks is None or a.bottlenecks.empty:
+        return note(a, "map") or "No touchpoint has enough events to rank bottlenecks."
+    top = a.bottlenecks.iloc[0]
+    text = (f"The bottleneck is {_name(top['touchpoint'])}: {_pct(top['exit_rate'], 1)} of its visits end the session "
+            f"({_ci(top['exit_low'], top['exit_high'], 1)}) and users stay {_duration(top['mean_dwell_seconds'])} "
+            f"on average (95% CI {_duration(top['dwell_low'])} to {_duration(top['dwell_high'])}); "
+            f"{int(top['users_lost']):,} users left there and {top['hours_spent']:,.0f} hours were spent there.")
+    if len(a.bottlenecks) > 1:
+        nxt = a.bottlenecks.iloc[1]
+        text += f" Next: {_name(nxt['touchpoint'])} ({_pct(nxt['exit_rate'])} exits, {_duration(nxt['mean_dwell_seconds'])})."
+    return text
+
+
+def paths_finding(a: JourneyAnalysis) -> str:
+    """The most common path from the start event, and how many sessions end within the first steps."""
+    if a.paths is None:
+        return note(a, "paths")
+    top = a.paths.iloc[0]
+    ended = a.sankey.loc[a.sankey["target"] == SESSION_END, "sessions"].sum()
+    started = a.sankey.loc[a.sankey["step"] == 1, "sessions"].sum()
+    return (f"The most common path from {_name(a.start_event)} is {_name(top['path'])} "
+            f"({_pct(top['share'], 1)} of sessions, {_ci(top['share_low'], top['share_high'], 1)}). "
+            f"{_pct(ended / started if started else float('nan'))} of sessions end within the first "
+            f"{a.max_steps} steps.")
+
+
+def loops_finding(a: JourneyAnalysis) -> str:
+    """The loop that catches most users, and whether sessions with it convert less."""
+    if a.loops is None or a.loops.empty:
+        return note(a, "loops")
+    top = a.loops.iloc[0]
+    text = f"The most common loop is {_name(top['loop'])}, made by **{int(top['users']):,}** users."
+    if a.conversion_event and top["session_conversion"] == top["session_conversion"]:
+        verdict = ("converts less than" if top["session_conversion_high"] < top["baseline_low"]
+                   else "converts more than" if top["session_conversion_low"] > top["baseline_high"]
+                   else "converts about as often as")
+        text += (f" A session with it {verdict} sessions that reached {_name(top['loop'].split(' → ')[0])} without "
+                 f"any loop: {_pct(top['session_conversion'], 1)} ({_ci(top['session_conversion_low'], top['session_conversion_high'], 1)}) "
+                 f"against {_pct(top['baseline_conversion'], 1)} ({_ci(top['baseline_low'], top['baseline_high'], 1)}) "
+                 f"reach {_name(a.conversion_event)}.")
+    return text
+
+
+def segment_finding(a: JourneyAnalysis) -> str:
+    """How many transitions differ significantly between the two segments, and the largest ones."""
+    if a.segment_diff is None:
+        return note(a, "segments")
+    sig = a.segment_diff[a.segment_diff["significant"]]
+    label = f"{_name(a.segment_a)} vs {_name(a.segment_b)} ({md_escape(a.segment_by)})"
+    if sig.empty:
+        return f"No transition differs significantly between {label} (Benjamini-Hochberg, 5% false discoveries)."
+    top = sig.reindex(sig["difference"].abs().sort_values(ascending=False).index).head(3)
+    items = "; ".join(
+        f"{md_escape(r.source)} → {md_escape(r.target)}: {_pct(r.share_a, 1)} vs {_pct(r.share_b, 1)} "
+        f"({_signed_pts(r.difference)}, 95% CI {_signed_pts(r.ci_low)} to {_signed_pts(r.ci_high)})"
+        for r in top.itertuples())
+    return f"**{len(sig)}** transitions differ significantly between {label}. The largest: {items}."
+
+
+def _signed_pts(x: float) -> str:
+    return f"{100 * x:+.1f} pts".replace("-", _MINUS)
+
+
+def incident_finding(a: JourneyAnalysis) -> str:
+    """Days whose step conversion fell below the control limits: possible incidents."""
+    if a.incidents is None:
+        return note(a, "incidents")
+    below = a.incidents[a.incidents["outside"] == "below"]
+    if below.empty:
+        return "No step's daily conversion fell below its control limits: no incident to report."
+    below = _by_conversions_lost(below)
+    items = "; ".join(
+        f"{md_escape(r.step)} on {_days(r.first_date, r.last_date)}: {_pct(r.rate)} against a usual {_pct(r.center)} "
+        f"({int(r.trials):,} attempts, about {r.lost:,.0f} conversions lost)"
+        for r in below.itertuples())
+    return (f"**{len(below)}** possible incident(s), days below the control limits, largest loss first: {items}. "
+            "A single day just below the limits can be chance (the limits let about 1 day in 700 through); "
+            "several days in a row, or a deep drop, rarely are.")
+
+
+def _by_conversions_lost(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Incidents with ``lost`` = (usual rate − rate) × attempts, largest first."""
+    out = incidents.assign(lost=(incidents["center"] - incidents["rate"]) * incidents["trials"])
+    return out.sort_values("lost", ascending=False, kind="stable")
+
+
+def _days(first, last) -> str:
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    return f"{first:%Y-%m-%d}" if first == last else f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+def key_findings(a: JourneyAnalysis) -> str:
+    """The report's opening: the findings in a few bullet points."""
+    if not a.has_data:
+        return no_events(a)
+    points = [overview_finding(a), bottleneck_finding(a), loops_finding(a), incident_finding(a)]
+    if a.segment_diff is not None:
+        points.append(segment_finding(a))
+    return "\n".join(f"- {p}" for p in points if p)
+
+
+def headline(a: JourneyAnalysis) -> str:
+    """Plain-text headline numbers (stable across runs of the same data, for regression checks)."""
+    lines = [f"events: {a.events}", f"sessions: {a.sessions}", f"users: {a.users}"]
+    if a.bottlenecks is not None and not a.bottlenecks.empty:
+        top = a.bottlenecks.iloc[0]
+        lines.append(f"bottleneck: {privacy.active().mask_text(top['touchpoint'])} exit rate {top['exit_rate']:.4f} "
+                     f"mean dwell {top['mean_dwell_seconds']:.1f} s")
+    if a.loops is not None and not a.loops.empty:
+        lines.append(f"top loop: {privacy.active().mask_text(a.loops.iloc[0]['loop'])}")
+    if a.incidents is not None and (a.incidents["outside"] == "below").any():
+        worst = _by_conversions_lost(a.incidents[a.incidents["outside"] == "below"]).iloc[0]
+        lines.append(f"largest incident: {worst['step']} {_days(worst['first_date'], worst['last_date'])}")
+    return "\n".join(lines)
+
+
+def next_steps(a: JourneyAnalysis) -> str:
+    """What to fix or test next, chosen from the results."""
+    if not a.has_data:
+        return no_events(a)
+    steps = []
+    if a.bottlenecks is not None and not a.bottlenecks.empty:
+        steps.append(f"Fix {_name(a.bottlenecks.iloc[0]['touchpoint'])} first: it loses the largest share of its "
+                     "visits and holds users longest. Read its feedback, then test a change on a share of users.")
+    if a.loops is not None and not a.loops.empty:
+        top = a.loops.iloc[0]
+        steps.append(f"Find out why users go round {_name(top['loop'])}: missing information on the page usually "
+                     "sends users back and forth.")
+    if a.incidents is not None and (a.incidents["outside"] == "below").any():
+        steps.append("Check the incident days against releases and the status page; add an alert on the step "
+                     "conversion so the next one is caught the same day.")
+    return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+def map_heatmap(a: JourneyAnalysis, value: str = "exit_rate", *, ax=None):
+    """The journey map as a stage x touchpoint heatmap (:func:`uem_helpers.present.journey_plots.journey_heatmap`)."""
+    return journey_plots.journey_heatmap(a.journey.table, value, ax=ax)
+
+
+def sankey_figure(a: JourneyAnalysis):
+    """The Sankey of the first steps from the start event (a plotly figure)."""
+    return journey_plots.sankey(a.sankey, title=f"Where sessions go from {journey_plots.plotly_text(a.start_event)}, "
+                                                f"first {a.max_steps} steps (red: session ends)")
+
+
+def transitions_chart(a: JourneyAnalysis, *, ax=None):
+    """Share of each event's next step, exits included."""
+    return journey_plots.transition_heatmap(a.transitions, ax=ax)
+
+
+def loops_chart(a: JourneyAnalysis, *, ax=None):
+    """The most common loops and their conversion."""
+    return journey_plots.loop_bars(a.loops, ax=ax)
+
+
+def bottlenecks_chart(a: JourneyAnalysis, *, ax=None):
+    """Ranked bottlenecks: exit rate and dwell with intervals."""
+    return journey_plots.bottleneck_chart(a.bottlenecks, ax=ax)
+
+
+def segments_chart(a: JourneyAnalysis, *, ax=None):
+    """Transitions whose share differs between the segments."""
+    return journey_plots.segment_diff_chart(a.segment_diff, labels=(str(a.segment_a), str(a.segment_b)), ax=ax)
+
+
+def incident_step(a: JourneyAnalysis) -> str | None:
+    """The step the incident chart shows: the one with the most days below its limits (else the last step)."""
+    if a.p_chart is None or a.p_chart.empty:
+        return None
+    below = a.p_chart[a.p_chart["outside"] == "below"].groupby("step").size()
+    return str(below.idxmax()) if not below.empty else str(a.p_chart["step"].iloc[-1])
+
+
+def incident_chart(a: JourneyAnalysis, *, ax=None):
+    """The p-chart of :func:`incident_step`."""
+    return journey_plots.p_chart(a.p_chart, incident_step(a), ax=ax)
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+def map_table(a: JourneyAnalysis) -> pd.DataFrame:
+    """The journey map's data: per stage and touchpoint, reach, exits, dwell and satisfaction.
+
+    Satisfaction cells show "n/a" where no NPS answer or feedback item is tagged with the touchpoint;
+    an NPS of fewer answers than the privacy minimum is not shown.
+    """
+    mask, minimum = privacy.active().mask_text, privacy.active().min_cell_size
+    t = a.journey.table
+
+    def nps(row) -> str:
+        if not row.nps_responses or row.nps_responses != row.nps_responses:
+            return "n/a"
+        if row.nps_responses < minimum:
+            return f"< {minimum} answers"
+        return f"{row.nps:.0f} ({row.nps_low:.0f} to {row.nps_high:.0f}), {int(row.nps_responses)} answers"
+
+    return pd.DataFrame({
+        "Stage": [mask(x) for x in t["stage"]], "Touchpoint": [mask(x) for x in t["touchpoint"]],
+        "Users": [f"{int(x):,}" for x in t["users"]],
+        "Share of the stage's users": [_pct(x) for x in t["stage_share"]],
+        "Exit rate (95% CI)": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" if r == r else "n/a"
+                               for r, lo, hi in zip(t["exit_rate"], t["exit_low"], t["exit_high"])],
+        "Median dwell": [_duration(x) for x in t["median_dwell_seconds"]],
+        "NPS (95% CI)": [nps(r) for r in t.itertuples()],
+        "Feedback items": [f"{int(x):,}" if x == x else "n/a" for x in t["feedback_items"]],
+    }).set_index(["Stage", "Touchpoint"])
+
+
+def bottleneck_table(a: JourneyAnalysis, *, top: int = 5) -> pd.DataFrame:
+    """The top bottlenecks with exit rate, dwell, users lost and hours, each interval in words."""
+    mask = privacy.active().mask_text
+    rows = a.bottlenecks.head(top)
+    return pd.DataFrame({
+        "Rank": rows["rank"].astype(int).to_numpy(),
+        "Touchpoint": [mask(t) for t in rows["touchpoint"]],
+        "Exit rate": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" for r, lo, hi in
+                      zip(rows["exit_rate"], rows["exit_low"], rows["exit_high"])],
+        "Mean dwell": [f"{_duration(m)} ({_duration(lo)}–{_duration(hi)})" for m, lo, hi in
+                       zip(rows["mean_dwell_seconds"], rows["dwell_low"], rows["dwell_high"])],
+        "Users lost": [f"{int(x):,}" for x in rows["users_lost"]],
+        "Hours spent": [f"{x:,.0f}" for x in rows["hours_spent"]],
+    }).set_index("Rank")
+
+
+def loops_table(a: JourneyAnalysis, *, top: int = 8) -> pd.DataFrame:
+    """The top loops: users, sessions, and session conversion with and without the loop."""
+    mask = privacy.active().mask_text
+    rows = a.loops.head(top)
+    table = pd.DataFrame({"Loop": [mask(x) for x in rows["loop"]], "Users": [f"{int(x):,}" for x in rows["users"]],
+                          "Sessions": [f"{int(x):,}" for x in rows["sessions"]]})
+    if a.conversion_event:
+        table["Sessions converting"] = [f"{c:.1%} ({lo:.1%}–{hi:.1%})" for c, lo, hi in zip(
+            rows["session_conversion"], rows["session_conversion_low"], rows["session_conversion_high"])]
+        table["Without a loop"] = [f"{c:.1%} ({lo:.1%}–{hi:.1%})" for c, lo, hi in zip(
+            rows["baseline_conversion"], rows["baseline_low"], rows["baseline_high"])]
+    return table.set_index("Loop")
+
+
+def incidents_table(a: JourneyAnalysis) -> pd.DataFrame:
+    """Runs of days outside the control limits, per step."""
+    rows = _by_conversions_lost(a.incidents)
+    return pd.DataFrame({
+        "Step": rows["step"].astype(str).map(privacy.active().mask_text).to_numpy(),
+        "Days": [_days(f, t) for f, t in zip(rows["first_date"], rows["last_date"])],
+        "Direction": rows["outside"].to_numpy(),
+        "Attempts": [f"{int(x):,}" for x in rows["trials"]],
+        "Conversion": [f"{x:.0%}" for x in rows["rate"]],
+        "Usual": [f"{x:.0%}" for x in rows["center"]],
+        "Conversions lost": [f"{x:,.0f}" if x > 0 else "" for x in rows["lost"]],
+    })

@@ -1,0 +1,42 @@
+"""Findings in words: Markdown made safe from data text, and shown in a notebook.
+
+Each report's words live beside it (:mod:`uem_helpers.present.onboarding`,
+:mod:`uem_helpers.present.cart` ...) and return Markdown generated from the
+results, so it is right for every run; :func:`show` displays it in a notebook. Text that comes from the data
+(event names, segment values) passes through :func:`md_escape`, so it can
+never become markup or script in a report, and personal data in it is masked
+(:mod:`uem_helpers.present.privacy`). Segment breakdowns fold segments of fewer than
+the minimum cell size into "other" before anything is said about them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from uem_helpers.present import privacy
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~$])")
+# What Markdown renderers turn into links by themselves (GFM autolinks): a scheme's colon,
+# "www." and the "@" of an address. Written as character references, they render as the
+# same characters but are no longer recognised, so data text never becomes a link.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)|(?<=www)(\.)|(@)")
+_REFERENCE = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
+
+
+def md_escape(text: object) -> str:
+    """Data text made safe in Markdown: personal data masked, ``<>&`` escaped, Markdown punctuation backslashed.
+
+    Masking follows the active privacy policy (:func:`uem_helpers.present.privacy.active`). Autolink
+    triggers (``https:``, ``www.``, ``@``) become character references, so a URL or address
+    in the data is shown as text, never rendered as a link.
+    """
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(privacy.active().mask_text(text), quote=False))
+    return _AUTOLINK.sub(lambda m: _REFERENCE[m.group(0)], escaped)
+
+
+def show(markdown: str) -> None:
+    """Display Markdown in the notebook (as data: never read as a file path or URL)."""
+    from IPython.display import display
+
+    display({"text/markdown": markdown, "text/plain": markdown}, raw=True)

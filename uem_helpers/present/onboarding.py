@@ -1,0 +1,156 @@
+"""The onboarding report in words: funnel, step times, bottleneck, before/after, segments.
+
+Every function takes an :class:`~uem_helpers.stories.onboarding.OnboardingAnalysis`
+and returns Markdown (or plain text for :func:`headline`), generated from the
+result so it is right for every run. Data text passes through
+:func:`uem_helpers.present.narrative.md_escape`.
+"""
+
+from __future__ import annotations
+
+from uem_helpers.present.narrative import md_escape
+from uem_helpers.present import privacy
+from uem_helpers.stories.onboarding import OnboardingAnalysis
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if x == x else "n/a"
+
+
+def _ci(low: float, high: float) -> str:
+    return f"95% CI {low:.0%} to {high:.0%}"
+
+
+def _minutes(seconds: float) -> str:
+    if seconds != seconds:
+        return "n/a"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _window(analysis: OnboardingAnalysis) -> str:
+    hours = analysis.window.total_seconds() / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{analysis.window.total_seconds() / 60:g} min"
+
+
+def _period(analysis: OnboardingAnalysis) -> str:
+    start, end = analysis.period_start or "the first day of data", analysis.period_end or "the last"
+    return f"{md_escape(start)} and {md_escape(end)}"
+
+
+def no_data(analysis: OnboardingAnalysis) -> str:
+    """The sentence shown in every section when nobody started in the period."""
+    return (
+        f"**No data:** nobody started '{md_escape(analysis.steps[0])}' between {_period(analysis)}, "
+        "so this section has nothing to show. Check the period and the funnel's first step."
+    )
+
+
+def funnel_finding(analysis: OnboardingAnalysis) -> str:
+    """Overall completion with its interval, and the biggest single drop."""
+    if not analysis.has_data:
+        return no_data(analysis)
+    last = analysis.readout.iloc[-1]
+    steps = analysis.readout.iloc[1:]
+    worst = steps.loc[steps["lost"].idxmax()]
+    return (
+        f"Of **{analysis.entered:,}** users who started between {_period(analysis)}, "
+        f"**{_pct(last['conversion'])}** ({_ci(last['conversion_low'], last['conversion_high'])}) "
+        f"completed within {_window(analysis)}. The largest drop is at step {int(worst['step_index'])} "
+        f"'{md_escape(worst['step'])}': {int(worst['lost']):,} users lost, "
+        f"{_pct(1 - worst['step_conversion'])} of those who reached the step before."
+    )
+
+
+def times_finding(analysis: OnboardingAnalysis) -> str:
+    """The slowest step by median time, and the median total time."""
+    if not analysis.has_data:
+        return no_data(analysis)
+    steps = analysis.readout.iloc[1:]
+    if steps["median_seconds"].isna().all():
+        return "Nobody reached the second step, so there are no step times to show."
+    slow = steps.loc[steps["median_seconds"].idxmax()]
+    done = analysis.times.loc[analysis.times["completed"], "seconds_to_complete"]
+    total = f" Completers took a median {_minutes(done.median())} in all." if len(done) else ""
+    return (
+        f"The slowest step is '{md_escape(slow['step'])}': a median {_minutes(slow['median_seconds'])} "
+        f"(p90 {_minutes(slow['p90_seconds'])}) from the step before.{total}"
+    )
+
+
+def bottleneck_finding(analysis: OnboardingAnalysis) -> str:
+    """The worst step by users lost and time together."""
+    if analysis.bottleneck is None:
+        return no_data(analysis)
+    return md_escape(analysis.bottleneck.sentence())
+
+
+def launch_finding(analysis: OnboardingAnalysis) -> str:
+    """Abandonment and opening time before vs after the launch, each with its interval."""
+    if analysis.launch is None:
+        return md_escape(analysis.launch_note)
+    launch = analysis.launch
+    lines = [
+        f"Comparing starters before and after the launch on **{launch.launch_date}**:",
+        f"- {launch.abandonment.sentence()}",
+        f"- {launch.mean_minutes.sentence()}",
+        f"- {launch.median_minutes.sentence()}",
+    ]
+    return "\n".join(lines)
+
+
+def segment_finding(analysis: OnboardingAnalysis) -> str:
+    """Best and worst segment by completion, when a breakdown was asked for.
+
+    Segments of fewer starters than the active privacy policy's ``min_cell_size`` are folded
+    into "other" first (:func:`uem_helpers.present.privacy.fold_funnel_segments`), as in the chart.
+    """
+    if analysis.by_segment is None:
+        return "No segment breakdown was asked for (set `segment_by`)." if analysis.has_data else no_data(analysis)
+    policy = privacy.active()
+    segments = policy.fold_funnel_segments(analysis.by_segment, analysis.segment_by)
+    last = segments[segments["step_index"] == segments["step_index"].max()]
+    last = last.sort_values("conversion", ascending=False)
+    best, worst = last.iloc[0], last.iloc[-1]
+    seg = md_escape(analysis.segment_by)
+    original = analysis.by_segment[analysis.by_segment["step_index"] == 1]
+    only_real_other = len(original) == 1 and original[analysis.segment_by].iloc[0] == privacy.OTHER
+    if len(last) == 1 and best[analysis.segment_by] == privacy.OTHER and not only_real_other:
+        return (f"No {seg} has at least {policy.min_cell_size} starters apart from the rest, so completion "
+                f"by {seg} is not broken down (all {int(best['entered']):,} starters are shown as one group).")
+    if len(last) == 1:
+        return f"All starters share one {seg}: '{md_escape(best[analysis.segment_by])}'."
+    overlap = best["conversion_low"] <= worst["conversion_high"]
+    verdict = ("the intervals overlap, so the difference may be noise" if overlap
+               else "the intervals do not overlap")
+    return (
+        f"By {seg}, completion ranges from {_pct(worst['conversion'])} "
+        f"('{md_escape(worst[analysis.segment_by])}', {int(worst['entered']):,} starters) to "
+        f"{_pct(best['conversion'])} ('{md_escape(best[analysis.segment_by])}', {int(best['entered']):,} starters); "
+        f"{verdict}."
+    )
+
+
+def key_findings(analysis: OnboardingAnalysis) -> str:
+    """The report's opening: the findings in a few bullet points."""
+    if not analysis.has_data:
+        return no_data(analysis)
+    points = [funnel_finding(analysis), bottleneck_finding(analysis)]
+    if analysis.launch is not None:
+        points += [analysis.launch.abandonment.sentence(), analysis.launch.mean_minutes.sentence()]
+    else:
+        points.append(md_escape(analysis.launch_note))
+    return "\n".join(f"- {p}" for p in points)
+
+
+def headline(analysis: OnboardingAnalysis) -> str:
+    """Plain-text headline numbers (stable across runs of the same data, for regression checks)."""
+    lines = [f"starters: {analysis.entered}", f"completed: {analysis.completed}"]
+    if analysis.bottleneck is not None:
+        lines.append(f"bottleneck: {privacy.active().mask_text(analysis.bottleneck.step)}")
+    if analysis.launch is not None:
+        ab, mean = analysis.launch.abandonment, analysis.launch.mean_minutes
+        lines += [
+            f"abandonment before: {ab.value_a:.3f} after: {ab.value_b:.3f}",
+            f"mean minutes before: {mean.value_a:.2f} after: {mean.value_b:.2f}",
+        ]
+    return "\n".join(lines)

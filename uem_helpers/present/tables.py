@@ -1,0 +1,71 @@
+"""Tables for reports: small result frames formatted for people (percentages, minutes, intervals).
+
+Each function takes an analysis result and returns a DataFrame of display
+strings with readable column names, indexed by what a row is about. Values
+from the data stay plain text with personal data masked (active privacy
+policy): pandas escapes them, labels included, when it renders HTML, and the
+report exporter sanitises the page again. :func:`uem_helpers.present.privacy.safe_table`
+makes any other frame safe to show.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from uem_helpers.present import privacy
+from uem_helpers.analyses.bottleneck import Bottleneck
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return f"{x:.{digits}%}" if x == x else "n/a"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds == seconds else "n/a"
+
+
+def _steps(indices, steps) -> pd.Index:
+    """Row labels "1. step", with personal data in step names masked."""
+    mask = privacy.active().mask_text
+    return pd.Index([f"{i}. {mask(s)}" for i, s in zip(indices, steps)])
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def bottleneck_table(bottleneck: Bottleneck) -> pd.DataFrame:
+    """The bottleneck ranking: users lost and time per step, worst first."""
+    r = bottleneck.ranking
+    return pd.DataFrame(
+        {
+            "Users lost": r["lost"].map("{:,}".format),
+            "Share of all drop-off": r["loss_share"].map(_pct),
+            "Median time from previous step": r["median_seconds"].map(_minutes),
+            "Share of a completer's time": r["time_share"].map(_pct),
+            "Rank by users lost": r["rank_by_loss"],
+            "Rank by time": r["rank_by_time"],
+        }
+    ).set_axis(_steps(r["step_index"], r["step"]).rename("Step"))
+
+
+def step_changes_table(steps: pd.DataFrame) -> pd.DataFrame:
+    """Each step's conversion before and after a launch, with the change, its 95% CI and p-value.
+
+    Parameters
+    ----------
+    steps : pandas.DataFrame
+        :attr:`uem_helpers.stories.onboarding.LaunchComparison.steps`.
+    """
+    def pts(x: float) -> str:
+        return f"{100 * x:+.1f}".replace("-", "\u2212")
+
+    return pd.DataFrame(
+        {
+            "Before": steps["value_a"].map(lambda x: _pct(x, 1)),
+            "After": steps["value_b"].map(lambda x: _pct(x, 1)),
+            "Change (pts)": steps["abs_effect"].map(pts),
+            "95% CI (pts)": [f"{pts(lo)} to {pts(hi)}" for lo, hi in zip(steps["ci_low"], steps["ci_high"])],
+            "p-value": steps["p_value"].map(_p),
+        }
+    ).set_axis(_steps(steps["step_index"], steps["step"]).rename("Conversion to"))

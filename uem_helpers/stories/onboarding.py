@@ -1,0 +1,219 @@
+"""The onboarding (account-opening) story: where new users get stuck, and did the fix work.
+
+:func:`analyse_onboarding` composes the funnel, bottleneck and experiment
+helpers into one result that the ``onboarding_funnel`` notebook shows section
+by section. Definitions:
+
+- **starters**: users whose first step-1 event falls in the period (funnel entry);
+- **abandonment**: share of starters who do not reach the last step within the
+  funnel's conversion window;
+- **opening time**: minutes from the first step to the last, for completers;
+- **before / after**: starters who entered before the launch date vs on or after it
+  (the comparison runs only when the launch date falls inside the period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import ibis
+import pandas as pd
+
+from uem_helpers.analyses.bottleneck import Bottleneck, rank_bottlenecks
+from uem_helpers.core.config import FunnelConfig, parse_duration
+from uem_helpers.analyses.experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
+from uem_helpers.analyses.experiment.readout import Readout
+from uem_helpers.analyses.funnel import completion_times, daily_completion, funnel, user_funnel
+from uem_helpers.core.period import period_bounds, to_datetime
+from uem_helpers.data.sources import Dataset
+
+
+@dataclass(frozen=True)
+class LaunchComparison:
+    """Before vs after a launch date."""
+
+    launch_date: str
+    before: pd.DataFrame
+    """Funnel readout of starters before the launch."""
+    after: pd.DataFrame
+    """Funnel readout of starters on or after the launch."""
+    abandonment: Readout
+    mean_minutes: Readout
+    median_minutes: Readout
+    steps: pd.DataFrame
+    """Per step 2..K: step conversion before and after, difference with CI and p-value."""
+
+
+@dataclass(frozen=True)
+class OnboardingAnalysis:
+    """Everything the onboarding report shows. Sections whose input is missing hold None and a reason."""
+
+    steps: list[str]
+    window: timedelta
+    period_start: str | None
+    period_end: str | None
+    readout: pd.DataFrame
+    times: pd.DataFrame
+    daily: pd.DataFrame
+    bottleneck: Bottleneck | None
+    launch: LaunchComparison | None
+    launch_note: str
+    """Why there is no before/after comparison, when there is none."""
+    by_segment: pd.DataFrame | None
+    segment_by: str | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def entered(self) -> int:
+        """Users who started (entered the funnel) in the period."""
+        return int(self.readout["entered"].iloc[0])
+
+    @property
+    def completed(self) -> int:
+        """Starters who reached the last step within the window."""
+        return int(self.readout["reached"].iloc[-1])
+
+    @property
+    def has_data(self) -> bool:
+        """False when nobody started in the period."""
+        return self.entered > 0
+
+
+def analyse_onboarding(
+    data: Dataset,
+    funnel_config: FunnelConfig,
+    *,
+    launch_date: object = None,
+    period_start: object = None,
+    period_end: object = None,
+    segment_by: str | None = None,
+    window: object = None,
+    guard_days: int = 0,
+) -> OnboardingAnalysis:
+    """Run the onboarding analyses on a dataset.
+
+    Parameters
+    ----------
+    data : Dataset
+        Loaded tables (:func:`uem_helpers.data.sources.load`); only ``events`` is needed.
+    funnel_config : FunnelConfig
+        The account-opening funnel from the config (steps, window, mode, exclusions).
+    launch_date : date-like, optional
+        When the fix went live; before/after is compared when it falls inside the period.
+    period_start, period_end : date-like, optional
+        Starters are counted in this period (both ends inclusive).
+    segment_by : str, optional
+        Column (events or users table) for the breakdown.
+    window : str, int or timedelta, optional
+        Conversion window; the funnel's own window when None.
+    guard_days : int
+        Days on each side of the launch left out of the before/after comparison.
+
+    Returns
+    -------
+    OnboardingAnalysis
+    """
+    events = data.require("events", "the onboarding funnel")
+    users = data.tables.get("users")
+    steps = list(funnel_config.steps)
+    common = dict(
+        window=window or funnel_config.window,
+        mode=funnel_config.mode,
+        exclude=funnel_config.exclude,
+    )
+    in_period = dict(period_start=period_start, period_end=period_end)
+    readout = funnel(events, steps, **common, **in_period)
+    empty = readout["entered"].iloc[0] == 0
+    times = completion_times(events, steps, **common, **in_period)
+    daily = daily_completion(events, steps, **common, **in_period)
+    bottleneck = None if empty else rank_bottlenecks(readout)
+    by_segment = None
+    if segment_by and not empty:
+        by_segment = funnel(events, steps, **common, **in_period, segment_by=segment_by, users=users)
+
+    launch, note = None, ""
+    if launch_date in (None, ""):
+        note = "No launch date was given, so there is no before/after comparison."
+    elif empty:
+        note = "Nobody started in the period, so there is no before/after comparison."
+    else:
+        launch, note = _compare_launch(events, steps, common, launch_date, period_start, period_end, guard_days)
+
+    return OnboardingAnalysis(
+        steps=steps,
+        window=parse_duration(common["window"]),
+        period_start=None if period_start is None else str(period_start),
+        period_end=None if period_end is None else str(period_end),
+        readout=readout,
+        times=times,
+        daily=daily,
+        bottleneck=bottleneck,
+        launch=launch,
+        launch_note=note,
+        by_segment=by_segment,
+        segment_by=segment_by,
+    )
+
+
+def _compare_launch(
+    events: ibis.Table,
+    steps: list[str],
+    common: dict,
+    launch_date: object,
+    period_start: object,
+    period_end: object,
+    guard_days: int,
+) -> tuple[LaunchComparison | None, str]:
+    launch = to_datetime(launch_date, "launch_date")
+    start, stop = period_bounds(period_start, period_end)
+    if (start is not None and launch <= start) or (stop is not None and launch >= stop):
+        return None, (
+            f"The launch date {launch:%Y-%m-%d} is outside the period, so there is no before/after "
+            "comparison; widen the period to include days on both sides of it."
+        )
+    day_before = (launch - timedelta(days=1 + guard_days)).date().isoformat()
+    first_after = (launch + timedelta(days=guard_days)).date().isoformat()
+    before = funnel(events, steps, **common, period_start=period_start, period_end=day_before)
+    after = funnel(events, steps, **common, period_start=first_after, period_end=period_end)
+    if before["entered"].iloc[0] == 0 or after["entered"].iloc[0] == 0:
+        side = "before" if before["entered"].iloc[0] == 0 else "after"
+        return None, f"Nobody started {side} the launch date {launch:%Y-%m-%d} in the period, so there is no comparison."
+
+    per_user = user_funnel(events, steps, **common, period_start=period_start, period_end=period_end)
+    per_user = per_user.mutate(
+        abandoned=~per_user.completed,
+        minutes_to_complete=per_user.seconds_to_complete / 60.0,
+    )
+    window = dict(guard_days=guard_days, period_start=period_start, period_end=period_end)
+    abandonment = before_after_rate(
+        per_user, "entered_at", "abandoned", launch_date, metric="Abandonment", higher_is_better=False, **window
+    )
+    completers = per_user.filter(per_user.completed)
+    mean_minutes = before_after_mean(
+        completers, "entered_at", "minutes_to_complete", launch_date,
+        metric="Mean opening time", unit="min", higher_is_better=False, **window,
+    )
+    median_minutes = before_after_median(
+        completers, "entered_at", "minutes_to_complete", launch_date,
+        metric="Median opening time", unit="min", higher_is_better=False, **window,
+    )
+    rows = []
+    for k in range(2, len(steps) + 1):
+        b, a = before.iloc[k - 1], after.iloc[k - 1]
+        readout = compare_rates(
+            int(b["reached"]), int(before.iloc[k - 2]["reached"]), int(a["reached"]), int(after.iloc[k - 2]["reached"]),
+            metric=f"Conversion to {steps[k - 1]}", higher_is_better=True,
+        )
+        rows.append({"step_index": k, "step": steps[k - 1], **readout.to_frame().iloc[0].to_dict(),
+                     "sentence": readout.sentence()})
+    comparison = LaunchComparison(
+        launch_date=f"{launch:%Y-%m-%d}",
+        before=before,
+        after=after,
+        abandonment=abandonment,
+        mean_minutes=mean_minutes,
+        median_minutes=median_minutes,
+        steps=pd.DataFrame(rows),
+    )
+    return comparison, ""

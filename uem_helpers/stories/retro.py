@@ -1,0 +1,236 @@
+"""The monthly retro story: the KPI scorecard against the plan, NPS, retention, the feedback loop and rollouts.
+
+:func:`analyse_retro` composes :mod:`uem_helpers.analyses.kpis` and :mod:`uem_helpers.analyses.plan`
+(scorecard), :mod:`uem_helpers.analyses.metrics` (NPS detail, retention),
+:mod:`uem_helpers.analyses.feedback` (classification, volume, loop metrics, themes,
+priority, "you said, we did") and :mod:`uem_helpers.analyses.experiment.rollout` (staged rollouts
+named under ``rollouts:`` in the config) into one result that the
+``monthly_retro`` notebook shows section by section.
+
+Definitions are those of the modules above; in addition:
+
+- the **month** is a calendar month (``"2026-10"``); the KPI trend covers the
+  six months ending with it, and "last month" is the month before;
+- **retention** cohorts are the weeks of users' first event in the three
+  months ending with the month;
+- **feedback** is classified for the six months of the trend (volume by month
+  and theme shows spikes; priority compares the month with the one before);
+- a **rollout** is read on the carts its users created at or after their
+  assignment, up to the end of the month: primary metric cart conversion,
+  guardrail average order value (:func:`uem_helpers.analyses.experiment.rollout.rollout_readout`).
+
+A section whose input is missing holds None and a sentence saying why in
+``notes``, so the report shows the sentence instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from uem_helpers.analyses import feedback as fb
+from uem_helpers.analyses import metrics
+from uem_helpers.analyses.cart.abandonment import cart_table
+from uem_helpers.core.config import UEMConfig
+from uem_helpers.core.errors import ParameterError, UEMError
+from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
+from uem_helpers.core.period import in_period
+from uem_helpers.analyses.plan import Plan, read_plan, scorecard
+from uem_helpers.analyses.experiment.rollout import Guardrail, RolloutReadout, rollout_readout
+from uem_helpers.data.sources import Dataset
+
+#: Months in the KPI trend, ending with the report's month.
+TREND_MONTHS = 6
+#: Months of first-event cohorts in the retention heatmap.
+RETENTION_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class RetroAnalysis:
+    """Everything the monthly retro shows. Sections that cannot be computed hold None and a reason in ``notes``."""
+
+    month: str
+    last_month: str
+    events: int
+    kpis: KPIValues
+    plan: Plan | None
+    scorecard: pd.DataFrame | None
+    nps_monthly: pd.DataFrame | None
+    nps_by_touchpoint: pd.DataFrame | None
+    retention: pd.DataFrame | None
+    classified: fb.Classified | None
+    volume_by_channel: pd.DataFrame | None
+    volume_by_category: pd.DataFrame | None
+    loop: fb.LoopMetrics | None
+    themes: pd.DataFrame | None
+    priority: pd.DataFrame | None
+    we_did: pd.DataFrame | None
+    rollouts: tuple[RolloutReadout, ...]
+    sla_hours: float
+    notes: dict[str, str] = field(default_factory=dict)
+    """Why a section is empty, by section name (``plan``, ``nps``, ``nps_touchpoint``, ``retention``, ``feedback``,
+    ``loop``, ``we_did``, ``rollouts``)."""
+
+    @property
+    def has_data(self) -> bool:
+        """False when the month has no event and no KPI value."""
+        return self.events > 0 or bool((self.kpis.values["month"] == self.month).any())
+
+    def kpi(self, metric: str) -> pd.DataFrame:
+        """One KPI's monthly rows (see :meth:`uem_helpers.analyses.kpis.KPIValues.series`)."""
+        return self.kpis.series(metric)
+
+
+def analyse_retro(
+    data: Dataset,
+    config: UEMConfig,
+    month: object,
+    *,
+    plan_path: str | Path | None = None,
+    sla_hours: float | None = None,
+    alpha: float = 0.05,
+) -> RetroAnalysis:
+    """Run the monthly retro's analyses.
+
+    Parameters
+    ----------
+    data : Dataset
+        Loaded tables; every one is optional except events, and each missing one empties its section.
+    config : UEMConfig
+        KPI settings (``metrics``), taxonomy, rollouts, the plan path, funnels and journey stages.
+    month : str or date
+        The month to review, e.g. ``"2026-10"``.
+    plan_path : str or Path, optional
+        The annual plan (YAML); the config's ``plan`` when omitted.
+    sla_hours : float, optional
+        The feedback reply SLA; ``metrics.feedback_sla_hours`` of the config when omitted.
+    alpha : float
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    RetroAnalysis
+    """
+    label = metrics.month_label(month)
+    trend = month_range(label, TREND_MONTHS)
+    last = trend[-2]
+    start, end = month_bounds(label)
+    sla = float(sla_hours) if sla_hours else config.metrics.feedback_sla_hours
+    if sla <= 0:
+        raise ParameterError(f"sla_hours={sla_hours!r} must be a positive number of hours")
+    notes: dict[str, str] = {}
+    events = data.require("events", "the monthly retro")
+    n_events = int(events.filter(in_period(events.timestamp, start, end)).count().execute())
+    kpis = kpi_values(data, config, label, months=TREND_MONTHS, alpha=alpha)
+
+    plan = _plan(config, plan_path, notes)
+    card = scorecard(plan, kpis.values, label, alpha=alpha) if plan is not None else None
+
+    monthly = by_touchpoint = None
+    if data.has("nps"):
+        monthly = metrics.nps(data["nps"], by="month", period_start=month_bounds(trend[0])[0], period_end=end,
+                              alpha=alpha)
+        monthly["month"] = [metrics.month_label(m) for m in monthly["month"]]
+        if "touchpoint" in data["nps"].columns:
+            by_touchpoint = metrics.nps(data["nps"], by="touchpoint", period_start=start, period_end=end, alpha=alpha)
+        else:
+            notes["nps_touchpoint"] = "The NPS table has no touchpoint column, so NPS is not broken down by touchpoint."
+    else:
+        notes["nps"] = kpis.notes.get("nps", "No NPS table is configured.")
+
+    cohorts_start = month_bounds(month_range(label, RETENTION_MONTHS)[0])[0]
+    retention = metrics.retention(events, weeks=8, period_start=cohorts_start, period_end=end, alpha=alpha)
+    if retention.empty:
+        notes["retention"] = "No user was active in the three months ending with this month."
+
+    classified = volume_channel = volume_category = loop = themes = ranked = we_did = None
+    if not data.has("feedback"):
+        notes["feedback"] = "No feedback table is configured (sources.feedback), so the feedback loop is not shown."
+    elif not config.feedback_taxonomy:
+        notes["feedback"] = "No feedback taxonomy is configured (feedback_taxonomy), so feedback is not classified."
+    else:
+        feedback = data["feedback"]
+        classified = fb.classify(feedback, config.feedback_taxonomy, period_start=month_bounds(trend[0])[0],
+                                 period_end=end)
+        this = classified.items["month"] == label
+        if not this.any():
+            notes["feedback"] = f"No feedback item was created in {label}."
+        volume_channel = _month_rows(fb.volume(classified, by=("month", "channel")), label)
+        volume_category = _month_rows(fb.volume(classified, by=("month", "category")), label)
+        missing = [c for c in ("first_reply_at", "resolved_at") if c not in feedback.columns]
+        if missing:
+            notes["loop"] = (f"The feedback table has no {' or '.join(missing)} column, so reply times, the SLA "
+                             "and the backlog are not shown (map them under sources.feedback.columns).")
+        else:
+            loop = fb.loop_metrics(feedback, sla_hours=sla, month=label)
+        themes = fb.top_themes(classified, label)
+        ranked = fb.priority(classified, label)
+        if {"resolution", "resolved_at"} <= set(classified.items.columns):
+            we_did = fb.you_said_we_did(classified, label)
+        else:
+            notes["we_did"] = ("The feedback table has no resolution (or resolved_at) column, so \"you said, we did\" "
+                               "cannot be shown.")
+
+    rollouts = _rollouts(data, config, end, alpha, notes)
+    return RetroAnalysis(label, last, n_events, kpis, plan, card, monthly, by_touchpoint, retention, classified,
+                         volume_channel, volume_category, loop, themes, ranked, we_did, rollouts, sla, notes)
+
+
+#: Tables whose rows are the month's activity (users are not: they sign up once).
+ACTIVITY_TABLES = ("events", "carts", "feedback", "nps", "assignments")
+
+
+def month_rows(data: Dataset, month: object) -> dict[str, int]:
+    """Rows of each loaded activity table (:data:`ACTIVITY_TABLES`) whose time falls in ``month``, for the header.
+
+    All zeros mark the run "no data" in the report index.
+    """
+    start, end = month_bounds(metrics.month_label(month))
+    return data.row_counts(start, end, tables=[t for t in ACTIVITY_TABLES if data.has(t)])
+
+
+def _plan(config: UEMConfig, plan_path, notes: dict) -> Plan | None:
+    """The annual plan, or None and a note when none is configured."""
+    path = plan_path or config.plan
+    if not path:
+        notes["plan"] = "No annual plan is configured (plan: in the config, or the plan_path parameter)."
+        return None
+    return read_plan(config.resolve(path), known_metrics=KPIS)
+
+
+def _month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
+    return frame[frame["month"] == month].drop(columns="month").reset_index(drop=True)
+
+
+def _rollouts(data: Dataset, config: UEMConfig, end: str, alpha: float, notes: dict) -> tuple[RolloutReadout, ...]:
+    """Every configured rollout read on carts created up to the end of the month."""
+    if not config.rollouts:
+        notes["rollouts"] = "No staged rollout is configured (rollouts: in the config)."
+        return ()
+    if not (data.has("assignments") and data.has("carts")):
+        notes["rollouts"] = "Rollout readouts need the assignments and carts tables."
+        return ()
+    assigned = data["assignments"]
+    first = assigned.group_by("experiment").aggregate(start=assigned.assigned_at.min()).execute()
+    started = dict(zip(first["experiment"], first["start"]))
+    carts = cart_table(data["carts"], period_end=end)
+    aov = Guardrail("average order value", carts, numerator="paid", denominator="checked_out", unit="¥")
+    readouts, problems = [], []
+    for name, spec in config.rollouts.items():
+        if name not in started:
+            problems.append(f"{name}: no assignment in the assignments table")
+            continue
+        if pd.Timestamp(started[name]) > pd.Timestamp(end) + pd.Timedelta(days=1):
+            problems.append(f"{name}: starts {pd.Timestamp(started[name]):%Y-%m-%d}, after this month")
+            continue
+        try:
+            readouts.append(rollout_readout(
+                carts, data["assignments"], name, metric="cart conversion", outcome="checked_out", guardrails=[aov],
+                control=spec.control, treatment=spec.treatment, expected_shares=spec.expected_shares, alpha=alpha))
+        except UEMError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        notes["rollouts"] = "Not read here: " + "; ".join(problems) + "."
+    return tuple(readouts)
