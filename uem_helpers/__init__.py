@@ -1,20 +1,15 @@
 """UEM Workbench helpers: turn what users do and say into product decisions.
 
-Layers, imports only downward:
+The package is in layers that import only downward (``docs/architecture.md`` is
+the map; import-linter holds the code to it):
 
-- engine edge: ``config``, ``engine``, ``sources`` (files, encodings, backends),
-  ``schema`` (the data contract), ``casting`` and ``timezones`` (typing in the engine),
-  ``encodings``, ``period``;
-- numbers: ``stats`` (pure functions over statsmodels/scipy), ``readout``;
-- analyses (Ibis expressions in, small pandas frames out): ``sessions``, ``funnel``,
-  ``bottleneck``, ``experiment``, ``rollout``, ``cart``, ``cart_policy``, ``journey``,
-  ``journey_map``, ``incidents``, ``metrics``, ``plan``, ``feedback``, and the story modules
-  ``onboarding``, ``cart_story`` (and the journey and retro stories) that compose them for a
-  notebook;
-- presentation (small frames only): ``plots``, ``tables``, ``narrative``, ``cart_report``,
-  ``privacy``;
-- entry points: ``report`` (with ``params``, ``export``, ``kernel``, ``runfacts``), ``cli``;
-  ``sample`` writes the sample data with its planted truth.
+- :mod:`uem_helpers.cli`, :mod:`uem_helpers.widgets`, :mod:`uem_helpers.sample`: entry points;
+- :mod:`uem_helpers.pipeline`: notebooks into shareable HTML reports;
+- :mod:`uem_helpers.present`: words, charts, tables and privacy on small results;
+- :mod:`uem_helpers.stories`: one composed result per notebook;
+- :mod:`uem_helpers.analyses`: Ibis expressions in, small frames out;
+- :mod:`uem_helpers.stats` (pure numbers) and :mod:`uem_helpers.data` (files, contract, engines);
+- :mod:`uem_helpers.core`: config, errors, periods, number formats.
 """
 
 __version__ = "0.1.0"
