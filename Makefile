@@ -47,7 +47,9 @@ validate: install
 reports: validate
 	$(BIN)/uem report --period $(PERIOD) --config uem.yml
 
+# The import contracts first (seconds; docs/architecture.md), then every test.
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 test-fast: install
