@@ -164,7 +164,7 @@ def lab(
 
 
 def _exit_code(error: Exception | None) -> int:
-    from uem_helpers.pipeline.run import EXIT_ALREADY_RUNNING, AlreadyRunningError
+    from uem_helpers.pipeline.failures import AlreadyRunningError, EXIT_ALREADY_RUNNING
 
     return EXIT_ALREADY_RUNNING if isinstance(error, AlreadyRunningError) else 1
 

@@ -28,7 +28,11 @@ from uem_helpers.pipeline import runfacts
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.pipeline.export import RUNTIME_CLASS, RunInfo, export_html
 from uem_helpers.pipeline.kernel import install_kernelspec, kernel_spec
-from uem_helpers.pipeline.run import AlreadyRunningError, CellTimeoutError, KernelDiedError, NotebookCellError, RunTimeoutError, build_index, parse_period, resolve_parameters, run_notebook, run_period
+from uem_helpers.pipeline.failures import AlreadyRunningError, CellTimeoutError, KernelDiedError, NotebookCellError, RunTimeoutError
+from uem_helpers.pipeline.status import build_index
+from uem_helpers.core.period import parse_period
+from uem_helpers.pipeline.params import resolve_parameters
+from uem_helpers.pipeline.run import run_notebook, run_period
 
 FIXTURES = Path(__file__).parent / "notebooks"
 CONFIG = """\

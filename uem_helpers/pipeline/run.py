@@ -1,7 +1,7 @@
 """The report pipeline: run a notebook for a period with papermill, publish it as HTML.
 
 ``uem run`` and ``uem report`` are thin wrappers over :func:`run_notebook`,
-:func:`run_period` and :func:`build_index`.
+:func:`run_period` and :func:`~uem_helpers.pipeline.status.build_index`.
 
 A run, step by step:
 
@@ -28,127 +28,56 @@ A run, step by step:
    and the cause, keeps its run folder, and leaves the published report
    byte-identical.
 5. Every run writes ``<notebook>.status.json`` beside the report;
-   :func:`build_index` turns those into ``<output_dir>/index.html``, which
+   :func:`~uem_helpers.pipeline.status.build_index` turns those into ``<output_dir>/index.html``, which
    links each report and its attached files (a failed run keeps linking the
    last good ones).
+
+The steps live in their own modules: :mod:`.notebooks` (finding one), :mod:`.status` (lock, status
+files and the index), :mod:`.execute` (papermill in a child process), :mod:`.failures` (what can go
+wrong); this module runs them in order.
 """
 
 from __future__ import annotations
 
-import ast
-import fcntl
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-import papermill
 
+from uem_helpers.core.config import load_config
+from uem_helpers.core.errors import ParameterError, UEMError
+from uem_helpers.core.period import parse_period
 from uem_helpers.pipeline import attachments, runfacts
-from uem_helpers.core.config import UEMConfig, load_config
-from uem_helpers.core.errors import ParameterError, ReportError, UEMError
-from uem_helpers.pipeline.export import RunInfo, export_html, index_html
-from uem_helpers.pipeline.kernel import KERNEL_NAME
-from uem_helpers.pipeline.params import declared_parameters, effective_parameters, parameterize, resolve_parameters
-from uem_helpers.core.period import Period, parse_period
+from uem_helpers.pipeline.execute import _execute
+from uem_helpers.pipeline.export import RunInfo, export_html
+from uem_helpers.pipeline.failures import NotebookRunError
+from uem_helpers.pipeline.notebooks import _period_from_parameters, find_notebook, notebook_folders
+from uem_helpers.pipeline.params import (
+    declared_parameters,
+    effective_parameters,
+    parameterize,
+    resolve_parameters,
+)
+from uem_helpers.pipeline.status import (
+    STATUS_FAILED,
+    STATUS_NO_DATA,
+    STATUS_OK,
+    STATUS_RUNNING,
+    _inside,
+    _read_status,
+    _report_lock,
+    _safe_component,
+    _set_status,
+    build_index,
+)
 
-#: Exit code the CLI uses when the same report is already running (``EX_TEMPFAIL``).
-EXIT_ALREADY_RUNNING = 75
-
-STATUS_OK, STATUS_NO_DATA, STATUS_FAILED, STATUS_RUNNING = "ok", "no data", "failed", "running"
-#: Status shown for a run whose status says "running" but whose process is gone.
-STATUS_INTERRUPTED = "interrupted"
 
 _RUNS = ".runs"
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-_RUNNER = "import sys; from uem_helpers.pipeline.run import _runner_main; _runner_main(sys.argv[1])"
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class NotebookRunError(ReportError):
-    """A notebook run failed; the failed notebook is kept and the published report is unchanged.
-
-    Parameters
-    ----------
-    notebook : str
-        Report (notebook) name.
-    cause : str
-        What went wrong, in words.
-    cell_number : int or None
-        1-based position of the failing cell in the source notebook (markdown cells count).
-    cell_line : str
-        First non-empty line of the failing cell's source.
-    kept : Path
-        The failed executed notebook, kept for debugging (its run folder if the run
-        stopped before papermill wrote it).
-    """
-
-    def __init__(self, notebook: str, cause: str, cell_number: int | None, cell_line: str, kept: Path):
-        self.notebook, self.cause, self.kept = notebook, cause, kept
-        self.cell_number, self.cell_line = cell_number, cell_line
-        where = f" at cell {cell_number} ({cell_line})" if cell_number else ""
-        super().__init__(
-            f"report '{notebook}' failed{where}: {cause}. The failed notebook is kept at {kept}; "
-            "the published report was not changed."
-        )
-
-
-class NotebookCellError(NotebookRunError):
-    """A cell raised an exception (``error_name`` and ``error_message`` say which)."""
-
-    def __init__(
-        self, notebook: str, cell_number: int | None, cell_line: str, error_name: str, error_message: str, kept: Path
-    ):
-        self.error_name, self.error_message = error_name, error_message
-        super().__init__(notebook, f"{error_name}: {error_message}", cell_number, cell_line, kept)
-
-
-class KernelDiedError(NotebookRunError):
-    """The kernel process died while a cell ran (killed, out of memory, crashed)."""
-
-
-class CellTimeoutError(NotebookRunError):
-    """A cell ran longer than the per-cell timeout."""
-
-
-class RunTimeoutError(NotebookRunError):
-    """The whole run took longer than the run timeout; the run was killed."""
-
-
-class AlreadyRunningError(ReportError):
-    """The same report (notebook and period) is being run by another process; nothing was written.
-
-    Parameters
-    ----------
-    notebook : str
-        Report (notebook) name.
-    period : str
-        Period label.
-    pid : str
-        Process id of the lock holder, as written in the lock file.
-    lock : Path
-        The lock file.
-    """
-
-    def __init__(self, notebook: str, period: str, pid: str, lock: Path):
-        self.notebook, self.period, self.pid, self.lock = notebook, period, pid, lock
-        super().__init__(
-            f"report '{notebook}' for period {period} is already running (pid {pid}, lock {lock}); "
-            "nothing was written. Try again when that run has finished."
-        )
-
-
-# --------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True)
@@ -197,9 +126,6 @@ class RunResult:
     def ok(self) -> bool:
         """True unless the run failed (a "no data" run is published, so it is not a failure)."""
         return self.status != STATUS_FAILED
-
-
-# --------------------------------------------------------------------------- public API
 
 
 def run_notebook(
@@ -362,91 +288,6 @@ def run_period(
     return results
 
 
-def build_index(output_dir: str | Path = "reports") -> Path:
-    """Write ``<output_dir>/index.html``: every report by period and notebook, with status and links.
-
-    Parameters
-    ----------
-    output_dir : str or Path
-        The reports folder.
-
-    Returns
-    -------
-    Path
-        The index file.
-    """
-    root = Path(output_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    records = [_read_status(p) for p in sorted(root.glob("*/*.status.json"))]
-    records = [r for r in records if r is not None]
-    records.sort(key=lambda r: (r.get("period", ""), r.get("notebook", "")))
-    records.sort(key=lambda r: r.get("period", ""), reverse=True)
-    path = root / "index.html"
-    _write_atomic(path, index_html(records))
-    return path
-
-
-# --------------------------------------------------------------------------- notebooks and parameters
-
-
-#: The notebooks that ship with the workbench.
-BUNDLED_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-
-
-def notebook_folders(cfg: UEMConfig) -> list[Path]:
-    """Where notebooks are looked up, in order: ``notebooks/`` beside the config, then the bundled ones."""
-    folders = [cfg.resolve("notebooks"), BUNDLED_NOTEBOOKS]
-    return [f for i, f in enumerate(folders) if f.resolve() not in {g.resolve() for g in folders[:i]}]
-
-
-def find_notebook(notebook: str | Path, cfg: UEMConfig) -> Path:
-    """The notebook file for a name or a path.
-
-    A name is looked up as ``<name>.ipynb`` in :func:`notebook_folders`: a company's
-    own ``notebooks/`` beside its config wins over the bundled notebook of that name.
-
-    Raises
-    ------
-    ParameterError
-        No such notebook; the message lists the available names.
-    """
-    text = str(notebook)
-    is_path = isinstance(notebook, Path) or text.endswith(".ipynb") or os.sep in text or "/" in text
-    folders = notebook_folders(cfg)
-    candidates = [Path(text)] if is_path else [folder / f"{text}.ipynb" for folder in folders]
-    found = next((path for path in candidates if path.is_file()), None)
-    if found is None:
-        available = sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.ipynb")})
-        raise ParameterError(
-            f"notebook '{text}' not found (looked for {', '.join(str(c) for c in candidates)}); "
-            f"available notebooks: {', '.join(available) or 'none'}"
-        )
-    return found
-
-
-def _period_from_parameters(notebook: Path, values: Mapping[str, object]) -> Period:
-    """The period a run covers when none was given: from ``month`` or ``period_start``/``period_end``."""
-    effective = {}
-    for key, spec in declared_parameters(notebook).items():
-        try:
-            effective[key] = ast.literal_eval(spec.get("default") or "None")
-        except (ValueError, SyntaxError):
-            continue
-    effective.update(values)
-    if isinstance(effective.get("month"), str):
-        return parse_period(effective["month"])
-    start, end = effective.get("period_start"), effective.get("period_end")
-    if isinstance(start, str) and isinstance(end, str):
-        first, last = start[:7], end[:7]
-        return parse_period(first if first == last else f"{first}..{last}")
-    raise ParameterError(
-        f"notebook '{notebook.stem}': no period given and none in its parameters; pass a period such as 2026-10"
-    )
-
-
-# --------------------------------------------------------------------------- running
-
-
 def _run_locked(
     input_nb: nbformat.NotebookNode,
     *,
@@ -531,212 +372,3 @@ def _fail(root: Path, folder: Path, name: str, status: dict, started: datetime, 
         "html": last_good.name if last_good.is_file() else None,
     }
     _set_status(root, folder, name, record)
-
-
-def _execute(
-    name: str,
-    input_nb: nbformat.NotebookNode,
-    input_path: Path,
-    executed: Path,
-    cwd: Path,
-    cell_timeout: int,
-    run_timeout: int,
-    progress: bool,
-) -> None:
-    """Execute the notebook in a child process with a deadline; raise a NotebookRunError on failure."""
-    run_dir = input_path.parent
-    result_path = run_dir / "result.json"
-    spec = {
-        "input": str(input_path),
-        "output": str(executed),
-        "cwd": str(cwd),
-        "cell_timeout": cell_timeout,
-        "progress": progress,
-        "result": str(result_path),
-    }
-    spec_path = run_dir / "runner.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
-    # Figures must be embedded even where the caller runs headless with MPLBACKEND=Agg.
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    with open(run_dir / "run.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _RUNNER, str(spec_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=None if progress else log,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            code = proc.wait(timeout=run_timeout)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc)
-            number, line = _failing_cell(input_nb, executed)
-            cause = f"the run took longer than the run timeout of {run_timeout} s and was stopped"
-            raise RunTimeoutError(name, cause, number, line, _kept(executed)) from None
-        finally:
-            if proc.poll() is None:  # interrupted (Ctrl-C) while waiting
-                _kill_tree(proc)
-    result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.is_file() else None
-    if result is not None and result["ok"]:
-        return
-    number, line = _failing_cell(input_nb, executed)
-    if result is None:
-        cause = f"the runner process exited with code {code} without a result; see {run_dir / 'run.log'}"
-        raise NotebookRunError(name, cause, number, line, _kept(executed))
-    if result["kind"] == "cell_error":
-        raise NotebookCellError(name, number, line, result["ename"], result["evalue"], executed)
-    if result["kind"] == "cell_timeout":
-        cause = f"the cell ran longer than the cell timeout of {cell_timeout} s"
-        raise CellTimeoutError(name, cause, number, line, executed)
-    raise KernelDiedError(name, f"the kernel died ({result['detail']})", number, line, _kept(executed))
-
-
-def _kept(executed: Path) -> Path:
-    """The failed notebook, or its run folder when papermill had not written it yet."""
-    return executed if executed.is_file() else executed.parent
-
-
-
-def _runner_main(spec_path: str) -> None:
-    """Child-process entry point: execute one notebook with papermill and write result.json."""
-    from nbclient.exceptions import CellTimeoutError as NbCellTimeout
-    from nbclient.exceptions import DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
-    from uem_helpers.pipeline.kernel import UEMKernelManager
-
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    try:
-        papermill.execute_notebook(
-            spec["input"],
-            spec["output"],
-            kernel_name=KERNEL_NAME,
-            language="python",
-            cwd=spec["cwd"],
-            execution_timeout=spec["cell_timeout"],
-            progress_bar=spec["progress"],
-            log_output=False,
-            kernel_manager_class=UEMKernelManager,
-        )
-        result: dict = {"ok": True}
-    except PapermillExecutionError as exc:
-        result = {"ok": False, "kind": "cell_error", "ename": exc.ename, "evalue": exc.evalue}
-    except NbCellTimeout:
-        result = {"ok": False, "kind": "cell_timeout"}
-    except DeadKernelError as exc:
-        result = {"ok": False, "kind": "kernel_died", "detail": str(exc)}
-    _write_atomic(Path(spec["result"]), json.dumps(result))
-
-
-def _failing_cell(input_nb: nbformat.NotebookNode, executed: Path) -> tuple[int | None, str]:
-    """1-based number (in the source notebook) and first line of the last cell that started."""
-    try:
-        nb = nbformat.read(executed, as_version=4)
-    except (OSError, ValueError):
-        return None, ""
-    started = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
-    if not started:
-        return None, ""
-    cell = started[-1]
-    source_ids = [c.get("id") for c in input_nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    if cell.get("id") not in source_ids:
-        return None, ""
-    line = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
-    return source_ids.index(cell.get("id")) + 1, line[:100]
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """Kill the runner and every process it started (the kernel runs in its own session)."""
-    import psutil
-
-    try:
-        children = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    for p in [*children, proc]:
-        try:
-            os.kill(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait()
-    psutil.wait_procs(children, timeout=5)
-
-
-@contextmanager
-def _report_lock(folder: Path, name: str, label: str) -> Iterator[None]:
-    """Hold ``<folder>/.<name>.lock`` exclusively, or raise AlreadyRunningError naming the holder."""
-    path = folder / f".{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise AlreadyRunningError(name, label, holder, path) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
-
-
-# --------------------------------------------------------------------------- paths, status, index
-
-
-def _safe_component(text: str, what: str) -> str:
-    """``text`` if it is one harmless path component, else a ParameterError."""
-    if not text or text[0] in ".-" or any(ch in text for ch in "/\\\0") or not all(ch.isalnum() or ch in "_.-" for ch in text):
-        raise ParameterError(f"{what} {text!r} cannot be used in a report path (letters, digits, '_', '.', '-' only)")
-    return text
-
-
-def _inside(root: Path, component: str) -> Path:
-    """``root / component``, refusing anything that would resolve outside ``root``."""
-    path = root / _safe_component(component, "period")
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise ParameterError(f"report path {path} would leave the output folder {root}")
-    return path
-
-
-def _set_status(root: Path, folder: Path, name: str, record: dict) -> None:
-    _write_atomic(folder / f"{name}.status.json", json.dumps(record, ensure_ascii=False, indent=1))
-    build_index(root)
-
-
-def _read_status(path: Path) -> dict | None:
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict):
-        return None
-    if record.get("status") == STATUS_RUNNING and not _alive(record.get("pid")):
-        record["status"] = STATUS_INTERRUPTED
-    record["folder"] = path.parent.name
-    return record
-
-
-def _alive(pid: object) -> bool:
-    """Whether process ``pid`` exists (only a positive int names one process for os.kill)."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path`` and ``os.replace`` it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

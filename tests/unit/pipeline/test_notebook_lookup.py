@@ -5,7 +5,7 @@ import pytest
 
 from uem_helpers.core.config import config_from_dict
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.pipeline.run import BUNDLED_NOTEBOOKS, find_notebook
+from uem_helpers.pipeline.notebooks import BUNDLED_NOTEBOOKS, find_notebook
 
 RAW = {"sources": {"events": {"path": "events.parquet"}}}
 

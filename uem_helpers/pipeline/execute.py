@@ -1,0 +1,162 @@
+"""Executing one notebook: papermill in a child process on the workbench's kernel, under a deadline;
+the failing cell found in the executed notebook; the process tree killed on timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill
+
+from uem_helpers.pipeline.failures import (
+    CellTimeoutError,
+    KernelDiedError,
+    NotebookCellError,
+    NotebookRunError,
+    RunTimeoutError,
+)
+from uem_helpers.pipeline.kernel import KERNEL_NAME
+from uem_helpers.pipeline.status import _write_atomic
+
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+_RUNNER = "import sys; from uem_helpers.pipeline.execute import _runner_main; _runner_main(sys.argv[1])"
+
+
+def _execute(
+    name: str,
+    input_nb: nbformat.NotebookNode,
+    input_path: Path,
+    executed: Path,
+    cwd: Path,
+    cell_timeout: int,
+    run_timeout: int,
+    progress: bool,
+) -> None:
+    """Execute the notebook in a child process with a deadline; raise a NotebookRunError on failure."""
+    run_dir = input_path.parent
+    result_path = run_dir / "result.json"
+    spec = {
+        "input": str(input_path),
+        "output": str(executed),
+        "cwd": str(cwd),
+        "cell_timeout": cell_timeout,
+        "progress": progress,
+        "result": str(result_path),
+    }
+    spec_path = run_dir / "runner.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
+    # Figures must be embedded even where the caller runs headless with MPLBACKEND=Agg.
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    with open(run_dir / "run.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _RUNNER, str(spec_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=None if progress else log,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            code = proc.wait(timeout=run_timeout)
+        except subprocess.TimeoutExpired:
+            _kill_tree(proc)
+            number, line = _failing_cell(input_nb, executed)
+            cause = f"the run took longer than the run timeout of {run_timeout} s and was stopped"
+            raise RunTimeoutError(name, cause, number, line, _kept(executed)) from None
+        finally:
+            if proc.poll() is None:  # interrupted (Ctrl-C) while waiting
+                _kill_tree(proc)
+    result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.is_file() else None
+    if result is not None and result["ok"]:
+        return
+    number, line = _failing_cell(input_nb, executed)
+    if result is None:
+        cause = f"the runner process exited with code {code} without a result; see {run_dir / 'run.log'}"
+        raise NotebookRunError(name, cause, number, line, _kept(executed))
+    if result["kind"] == "cell_error":
+        raise NotebookCellError(name, number, line, result["ename"], result["evalue"], executed)
+    if result["kind"] == "cell_timeout":
+        cause = f"the cell ran longer than the cell timeout of {cell_timeout} s"
+        raise CellTimeoutError(name, cause, number, line, executed)
+    raise KernelDiedError(name, f"the kernel died ({result['detail']})", number, line, _kept(executed))
+
+
+def _kept(executed: Path) -> Path:
+    """The failed notebook, or its run folder when papermill had not written it yet."""
+    return executed if executed.is_file() else executed.parent
+
+
+def _runner_main(spec_path: str) -> None:
+    """Child-process entry point: execute one notebook with papermill and write result.json."""
+    from nbclient.exceptions import CellTimeoutError as NbCellTimeout
+    from nbclient.exceptions import DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    from uem_helpers.pipeline.kernel import UEMKernelManager
+
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    try:
+        papermill.execute_notebook(
+            spec["input"],
+            spec["output"],
+            kernel_name=KERNEL_NAME,
+            language="python",
+            cwd=spec["cwd"],
+            execution_timeout=spec["cell_timeout"],
+            progress_bar=spec["progress"],
+            log_output=False,
+            kernel_manager_class=UEMKernelManager,
+        )
+        result: dict = {"ok": True}
+    except PapermillExecutionError as exc:
+        result = {"ok": False, "kind": "cell_error", "ename": exc.ename, "evalue": exc.evalue}
+    except NbCellTimeout:
+        result = {"ok": False, "kind": "cell_timeout"}
+    except DeadKernelError as exc:
+        result = {"ok": False, "kind": "kernel_died", "detail": str(exc)}
+    _write_atomic(Path(spec["result"]), json.dumps(result))
+
+
+def _failing_cell(input_nb: nbformat.NotebookNode, executed: Path) -> tuple[int | None, str]:
+    """1-based number (in the source notebook) and first line of the last cell that started."""
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except (OSError, ValueError):
+        return None, ""
+    started = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return None, ""
+    cell = started[-1]
+    source_ids = [c.get("id") for c in input_nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    if cell.get("id") not in source_ids:
+        return None, ""
+    line = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+    return source_ids.index(cell.get("id")) + 1, line[:100]
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill the runner and every process it started (the kernel runs in its own session)."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    for p in [*children, proc]:
+        try:
+            os.kill(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    psutil.wait_procs(children, timeout=5)

@@ -1,0 +1,86 @@
+"""How a report run fails: a cell error, a dead kernel, a cell or run timeout, or the same report
+already running (exit code 75). Each names the notebook, the cell and the cause.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uem_helpers.core.errors import ReportError
+
+
+#: Exit code the CLI uses when the same report is already running (``EX_TEMPFAIL``).
+EXIT_ALREADY_RUNNING = 75
+
+
+class NotebookRunError(ReportError):
+    """A notebook run failed; the failed notebook is kept and the published report is unchanged.
+
+    Parameters
+    ----------
+    notebook : str
+        Report (notebook) name.
+    cause : str
+        What went wrong, in words.
+    cell_number : int or None
+        1-based position of the failing cell in the source notebook (markdown cells count).
+    cell_line : str
+        First non-empty line of the failing cell's source.
+    kept : Path
+        The failed executed notebook, kept for debugging (its run folder if the run
+        stopped before papermill wrote it).
+    """
+
+    def __init__(self, notebook: str, cause: str, cell_number: int | None, cell_line: str, kept: Path):
+        self.notebook, self.cause, self.kept = notebook, cause, kept
+        self.cell_number, self.cell_line = cell_number, cell_line
+        where = f" at cell {cell_number} ({cell_line})" if cell_number else ""
+        super().__init__(
+            f"report '{notebook}' failed{where}: {cause}. The failed notebook is kept at {kept}; "
+            "the published report was not changed."
+        )
+
+
+class NotebookCellError(NotebookRunError):
+    """A cell raised an exception (``error_name`` and ``error_message`` say which)."""
+
+    def __init__(
+        self, notebook: str, cell_number: int | None, cell_line: str, error_name: str, error_message: str, kept: Path
+    ):
+        self.error_name, self.error_message = error_name, error_message
+        super().__init__(notebook, f"{error_name}: {error_message}", cell_number, cell_line, kept)
+
+
+class KernelDiedError(NotebookRunError):
+    """The kernel process died while a cell ran (killed, out of memory, crashed)."""
+
+
+class CellTimeoutError(NotebookRunError):
+    """A cell ran longer than the per-cell timeout."""
+
+
+class RunTimeoutError(NotebookRunError):
+    """The whole run took longer than the run timeout; the run was killed."""
+
+
+class AlreadyRunningError(ReportError):
+    """The same report (notebook and period) is being run by another process; nothing was written.
+
+    Parameters
+    ----------
+    notebook : str
+        Report (notebook) name.
+    period : str
+        Period label.
+    pid : str
+        Process id of the lock holder, as written in the lock file.
+    lock : Path
+        The lock file.
+    """
+
+    def __init__(self, notebook: str, period: str, pid: str, lock: Path):
+        self.notebook, self.period, self.pid, self.lock = notebook, period, pid, lock
+        super().__init__(
+            f"report '{notebook}' for period {period} is already running (pid {pid}, lock {lock}); "
+            "nothing was written. Try again when that run has finished."
+        )
