@@ -1,7 +1,7 @@
 """End to end: a plotly Sankey with hostile labels, run through papermill and the real exporter, drawn offline.
 
 The fixture notebook ``notebooks/plotly_report.ipynb`` shows a Sankey
-(:func:`uem_helpers.present.journey_plots.sankey`) whose labels hold
+(:func:`uem_helpers.present.journey.sankey`) whose labels hold
 ``<script>alert(1)</script>``, a ``javascript:`` link, an ``<img onerror>``
 and a phone number; a raw plotly figure that bypasses the builders (a
 ``javascript:`` link in its text, a ``<span style>`` hover template, an

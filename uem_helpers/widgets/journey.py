@@ -5,11 +5,11 @@ Two pictures, both the journey report's own analyses and charts:
 - **Paths** (no segment picked): the most common session paths from the start
   event, ``depth`` events long (:func:`uem_helpers.analyses.journey.flow.paths`), drawn as a
   Sankey diagram of the same depth (:func:`uem_helpers.analyses.journey.flow.sankey_links`,
-  :func:`uem_helpers.present.journey_plots.sankey`), with the paths as the table.
+  :func:`uem_helpers.present.journey.sankey`), with the paths as the table.
 - **A vs B** (a segment and two of its values picked): the transitions whose
   share differs between the two segments, with user-clustered intervals and
   Benjamini-Hochberg q-values (:func:`uem_helpers.analyses.journey.flow.segment_diff`,
-  :func:`uem_helpers.present.journey_plots.segment_diff_chart`).
+  :func:`uem_helpers.present.journey.segment_diff_chart`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import ipywidgets as w
 import pandas as pd
 
 from uem_helpers.analyses.journey import flow as journey
-from uem_helpers.present import journey_plots
+from uem_helpers.present import journey as journey_charts
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.data.sources import Dataset
 from uem_helpers.widgets.base import Explorer, View, no_data
@@ -122,7 +122,7 @@ class JourneyExplorer(Explorer):
             text = (f"Of **{len(result):,}** transitions compared between {md_escape(segment_by)} "
                     f"'{md_escape(segment_a)}' (A) and '{md_escape(segment_b)}' (B), **{significant:,}** differ beyond "
                     "chance (Benjamini-Hochberg q < 0.05).")
-            ax = journey_plots.segment_diff_chart(result, labels=(str(segment_a), str(segment_b)))
+            ax = journey_charts.segment_diff_chart(result, labels=(str(segment_a), str(segment_b)))
             return View(text=text, figure=ax, table=_diff_table(result), data=result)
         paths, links = result
         if paths.empty or int(paths["sessions"].sum()) == 0:
@@ -130,7 +130,7 @@ class JourneyExplorer(Explorer):
         sessions = int(paths["sessions"].sum())
         text = (f"**{sessions:,}** sessions did '{md_escape(start_event)}' between {md_escape(period)}; "
                 f"their most common paths, {depth} events deep:")
-        figure = journey_plots.sankey(links, title=f"Sessions from '{start_event}', {depth} steps ({period})")
+        figure = journey_charts.sankey(links, title=f"Sessions from '{start_event}', {depth} steps ({period})")
         return View(text=text, figure=figure, table=_paths_table(paths), data=paths)
 
 

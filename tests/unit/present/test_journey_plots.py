@@ -18,7 +18,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from uem_helpers.present import journey_plots as jp  # noqa: E402
+from uem_helpers.present import journey as jp  # noqa: E402
+from uem_helpers.present.plots import plain  # noqa: E402
 from uem_helpers.present import plots  # noqa: E402
 from uem_helpers.core.errors import ContractError, ParameterError  # noqa: E402
 
@@ -300,7 +301,7 @@ def test_heatmaps_draw_dollar_signs_in_names_literally():
     table = pd.DataFrame({"stage": ["start", f"s {name}"], "touchpoint": ["home", name], "exit_rate": [0.1, 0.2]})
     ax = jp.journey_heatmap(table)
     ax.figure.canvas.draw()
-    assert jp.plain(name) in [t.get_text() for t in ax.get_yticklabels()]
+    assert plain(name) in [t.get_text() for t in ax.get_yticklabels()]
     moves = pd.DataFrame({"source": ["home", name], "target": [name, "(session end)"], "transitions": [5, 5],
                           "share": [1.0, 1.0]})
     jp.transition_heatmap(moves).figure.canvas.draw()

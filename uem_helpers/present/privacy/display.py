@@ -18,7 +18,7 @@ from uem_helpers.present.privacy.detectors import mask_text
 
 
 def html_text(text: object, kinds: Iterable[str] | None = None) -> str:
-    """Data text for HTML: personal data masked, ``<>&"'`` escaped (for plotly text use ``journey_plots.plotly_text``).
+    """Data text for HTML: personal data masked, ``<>&"'`` escaped (for plotly text use ``present.journey.plotly_text``).
 
     Parameters
     ----------

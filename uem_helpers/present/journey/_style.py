@@ -1,0 +1,133 @@
+"""The shared vocabulary of the journey charts: end markers, colours, the plotly font, data text made
+inert for plotly, value kinds and their formats, and argument checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+
+from uem_helpers.core.errors import ContractError, ParameterError
+from uem_helpers.present import privacy
+from uem_helpers.present.plots import plain
+
+
+#: Target of a session's last event (:data:`uem_helpers.analyses.sessions.SESSION_END`).
+SESSION_END = "(session end)"
+
+
+#: Target of a user's last event in the period (:data:`uem_helpers.analyses.journey.flow.USER_END`).
+USER_END = "(last event)"
+
+
+#: Name of the grouped rest in :func:`uem_helpers.analyses.journey.flow.sankey_links`.
+OTHER = "(other)"
+
+
+GREY = "#9aa5b1"
+
+
+#: Fonts plotly asks the reader's browser for, Chinese-capable ones included.
+PLOTLY_FONT = ("Open Sans, verdana, arial, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', "
+               "'WenQuanYi Micro Hei', sans-serif")
+
+
+_ENDS = (SESSION_END, USER_END)
+
+
+def plotly_text(text: object) -> str:
+    """Data text for a plotly label, title or hover text: personal data masked, ``&``, ``<``, ``>`` escaped.
+
+    Plotly shows ``&amp;``, ``&lt;`` and ``&gt;`` as the characters, so the reader sees the text
+    as it is, while nothing in it can become a tag (``<a href>``, ``<span style>``, ``<br>``).
+
+    Parameters
+    ----------
+    text : object
+        The text (None and NaN become an empty string).
+
+    Returns
+    -------
+    str
+    """
+    masked = privacy.active().mask_text("" if _missing(text) else text)
+    return masked.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_VALUE_NAMES = {
+    "exit_rate": "exit rate", "stage_share": "share of the stage's users", "median_dwell_seconds": "median dwell",
+    "mean_dwell_seconds": "mean dwell", "p90_dwell_seconds": "90th percentile dwell", "nps": "NPS",
+    "users": "users", "stage_users": "users in the stage", "feedback_items": "feedback items",
+    "nps_responses": "NPS responses",
+}
+
+
+def _value_kind(value: str) -> str:
+    if value in ("nps", "nps_low", "nps_high"):
+        return "nps"
+    if value.endswith(("_rate", "_share", "_low", "_high")) or value in ("share", "conversion"):
+        return "share"
+    if value.endswith("_seconds"):
+        return "seconds"
+    return "count"
+
+
+def _format_value(v: float, kind: str) -> str:
+    if pd.isna(v):
+        return ""
+    if kind == "share":
+        return f"{v:.0%}"
+    if kind == "nps":
+        return f"{v:+.0f}"
+    if kind == "seconds":
+        return _minutes(v / 60)
+    return f"{v:,.0f}"
+
+
+def _colorbar_format(kind: str):
+    if kind == "share":
+        return mticker.PercentFormatter(xmax=1, decimals=0)
+    if kind == "seconds":
+        return mticker.FuncFormatter(lambda v, _: f"{v:g} min")
+    return mticker.StrMethodFormatter("{x:,.0f}")
+
+
+def _minutes(minutes: float) -> str:
+    """``"45 s"``, ``"2.5 min"``, ``"1.2 h"``."""
+    if pd.isna(minutes):
+        return "n/a"
+    if minutes < 1:
+        return f"{minutes * 60:.0f} s"
+    if minutes < 90:
+        return f"{minutes:.1f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def _empty(ax, message: str, title: str):
+    """An Axes that says there is nothing to draw."""
+    ax.text(0.5, 0.5, plain(message), ha="center", va="center", transform=ax.transAxes, fontsize=11, color="#555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(plain(title))
+    return ax
+
+
+def _require(frame: object, columns: Sequence[str], what: str, source: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"the {what} must be a pandas DataFrame from {source}; got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ContractError(what, missing[0], f"missing column(s) {', '.join(missing)}: pass the frame returned "
+                            f"by {source}; columns given: {', '.join(map(str, frame.columns)) or 'none'}")
+
+
+def _positive_int(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ParameterError(f"{name} must be a positive whole number; got {value!r}")
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))

@@ -1,0 +1,56 @@
+"""The journey report's charts: each takes the analysis and draws one picture with the chart functions
+of this package.
+"""
+
+from __future__ import annotations
+
+from uem_helpers.present.journey._style import plotly_text
+from uem_helpers.present.journey.bars import bottleneck_chart, loop_bars, segment_diff_chart
+from uem_helpers.present.journey.heatmaps import journey_heatmap, transition_heatmap
+from uem_helpers.present.journey.pchart import p_chart
+from uem_helpers.present.journey.sankey import sankey
+from uem_helpers.stories.journey import JourneyAnalysis
+
+
+def map_heatmap(a: JourneyAnalysis, value: str = "exit_rate", *, ax=None):
+    """The journey map as a stage x touchpoint heatmap (:func:`~uem_helpers.present.journey.heatmaps.journey_heatmap`)."""
+    return journey_heatmap(a.journey.table, value, ax=ax)
+
+
+def sankey_figure(a: JourneyAnalysis):
+    """The Sankey of the first steps from the start event (a plotly figure)."""
+    return sankey(a.sankey, title=f"Where sessions go from {plotly_text(a.start_event)}, "
+                                                f"first {a.max_steps} steps (red: session ends)")
+
+
+def transitions_chart(a: JourneyAnalysis, *, ax=None):
+    """Share of each event's next step, exits included."""
+    return transition_heatmap(a.transitions, ax=ax)
+
+
+def loops_chart(a: JourneyAnalysis, *, ax=None):
+    """The most common loops and their conversion."""
+    return loop_bars(a.loops, ax=ax)
+
+
+def bottlenecks_chart(a: JourneyAnalysis, *, ax=None):
+    """Ranked bottlenecks: exit rate and dwell with intervals."""
+    return bottleneck_chart(a.bottlenecks, ax=ax)
+
+
+def segments_chart(a: JourneyAnalysis, *, ax=None):
+    """Transitions whose share differs between the segments."""
+    return segment_diff_chart(a.segment_diff, labels=(str(a.segment_a), str(a.segment_b)), ax=ax)
+
+
+def incident_step(a: JourneyAnalysis) -> str | None:
+    """The step the incident chart shows: the one with the most days below its limits (else the last step)."""
+    if a.p_chart is None or a.p_chart.empty:
+        return None
+    below = a.p_chart[a.p_chart["outside"] == "below"].groupby("step").size()
+    return str(below.idxmax()) if not below.empty else str(a.p_chart["step"].iloc[-1])
+
+
+def incident_chart(a: JourneyAnalysis, *, ax=None):
+    """The p-chart of :func:`incident_step`."""
+    return p_chart(a.p_chart, incident_step(a), ax=ax)

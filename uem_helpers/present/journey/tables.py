@@ -1,0 +1,81 @@
+"""The journey report's tables: display strings with readable column names and masked labels."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from uem_helpers.present import privacy
+from uem_helpers.present.journey.words import _by_conversions_lost, _days, _duration, _pct
+from uem_helpers.stories.journey import JourneyAnalysis
+
+
+def map_table(a: JourneyAnalysis) -> pd.DataFrame:
+    """The journey map's data: per stage and touchpoint, reach, exits, dwell and satisfaction.
+
+    Satisfaction cells show "n/a" where no NPS answer or feedback item is tagged with the touchpoint;
+    an NPS of fewer answers than the privacy minimum is not shown.
+    """
+    mask, minimum = privacy.active().mask_text, privacy.active().min_cell_size
+    t = a.journey.table
+
+    def nps(row) -> str:
+        if not row.nps_responses or row.nps_responses != row.nps_responses:
+            return "n/a"
+        if row.nps_responses < minimum:
+            return f"< {minimum} answers"
+        return f"{row.nps:.0f} ({row.nps_low:.0f} to {row.nps_high:.0f}), {int(row.nps_responses)} answers"
+
+    return pd.DataFrame({
+        "Stage": [mask(x) for x in t["stage"]], "Touchpoint": [mask(x) for x in t["touchpoint"]],
+        "Users": [f"{int(x):,}" for x in t["users"]],
+        "Share of the stage's users": [_pct(x) for x in t["stage_share"]],
+        "Exit rate (95% CI)": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" if r == r else "n/a"
+                               for r, lo, hi in zip(t["exit_rate"], t["exit_low"], t["exit_high"])],
+        "Median dwell": [_duration(x) for x in t["median_dwell_seconds"]],
+        "NPS (95% CI)": [nps(r) for r in t.itertuples()],
+        "Feedback items": [f"{int(x):,}" if x == x else "n/a" for x in t["feedback_items"]],
+    }).set_index(["Stage", "Touchpoint"])
+
+
+def bottleneck_table(a: JourneyAnalysis, *, top: int = 5) -> pd.DataFrame:
+    """The top bottlenecks with exit rate, dwell, users lost and hours, each interval in words."""
+    mask = privacy.active().mask_text
+    rows = a.bottlenecks.head(top)
+    return pd.DataFrame({
+        "Rank": rows["rank"].astype(int).to_numpy(),
+        "Touchpoint": [mask(t) for t in rows["touchpoint"]],
+        "Exit rate": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" for r, lo, hi in
+                      zip(rows["exit_rate"], rows["exit_low"], rows["exit_high"])],
+        "Mean dwell": [f"{_duration(m)} ({_duration(lo)}–{_duration(hi)})" for m, lo, hi in
+                       zip(rows["mean_dwell_seconds"], rows["dwell_low"], rows["dwell_high"])],
+        "Users lost": [f"{int(x):,}" for x in rows["users_lost"]],
+        "Hours spent": [f"{x:,.0f}" for x in rows["hours_spent"]],
+    }).set_index("Rank")
+
+
+def loops_table(a: JourneyAnalysis, *, top: int = 8) -> pd.DataFrame:
+    """The top loops: users, sessions, and session conversion with and without the loop."""
+    mask = privacy.active().mask_text
+    rows = a.loops.head(top)
+    table = pd.DataFrame({"Loop": [mask(x) for x in rows["loop"]], "Users": [f"{int(x):,}" for x in rows["users"]],
+                          "Sessions": [f"{int(x):,}" for x in rows["sessions"]]})
+    if a.conversion_event:
+        table["Sessions converting"] = [f"{c:.1%} ({lo:.1%}–{hi:.1%})" for c, lo, hi in zip(
+            rows["session_conversion"], rows["session_conversion_low"], rows["session_conversion_high"])]
+        table["Without a loop"] = [f"{c:.1%} ({lo:.1%}–{hi:.1%})" for c, lo, hi in zip(
+            rows["baseline_conversion"], rows["baseline_low"], rows["baseline_high"])]
+    return table.set_index("Loop")
+
+
+def incidents_table(a: JourneyAnalysis) -> pd.DataFrame:
+    """Runs of days outside the control limits, per step."""
+    rows = _by_conversions_lost(a.incidents)
+    return pd.DataFrame({
+        "Step": rows["step"].astype(str).map(privacy.active().mask_text).to_numpy(),
+        "Days": [_days(f, t) for f, t in zip(rows["first_date"], rows["last_date"])],
+        "Direction": rows["outside"].to_numpy(),
+        "Attempts": [f"{int(x):,}" for x in rows["trials"]],
+        "Conversion": [f"{x:.0%}" for x in rows["rate"]],
+        "Usual": [f"{x:.0%}" for x in rows["center"]],
+        "Conversions lost": [f"{x:,.0f}" if x > 0 else "" for x in rows["lost"]],
+    })
