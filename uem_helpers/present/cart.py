@@ -13,18 +13,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from uem_helpers.core.formats import percent, signed_percent, with_minus
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.stories.cart import CartAnalysis
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
-
-_MINUS = "\u2212"
-
-
-def _pct(x: float, digits: int = 0) -> str:
-    return f"{x:.{digits}%}" if x == x else "n/a"
-
 
 def _period(a: CartAnalysis) -> str:
     return f"{md_escape(a.period_start or 'the first day of data')} and {md_escape(a.period_end or 'the last')}"
@@ -45,8 +39,8 @@ def overview_finding(a: CartAnalysis) -> str:
         return no_carts(a)
     o = a.outcomes.iloc[0]
     text = (f"Of **{a.carts:,}** carts created between {_period(a)}, **{a.checked_out:,}** were checked out and "
-            f"**{int(o['abandoned']):,}** abandoned: an abandonment rate of **{_pct(o['abandonment_rate'], 1)}** "
-            f"(95% CI {_pct(o['abandonment_low'], 1)} to {_pct(o['abandonment_high'], 1)}).")
+            f"**{int(o['abandoned']):,}** abandoned: an abandonment rate of **{percent(o['abandonment_rate'], 1)}** "
+            f"(95% CI {percent(o['abandonment_low'], 1)} to {percent(o['abandonment_high'], 1)}).")
     if a.checked_out == 0:
         text += " **No cart was checked out at all**: check that the carts source fills `checked_out_at`."
     return text
@@ -77,8 +71,8 @@ def segment_finding(a: CartAnalysis) -> str:
     if len(seg) == 1:
         return f"All carts share one {md_escape(col)}: '{md_escape(low[col])}'."
     overlap = low["abandonment_high"] >= high["abandonment_low"]
-    return (f"By {md_escape(col)}, abandonment ranges from {_pct(low['abandonment_rate'])} ('{md_escape(low[col])}', "
-            f"{int(low['carts']):,} carts) to {_pct(high['abandonment_rate'])} ('{md_escape(high[col])}', "
+    return (f"By {md_escape(col)}, abandonment ranges from {percent(low['abandonment_rate'])} ('{md_escape(low[col])}', "
+            f"{int(low['carts']):,} carts) to {percent(high['abandonment_rate'])} ('{md_escape(high[col])}', "
             f"{int(high['carts']):,} carts); "
             + ("the intervals overlap, so the difference may be noise." if overlap else "the intervals do not overlap."))
 
@@ -101,10 +95,10 @@ def checkout_finding(a: CartAnalysis) -> str:
         return "Nobody entered the checkout funnel in the period."
     worst = steps.loc[steps["lost"].idxmax()]
     last = a.checkout.iloc[-1]
-    return (f"Of **{int(last['entered']):,}** users who viewed a cart, **{_pct(last['conversion'])}** "
-            f"(95% CI {_pct(last['conversion_low'])} to {_pct(last['conversion_high'])}) completed an order. "
+    return (f"Of **{int(last['entered']):,}** users who viewed a cart, **{percent(last['conversion'])}** "
+            f"(95% CI {percent(last['conversion_low'])} to {percent(last['conversion_high'])}) completed an order. "
             f"The largest drop is before '{md_escape(worst['step'])}': {int(worst['lost']):,} users lost, "
-            f"{_pct(1 - worst['step_conversion'])} of those who reached the step before.")
+            f"{percent(1 - worst['step_conversion'])} of those who reached the step before.")
 
 
 def fee_finding(a: CartAnalysis) -> str:
@@ -114,8 +108,8 @@ def fee_finding(a: CartAnalysis) -> str:
     bins = a.fee_bins[a.fee_bins["carts"] > 0]
     first, last = bins.iloc[0], bins.iloc[-1]
     scope = "before the launch" if a.launch_date else "in the period"
-    text = (f"For carts created {scope}, abandonment rises from {_pct(first['abandonment_rate'])} when shipping is "
-            f"{md_escape(first['bin'])} of the cart value to {_pct(last['abandonment_rate'])} when it is "
+    text = (f"For carts created {scope}, abandonment rises from {percent(first['abandonment_rate'])} when shipping is "
+            f"{md_escape(first['bin'])} of the cart value to {percent(last['abandonment_rate'])} when it is "
             f"{md_escape(last['bin'])}.")
     fit = md_escape(a.fee_fit.sentence()) if a.fee_fit else md_escape(a.notes.get("fee", ""))
     return f"{text} {fit}"
@@ -153,7 +147,7 @@ def drivers_finding(a: CartAnalysis) -> str:
     strong = a.drivers[(a.drivers["odds_ratio_low"] > 1)]
     if strong.empty:
         return "No event before the cart goes with significantly more abandonment (every interval includes 1)."
-    parts = [f"'{md_escape(r.event)}' (abandonment {_pct(r.abandonment_with)} with vs {_pct(r.abandonment_without)} "
+    parts = [f"'{md_escape(r.event)}' (abandonment {percent(r.abandonment_with)} with vs {percent(r.abandonment_without)} "
              f"without; odds ratio {r.odds_ratio:.2f}, 95% CI {r.odds_ratio_low:.2f} to {r.odds_ratio_high:.2f})"
              for r in strong.head(3).itertuples()]
     return ("Carts are abandoned more often after " + "; ".join(parts)
@@ -294,16 +288,13 @@ def impact_table(a: CartAnalysis) -> pd.DataFrame:
 
         def signed(x: float, r=r) -> str:
             text = f"{100 * x:+.1f} pts" if r.kind == "rate" else f"{x:+,.2f}"
-            return text.replace("-", _MINUS)
-
-        def rel(x: float) -> str:
-            return f"{x:+.1%}".replace("-", _MINUS) if x == x else "n/a"
+            return with_minus(text)
 
         rows[r.metric[:1].upper() + r.metric[1:]] = {
             r.group_a[:1].upper() + r.group_a[1:]: fmt(r.value_a), r.group_b[:1].upper() + r.group_b[1:]: fmt(r.value_b),
             "Change": signed(r.abs_effect),
-            "95% CI": f"{signed(r.ci_low)} to {signed(r.ci_high)}", "Relative": rel(r.rel_effect),
-            "95% CI (relative)": f"{rel(r.rel_ci_low)} to {rel(r.rel_ci_high)}",
+            "95% CI": f"{signed(r.ci_low)} to {signed(r.ci_high)}", "Relative": signed_percent(r.rel_effect),
+            "95% CI (relative)": f"{signed_percent(r.rel_ci_low)} to {signed_percent(r.rel_ci_high)}",
             "p-value": "< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}",
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Metric")
@@ -319,8 +310,8 @@ def drivers_table(drivers: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
     mask = privacy.active().mask_text
     return pd.DataFrame({
         "Carts with the event": d["carts_with"].map("{:,}".format),
-        "Abandonment with": d["abandonment_with"].map(lambda x: _pct(x, 1)),
-        "Abandonment without": d["abandonment_without"].map(lambda x: _pct(x, 1)),
+        "Abandonment with": d["abandonment_with"].map(lambda x: percent(x, 1)),
+        "Abandonment without": d["abandonment_without"].map(lambda x: percent(x, 1)),
         "Odds ratio": d["odds_ratio"].map("{:.2f}".format),
         "95% CI": [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(d["odds_ratio_low"], d["odds_ratio_high"])],
         "p-value": d["p_value"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"),

@@ -8,23 +8,10 @@ result so it is right for every run. Data text passes through
 
 from __future__ import annotations
 
+from uem_helpers.core.formats import duration, percent, percent_interval
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
-
-
-def _pct(x: float) -> str:
-    return f"{x:.0%}" if x == x else "n/a"
-
-
-def _ci(low: float, high: float) -> str:
-    return f"95% CI {low:.0%} to {high:.0%}"
-
-
-def _minutes(seconds: float) -> str:
-    if seconds != seconds:
-        return "n/a"
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _window(analysis: OnboardingAnalysis) -> str:
@@ -54,10 +41,10 @@ def funnel_finding(analysis: OnboardingAnalysis) -> str:
     worst = steps.loc[steps["lost"].idxmax()]
     return (
         f"Of **{analysis.entered:,}** users who started between {_period(analysis)}, "
-        f"**{_pct(last['conversion'])}** ({_ci(last['conversion_low'], last['conversion_high'])}) "
+        f"**{percent(last['conversion'])}** ({percent_interval(last['conversion_low'], last['conversion_high'])}) "
         f"completed within {_window(analysis)}. The largest drop is at step {int(worst['step_index'])} "
         f"'{md_escape(worst['step'])}': {int(worst['lost']):,} users lost, "
-        f"{_pct(1 - worst['step_conversion'])} of those who reached the step before."
+        f"{percent(1 - worst['step_conversion'])} of those who reached the step before."
     )
 
 
@@ -70,10 +57,10 @@ def times_finding(analysis: OnboardingAnalysis) -> str:
         return "Nobody reached the second step, so there are no step times to show."
     slow = steps.loc[steps["median_seconds"].idxmax()]
     done = analysis.times.loc[analysis.times["completed"], "seconds_to_complete"]
-    total = f" Completers took a median {_minutes(done.median())} in all." if len(done) else ""
+    total = f" Completers took a median {duration(done.median())} in all." if len(done) else ""
     return (
-        f"The slowest step is '{md_escape(slow['step'])}': a median {_minutes(slow['median_seconds'])} "
-        f"(p90 {_minutes(slow['p90_seconds'])}) from the step before.{total}"
+        f"The slowest step is '{md_escape(slow['step'])}': a median {duration(slow['median_seconds'])} "
+        f"(p90 {duration(slow['p90_seconds'])}) from the step before.{total}"
     )
 
 
@@ -123,9 +110,9 @@ def segment_finding(analysis: OnboardingAnalysis) -> str:
     verdict = ("the intervals overlap, so the difference may be noise" if overlap
                else "the intervals do not overlap")
     return (
-        f"By {seg}, completion ranges from {_pct(worst['conversion'])} "
+        f"By {seg}, completion ranges from {percent(worst['conversion'])} "
         f"('{md_escape(worst[analysis.segment_by])}', {int(worst['entered']):,} starters) to "
-        f"{_pct(best['conversion'])} ('{md_escape(best[analysis.segment_by])}', {int(best['entered']):,} starters); "
+        f"{percent(best['conversion'])} ('{md_escape(best[analysis.segment_by])}', {int(best['entered']):,} starters); "
         f"{verdict}."
     )
 

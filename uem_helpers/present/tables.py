@@ -12,16 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from uem_helpers.core.formats import duration, percent, signed_points
 from uem_helpers.present import privacy
 from uem_helpers.analyses.bottleneck import Bottleneck
-
-
-def _pct(x: float, digits: int = 0) -> str:
-    return f"{x:.{digits}%}" if x == x else "n/a"
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds == seconds else "n/a"
 
 
 def _steps(indices, steps) -> pd.Index:
@@ -40,9 +33,9 @@ def bottleneck_table(bottleneck: Bottleneck) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Users lost": r["lost"].map("{:,}".format),
-            "Share of all drop-off": r["loss_share"].map(_pct),
-            "Median time from previous step": r["median_seconds"].map(_minutes),
-            "Share of a completer's time": r["time_share"].map(_pct),
+            "Share of all drop-off": r["loss_share"].map(percent),
+            "Median time from previous step": r["median_seconds"].map(lambda s: duration(s, minutes_from=0)),
+            "Share of a completer's time": r["time_share"].map(percent),
             "Rank by users lost": r["rank_by_loss"],
             "Rank by time": r["rank_by_time"],
         }
@@ -57,15 +50,13 @@ def step_changes_table(steps: pd.DataFrame) -> pd.DataFrame:
     steps : pandas.DataFrame
         :attr:`uem_helpers.stories.onboarding.LaunchComparison.steps`.
     """
-    def pts(x: float) -> str:
-        return f"{100 * x:+.1f}".replace("-", "\u2212")
-
     return pd.DataFrame(
         {
-            "Before": steps["value_a"].map(lambda x: _pct(x, 1)),
-            "After": steps["value_b"].map(lambda x: _pct(x, 1)),
-            "Change (pts)": steps["abs_effect"].map(pts),
-            "95% CI (pts)": [f"{pts(lo)} to {pts(hi)}" for lo, hi in zip(steps["ci_low"], steps["ci_high"])],
+            "Before": steps["value_a"].map(lambda x: percent(x, 1)),
+            "After": steps["value_b"].map(lambda x: percent(x, 1)),
+            "Change (pts)": steps["abs_effect"].map(lambda x: signed_points(x, unit="")),
+            "95% CI (pts)": [f"{signed_points(lo, unit='')} to {signed_points(hi, unit='')}"
+                             for lo, hi in zip(steps["ci_low"], steps["ci_high"])],
             "p-value": steps["p_value"].map(_p),
         }
     ).set_axis(_steps(steps["step_index"], steps["step"]).rename("Conversion to"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipywidgets as w
 import pandas as pd
 
+from uem_helpers.core.formats import rate_with_interval
 from uem_helpers.present import cart as cart_report, privacy
 from uem_helpers.stories.cart import CartAnalysis, analyse_carts
 from uem_helpers.data.sources import Dataset
@@ -133,8 +134,7 @@ class CartExplorer(Explorer):
 
 
 def _rate_ci(frame: pd.DataFrame, rate: str, low: str, high: str) -> list[str]:
-    return [f"{r:.1%} ({lo:.1%} to {hi:.1%})" if r == r else "n/a"
-            for r, lo, hi in zip(frame[rate], frame[low], frame[high])]
+    return [rate_with_interval(r, lo, hi) for r, lo, hi in zip(frame[rate], frame[low], frame[high])]
 
 
 def _segment_table(shown: pd.DataFrame, segment_by: str) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import ipywidgets as w
 import pandas as pd
 
+from uem_helpers.core.formats import duration, rate_with_interval
 from uem_helpers.present import plots, privacy
 from uem_helpers.analyses.funnel import MODES, funnel
 from uem_helpers.present.narrative import md_escape
@@ -114,13 +115,7 @@ class FunnelExplorer(Explorer):
 
 
 def _pct_ci(rate: pd.Series, low: pd.Series, high: pd.Series) -> list[str]:
-    return [f"{r:.1%} ({lo:.1%} to {hi:.1%})" if r == r else "n/a" for r, lo, hi in zip(rate, low, high)]
-
-
-def _minutes(seconds: float) -> str:
-    if seconds != seconds:
-        return ""
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    return [rate_with_interval(r, lo, hi) for r, lo, hi in zip(rate, low, high)]
 
 
 def steps_table(readout: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +125,7 @@ def steps_table(readout: pd.DataFrame) -> pd.DataFrame:
         "From entry (95% CI)": _pct_ci(readout["conversion"], readout["conversion_low"], readout["conversion_high"]),
         "From previous step (95% CI)": _pct_ci(readout["step_conversion"], readout["step_conversion_low"],
                                                readout["step_conversion_high"]),
-        "Median time from previous step": readout["median_seconds"].map(_minutes),
+        "Median time from previous step": readout["median_seconds"].map(lambda s: duration(s, na="")),
     }).set_axis(pd.Index([f"{i}. {s}" for i, s in zip(readout["step_index"], readout["step"])], name="Step"))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipywidgets as w
 import pandas as pd
 
+from uem_helpers.core.formats import rate_with_interval, signed_points
 from uem_helpers.analyses.journey import flow as journey
 from uem_helpers.present import journey as journey_charts
 from uem_helpers.present.narrative import md_escape
@@ -135,8 +136,7 @@ class JourneyExplorer(Explorer):
 
 
 def _share(frame: pd.DataFrame, value: str, low: str, high: str) -> list[str]:
-    return [f"{v:.1%} ({lo:.1%} to {hi:.1%})" if v == v else "n/a"
-            for v, lo, hi in zip(frame[value], frame[low], frame[high])]
+    return [rate_with_interval(v, lo, hi) for v, lo, hi in zip(frame[value], frame[low], frame[high])]
 
 
 def _paths_table(paths: pd.DataFrame) -> pd.DataFrame:
@@ -152,13 +152,10 @@ def _diff_table(diff: pd.DataFrame, top: int = 15) -> pd.DataFrame:
     """The largest differences (significant first): shares in A and B, difference with its 95% CI, q-value."""
     d = diff.assign(_size=diff["difference"].abs()).sort_values(["significant", "_size"], ascending=False).head(top)
 
-    def pts(x: float) -> str:
-        return f"{100 * x:+.1f}".replace("-", "\u2212")
-
     return pd.DataFrame({
         "Share in A": d["share_a"].map("{:.1%}".format).to_numpy(),
         "Share in B": d["share_b"].map("{:.1%}".format).to_numpy(),
-        "B − A (pts, 95% CI)": [f"{pts(x)} ({pts(lo)} to {pts(hi)})"
+        "B − A (pts, 95% CI)": [f"{signed_points(x, unit='')} ({signed_points(lo, unit='')} to {signed_points(hi, unit='')})"
                                 for x, lo, hi in zip(d["difference"], d["ci_low"], d["ci_high"])],
         "q-value": d["q_value"].map(lambda q: "< 0.001" if q < 0.001 else f"{q:.3f}").to_numpy(),
     }, index=pd.Index([f"{s} → {t}" for s, t in zip(d["source"], d["target"])], name="Transition"))

@@ -30,6 +30,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from uem_helpers.core.formats import signed_points
 from uem_helpers.analyses.cart.abandonment import cart_table
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
@@ -66,15 +67,12 @@ class Bunching:
         r = self.excess
         level = f"{100 * (1 - r.alpha):g}%"
 
-        def pts(x: float) -> str:
-            return f"{100 * x:+.1f}".replace("-", "\u2212")
-
         topped = (f" About {self.topped_up_share:.0%} of the carts that came within {self.reach:g} of the "
                   "threshold were topped up to pass it." if np.isfinite(self.topped_up_share) else "")
         return (
             f"Carts valued {self.threshold:g} to {self.threshold + self.band:g} made up {r.value_b:.1%} of carts after "
-            f"the launch vs {r.value_a:.1%} before: an excess of {pts(r.abs_effect)} pts ({level} CI "
-            f"{pts(r.ci_low)} to {pts(r.ci_high)}).{topped}"
+            f"the launch vs {r.value_a:.1%} before: an excess of {signed_points(r.abs_effect)} ({level} CI "
+            f"{signed_points(r.ci_low, unit='')} to {signed_points(r.ci_high, unit='')}).{topped}"
         )
 
 

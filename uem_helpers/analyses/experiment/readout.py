@@ -14,9 +14,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-_MINUS = "\u2212"
-#: Units written before the number ("¥12"), not after it ("12 min").
-_PREFIX_UNITS = {"¥", "$", "€", "£"}
+from uem_helpers.core.formats import MINUS, number, p_value, sign, signed, significant_decimals, with_unit
 
 
 @dataclass(frozen=True)
@@ -110,23 +108,23 @@ class Readout:
         """
         scale = 100.0 if self.kind == "rate" else 1.0
         name = self.metric[:1].upper() + self.metric[1:]
-        digits = _decimals(scale * self.value_a, scale * self.value_b)
+        digits = significant_decimals(scale * self.value_a, scale * self.value_b)
         a = f"{self._value(scale * self.value_a, digits)} ({self.group_a})"
         b = f"{self._value(scale * self.value_b, digits)} ({self.group_b})"
-        level = _number(100 * (1 - self.alpha), 1)
+        level = number(100 * (1 - self.alpha), 1)
         effect, low, high = (scale * x for x in (self.abs_effect, self.ci_low, self.ci_high))
-        digits = _decimals(effect, low, high)
-        text = f"{self._effect(effect, digits)} ({level}% CI {_signed(low, digits)} to {_signed(high, digits)})"
+        digits = significant_decimals(effect, low, high)
+        text = f"{self._effect(effect, digits)} ({level}% CI {signed(low, digits)} to {signed(high, digits)})"
         rel = [100 * x for x in (self.rel_effect, self.rel_ci_low, self.rel_ci_high)]
         if not any(math.isnan(x) for x in rel):
-            digits = _decimals(*rel)
-            rel_low, rel_high = _signed(rel[1], digits), _signed(rel[2], digits)
-            text += f", {_signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
+            digits = significant_decimals(*rel)
+            rel_low, rel_high = signed(rel[1], digits), signed(rel[2], digits)
+            text += f", {signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
         if self.significant:
             head = f"{name} {'rose' if self.abs_effect > 0 else 'fell'} from {a} to {b}"
         else:
             head = f"{name} did not change significantly, {a} vs {b}"
-        return f"{head}: {text}; {_p_value(self.p_value)}."
+        return f"{head}: {text}; {p_value(self.p_value)}."
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
@@ -135,47 +133,11 @@ class Readout:
 
     def _value(self, x: float, digits: int) -> str:
         unit = "%" if self.kind == "rate" else self.unit
-        return _with_unit(_number(x, digits), unit, _MINUS if x < 0 else "")
+        return with_unit(number(x, digits), unit, MINUS if x < 0 else "")
 
     def _effect(self, x: float, digits: int) -> str:
         if self.kind == "rate":
-            text = _signed(x, digits)
-            return f"{text} {'pt' if text.lstrip('+' + _MINUS) == '1' else 'pts'}"
-        return _with_unit(_number(x, digits), self.unit, _sign(x))
+            text = signed(x, digits)
+            return f"{text} {'pt' if text.lstrip('+' + MINUS) == '1' else 'pts'}"
+        return with_unit(number(x, digits), self.unit, sign(x))
 
-
-def _decimals(*xs: float) -> int:
-    """Decimals that give the largest of ``xs`` about three significant digits (0 to 6)."""
-    largest = max((abs(x) for x in xs if math.isfinite(x)), default=0.0)
-    if largest == 0:
-        return 0
-    return min(6, max(0, 2 - math.floor(math.log10(largest))))
-
-
-def _number(x: float, decimals: int) -> str:
-    """Unsigned, with ``decimals`` decimals (trailing zeros dropped) and thousands separated."""
-    if not math.isfinite(x):
-        return str(abs(x))
-    text = f"{abs(x):,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _sign(x: float) -> str:
-    return "+" if x > 0 else _MINUS if x < 0 else ""
-
-
-def _signed(x: float, decimals: int) -> str:
-    text = _number(x, decimals)
-    return text if set(text) <= {"0", ".", ","} else _sign(x) + text
-
-
-def _with_unit(number: str, unit: str, sign: str) -> str:
-    if unit in _PREFIX_UNITS:
-        return f"{sign}{unit}{number}"
-    if unit in ("", "%"):
-        return f"{sign}{number}{unit}"
-    return f"{sign}{number} {unit}"
-
-
-def _p_value(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"

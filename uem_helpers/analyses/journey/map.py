@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from uem_helpers.core.formats import duration
 from uem_helpers.core.errors import ContractError, ParameterError
 from uem_helpers.analyses.metrics import DETRACTOR_MAX, PROMOTER_MIN, nps_score
 from uem_helpers.core.period import in_period
@@ -503,16 +504,11 @@ def _reason(row) -> str:
         dwell_part = "too few dwell times for an interval"
     else:
         dwell_part = (
-            f"{_ordinal(row.rank_by_dwell)}longest mean dwell ({_duration(row.mean_dwell_seconds)}, 95% CI "
-            f"{_duration(row.dwell_low, unit=False)}–{_duration(row.dwell_high)})"
+            f"{_ordinal(row.rank_by_dwell)}longest mean dwell ({duration(row.mean_dwell_seconds, minutes_from=120)}, 95% CI "
+            f"{duration(row.dwell_low, minutes_from=120, unit=False)}–{duration(row.dwell_high, minutes_from=120)})"
         )
     return (
         f"{exit_part} and {dwell_part}; {int(row.users_lost):,} users left here, "
         f"{row.hours_spent:,.0f} hours spent"
     )
 
-
-def _duration(seconds: float, unit: bool = True) -> str:
-    """Seconds as "7.7 min" (2 minutes or more) or "80 s"; without the unit for the low end of a range."""
-    text, name = (f"{seconds / 60:.1f}", "min") if abs(seconds) >= 120 else (f"{seconds:.0f}", "s")
-    return f"{text} {name}" if unit else text

@@ -10,6 +10,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
+from uem_helpers.core.formats import duration
 from uem_helpers.core.errors import ContractError, ParameterError
 from uem_helpers.present import privacy
 from uem_helpers.present.plots import plain
@@ -36,6 +37,8 @@ PLOTLY_FONT = ("Open Sans, verdana, arial, 'PingFang SC', 'Microsoft YaHei', 'No
 
 
 _ENDS = (SESSION_END, USER_END)
+#: Seconds from which chart labels show durations in hours (90 minutes).
+HOURS_FROM = 90 * 60
 
 
 def plotly_text(text: object) -> str:
@@ -83,7 +86,7 @@ def _format_value(v: float, kind: str) -> str:
     if kind == "nps":
         return f"{v:+.0f}"
     if kind == "seconds":
-        return _minutes(v / 60)
+        return duration(v, hours_from=HOURS_FROM)
     return f"{v:,.0f}"
 
 
@@ -93,17 +96,6 @@ def _colorbar_format(kind: str):
     if kind == "seconds":
         return mticker.FuncFormatter(lambda v, _: f"{v:g} min")
     return mticker.StrMethodFormatter("{x:,.0f}")
-
-
-def _minutes(minutes: float) -> str:
-    """``"45 s"``, ``"2.5 min"``, ``"1.2 h"``."""
-    if pd.isna(minutes):
-        return "n/a"
-    if minutes < 1:
-        return f"{minutes * 60:.0f} s"
-    if minutes < 90:
-        return f"{minutes:.1f} min"
-    return f"{minutes / 60:.1f} h"
 
 
 def _empty(ax, message: str, title: str):

@@ -10,7 +10,8 @@ import pandas as pd
 
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.present import privacy
-from uem_helpers.present.journey._style import GREY, _empty, _minutes, _positive_int, _require
+from uem_helpers.core.formats import duration
+from uem_helpers.present.journey._style import GREY, HOURS_FROM, _empty, _positive_int, _require
 from uem_helpers.present.plots import ACCENT, MAIN, new_axes, plain, rate_bars
 
 
@@ -125,7 +126,7 @@ def bottleneck_chart(bottlenecks: pd.DataFrame, *, top_n: int = 10, title: str |
                    fmt="D", color=ACCENT, ecolor=ACCENT, capsize=4, lw=1.2, ms=6)
     for yi, m in zip(y, minutes[:, 2]):
         if np.isfinite(m):
-            dwell.text(m, yi, f"  {_minutes(minutes[yi, 0])}", va="center", fontsize=9, color=ACCENT)
+            dwell.text(m, yi, f"  {duration(60 * minutes[yi, 0], hours_from=HOURS_FROM)}", va="center", fontsize=9, color=ACCENT)
     dwell.set_xlim(0, np.nanmax(np.append(minutes[:, 2], 0.1)) * 1.35)
     dwell.tick_params(axis="y", labelleft=False, length=0)
     dwell.set_xlabel("Mean dwell, minutes (95% CI)")
@@ -134,7 +135,7 @@ def bottleneck_chart(bottlenecks: pd.DataFrame, *, top_n: int = 10, title: str |
     if title is None:
         first = rows.iloc[0]
         title = (f"Bottleneck #1: '{first['touchpoint']}', {first['exit_rate']:.0%} of its events end the session, "
-                 f"mean dwell {_minutes(first['mean_dwell_seconds'] / 60)}")
+                 f"mean dwell {duration(first['mean_dwell_seconds'], hours_from=HOURS_FROM)}")
     ax.set_title(plain(title), loc="left")
     return ax
 

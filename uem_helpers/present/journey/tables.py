@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from uem_helpers.core.formats import percent, rate_with_interval
 from uem_helpers.present import privacy
-from uem_helpers.present.journey.words import _by_conversions_lost, _days, _duration, _pct
+from uem_helpers.present.journey.words import _by_conversions_lost, _days, _dwell
 from uem_helpers.stories.journey import JourneyAnalysis
 
 
@@ -28,10 +29,10 @@ def map_table(a: JourneyAnalysis) -> pd.DataFrame:
     return pd.DataFrame({
         "Stage": [mask(x) for x in t["stage"]], "Touchpoint": [mask(x) for x in t["touchpoint"]],
         "Users": [f"{int(x):,}" for x in t["users"]],
-        "Share of the stage's users": [_pct(x) for x in t["stage_share"]],
-        "Exit rate (95% CI)": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" if r == r else "n/a"
+        "Share of the stage's users": [percent(x) for x in t["stage_share"]],
+        "Exit rate (95% CI)": [rate_with_interval(r, lo, hi, sep="–")
                                for r, lo, hi in zip(t["exit_rate"], t["exit_low"], t["exit_high"])],
-        "Median dwell": [_duration(x) for x in t["median_dwell_seconds"]],
+        "Median dwell": [_dwell(x) for x in t["median_dwell_seconds"]],
         "NPS (95% CI)": [nps(r) for r in t.itertuples()],
         "Feedback items": [f"{int(x):,}" if x == x else "n/a" for x in t["feedback_items"]],
     }).set_index(["Stage", "Touchpoint"])
@@ -46,7 +47,7 @@ def bottleneck_table(a: JourneyAnalysis, *, top: int = 5) -> pd.DataFrame:
         "Touchpoint": [mask(t) for t in rows["touchpoint"]],
         "Exit rate": [f"{r:.1%} ({lo:.1%}–{hi:.1%})" for r, lo, hi in
                       zip(rows["exit_rate"], rows["exit_low"], rows["exit_high"])],
-        "Mean dwell": [f"{_duration(m)} ({_duration(lo)}–{_duration(hi)})" for m, lo, hi in
+        "Mean dwell": [f"{_dwell(m)} ({_dwell(lo)}–{_dwell(hi)})" for m, lo, hi in
                        zip(rows["mean_dwell_seconds"], rows["dwell_low"], rows["dwell_high"])],
         "Users lost": [f"{int(x):,}" for x in rows["users_lost"]],
         "Hours spent": [f"{x:,.0f}" for x in rows["hours_spent"]],

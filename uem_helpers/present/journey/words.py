@@ -7,27 +7,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from uem_helpers.core.formats import duration, percent, percent_interval, signed_points
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.stories.journey import JourneyAnalysis
 
 
-_MINUS = "\u2212"
-
-
-def _pct(x: float, digits: int = 0) -> str:
-    return f"{x:.{digits}%}" if x == x else "n/a"
-
-
-def _ci(low: float, high: float, digits: int = 0) -> str:
-    return f"95% CI {_pct(low, digits)} to {_pct(high, digits)}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds != seconds:
-        return "n/a"
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+def _dwell(seconds: float) -> str:
+    """A dwell time as the journey report prints it: seconds up to two minutes, then minutes."""
+    return duration(seconds, minutes_from=120)
 
 
 def _period(a: JourneyAnalysis) -> str:
@@ -66,7 +55,7 @@ def map_finding(a: JourneyAnalysis) -> str:
     for stage, rows in t.groupby("stage", sort=False):
         worst = rows.loc[rows["exit_rate"].idxmax()]
         parts.append(f"in {_name(stage)} most visits end at {_name(worst['touchpoint'])} "
-                     f"({_pct(worst['exit_rate'])} of its visits are the session's last event)")
+                     f"({percent(worst['exit_rate'])} of its visits are the session's last event)")
     text = "Across the journey, " + "; ".join(parts) + "." if parts else "No touchpoint had events in the period."
     if a.journey.notes:
         text += " " + " ".join(md_escape(n) for n in a.journey.notes)
@@ -78,13 +67,13 @@ def bottleneck_finding(a: JourneyAnalysis) -> str:
     if a.bottlenecks is None or a.bottlenecks.empty:
         return note(a, "map") or "No touchpoint has enough events to rank bottlenecks."
     top = a.bottlenecks.iloc[0]
-    text = (f"The bottleneck is {_name(top['touchpoint'])}: {_pct(top['exit_rate'], 1)} of its visits end the session "
-            f"({_ci(top['exit_low'], top['exit_high'], 1)}) and users stay {_duration(top['mean_dwell_seconds'])} "
-            f"on average (95% CI {_duration(top['dwell_low'])} to {_duration(top['dwell_high'])}); "
+    text = (f"The bottleneck is {_name(top['touchpoint'])}: {percent(top['exit_rate'], 1)} of its visits end the session "
+            f"({percent_interval(top['exit_low'], top['exit_high'], 1)}) and users stay {_dwell(top['mean_dwell_seconds'])} "
+            f"on average (95% CI {_dwell(top['dwell_low'])} to {_dwell(top['dwell_high'])}); "
             f"{int(top['users_lost']):,} users left there and {top['hours_spent']:,.0f} hours were spent there.")
     if len(a.bottlenecks) > 1:
         nxt = a.bottlenecks.iloc[1]
-        text += f" Next: {_name(nxt['touchpoint'])} ({_pct(nxt['exit_rate'])} exits, {_duration(nxt['mean_dwell_seconds'])})."
+        text += f" Next: {_name(nxt['touchpoint'])} ({percent(nxt['exit_rate'])} exits, {_dwell(nxt['mean_dwell_seconds'])})."
     return text
 
 
@@ -96,8 +85,8 @@ def paths_finding(a: JourneyAnalysis) -> str:
     ended = a.sankey.loc[a.sankey["target"] == SESSION_END, "sessions"].sum()
     started = a.sankey.loc[a.sankey["step"] == 1, "sessions"].sum()
     return (f"The most common path from {_name(a.start_event)} is {_name(top['path'])} "
-            f"({_pct(top['share'], 1)} of sessions, {_ci(top['share_low'], top['share_high'], 1)}). "
-            f"{_pct(ended / started if started else float('nan'))} of sessions end within the first "
+            f"({percent(top['share'], 1)} of sessions, {percent_interval(top['share_low'], top['share_high'], 1)}). "
+            f"{percent(ended / started if started else float('nan'))} of sessions end within the first "
             f"{a.max_steps} steps.")
 
 
@@ -112,8 +101,8 @@ def loops_finding(a: JourneyAnalysis) -> str:
                    else "converts more than" if top["session_conversion_low"] > top["baseline_high"]
                    else "converts about as often as")
         text += (f" A session with it {verdict} sessions that reached {_name(top['loop'].split(' → ')[0])} without "
-                 f"any loop: {_pct(top['session_conversion'], 1)} ({_ci(top['session_conversion_low'], top['session_conversion_high'], 1)}) "
-                 f"against {_pct(top['baseline_conversion'], 1)} ({_ci(top['baseline_low'], top['baseline_high'], 1)}) "
+                 f"any loop: {percent(top['session_conversion'], 1)} ({percent_interval(top['session_conversion_low'], top['session_conversion_high'], 1)}) "
+                 f"against {percent(top['baseline_conversion'], 1)} ({percent_interval(top['baseline_low'], top['baseline_high'], 1)}) "
                  f"reach {_name(a.conversion_event)}.")
     return text
 
@@ -128,14 +117,10 @@ def segment_finding(a: JourneyAnalysis) -> str:
         return f"No transition differs significantly between {label} (Benjamini-Hochberg, 5% false discoveries)."
     top = sig.reindex(sig["difference"].abs().sort_values(ascending=False).index).head(3)
     items = "; ".join(
-        f"{md_escape(r.source)} → {md_escape(r.target)}: {_pct(r.share_a, 1)} vs {_pct(r.share_b, 1)} "
-        f"({_signed_pts(r.difference)}, 95% CI {_signed_pts(r.ci_low)} to {_signed_pts(r.ci_high)})"
+        f"{md_escape(r.source)} → {md_escape(r.target)}: {percent(r.share_a, 1)} vs {percent(r.share_b, 1)} "
+        f"({signed_points(r.difference)}, 95% CI {signed_points(r.ci_low)} to {signed_points(r.ci_high)})"
         for r in top.itertuples())
     return f"**{len(sig)}** transitions differ significantly between {label}. The largest: {items}."
-
-
-def _signed_pts(x: float) -> str:
-    return f"{100 * x:+.1f} pts".replace("-", _MINUS)
 
 
 def incident_finding(a: JourneyAnalysis) -> str:
@@ -147,7 +132,7 @@ def incident_finding(a: JourneyAnalysis) -> str:
         return "No step's daily conversion fell below its control limits: no incident to report."
     below = _by_conversions_lost(below)
     items = "; ".join(
-        f"{md_escape(r.step)} on {_days(r.first_date, r.last_date)}: {_pct(r.rate)} against a usual {_pct(r.center)} "
+        f"{md_escape(r.step)} on {_days(r.first_date, r.last_date)}: {percent(r.rate)} against a usual {percent(r.center)} "
         f"({int(r.trials):,} attempts, about {r.lost:,.0f} conversions lost)"
         for r in below.itertuples())
     return (f"**{len(below)}** possible incident(s), days below the control limits, largest loss first: {items}. "

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from uem_helpers.core.formats import signed_points, with_minus
 from uem_helpers.present import privacy
 
 
-_MINUS = "\u2212"
 
 
 #: How each KPI reads: label, whether it is a rate (shown in %), whether higher is better.
@@ -35,24 +35,17 @@ def _label(metric: str) -> str:
 def _value(metric: str, x: float, digits: int = 1) -> str:
     if x != x:
         return "n/a"
-    text = f"{x:.{digits}%}" if KPI_LABELS.get(metric, ("", False))[1] else f"{x:.{digits}f}"
-    return text.replace("-", _MINUS)
+    return with_minus(f"{x:.{digits}%}" if KPI_LABELS.get(metric, ("", False))[1] else f"{x:.{digits}f}")
 
 
 def _change(metric: str, x: float) -> str:
     if x != x:
         return "n/a"
-    text = f"{100 * x:+.1f} pts" if KPI_LABELS.get(metric, ("", False))[1] else f"{x:+.1f}"
-    return text.replace("-", _MINUS)
+    return signed_points(x) if KPI_LABELS.get(metric, ("", False))[1] else with_minus(f"{x:+.1f}")
 
 
 def _mask(text: object) -> str:
     return privacy.active().mask_text(text)
-
-
-def _num(x: float, sign: str = "") -> str:
-    """A whole number with a true minus sign (and a plus sign when ``sign`` is "+")."""
-    return f"{x:{sign}.0f}".replace("-", _MINUS)
 
 
 def _row(frame: pd.DataFrame, month: str) -> pd.Series | None:
@@ -67,4 +60,4 @@ def _arm(fmt, value: float, low: float, high: float, n: int) -> str:
 
 
 def _pts(x: float, pct: bool, unit: str) -> str:
-    return (f"{100 * x:+.1f} pts" if pct else f"{x:+,.2f}").replace("-", _MINUS)
+    return signed_points(x) if pct else with_minus(f"{x:+,.2f}")

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from uem_helpers.present.retro._vocabulary import STATUS_COLOURS, _MINUS, _change, _label, _mask, _value
+from uem_helpers.core.formats import with_minus
+from uem_helpers.present.retro._vocabulary import STATUS_COLOURS, _change, _label, _mask, _value
 from uem_helpers.stories.retro import RetroAnalysis
 
 
@@ -28,7 +29,7 @@ def scorecard_table(a: RetroAnalysis) -> pd.DataFrame:
             "Change (95% CI)": (f"{_change(r.metric, r.change)} ({_change(r.metric, r.change_low)} to "
                                 f"{_change(r.metric, r.change_high)})"),
             "Progress": ("n/a" if r.progress != r.progress else
-                         f"{r.progress:.0%} (time {r.expected_progress:.0%})".replace("-", _MINUS)),
+                         with_minus(f"{r.progress:.0%} (time {r.expected_progress:.0%})")),
             "Status": r.status.upper(),
         })
     return pd.DataFrame(rows).set_index("Goal")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from uem_helpers.core.formats import percent, rate_with_interval
 from uem_helpers.analyses.metrics import nps_score
 from uem_helpers.present import privacy
 from uem_helpers.present.privacy.display import SafeTable
@@ -56,9 +57,9 @@ def loop_table(a: RetroAnalysis) -> pd.DataFrame:
         "Channel": [_mask(c) for c in s["channel"]], "Items": s["items"].astype(int).to_numpy(),
         "Median reply (h)": [f"{x:.1f}" if x == x else "n/a" for x in s["reply_median_h"]],
         "p90 reply (h)": [f"{x:.1f}" if x == x else "n/a" for x in s["reply_p90_h"]],
-        f"Within {a.sla_hours:g} h (95% CI)": [f"{x:.0%} ({lo:.0%}–{hi:.0%})" if x == x else "n/a" for x, lo, hi in
+        f"Within {a.sla_hours:g} h (95% CI)": [rate_with_interval(x, lo, hi, 0, sep="–") for x, lo, hi in
                                                zip(s["within_sla_share"], s["within_sla_low"], s["within_sla_high"])],
-        "Resolved": [f"{x:.0%}" if x == x else "n/a" for x in s["resolved_share"]],
+        "Resolved": [percent(x) for x in s["resolved_share"]],
         "Open": s["open_backlog"].astype(int).to_numpy(),
     }).set_index("Channel")
 

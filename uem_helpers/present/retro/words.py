@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from uem_helpers.core.formats import whole
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
 from uem_helpers.present.narrative import md_escape
-from uem_helpers.present.retro._vocabulary import _change, _label, _mask, _num, _row, _value
+from uem_helpers.present.retro._vocabulary import _change, _label, _mask, _row, _value
 from uem_helpers.stories.retro import RetroAnalysis
 
 
@@ -48,15 +49,15 @@ def nps_finding(a: RetroAnalysis) -> str:
     this, last = _row(a.nps_monthly, a.month), _row(a.nps_monthly, a.last_month)
     if this is None:
         return f"No NPS answer in {md_escape(a.month)}."
-    text = (f"NPS was **{_num(this['nps'])}** in {md_escape(a.month)} (95% CI {_num(this['low'])} to "
-            f"{_num(this['high'])}, {int(this['responses']):,} answers: {this['promoter_share']:.0%} promoters, "
+    text = (f"NPS was **{whole(this['nps'])}** in {md_escape(a.month)} (95% CI {whole(this['low'])} to "
+            f"{whole(this['high'])}, {int(this['responses']):,} answers: {this['promoter_share']:.0%} promoters, "
             f"{this['detractor_share']:.0%} detractors)")
     if last is not None:
         c = nps_change(last, this)
         verdict = "significantly " if (c["change_low"] > 0 or c["change_high"] < 0) else "not significantly "
         direction = "down" if c["change"] < 0 else "up"
         text += (f", {verdict}{direction} {abs(c['change']):.0f} points from {md_escape(a.last_month)} "
-                 f"(95% CI {_num(c['change_low'], '+')} to {_num(c['change_high'], '+')})")
+                 f"(95% CI {whole(c['change_low'], '+')} to {whole(c['change_high'], '+')})")
     return text + "."
 
 

@@ -1,0 +1,195 @@
+"""How the workbench prints a number: percentages, intervals, points, durations, signs, p-values.
+
+Every sentence, table and chart label formats its numbers here, so a rate, an
+interval or a duration reads the same in every report. It lives in ``core``
+(not with presentation) because analyses' result objects write sentences too
+(:meth:`~uem_helpers.analyses.experiment.readout.Readout.sentence`). It imports
+nothing of the workbench.
+
+Conventions: negative numbers carry a true minus sign (U+2212, :data:`MINUS`) where a
+sign is shown on purpose; a missing value (NaN) prints :data:`NA` unless the caller
+asks for another placeholder.
+
+Examples
+--------
+>>> percent(0.4512)
+'45%'
+>>> percent_interval(0.42, 0.48, digits=1)
+'95% CI 42.0% to 48.0%'
+>>> duration(150)
+'2.5 min'
+>>> signed_points(-0.031)
+'−3.1 pts'
+"""
+
+from __future__ import annotations
+
+import math
+
+#: The minus sign used for signed numbers (U+2212, not the hyphen).
+MINUS = "\u2212"
+#: What a missing value prints.
+NA = "n/a"
+#: Currency units written before the number ("¥12"), not after it ("12 min").
+PREFIX_UNITS = frozenset({"¥", "$", "€", "£"})
+
+
+def with_minus(text: str) -> str:
+    """``text`` with every hyphen-minus turned into a true minus sign.
+
+    >>> with_minus("-3.1 pts")
+    '−3.1 pts'
+    """
+    return text.replace("-", MINUS)
+
+
+def percent(x: float, digits: int = 0, na: str = NA) -> str:
+    """A proportion as a percentage: ``0.4512`` -> ``"45%"`` (``digits=1``: ``"45.1%"``); NaN -> ``na``.
+
+    >>> percent(float("nan"))
+    'n/a'
+    """
+    return f"{x:.{digits}%}" if x == x else na
+
+
+def signed_percent(x: float, digits: int = 1, na: str = NA) -> str:
+    """A relative change with its sign: ``0.123`` -> ``"+12.3%"``, ``-0.05`` -> ``"−5.0%"``.
+
+    >>> signed_percent(-0.05)
+    '−5.0%'
+    """
+    return with_minus(f"{x:+.{digits}%}") if x == x else na
+
+
+def percent_interval(low: float, high: float, digits: int = 0, label: str = "95% CI") -> str:
+    """An interval of proportions: ``"95% CI 42% to 48%"``.
+
+    >>> percent_interval(0.42, 0.48)
+    '95% CI 42% to 48%'
+    """
+    return f"{label} {percent(low, digits)} to {percent(high, digits)}"
+
+
+def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str = NA, sep: str = " to ") -> str:
+    """A rate and its interval in brackets: ``"12.3% (11.0% to 13.5%)"``; NaN rate -> ``na``.
+
+    ``sep="–"`` gives the compact form for narrow table columns: ``"12% (11%–14%)"``.
+
+    >>> rate_with_interval(0.123, 0.11, 0.135), rate_with_interval(0.123, 0.11, 0.135, 0, sep="–")
+    ('12.3% (11.0% to 13.5%)', '12% (11%–14%)')
+    """
+    if rate != rate:
+        return na
+    return f"{percent(rate, digits)} ({percent(low, digits)}{sep}{percent(high, digits)})"
+
+
+def signed_points(x: float, digits: int = 1, unit: str = " pts") -> str:
+    """A difference of proportions in percentage points with its sign: ``-0.031`` -> ``"−3.1 pts"``.
+
+    ``unit=""`` leaves the unit out (``"−3.1"``), for a table whose header names it.
+
+    >>> signed_points(0.0456)
+    '+4.6 pts'
+    """
+    return with_minus(f"{100 * x:+.{digits}f}{unit}")
+
+
+def whole(x: float, sign: str = "") -> str:
+    """A whole number with a true minus sign (and a plus sign with ``sign="+"``): ``-16`` -> ``"−16"``.
+
+    >>> whole(-16.4), whole(8, "+")
+    ('−16', '+8')
+    """
+    return with_minus(f"{x:{sign}.0f}")
+
+
+def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | None = None, unit: bool = True,
+             na: str = NA) -> str:
+    """A duration in the largest unit it reaches: ``"45 s"``, ``"2.5 min"``, ``"1.6 h"``.
+
+    Parameters
+    ----------
+    seconds : float
+        The duration.
+    minutes_from : float
+        Seconds from which it is shown in minutes (one decimal); 0: always minutes.
+    hours_from : float, optional
+        Seconds from which it is shown in hours (one decimal); never when None.
+    unit : bool
+        Append the unit; without it, for the low end of a range ("7.6 to 8.2 min").
+    na : str
+        What NaN prints.
+
+    >>> duration(45), duration(150), duration(150, minutes_from=180), duration(6000, hours_from=5400)
+    ('45 s', '2.5 min', '150 s', '1.7 h')
+    """
+    if seconds != seconds:
+        return na
+    if hours_from is not None and abs(seconds) >= hours_from:
+        text, name = f"{seconds / 3600:.1f}", "h"
+    elif abs(seconds) >= minutes_from:
+        text, name = f"{seconds / 60:.1f}", "min"
+    else:
+        text, name = f"{seconds:.0f}", "s"
+    return f"{text} {name}" if unit else text
+
+
+def significant_decimals(*xs: float) -> int:
+    """Decimals that give the largest of ``xs`` about three significant digits (0 to 6).
+
+    >>> significant_decimals(45.2, 15.0), significant_decimals(0.0123)
+    (1, 4)
+    """
+    largest = max((abs(x) for x in xs if math.isfinite(x)), default=0.0)
+    if largest == 0:
+        return 0
+    return min(6, max(0, 2 - math.floor(math.log10(largest))))
+
+
+def number(x: float, decimals: int) -> str:
+    """Unsigned, with ``decimals`` decimals (trailing zeros dropped) and thousands separated.
+
+    >>> number(-1234.50, 2)
+    '1,234.5'
+    """
+    if not math.isfinite(x):
+        return str(abs(x))
+    text = f"{abs(x):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def sign(x: float) -> str:
+    """``"+"``, the minus sign, or nothing for zero."""
+    return "+" if x > 0 else MINUS if x < 0 else ""
+
+
+def signed(x: float, decimals: int) -> str:
+    """:func:`number` with its sign; a value that rounds to zero has none.
+
+    >>> signed(-0.26, 1), signed(0.01, 1)
+    ('−0.3', '0')
+    """
+    text = number(x, decimals)
+    return text if set(text) <= {"0", ".", ","} else sign(x) + text
+
+
+def with_unit(text: str, unit: str, sign_text: str = "") -> str:
+    """A formatted number with its unit and sign: ``"¥12"``, ``"12%"``, ``"12 min"``.
+
+    >>> with_unit("12", "¥", MINUS), with_unit("12", "min")
+    ('−¥12', '12 min')
+    """
+    if unit in PREFIX_UNITS:
+        return f"{sign_text}{unit}{text}"
+    if unit in ("", "%"):
+        return f"{sign_text}{text}{unit}"
+    return f"{sign_text}{text} {unit}"
+
+
+def p_value(p: float) -> str:
+    """``"p < 0.001"`` or ``"p = 0.022"`` (two significant digits).
+
+    >>> p_value(0.0004), p_value(0.02213)
+    ('p < 0.001', 'p = 0.022')
+    """
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
