@@ -26,6 +26,7 @@ from alternate import alternate  # noqa: E402
 from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 
 from uem_helpers.analyses.journey import flow as journey  # noqa: E402
+from uem_helpers.analyses.sessions import prepare_sessions  # noqa: E402
 
 GAP_SECONDS = 1800
 START = "app_open"
@@ -45,7 +46,7 @@ s AS (SELECT user_id, sn, timestamp, event,
 
 
 def _transitions_helper(con):
-    t = journey.transitions(con.table("events"))
+    t = journey.transitions(prepare_sessions(con.table("events")))
     t = t.sort_values(["source", "target"])
     return t["transitions"].tolist() + t["users"].tolist() + t["median_dwell_seconds"].fillna(-1).tolist() \
         + t["p90_dwell_seconds"].fillna(-1).tolist()
@@ -62,7 +63,7 @@ def _transitions_sql(raw):
 
 
 def _paths_helper(con):
-    p = journey.paths(con.table("events"), START, max_steps=MAX_STEPS, top_n=TOP_N)
+    p = journey.paths(prepare_sessions(con.table("events")), START, max_steps=MAX_STEPS, top_n=TOP_N)
     return p["path"].tolist() + p["sessions"].tolist() + p["users"].tolist()
 
 

@@ -22,6 +22,12 @@ sub-second stamps get the same fractional dwell times and gaps on DuckDB and Spa
 
 Only events inside the period are used, so a session running over a period
 boundary is cut there.
+
+Derive once, hand down: a story sessionizes the log **once**
+(:func:`prepare_sessions`, materialised in the backend) and hands the resulting
+:class:`Sessions` to every analysis of the journey family (transitions, paths,
+Sankey links, loops, segment differences, the journey map, the incident watch),
+so a report costs one window over the events, not one per analysis.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from datetime import timedelta
 import ibis
 
 from uem_helpers.core.config import parse_duration
-from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.errors import ContractError, ParameterError
 from uem_helpers.core.period import in_period
 
 #: Target name of the "transition" out of a session's last event.
@@ -56,6 +62,70 @@ class SessionRule:
     def from_stages(cls, gap: str | int | timedelta, stages: dict[str, Sequence[str]]) -> SessionRule:
         """The rule of a configured journey: its gap, and its touchpoints stage by stage as the tie order."""
         return cls(gap, tuple(dict.fromkeys(e for events in stages.values() for e in events)))
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Sessionized events of one period, prepared once and handed to every journey analysis.
+
+    Attributes
+    ----------
+    table : ibis.Table
+        The output of :func:`sessionize`: the events' kept columns plus ``session``, ``position``,
+        ``next_event``, ``next_timestamp``, ``dwell_seconds`` and ``is_exit``.
+    period_start, period_end : date-like or None
+        The period the sessions were cut to (both ends inclusive).
+    """
+
+    table: ibis.Table
+    period_start: object = None
+    period_end: object = None
+
+
+def prepare_sessions(
+    events: ibis.Table,
+    *,
+    gap: str | int | timedelta | SessionRule = DEFAULT_GAP,
+    period_start: object = None,
+    period_end: object = None,
+    keep: Sequence[str] | None = None,
+    cache: bool = False,
+) -> Sessions:
+    """Sessionize the events once, for every analysis that follows sessions.
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Canonical events (user_id, timestamp, event, optional session_id, ...).
+    gap : str, int, timedelta or SessionRule
+        As in :func:`sessionize`.
+    period_start, period_end : date-like, optional
+        Keep only events in the period (both ends inclusive).
+    keep : sequence of str, optional
+        Columns to carry besides ``user_id``, ``timestamp``, ``event`` and ``session_id`` (e.g. the
+        segment column); every column of ``events`` when None.
+    cache : bool
+        Materialise the sessionized table in the backend (a temporary table on DuckDB, a cached
+        DataFrame on Spark), so the analyses that share it do not run the windows again.
+
+    Returns
+    -------
+    Sessions
+
+    Raises
+    ------
+    ContractError
+        The events lack ``user_id``, ``timestamp`` or ``event``.
+    """
+    missing = [c for c in ("user_id", "timestamp", "event") if c not in events.columns]
+    if missing:
+        raise ContractError("events", missing[0], f"missing column(s) {', '.join(missing)}; columns are: "
+                            f"{', '.join(events.columns)}")
+    if keep is not None:
+        base = ["user_id", "timestamp", "event"] + (["session_id"] if "session_id" in events.columns else [])
+        events = events.select(*dict.fromkeys(base + [c for c in keep if c in events.columns]))
+    table = sessionize(events, gap=gap, period_start=period_start, period_end=period_end)
+    return Sessions(table.cache() if cache else table, period_start, period_end)
 
 
 def sessionize(

@@ -9,7 +9,9 @@ It runs on any company's log through the config alone:
 
 - **sessions**: the log's ``session_id`` when it has one, else ``sessions.gap``;
   events stamped in the same second are taken in the configured journey order
-  (:class:`uem_helpers.analyses.sessions.SessionRule`);
+  (:class:`uem_helpers.analyses.sessions.SessionRule`). The log is sessionized
+  **once** (:func:`~uem_helpers.analyses.sessions.prepare_sessions`, materialised in
+  the backend) and every analysis below reads those sessions;
 - **stages**: ``journey.stages``; without them every event is a touchpoint of
   one stage, "journey";
 - **conversion** (for loops) and the **incident watch** steps: the first
@@ -37,7 +39,7 @@ from uem_helpers.analyses.journey.incidents import p_chart, possible_incidents, 
 from uem_helpers.analyses.journey.flow import loops, paths, sankey_links, segment_diff, transitions
 from uem_helpers.analyses.journey.map import JourneyMap, bottlenecks, journey_map
 from uem_helpers.core.period import in_period
-from uem_helpers.analyses.sessions import SESSION_END, SessionRule
+from uem_helpers.analyses.sessions import SESSION_END, SessionRule, prepare_sessions
 from uem_helpers.data.sources import Dataset
 
 #: Stage name when the config defines no stages.
@@ -144,24 +146,27 @@ def analyse_journey(
                                sankey=None, loops=None, segment_diff=None, p_chart=None, incidents=None,
                                notes=dict.fromkeys(("map", "paths", "loops", "segments", "incidents"), reason))
 
-    journey = journey_map(events, stages, nps=data.tables.get("nps"), feedback=data.tables.get("feedback"),
-                          gap=rule, **window)
+    # Derive once, hand down: one window over the log, materialised, shared by every analysis below.
+    segment_in_events = bool(segment_by) and segment_by in events.columns
+    sessions = prepare_sessions(events, gap=rule, keep=[segment_by] if segment_in_events else [], cache=True,
+                                **window)
+    journey = journey_map(sessions, stages, nps=data.tables.get("nps"), feedback=data.tables.get("feedback"))
     goals = [f.steps[-1] for f in config.funnels.values()]
     ranked = bottlenecks(journey.table, candidates=config.journey.bottleneck_candidates or None, exclude=goals)
-    moves = transitions(events, gap=rule, **window)
-    sessions = int(moves.loc[moves["target"] == SESSION_END, "transitions"].sum())  # one exit per session
+    moves = transitions(sessions)
+    session_count = int(moves.loc[moves["target"] == SESSION_END, "transitions"].sum())  # one exit per session
 
     flow = sankey = None
     if not start_event:
         notes["paths"] = "No start event was given (journey.start_event or the start_event parameter)."
     else:
-        flow = paths(events, start_event, max_steps=max_steps + 1, top_n=top_n, gap=rule, **window)
-        sankey = sankey_links(events, start_event, max_steps=max_steps, top_n=top_n, gap=rule, **window)
+        flow = paths(sessions, start_event, max_steps=max_steps + 1, top_n=top_n)
+        sankey = sankey_links(sessions, start_event, max_steps=max_steps, top_n=top_n)
         if sankey.empty:
             notes["paths"] = f"No session in the period has the start event {start_event!r}."
             flow = sankey = None
 
-    found_loops = loops(events, conversion_event=conversion, min_users=min_users, gap=rule, **window)
+    found_loops = loops(sessions, conversion_event=conversion, min_users=min_users)
     if found_loops.empty:
         notes["loops"] = f"No back-and-forth pattern was made by at least {min_users} users."
     if conversion is None:
@@ -173,8 +178,7 @@ def analyse_journey(
         notes["segments"] = "No segments were chosen (set segment_by, segment_a and segment_b)."
     else:
         try:
-            diff = segment_diff(events, segment_by, segment_a, segment_b, users=data.tables.get("users"),
-                                gap=rule, **window)
+            diff = segment_diff(sessions, segment_by, segment_a, segment_b, users=data.tables.get("users"))
         except ParameterError as exc:
             notes["segments"] = f"The segment comparison is skipped: {exc}"
 
@@ -182,9 +186,9 @@ def analyse_journey(
     if steps is None:
         notes["incidents"] = notes.get("conversion", "")
     else:
-        chart = p_chart(step_conversion_daily(events, steps, gap=rule, **window))
+        chart = p_chart(step_conversion_daily(sessions, steps))
         incidents = possible_incidents(chart)
-    return JourneyAnalysis(**base, sessions=sessions, journey=journey, bottlenecks=ranked, transitions=moves,
+    return JourneyAnalysis(**base, sessions=session_count, journey=journey, bottlenecks=ranked, transitions=moves,
                            paths=flow, sankey=sankey, loops=found_loops, segment_diff=diff, p_chart=chart,
                            incidents=incidents, notes=notes)
 

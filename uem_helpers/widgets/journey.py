@@ -19,6 +19,7 @@ import pandas as pd
 
 from uem_helpers.core.formats import rate_with_interval, signed_points
 from uem_helpers.analyses.journey import flow as journey
+from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.present import journey as journey_charts
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.data.sources import Dataset
@@ -106,11 +107,11 @@ class JourneyExplorer(Explorer):
 
     def analyse(self, *, start_event, depth, segment_by, segment_a, segment_b, period_start, period_end):
         """Paths and Sankey links from the start event, or the A vs B transition differences."""
-        period = dict(gap=self.gap, period_start=period_start, period_end=period_end)
+        sessions = prepare_sessions(self.events, gap=self.gap, period_start=period_start, period_end=period_end)
         if segment_by:
-            return journey.segment_diff(self.events, segment_by, segment_a, segment_b, users=self.users, **period)
-        return (journey.paths(self.events, start_event, max_steps=depth, **period),
-                journey.sankey_links(self.events, start_event, max_steps=depth, **period))
+            return journey.segment_diff(sessions, segment_by, segment_a, segment_b, users=self.users)
+        return (journey.paths(sessions, start_event, max_steps=depth),
+                journey.sankey_links(sessions, start_event, max_steps=depth))
 
     def show(self, result, *, start_event, depth, segment_by, segment_a, segment_b, period_start, period_end) -> View:
         """The Sankey and the paths table, or the A vs B chart and its table; a message when empty."""

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.present import cart as cart_report, privacy
 from uem_helpers.stories.cart import analyse_carts
 from uem_helpers.cli import app
@@ -373,8 +374,7 @@ def test_journey_explorer_paths_then_segment_a_vs_b(sample_events, interactive):
 
     ex = JourneyExplorer(sample_events, start_event="app_open", depth=3, period_start="2026-10-01",
                          period_end="2026-10-31")
-    expected = journey.paths(sample_events["events"], "app_open", max_steps=3, period_start="2026-10-01",
-                             period_end="2026-10-31")
+    expected = journey.paths(prepare_sessions(sample_events["events"], period_start="2026-10-01", period_end="2026-10-31"), "app_open", max_steps=3)
     pd.testing.assert_frame_equal(ex.view.data, expected)
     assert any("application/vnd.plotly.v1+json" in o["data"] for o in ex.view.outputs)  # the report's Sankey
     ex.controls["depth"].value = 2

@@ -1,9 +1,9 @@
 """Journey flow: where users go next, which paths they take, where they loop, and how segments differ.
 
-Every helper builds one Ibis expression on the canonical ``events`` table,
-cut into sessions by :func:`uem_helpers.analyses.sessions.sessionize` (the source's
-``session_id``, else an inactivity ``gap``), executes it once and returns a
-small pandas frame.
+Every helper takes the period's :class:`~uem_helpers.analyses.sessions.Sessions`,
+prepared once by the story (:func:`~uem_helpers.analyses.sessions.prepare_sessions`: the
+source's ``session_id``, else an inactivity ``gap``), builds one Ibis expression on it,
+executes it once and returns a small pandas frame.
 
 Definitions
 -----------
@@ -28,7 +28,6 @@ Definitions
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Literal
 
 import ibis
@@ -36,8 +35,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from uem_helpers.core.errors import ContractError, ParameterError
-from uem_helpers.analyses.sessions import DEFAULT_GAP, SESSION_END, SessionRule, epoch_seconds, sessionize
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.analyses.sessions import SESSION_END, Sessions, epoch_seconds
 from uem_helpers.stats import ClusterSums, ratio_metric_difference, wilson_ci
 
 #: Target of the "transition" out of a user's last event in the period (``within="user"``).
@@ -50,7 +49,6 @@ OTHER = "(other)"
 ARROW = " → "
 
 Within = Literal["session", "user"]
-Gap = str | int | timedelta | SessionRule
 
 _TRANSITION_COLUMNS = [
     "source", "target", "transitions", "share", "share_low", "share_high", "users",
@@ -69,27 +67,20 @@ _DIFF_COLUMNS = [
 
 
 def transitions(
-    events: ibis.Table,
+    sessions: Sessions,
     *,
     within: Within = "session",
-    gap: Gap = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Event -> next event counts, with the share of the source's exits and the dwell in between.
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events (user_id, timestamp, event, optional session_id).
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     within : {"session", "user"}
         Follow each session (exits go to :data:`SESSION_END`) or each user across sessions
         (the last event in the period goes to :data:`USER_END`).
-    gap : str, int or timedelta
-        Inactivity that starts a new session when the events have no ``session_id``.
-    period_start, period_end : date-like, optional
-        Only events in the period (both ends inclusive); sessions are cut at its ends.
     alpha : float
         1 - confidence level of the Wilson intervals of the share.
 
@@ -102,7 +93,7 @@ def transitions(
         ``median_dwell_seconds`` / ``p90_dwell_seconds`` (seconds from source to target,
         linear interpolation; NaN for exits). Most frequent first.
     """
-    seq = _sequence(events, within, gap, period_start, period_end)
+    seq = _sequence(sessions, within)
     end = SESSION_END if within == "session" else USER_END
     seq = seq.mutate(target=seq.next_event.fill_null(end))
     agg = seq.group_by(source=seq.event, target=seq.target).aggregate(
@@ -123,30 +114,25 @@ def transitions(
 
 
 def paths(
-    events: ibis.Table,
+    sessions: Sessions,
     start_event: str,
     *,
     max_steps: int = 5,
     top_n: int = 10,
-    gap: Gap = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """The most common paths of sessions from their first ``start_event``, the rest grouped.
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events.
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     start_event : str
         Event a path starts at (the session's first one); sessions without it are not counted.
     max_steps : int
         Events shown per path, the start event included (at least 2).
     top_n : int
         Paths shown one by one; the others are one row, :data:`OTHER_PATHS`.
-    gap, period_start, period_end
-        As in :func:`transitions`.
     alpha : float
         1 - confidence level of the Wilson intervals of the share.
 
@@ -162,7 +148,7 @@ def paths(
     _check_event(start_event, "start_event")
     _check_int(max_steps, "max_steps", 2)
     _check_int(top_n, "top_n", 1)
-    window = _from_start(events, start_event, max_steps, gap, period_start, period_end)
+    window = _from_start(sessions, start_event, max_steps)
     step = {
         f"e_{i}": window.event.max(where=window.k == i) for i in range(1, max_steps + 1)
     }
@@ -197,14 +183,11 @@ def paths(
 
 
 def sankey_links(
-    events: ibis.Table,
+    sessions: Sessions,
     start_event: str,
     *,
     max_steps: int = 4,
     top_n: int = 8,
-    gap: Gap = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
 ) -> pd.DataFrame:
     """Links of a Sankey diagram of the first steps of sessions from their first ``start_event``.
 
@@ -215,16 +198,14 @@ def sankey_links(
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events.
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     start_event : str
         Event the diagram starts at.
     max_steps : int
         Columns of the diagram (at least 2): links go from step 1 to step ``max_steps``.
     top_n : int
         Events shown one by one per step.
-    gap, period_start, period_end
-        As in :func:`transitions`.
 
     Returns
     -------
@@ -236,7 +217,7 @@ def sankey_links(
     _check_event(start_event, "start_event")
     _check_int(max_steps, "max_steps", 2)
     _check_int(top_n, "top_n", 1)
-    window = _from_start(events, start_event, max_steps, gap, period_start, period_end)
+    window = _from_start(sessions, start_event, max_steps)
     nodes = window.select("session", "k", node=window.event)
     ends = window.filter(window.is_exit & (window.k < max_steps))
     nodes = nodes.union(ends.select("session", k=ends.k + 1, node=ibis.literal(SESSION_END)))
@@ -254,14 +235,11 @@ def sankey_links(
 
 
 def loops(
-    events: ibis.Table,
+    sessions: Sessions,
     *,
     max_length: int = 3,
     conversion_event: str | None = None,
     min_users: int = 10,
-    gap: Gap = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Back-and-forth patterns (``A → B → A``, ``A → B → C → A``) ranked by the users caught in them.
@@ -280,16 +258,14 @@ def loops(
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events.
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     max_length : int
         Longest loop: 2 finds ``A → B → A``, 3 also ``A → B → C → A``, and so on.
     conversion_event : str, optional
         Event that counts as converting; without it the conversion columns are NA.
     min_users : int
         Loops made by fewer users are left out.
-    gap, period_start, period_end
-        As in :func:`transitions`.
     alpha : float
         1 - confidence level of the Wilson intervals.
 
@@ -307,8 +283,7 @@ def loops(
     _check_int(min_users, "min_users", 1)
     if conversion_event is not None:
         _check_event(conversion_event, "conversion_event")
-    s = _require(events)
-    s = sessionize(s.select(_columns(s)), gap=gap, period_start=period_start, period_end=period_end)
+    s = sessions.table
     w = ibis.window(group_by=s.session, order_by=s.position)
     ahead = {f"e_{i}": s.event.lead(i).over(w) for i in range(1, max_length + 1)}
     ahead.update({f"t_{i}": s.timestamp.lead(i).over(w) for i in range(2, max_length + 1)})
@@ -372,16 +347,13 @@ def loops(
 
 
 def segment_diff(
-    events: ibis.Table,
+    sessions: Sessions,
     segment_by: str,
     segment_a: object,
     segment_b: object,
     *,
     users: ibis.Table | None = None,
     min_transitions: int = 30,
-    gap: Gap = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """The same transitions in two segments, and which shares differ beyond chance.
@@ -397,8 +369,8 @@ def segment_diff(
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events.
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     segment_by : str
         Column of the events (read on the transition's source event, e.g. ``platform``) or,
         when the events do not have it, of ``users`` (joined on ``user_id``).
@@ -408,8 +380,6 @@ def segment_diff(
         Canonical users table, for ``segment_by`` columns that live there.
     min_transitions : int
         Pairs with fewer transitions in the two segments together are left out.
-    gap, period_start, period_end
-        As in :func:`transitions`.
     alpha : float
         Level of the intervals and of the false discovery rate.
 
@@ -432,18 +402,16 @@ def segment_diff(
     a, b = str(segment_a), str(segment_b)
     if a == b:
         raise ParameterError(f"segment_a and segment_b are both {a!r}; compare two different values of {segment_by!r}")
-    events = _require(events)
-    if segment_by in events.columns:
+    s = sessions.table
+    if segment_by in s.columns:
         segment_table = None
     elif users is not None and segment_by in users.columns:
         segment_table = users.select("user_id", _segment=users[segment_by].cast("string"))
     else:
-        present = sorted(set(events.columns) | set(users.columns if users is not None else []))
+        present = sorted(set(s.columns) | set(users.columns if users is not None else []))
         raise ParameterError(
             f"segment_by={segment_by!r} is not a column of the events or users table; columns are: {', '.join(present)}"
         )
-    columns = _columns(events) + ([segment_by] if segment_table is None else [])
-    s = sessionize(events.select(columns), gap=gap, period_start=period_start, period_end=period_end)
     if segment_table is None:
         s = s.mutate(_segment=s[segment_by].cast("string"))
     else:
@@ -472,49 +440,29 @@ def segment_diff(
     seen = set(df["segment"])
     for value in (a, b):
         if value not in seen:
-            raise ParameterError(_empty_segment_message(events, segment_table, segment_by, value,
-                                                        period_start, period_end, gap))
+            raise ParameterError(_empty_segment_message(sessions, segment_table, segment_by, value))
     return _diff_table(df, a, b, min_transitions, alpha)
 
 
 # --- building blocks --------------------------------------------------------------------
 
 
-def _require(events: ibis.Table) -> ibis.Table:
-    missing = [c for c in ("user_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise ContractError("events", missing[0], f"missing column(s) {', '.join(missing)}; columns are: "
-                            f"{', '.join(events.columns)}")
-    return events
-
-
-def _columns(events: ibis.Table) -> list[str]:
-    """The columns sessions need: only these are carried through the windows."""
-    return ["user_id", "timestamp", "event"] + (["session_id"] if "session_id" in events.columns else [])
-
-
-def _sequence(events: ibis.Table, within: str, gap: Gap, period_start: object, period_end: object) -> ibis.Table:
+def _sequence(sessions: Sessions, within: str) -> ibis.Table:
     """Each event with ``user_id``, its ``next_event`` and ``dwell_seconds`` within a session or a user."""
-    events = _require(events)
     if within == "session":
-        return sessionize(events.select(_columns(events)), gap=gap, period_start=period_start, period_end=period_end)
+        return sessions.table
     if within != "user":
         raise ParameterError(f"within={within!r}: use 'session' (next event in the session) or 'user' "
                              "(next event of the user in the period)")
-    s = sessionize(events.select("user_id", "timestamp", "event"), gap=gap, period_start=period_start,
-                   period_end=period_end)  # validates gap and the period the same way
-    t = s.select("user_id", "timestamp", "event")
+    t = sessions.table.select("user_id", "timestamp", "event")
     w = ibis.window(group_by=t.user_id, order_by=[t.timestamp, t.event])
     t = t.mutate(next_event=t.event.lead().over(w), next_timestamp=t.timestamp.lead().over(w))
     return t.mutate(dwell_seconds=epoch_seconds(t.next_timestamp) - epoch_seconds(t.timestamp))
 
 
-def _from_start(
-    events: ibis.Table, start_event: str, max_steps: int, gap: Gap, period_start: object, period_end: object
-) -> ibis.Table:
+def _from_start(sessions: Sessions, start_event: str, max_steps: int) -> ibis.Table:
     """Sessions' events from their first ``start_event``, numbered ``k`` = 1 .. ``max_steps``."""
-    events = _require(events)
-    s = sessionize(events.select(_columns(events)), gap=gap, period_start=period_start, period_end=period_end)
+    s = sessions.table
     first = ibis.ifelse(s.event == start_event, s.position, ibis.null("int64")).min().over(group_by=s.session)
     s = s.mutate(k=s.position - first + 1)
     return s.filter(s.k.notnull() & (s.k >= 1) & (s.k <= max_steps))
@@ -564,17 +512,12 @@ def _diff_table(df: pd.DataFrame, a: str, b: str, min_transitions: int, alpha: f
     return out[_DIFF_COLUMNS].reset_index(drop=True)
 
 
-def _empty_segment_message(
-    events: ibis.Table, segment_table: ibis.Table | None, segment_by: str, value: str,
-    period_start: object, period_end: object, gap: Gap,
-) -> str:
+def _empty_segment_message(sessions: Sessions, segment_table: ibis.Table | None, segment_by: str, value: str) -> str:
     """Why a segment is empty, with the values that do occur (one small extra query, on the error path only)."""
+    s = sessions.table
     if segment_table is None:
-        s = sessionize(events.select(_columns(events) + [segment_by]), gap=gap, period_start=period_start,
-                       period_end=period_end)
         values = s.select(v=s[segment_by].cast("string")).distinct().limit(20).execute()["v"]
     else:
-        s = sessionize(events.select(_columns(events)), gap=gap, period_start=period_start, period_end=period_end)
         joined = s.select("user_id").distinct().join(segment_table, "user_id")
         values = joined.select(v=joined._segment).distinct().limit(20).execute()["v"]
     shown = ", ".join(sorted(repr(v) for v in values if v is not None)) or "none"

@@ -26,15 +26,14 @@ days themselves, so a long incident pulls it down and shortens its own list.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from itertools import pairwise
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from uem_helpers.core.errors import ContractError, ParameterError
-from uem_helpers.analyses.sessions import DEFAULT_GAP, sessionize
+from uem_helpers.core.errors import ParameterError
+from uem_helpers.analyses.sessions import Sessions
 
 #: Joins two step names in the ``step`` label.
 ARROW = " → "
@@ -47,25 +46,17 @@ INCIDENT_COLUMNS = ["step", "outside", "first_date", "last_date", "days", "trial
 
 
 def step_conversion_daily(
-    events: ibis.Table,
+    sessions: Sessions,
     steps: Sequence[str],
-    *,
-    gap: str | int | timedelta = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
 ) -> pd.DataFrame:
     """Per step ``a → b`` and day: step-a events, and how many a step-b event follows in the session.
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events (user_id, timestamp, event, optional session_id).
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     steps : sequence of str
         Event names of the journey's steps, in order (at least two).
-    gap : str, int or timedelta
-        Inactivity that ends a session when the events have no ``session_id``.
-    period_start, period_end : date-like, optional
-        The period (both ends inclusive).
 
     Returns
     -------
@@ -76,10 +67,7 @@ def step_conversion_daily(
         in step and date order.
     """
     steps = _check_steps(steps)
-    missing = [c for c in ("user_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise ContractError("events", missing[0], f"required column missing (columns are: {', '.join(events.columns)})")
-    t = sessionize(events, gap=gap, period_start=period_start, period_end=period_end)
+    t = sessions.table
     t = t.filter(t.event.isin(list(set(steps)))).select("session", "timestamp", "event", "position")
     # The last position of each later step name in the session: a step-b event follows
     # a step-a event when that position is greater than the step-a event's own.

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import ibis
 import numpy as np
@@ -57,10 +56,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from uem_helpers.core.formats import duration
-from uem_helpers.core.errors import ContractError, ParameterError
+from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.metrics import DETRACTOR_MAX, PROMOTER_MIN, nps_score
 from uem_helpers.core.period import in_period
-from uem_helpers.analyses.sessions import DEFAULT_GAP, sessionize
+from uem_helpers.analyses.sessions import Sessions
 from uem_helpers.stats import wilson_ci
 
 #: Columns of :func:`touchpoints`, in order.
@@ -126,27 +125,20 @@ class JourneyMap:
 
 
 def touchpoints(
-    events: ibis.Table,
+    sessions: Sessions,
     *,
     touchpoints: Sequence[str] | None = None,
-    gap: str | int | timedelta = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Per touchpoint: reach, exits and dwell, with intervals (definitions in the module docstring).
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events (user_id, timestamp, event, optional session_id).
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     touchpoints : sequence of str, optional
         Event names to report, in this order (a name without events gets a row of zeros);
         every event name, busiest first, when omitted.
-    gap : str, int or timedelta
-        Inactivity that ends a session when the events have no ``session_id``.
-    period_start, period_end : date-like, optional
-        The period (both ends inclusive).
     alpha : float
         1 - confidence level of the intervals.
 
@@ -156,7 +148,7 @@ def touchpoints(
         Columns :data:`TOUCHPOINT_COLUMNS`.
     """
     names = None if touchpoints is None else _names(touchpoints, "touchpoints")
-    t = _sessionized(events, gap, period_start, period_end)
+    t = _sessionized(sessions)
     if names is not None:
         t = t.filter(t.event.isin(names))
     raw = t.group_by(touchpoint=t.event).aggregate(**_metrics(t)).execute()
@@ -169,29 +161,26 @@ def touchpoints(
 
 
 def journey_map(
-    events: ibis.Table,
+    sessions: Sessions,
     stages: Mapping[str, Sequence[str]],
     *,
     nps: ibis.Table | None = None,
     feedback: ibis.Table | None = None,
-    gap: str | int | timedelta = DEFAULT_GAP,
-    period_start: object = None,
-    period_end: object = None,
     alpha: float = 0.05,
 ) -> JourneyMap:
     """Stages and touchpoints from the config, each with reach, exits, dwell and satisfaction.
 
     Parameters
     ----------
-    events : ibis.Table
-        Canonical events.
+    sessions : Sessions
+        The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     stages : mapping of str to sequence of str
         Stage -> its touchpoint event names, in journey order (config ``journey.stages``).
     nps : ibis.Table, optional
         Canonical NPS answers; satisfaction by NPS is left out (NaN) without it.
     feedback : ibis.Table, optional
         Canonical feedback items; feedback counts are left out (NaN) without it.
-    gap, period_start, period_end, alpha
+    alpha
         As in :func:`touchpoints`.
 
     Returns
@@ -202,7 +191,7 @@ def journey_map(
     """
     layout = _layout(stages)
     notes: list[str] = []
-    t = _sessionized(events, gap, period_start, period_end)
+    t = _sessionized(sessions)
     stage_map = ibis.memtable(layout[["stage", "touchpoint"]])
     t = t.join(stage_map, t.event == stage_map.touchpoint)
     # Each user's first event in each stage marks them once: summed over a stage's touchpoints
@@ -211,7 +200,7 @@ def journey_map(
     t = t.mutate(_first=(first_in_stage == 0).cast("int64"))
     expr = t.group_by(["stage", "touchpoint"]).aggregate(**_metrics(t), stage_marks=t._first.sum())
 
-    satisfaction, sat_columns = _satisfaction(nps, feedback, period_start, period_end, notes)
+    satisfaction, sat_columns = _satisfaction(nps, feedback, sessions.period_start, sessions.period_end, notes)
     if satisfaction is not None:
         joined = expr.outer_join(satisfaction, expr.touchpoint == satisfaction.touchpoint)
         expr = joined.select(
@@ -322,12 +311,8 @@ def bottlenecks(
 # --- engine side -----------------------------------------------------------------------
 
 
-def _sessionized(events: ibis.Table, gap, period_start, period_end) -> ibis.Table:
-    missing = [c for c in ("user_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise ContractError("events", missing[0], f"required column missing (columns are: {', '.join(events.columns)})")
-    t = sessionize(events, gap=gap, period_start=period_start, period_end=period_end)
-    return t.select("user_id", "timestamp", "event", "session", "is_exit", "dwell_seconds")
+def _sessionized(sessions: Sessions) -> ibis.Table:
+    return sessions.table.select("user_id", "timestamp", "event", "session", "is_exit", "dwell_seconds")
 
 
 def _metrics(t: ibis.Table) -> dict[str, ibis.Value]:

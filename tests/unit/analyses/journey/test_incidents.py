@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CONFIG_PATH, SAMPLE_DIR
+from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.journey.incidents import CHART_COLUMNS, DAILY_COLUMNS, INCIDENT_COLUMNS, p_chart, possible_incidents, step_conversion_daily
 
@@ -41,7 +42,7 @@ HAND = [
 
 
 def test_daily_step_conversion_known_answers():
-    out = step_conversion_daily(ibis.memtable(frame(HAND)), ["a", "b", "c"])
+    out = step_conversion_daily(prepare_sessions(ibis.memtable(frame(HAND))), ["a", "b", "c"])
     assert list(out.columns) == DAILY_COLUMNS
     got = {(r.step, r.date.strftime("%m-%d")): (r.trials, r.successes) for r in out.itertuples()}
     assert got == {
@@ -57,19 +58,19 @@ def test_daily_step_conversion_known_answers():
 def test_given_session_ids_decide_what_follows():
     df = frame([(7, 0, "a"), (7, 10, "b"), (7, 20, "a"), (7, 30, "b")])
     df["session_id"] = ["s1", "s2", "s3", "s3"]  # the source's sessions, not the 30-minute gap
-    out = step_conversion_daily(ibis.memtable(df), ["a", "b"])
+    out = step_conversion_daily(prepare_sessions(ibis.memtable(df)), ["a", "b"])
     assert out[["trials", "successes"]].values.tolist() == [[2, 1]]
 
 
 def test_period_and_repeated_step_names():
-    out = step_conversion_daily(ibis.memtable(frame(HAND)), ["a", "b", "a"], period_start="2026-10-02")
+    out = step_conversion_daily(prepare_sessions(ibis.memtable(frame(HAND)), period_start="2026-10-02"), ["a", "b", "a"])
     assert out["date"].dt.strftime("%m-%d").unique().tolist() == ["10-02"]
     b_a = out[out["step"] == "b → a"].iloc[0]
     assert (b_a.trials, b_a.successes) == (2, 1)  # u6's b (00:00:10, nothing after) and u5's b (a follows)
 
 
 def test_empty_period_gives_empty_frame():
-    out = step_conversion_daily(ibis.memtable(frame(HAND)), ["a", "b"], period_start="2030-01-01")
+    out = step_conversion_daily(prepare_sessions(ibis.memtable(frame(HAND)), period_start="2030-01-01"), ["a", "b"])
     assert out.empty and list(out.columns) == DAILY_COLUMNS
     chart = p_chart(out)
     assert chart.empty and list(chart.columns) == CHART_COLUMNS
@@ -79,7 +80,7 @@ def test_empty_period_gives_empty_frame():
 @pytest.mark.parametrize("steps", ["ab", ["a"], ["a", 3], ("a", "")])
 def test_bad_steps_are_parameter_errors(steps):
     with pytest.raises(ParameterError, match="steps"):
-        step_conversion_daily(ibis.memtable(frame(HAND)), steps)
+        step_conversion_daily(prepare_sessions(ibis.memtable(frame(HAND))), steps)
 
 
 # --- p-chart ---------------------------------------------------------------------------
@@ -145,8 +146,8 @@ def test_identical_numbers_on_duckdb_and_spark(spark_con):
     df = frame(HAND)
     spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_incidents")
     spark = spark_con.table("ev_incidents")
-    duck = step_conversion_daily(ibis.memtable(df), ["a", "b", "c"])
-    pd.testing.assert_frame_equal(duck, step_conversion_daily(spark, ["a", "b", "c"]), check_dtype=False)
+    duck = step_conversion_daily(prepare_sessions(ibis.memtable(df)), ["a", "b", "c"])
+    pd.testing.assert_frame_equal(duck, step_conversion_daily(prepare_sessions(spark), ["a", "b", "c"]), check_dtype=False)
 
 
 # --- the sample's planted payment incident ----------------------------------------------
@@ -159,7 +160,7 @@ def test_sample_flags_the_payment_incident():
     config = load_config(CONFIG_PATH)
     truth = json.loads((SAMPLE_DIR / "ground_truth.json").read_text())["journey"]["design"]["payment_incident"]
     ds = load(config)
-    chart = p_chart(step_conversion_daily(ds["events"], config.funnel("checkout").steps, gap=config.sessions.gap))
+    chart = p_chart(step_conversion_daily(prepare_sessions(ds["events"], gap=config.sessions.gap), config.funnel("checkout").steps))
     pay = chart[chart["step"] == "payment → order_success"].set_index("date")
     incident = pd.date_range(truth["from"], truth["to"])
     assert (pay.loc[incident, "outside"] == "below").all()

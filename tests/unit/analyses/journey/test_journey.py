@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.journey.flow import OTHER, OTHER_PATHS, USER_END, loops, paths, sankey_links, segment_diff, transitions
 from uem_helpers.analyses.sessions import SESSION_END
@@ -49,7 +50,7 @@ LOG = [
 
 
 def test_transitions_known_answer_with_exits_shares_users_and_dwell():
-    out = transitions(log(LOG)).set_index(["source", "target"])
+    out = transitions(prepare_sessions(log(LOG))).set_index(["source", "target"])
     assert pairs(out.reset_index()) == {
         ("home", "view"): 3, ("view", "buy"): 1, ("buy", END): 1, ("view", END): 1, ("view", "home"): 1,
         ("home", END): 1,
@@ -68,7 +69,7 @@ def test_transitions_known_answer_with_exits_shares_users_and_dwell():
 
 
 def test_transitions_within_user_cross_sessions_and_end_at_the_last_event():
-    out = transitions(log(LOG), within="user").set_index(["source", "target"])
+    out = transitions(prepare_sessions(log(LOG)), within="user").set_index(["source", "target"])
     assert pairs(out.reset_index()) == {
         ("home", "view"): 3, ("view", "buy"): 1, ("buy", "home"): 1, ("view", USER_END): 1, ("view", "home"): 1,
         ("home", USER_END): 1,
@@ -78,26 +79,26 @@ def test_transitions_within_user_cross_sessions_and_end_at_the_last_event():
 
 def test_transitions_use_source_session_ids_and_a_configurable_gap():
     rows = [("u1", 0, "a"), ("u1", 700, "b")]
-    assert pairs(transitions(log(rows))) == {("a", "b"): 1, ("b", END): 1}
-    assert pairs(transitions(log(rows), gap="10min")) == {("a", END): 1, ("b", END): 1}
+    assert pairs(transitions(prepare_sessions(log(rows)))) == {("a", "b"): 1, ("b", END): 1}
+    assert pairs(transitions(prepare_sessions(log(rows), gap="10min"))) == {("a", END): 1, ("b", END): 1}
     ids = pd.Series(["s1", "s2"], dtype="string")
-    assert pairs(transitions(log(rows, session_id=ids))) == {("a", END): 1, ("b", END): 1}
+    assert pairs(transitions(prepare_sessions(log(rows, session_id=ids)))) == {("a", END): 1, ("b", END): 1}
 
 
 def test_transitions_same_instant_never_depends_on_row_order():
     rows = [("u1", 0, "pay"), ("u1", 0, "done"), ("u1", 5, "home")]
-    a, b = transitions(log(rows)), transitions(log(rows[::-1]))
+    a, b = transitions(prepare_sessions(log(rows))), transitions(prepare_sessions(log(rows[::-1])))
     pd.testing.assert_frame_equal(a, b)
     assert pairs(a) == {("done", "pay"): 1, ("pay", "home"): 1, ("home", END): 1}
 
 
 def test_transitions_empty_period_and_bad_parameters():
-    out = transitions(log(LOG), period_start="2027-01-01")
+    out = transitions(prepare_sessions(log(LOG), period_start="2027-01-01"))
     assert out.empty and list(out.columns)[:3] == ["source", "target", "transitions"]
     with pytest.raises(ParameterError, match="within='visit'"):
-        transitions(log(LOG), within="visit")
+        transitions(prepare_sessions(log(LOG)), within="visit")
     with pytest.raises(ParameterError, match="gap='later'"):
-        transitions(log(LOG), gap="later")
+        transitions(prepare_sessions(log(LOG), gap="later"))
 
 
 @st.composite
@@ -122,7 +123,7 @@ def reference_transitions(rows, gap_s=1800) -> dict[tuple[str, str], int]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_logs())
 def test_transition_counts_equal_a_reference_computation(rows):
-    out = transitions(log(rows))
+    out = transitions(prepare_sessions(log(rows)))
     assert pairs(out) == reference_transitions(rows)
     assert out["transitions"].sum() == len(rows)
     assert out.groupby("source")["share"].sum().to_numpy() == pytest.approx(1.0)
@@ -140,36 +141,36 @@ PATH_LOG = [
 
 
 def test_paths_known_answer_top_and_other():
-    out = paths(log(PATH_LOG), "open", max_steps=3, top_n=2)
+    out = paths(prepare_sessions(log(PATH_LOG)), "open", max_steps=3, top_n=2)
     assert out["path"].tolist() == [f"open → view → buy → {END}", f"open → {END}", OTHER_PATHS]
     assert out["sessions"].tolist() == [2, 1, 1]
     assert out["steps"].tolist()[:2] == [3, 1] and pd.isna(out["steps"].iloc[2])
     assert out["share"].tolist() == pytest.approx([0.5, 0.25, 0.25])
     assert out["users"].tolist() == [2, 1, 1]
-    everything = paths(log(PATH_LOG), "open", max_steps=3, top_n=10)
+    everything = paths(prepare_sessions(log(PATH_LOG)), "open", max_steps=3, top_n=10)
     assert "open → view → view" in everything["path"].tolist()
     assert OTHER_PATHS not in everything["path"].tolist()
 
 
 def test_paths_start_at_the_first_start_event_of_the_session():
-    out = paths(log([("u1", 0, "open"), ("u1", 5, "x"), ("u1", 9, "open")]), "open", max_steps=2)
+    out = paths(prepare_sessions(log([("u1", 0, "open"), ("u1", 5, "x"), ("u1", 9, "open")])), "open", max_steps=2)
     assert out["path"].tolist() == ["open → x"]
 
 
 def test_paths_bad_parameters_and_no_start_event():
     with pytest.raises(ParameterError, match="max_steps=1"):
-        paths(log(PATH_LOG), "open", max_steps=1)
+        paths(prepare_sessions(log(PATH_LOG)), "open", max_steps=1)
     with pytest.raises(ParameterError, match="start_event="):
-        paths(log(PATH_LOG), "")
-    assert paths(log(PATH_LOG), "never").empty
+        paths(prepare_sessions(log(PATH_LOG)), "")
+    assert paths(prepare_sessions(log(PATH_LOG)), "never").empty
 
 
 def test_sankey_links_known_answer():
-    out = sankey_links(log(PATH_LOG), "open", max_steps=3, top_n=1)
+    out = sankey_links(prepare_sessions(log(PATH_LOG)), "open", max_steps=3, top_n=1)
     got = {(r.step, r.source, r.target): r.sessions for r in out.itertuples()}
     # step 3 holds buy (2 sessions) and view (1): with top_n=1 the view is "(other)"
     assert got == {(1, "open", "view"): 3, (1, "open", END): 1, (2, "view", "buy"): 2, (2, "view", OTHER): 1}
-    wide = sankey_links(log(PATH_LOG), "open", max_steps=4, top_n=5)
+    wide = sankey_links(prepare_sessions(log(PATH_LOG)), "open", max_steps=4, top_n=5)
     got = {(r.step, r.source, r.target): r.sessions for r in wide.itertuples()}
     assert got[(3, "buy", END)] == 2 and got[(3, "view", "view")] == 1
     # flow is conserved: what leaves a node at step k never exceeds what entered it
@@ -192,7 +193,7 @@ LOOP_LOG = [
 
 
 def test_loops_known_answer():
-    out = loops(log(LOOP_LOG), max_length=3, conversion_event="buy", min_users=1).set_index("loop")
+    out = loops(prepare_sessions(log(LOOP_LOG)), max_length=3, conversion_event="buy", min_users=1).set_index("loop")
     assert out.loc["pv → sg → pv", ["users", "sessions", "occurrences", "length"]].tolist() == [2, 2, 3, 2]
     assert out.loc["sg → pv → sg", ["users", "occurrences"]].tolist() == [1, 1]
     assert out.loc["pv → rv → sg → pv", ["users", "length"]].tolist() == [1, 3]
@@ -204,11 +205,11 @@ def test_loops_known_answer():
     # baseline: sessions reaching pv without any loop: u4 (buys) and u5 (does not) -> 1/2
     assert out.loc["pv → sg → pv", "baseline_sessions"] == 2
     assert out.loc["pv → sg → pv", "baseline_conversion"] == pytest.approx(0.5)
-    only_two = loops(log(LOOP_LOG), max_length=2, min_users=1)
+    only_two = loops(prepare_sessions(log(LOOP_LOG)), max_length=2, min_users=1)
     assert set(only_two["length"]) == {2} and only_two["conversion"].isna().all()
-    assert loops(log(LOOP_LOG), min_users=3).empty
+    assert loops(prepare_sessions(log(LOOP_LOG)), min_users=3).empty
     with pytest.raises(ParameterError, match="max_length=1"):
-        loops(log(LOOP_LOG), max_length=1)
+        loops(prepare_sessions(log(LOOP_LOG)), max_length=1)
 
 
 # --- segment diff ------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def test_segment_diff_finds_a_planted_difference_and_not_a_null_one():
         rows += user
         platform += [seg] * len(user)
     ev = log(rows, platform=pd.Series(platform, dtype="string"))
-    out = segment_diff(ev, "platform", "web", "ios", min_transitions=10).set_index(["source", "target"])
+    out = segment_diff(prepare_sessions(ev), "platform", "web", "ios", min_transitions=10).set_index(["source", "target"])
     buy = out.loc[("view", "buy")]
     assert buy["share_a"] == pytest.approx(12 / 60) and buy["share_b"] == pytest.approx(48 / 60)
     assert buy["difference"] == pytest.approx(0.6)
@@ -233,12 +234,12 @@ def test_segment_diff_finds_a_planted_difference_and_not_a_null_one():
     assert out.loc[("home", "view"), "difference"] == 0
     users = ibis.memtable(pd.DataFrame({"user_id": [f"u{i:03d}" for i in range(120)],
                                         "tier": ["new" if i % 2 else "old" for i in range(120)]}))
-    by_user = segment_diff(log(rows), "tier", "old", "new", users=users, min_transitions=10)
+    by_user = segment_diff(prepare_sessions(log(rows)), "tier", "old", "new", users=users, min_transitions=10)
     assert by_user.set_index(["source", "target"]).loc[("view", "buy"), "difference"] == pytest.approx(0.6)
     with pytest.raises(ParameterError, match="platform='android' has no events.*'ios', 'web'"):
-        segment_diff(ev, "platform", "android", "ios")
+        segment_diff(prepare_sessions(ev), "platform", "android", "ios")
     with pytest.raises(ParameterError, match="not a column"):
-        segment_diff(ev, "country", "a", "b")
+        segment_diff(prepare_sessions(ev), "country", "a", "b")
 
 
 # --- the sample's planted truth --------------------------------------------------------------
@@ -255,7 +256,7 @@ def sample():
 
 def test_sample_exits_match_the_truth_up_to_same_second_ties(sample):
     events, real = sample
-    out = transitions(events)
+    out = transitions(prepare_sessions(events))
     n = out.groupby("source")["transitions"].sum()
     exits = out[out["target"] == END].set_index("source")["transitions"]
     # Events at the last second of a session with another event in that second: the generator knew which came
@@ -279,16 +280,16 @@ def test_sample_exits_match_the_truth_up_to_same_second_ties(sample):
 
 def test_sample_loop_product_view_size_guide_ranks_first(sample):
     events, _ = sample
-    out = loops(events, conversion_event="order_success")
+    out = loops(prepare_sessions(events), conversion_event="order_success")
     assert out["loop"].iloc[0] == "product_view → size_guide → product_view"
 
 
 def test_sample_paths_and_sankey_are_consistent(sample):
     events, real = sample
-    out = paths(events, "app_open")
+    out = paths(prepare_sessions(events), "app_open")
     assert out["sessions"].sum() == real["sessions"]        # every session opens the app
     assert out["share"].sum() == pytest.approx(1.0)
-    links = sankey_links(events, "app_open")
+    links = sankey_links(prepare_sessions(events), "app_open")
     assert links[links["step"] == 1]["sessions"].sum() == real["sessions"]
     assert out.loc[out["path"] == f"app_open → {END}", "sessions"].item() == round(real["bounce_rate"] * real["sessions"])
 
@@ -304,4 +305,4 @@ def test_same_transition_matrix_on_duckdb_and_spark(spark_con, duckdb_con):
     duck = duckdb_con.create_table("ev_journey", df)
     spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_journey")
     spark = spark_con.table("ev_journey")
-    pd.testing.assert_frame_equal(transitions(duck), transitions(spark))
+    pd.testing.assert_frame_equal(transitions(prepare_sessions(duck)), transitions(prepare_sessions(spark)))

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CONFIG_PATH, SAMPLE_DIR
+from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.core.errors import ContractError, ParameterError
 from uem_helpers.analyses.journey.map import BOTTLENECK_COLUMNS, MAP_COLUMNS, TOUCHPOINT_COLUMNS, bottlenecks, journey_map, touchpoints
 
@@ -54,7 +55,7 @@ def t_half(values) -> float:
 
 
 def test_touchpoints_known_answers():
-    out = touchpoints(hand_log()).set_index("touchpoint")
+    out = touchpoints(prepare_sessions(hand_log())).set_index("touchpoint")
     assert list(out.reset_index().columns) == TOUCHPOINT_COLUMNS
     assert list(out.index) == ["a", "b", "c"]  # busiest first, then by name
     a, b, c = out.loc["a"], out.loc["b"], out.loc["c"]
@@ -82,13 +83,13 @@ def test_touchpoints_known_answers():
 def test_exit_interval_is_wilson():
     from uem_helpers.stats import wilson_ci
 
-    out = touchpoints(hand_log()).set_index("touchpoint")
+    out = touchpoints(prepare_sessions(hand_log())).set_index("touchpoint")
     assert (out.loc["a", "exit_low"], out.loc["a", "exit_high"]) == pytest.approx(wilson_ci(1, 4))
     assert (out.loc["b", "exit_low"], out.loc["b", "exit_high"]) == pytest.approx(wilson_ci(2, 4))
 
 
 def test_touchpoints_subset_keeps_order_and_zero_rows():
-    out = touchpoints(hand_log(), touchpoints=["c", "nowhere", "a"])
+    out = touchpoints(prepare_sessions(hand_log()), touchpoints=["c", "nowhere", "a"])
     assert out["touchpoint"].tolist() == ["c", "nowhere", "a"]
     row = out.set_index("touchpoint").loc["nowhere"]
     assert (row.events, row.users, row.exits, row.hours_spent) == (0, 0, 0, 0.0)
@@ -100,7 +101,7 @@ def test_touchpoints_subset_keeps_order_and_zero_rows():
 def test_given_session_ids_and_period():
     df = frame([("7", 0, "a"), ("7", 5, "b"), ("7", 10, "a"), ("7", 86_400 * 3, "a")])
     df["session_id"] = ["s1", "s1", "s2", "s3"]  # the source cuts a session after 5 s
-    out = touchpoints(ibis.memtable(df), period_end="2026-10-02").set_index("touchpoint")
+    out = touchpoints(prepare_sessions(ibis.memtable(df), period_end="2026-10-02")).set_index("touchpoint")
     assert out.loc["a", "events"] == 2 and out.loc["a", "sessions"] == 2
     assert out.loc["b", "exits"] == 1 and out.loc["a", "exits"] == 1
     assert out.loc["a", "mean_dwell_seconds"] == pytest.approx(5.0)
@@ -112,19 +113,19 @@ def test_integer_user_ids_and_other_event_names():
         "timestamp": pd.to_datetime([T0, T0 + timedelta(seconds=90), T0]),
         "event": ["开户开始", "实名认证", "开户开始"],
     })
-    out = touchpoints(ibis.memtable(df)).set_index("touchpoint")
+    out = touchpoints(prepare_sessions(ibis.memtable(df))).set_index("touchpoint")
     assert out.loc["开户开始", "exit_rate"] == pytest.approx(0.5)
     assert out.loc["开户开始", "mean_dwell_seconds"] == pytest.approx(90.0)
 
 
 def test_empty_period_gives_empty_frame():
-    out = touchpoints(hand_log(), period_start="2030-01-01")
+    out = touchpoints(prepare_sessions(hand_log(), period_start="2030-01-01"))
     assert out.empty and list(out.columns) == TOUCHPOINT_COLUMNS
 
 
 def test_missing_column_is_a_contract_error():
     with pytest.raises(ContractError, match="'event'"):
-        touchpoints(hand_log().drop("event"))
+        touchpoints(prepare_sessions(hand_log().drop("event")))
 
 
 # --- journey map -----------------------------------------------------------------------
@@ -153,8 +154,7 @@ def satisfaction_tables():
 
 def test_journey_map_known_answers():
     nps, feedback = satisfaction_tables()
-    jm = journey_map(hand_log(), STAGES, nps=nps, feedback=feedback, period_start="2026-10-01",
-                     period_end="2026-10-01")
+    jm = journey_map(prepare_sessions(hand_log(), period_start="2026-10-01", period_end="2026-10-01"), STAGES, nps=nps, feedback=feedback)
     table = jm.table
     assert list(table.columns) == MAP_COLUMNS
     assert list(zip(table["stage"], table["touchpoint"])) == [("first", "a"), ("first", "b"), ("second", "c"),
@@ -185,7 +185,7 @@ def test_journey_map_known_answers():
 
 def test_journey_map_of_an_empty_period_is_well_formed():
     nps, feedback = satisfaction_tables()
-    jm = journey_map(hand_log(), STAGES, nps=nps, feedback=feedback, period_start="2030-01-01")
+    jm = journey_map(prepare_sessions(hand_log(), period_start="2030-01-01"), STAGES, nps=nps, feedback=feedback)
     assert list(jm.table.columns) == MAP_COLUMNS and len(jm.table) == 4
     assert (jm.table["users"] == 0).all() and jm.table["exit_rate"].isna().all()
     assert (jm.table["nps_responses"] == 0).all()
@@ -194,7 +194,7 @@ def test_journey_map_of_an_empty_period_is_well_formed():
 
 
 def test_journey_map_without_satisfaction_tables():
-    jm = journey_map(hand_log(), STAGES)
+    jm = journey_map(prepare_sessions(hand_log()), STAGES)
     assert "No NPS table: satisfaction by NPS is not shown." in jm.notes
     assert any(n.startswith("No feedback table") for n in jm.notes)
     assert jm.table[["nps", "nps_responses", "feedback_items", "low_rating_share"]].isna().all().all()
@@ -203,7 +203,7 @@ def test_journey_map_without_satisfaction_tables():
 
 def test_journey_map_tables_without_touchpoint_column():
     nps, feedback = satisfaction_tables()
-    jm = journey_map(hand_log(), STAGES, nps=nps.drop("touchpoint"), feedback=feedback.drop("rating"))
+    jm = journey_map(prepare_sessions(hand_log()), STAGES, nps=nps.drop("touchpoint"), feedback=feedback.drop("rating"))
     assert any("NPS table has no 'touchpoint'" in n for n in jm.notes)
     assert any("no 'rating' column" in n for n in jm.notes)
     t = jm.table.set_index("touchpoint")
@@ -213,12 +213,12 @@ def test_journey_map_tables_without_touchpoint_column():
 @pytest.mark.parametrize("stages", [None, {}, ["a", "b"], {"s": "a"}, {"s": []}, {"s": [1]}])
 def test_bad_stages_are_parameter_errors(stages):
     with pytest.raises(ParameterError, match="stage"):
-        journey_map(hand_log(), stages)
+        journey_map(prepare_sessions(hand_log()), stages)
 
 
 def test_matrix_rejects_unknown_column():
     with pytest.raises(ParameterError, match="'nope'"):
-        journey_map(hand_log(), STAGES).matrix("nope")
+        journey_map(prepare_sessions(hand_log()), STAGES).matrix("nope")
 
 
 # --- bottlenecks -----------------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_every_session_exits_once_and_dwell_adds_up_to_session_length(rows):
     from uem_helpers.analyses.sessions import sessionize
 
     events = ibis.memtable(frame(rows))
-    out = touchpoints(events)
+    out = touchpoints(prepare_sessions(events))
     s = sessionize(events)
     spans = s.group_by("session").aggregate(
         span=s.timestamp.max().epoch_seconds() - s.timestamp.min().epoch_seconds()
@@ -306,8 +306,8 @@ def test_identical_numbers_on_duckdb_and_spark(spark_con):
     spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_journey_map")
     spark = spark_con.table("ev_journey_map")
     # The journey map's table holds every touchpoint metric, plus the stage counts.
-    a = journey_map(ibis.memtable(df), STAGES).table
-    b = journey_map(spark, STAGES).table
+    a = journey_map(prepare_sessions(ibis.memtable(df)), STAGES).table
+    b = journey_map(prepare_sessions(spark), STAGES).table
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
@@ -327,7 +327,7 @@ def test_sample_names_the_planted_bottleneck(sample):
     config, ds = sample
     truth = json.loads((SAMPLE_DIR / "ground_truth.json").read_text())["journey"]
     goals = [f.steps[-1] for f in config.funnels.values()]
-    table = touchpoints(ds["events"], gap=config.sessions.gap)
+    table = touchpoints(prepare_sessions(ds["events"], gap=config.sessions.gap))
     ranking = bottlenecks(table, candidates=config.journey.bottleneck_candidates or None, exclude=goals)
     top = ranking.iloc[0]
     assert top["touchpoint"] == truth["bottleneck_touchpoint"] == "customer_service"
@@ -339,8 +339,7 @@ def test_sample_names_the_planted_bottleneck(sample):
 
 def test_sample_journey_map_links_satisfaction(sample):
     config, ds = sample
-    jm = journey_map(ds["events"], config.journey.stages, nps=ds["nps"], feedback=ds["feedback"],
-                     gap=config.sessions.gap)
+    jm = journey_map(prepare_sessions(ds["events"], gap=config.sessions.gap), config.journey.stages, nps=ds["nps"], feedback=ds["feedback"])
     assert len(jm.table) == sum(len(v) for v in config.journey.stages.values())
     assert any("account_opening, app, delivery" in n for n in jm.notes)
     t = jm.table.set_index("touchpoint")
