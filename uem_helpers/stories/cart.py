@@ -29,7 +29,16 @@ from datetime import timedelta
 
 import pandas as pd
 
-from uem_helpers.analyses.cart.abandonment import FeeShareFit, abandonment_by_fee_share, abandonment_by_segment, cart_outcomes, conversion_drivers, daily_abandonment, fee_share_fit
+from uem_helpers.analyses.cart.abandonment import (
+    FeeShareFit,
+    abandonment_by_fee_share,
+    abandonment_by_segment,
+    cart_outcomes,
+    conversion_drivers,
+    daily_abandonment,
+    fee_share_fit,
+    prepare_carts,
+)
 from uem_helpers.analyses.cart.policy import Bunching, PolicyImpact, policy_impact, threshold_bunching
 from uem_helpers.core.config import FunnelConfig
 from uem_helpers.core.errors import MissingTableError, ParameterError
@@ -126,7 +135,8 @@ def analyse_carts(
     -------
     CartAnalysis
     """
-    carts = data.require("carts", "the cart abandonment analysis")
+    # Derive once, hand down: the typed cart table, materialised, shared by every analysis below.
+    carts = prepare_carts(data.require("carts", "the cart abandonment analysis"), cache=True)
     window = dict(period_start=period_start, period_end=period_end)
     outcomes = cart_outcomes(carts, **window)
     empty = int(outcomes["carts"].iloc[0]) == 0

@@ -1,9 +1,11 @@
 """Carts: how many are left, why, and what a shipping policy did to them.
 
-Every helper builds Ibis expressions on the canonical ``carts`` table
-(``cart_id``, ``user_id``, ``created_at``, ``cart_value``, optional
-``shipping_fee``, ``checked_out_at``, ``order_value``, ``discount``),
-executes once and returns a small pandas frame or dataclass.
+The canonical ``carts`` table (``cart_id``, ``user_id``, ``created_at``,
+``cart_value``, optional ``shipping_fee``, ``checked_out_at``, ``order_value``,
+``discount``) is typed once (:func:`prepare_carts`: :func:`cart_table` over every
+cart, materialised by the story) and handed to every helper, which takes its
+window of it, builds Ibis expressions, executes once and returns a small pandas
+frame or dataclass.
 
 Definitions
 -----------
@@ -81,6 +83,42 @@ def cart_table(carts: ibis.Table, *, period_start: object = None, period_end: ob
     return t.mutate(checked_out=checked, abandoned=~checked, fee=fee, fee_share=share, paid=paid)
 
 
+@dataclass(frozen=True)
+class Carts:
+    """The typed cart table (:func:`cart_table` over every cart), built once and handed to every cart analysis.
+
+    Each analysis takes its own window of it (the period, or the days before a launch), so the
+    typing and the derived columns are computed once per report, not once per analysis.
+    """
+
+    table: ibis.Table
+
+
+def prepare_carts(carts: ibis.Table, *, cache: bool = False) -> Carts:
+    """Type the canonical carts once (:func:`cart_table`) for every analysis that follows.
+
+    Parameters
+    ----------
+    carts : ibis.Table
+        Canonical carts.
+    cache : bool
+        Materialise the typed table in the backend, so the analyses that share it read it once.
+
+    Raises
+    ------
+    ContractError
+        A required column is missing.
+    """
+    table = cart_table(carts)
+    return Carts(table.cache() if cache else table)
+
+
+def _window(carts: Carts, period_start: object, period_end: object) -> ibis.Table:
+    """The typed carts created in the period (both ends inclusive)."""
+    t = carts.table
+    return t.filter(in_period(t.created_at, period_start, period_end))
+
+
 def with_rates(frame: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Add ``abandoned``, ``abandonment_rate`` and its Wilson bounds to a frame of ``carts`` / ``checked_out``."""
     frame["carts"] = frame["carts"].astype("int64")
@@ -96,7 +134,7 @@ def _counts(t: ibis.Table) -> dict:
 
 
 def cart_outcomes(
-    carts: ibis.Table, *, period_start: object = None, period_end: object = None, alpha: float = 0.05
+    carts: Carts, *, period_start: object = None, period_end: object = None, alpha: float = 0.05
 ) -> pd.DataFrame:
     """Carts created, checked out and abandoned in the period, and the abandonment rate.
 
@@ -106,12 +144,12 @@ def cart_outcomes(
         One row: ``carts``, ``checked_out``, ``abandoned``, ``abandonment_rate`` (abandoned / carts,
         NaN without carts) and its Wilson ``abandonment_low`` / ``abandonment_high``.
     """
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    t = _window(carts, period_start, period_end)
     return with_rates(t.aggregate(**_counts(t)).execute(), alpha)
 
 
 def daily_abandonment(
-    carts: ibis.Table, *, period_start: object = None, period_end: object = None, alpha: float = 0.05
+    carts: Carts, *, period_start: object = None, period_end: object = None, alpha: float = 0.05
 ) -> pd.DataFrame:
     """Abandonment rate by day of cart creation, and the pooled 7-day rate.
 
@@ -125,7 +163,7 @@ def daily_abandonment(
         ``rate_low`` / ``rate_high``, ``rate_7d`` with ``rate_7d_low`` / ``rate_7d_high``; one row
         per day with at least one cart, in date order.
     """
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    t = _window(carts, period_start, period_end)
     t = t.mutate(date=t.created_at.date())
     daily = with_rates(t.group_by("date").aggregate(**_counts(t)).order_by("date").execute(), alpha)
     daily["date"] = pd.to_datetime(daily["date"])
@@ -140,7 +178,7 @@ def daily_abandonment(
 
 
 def abandonment_by_segment(
-    carts: ibis.Table,
+    carts: Carts,
     segment_by: str,
     *,
     users: ibis.Table | None = None,
@@ -152,8 +190,8 @@ def abandonment_by_segment(
 
     Parameters
     ----------
-    carts : ibis.Table
-        Canonical carts.
+    carts : Carts
+        The typed carts (:func:`prepare_carts`).
     segment_by : str
         Column to break down by: read from the carts table when it has it, else from ``users``
         (joined on ``user_id``); carts whose user has no value count as ``"(unknown)"``.
@@ -171,7 +209,7 @@ def abandonment_by_segment(
     ParameterError
         ``segment_by`` is in neither table (the message lists the columns there are).
     """
-    t = with_segment(cart_table(carts, period_start=period_start, period_end=period_end), carts, segment_by, users)
+    t = with_segment(_window(carts, period_start, period_end), carts.table, segment_by, users)
     out = with_rates(t.group_by(segment_by).aggregate(**_counts(t), users=t.user_id.nunique()).execute(), alpha)
     out["users"] = out["users"].astype("int64")
     return out.sort_values(["carts", segment_by], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -199,7 +237,7 @@ def with_segment(t: ibis.Table, carts: ibis.Table, segment_by: str, users: ibis.
 
 
 def abandonment_by_fee_share(
-    carts: ibis.Table,
+    carts: Carts,
     *,
     bins: Sequence[float] = FEE_SHARE_BINS,
     period_start: object = None,
@@ -225,7 +263,7 @@ def abandonment_by_fee_share(
     edges = [float(b) for b in bins]
     if len(edges) < 2 or any(b >= a for a, b in zip(edges[1:], edges[:-1])):
         raise ParameterError(f"fee-share bins must be at least two strictly increasing edges; got {list(bins)!r}")
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    t = _window(carts, period_start, period_end)
     t = t.filter((t.fee_share >= edges[0]) & (t.fee_share <= edges[-1]))
     index = ibis.literal(0)
     for i, edge in enumerate(edges[1:-1], start=1):
@@ -287,7 +325,7 @@ class FeeShareFit:
 
 
 def fee_share_fit(
-    carts: ibis.Table,
+    carts: Carts,
     *,
     period_start: object = None,
     period_end: object = None,
@@ -314,7 +352,7 @@ def fee_share_fit(
         Fewer than 10 carts, no checkout or no abandonment, or fee share does not vary: the model
         cannot be fitted (the message says which).
     """
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    t = _window(carts, period_start, period_end)
     t = t.mutate(
         _s=(t.fee_share / FIT_SHARE_STEP).round().cast("int64"),
         _v=(t.cart_value.cast("float64") / FIT_VALUE_STEP).round().cast("int64"),
@@ -347,7 +385,7 @@ def fee_share_fit(
 
 
 def conversion_drivers(
-    carts: ibis.Table,
+    carts: Carts,
     events: ibis.Table,
     *,
     lookback: int = 1800,
@@ -376,7 +414,7 @@ def conversion_drivers(
         ``odds_ratio``, ``odds_ratio_low``, ``odds_ratio_high``, ``p_value``; ranked by odds ratio,
         most associated with abandonment first.
     """
-    t = cart_table(carts, period_start=period_start, period_end=period_end).select("cart_id", "user_id", "created_at",
+    t = _window(carts, period_start, period_end).select("cart_id", "user_id", "created_at",
                                                                                   "abandoned")
     ev = events.select(_u=events.user_id, _ts=events.timestamp, event=events.event)
     j = t.join(ev, [t.user_id == ev._u, ev._ts < t.created_at,

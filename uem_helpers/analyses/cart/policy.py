@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.core.formats import signed_points
-from uem_helpers.analyses.cart.abandonment import cart_table
+from uem_helpers.analyses.cart.abandonment import Carts, _window
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
 from uem_helpers.analyses.experiment.readout import Readout
@@ -77,7 +77,7 @@ class Bunching:
 
 
 def threshold_bunching(
-    carts: ibis.Table,
+    carts: Carts,
     threshold: float,
     launch_date: object,
     *,
@@ -93,8 +93,8 @@ def threshold_bunching(
 
     Parameters
     ----------
-    carts : ibis.Table
-        Canonical carts.
+    carts : Carts
+        The typed carts (:func:`~uem_helpers.analyses.cart.abandonment.prepare_carts`).
     threshold : float
         Free shipping from this cart value on.
     launch_date : date-like
@@ -119,7 +119,7 @@ def threshold_bunching(
     """
     if min(band, reach, bin_width, span) <= 0:
         raise ParameterError(f"band, reach, bin_width and span must be positive; got {band}, {reach}, {bin_width}, {span}")
-    t = cart_table(carts)
+    t = carts.table
     t = t.mutate(group=before_after_label(t, "created_at", launch_date, period_start=period_start,
                                           period_end=period_end))
     t = t.filter(t.group.notnull())
@@ -182,7 +182,7 @@ class PolicyImpact:
 
 
 def policy_impact(
-    carts: ibis.Table,
+    carts: Carts,
     launch_date: object = None,
     *,
     assignments: ibis.Table | None = None,
@@ -229,8 +229,8 @@ def policy_impact(
 
     Parameters
     ----------
-    carts : ibis.Table
-        Canonical carts.
+    carts : Carts
+        The typed carts (:func:`~uem_helpers.analyses.cart.abandonment.prepare_carts`).
     launch_date : date-like, optional
         When the policy went live; windows as in :func:`uem_helpers.analyses.experiment.split_before_after`.
     assignments : ibis.Table, optional
@@ -279,7 +279,7 @@ def policy_impact(
         return _ab_impact(carts, assignments, experiment, control=control, treatment=treatment,
                           expected_shares=expected_shares, unit=unit, period_start=period_start,
                           period_end=period_end, alpha=alpha, srm_alpha=srm_alpha)
-    t = cart_table(carts)
+    t = carts.table
     t = t.mutate(group=before_after_label(t, "created_at", launch_date, guard_days=guard_days,
                                           period_start=period_start, period_end=period_end))
     t = t.filter(t.group.notnull())
@@ -306,7 +306,7 @@ def policy_impact(
     return PolicyImpact(conversion, means["average order value"], means["revenue per cart"])
 
 
-def _ab_impact(carts: ibis.Table, assignments: ibis.Table, experiment: str, *, control: str, treatment: str,
+def _ab_impact(carts: Carts, assignments: ibis.Table, experiment: str, *, control: str, treatment: str,
                expected_shares: dict[str, float] | None, unit: str, period_start: object, period_end: object,
                alpha: float, srm_alpha: float) -> PolicyImpact:
     """The A/B mode of :func:`policy_impact`: three ratio metrics of carts, clustered by user, and the SRM check."""
@@ -316,7 +316,7 @@ def _ab_impact(carts: ibis.Table, assignments: ibis.Table, experiment: str, *, c
                     higher_is_better=True),
         RatioMetric("revenue per cart", numerator="paid", unit=unit, higher_is_better=True),
     ]
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    t = _window(carts, period_start, period_end)
     readouts, srm = variant_ratios(t, assignments, experiment, metrics, time_col="created_at", control=control,
                                    treatment=treatment, expected_shares=expected_shares, alpha=alpha,
                                    srm_alpha=srm_alpha)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from uem_helpers.analyses.cart.abandonment import prepare_carts
 from uem_helpers.analyses.cart import abandonment as cart
 from uem_helpers.present import cart as cart_report
 from uem_helpers.analyses.cart.policy import policy_impact, threshold_bunching
@@ -57,38 +58,38 @@ def small():
 
 
 def test_outcomes_count_checked_out_and_abandoned(small):
-    out = cart.cart_outcomes(small["carts"]).iloc[0]
+    out = cart.cart_outcomes(prepare_carts(small["carts"])).iloc[0]
     assert (out["carts"], out["checked_out"], out["abandoned"]) == (6, 3, 3)
     assert out["abandonment_rate"] == 0.5
     assert out["abandonment_low"] < 0.5 < out["abandonment_high"]
-    only_first_day = cart.cart_outcomes(small["carts"], period_start="2026-06-01", period_end="2026-06-01").iloc[0]
+    only_first_day = cart.cart_outcomes(prepare_carts(small["carts"]), period_start="2026-06-01", period_end="2026-06-01").iloc[0]
     assert (only_first_day["carts"], only_first_day["abandoned"]) == (3, 2)
 
 
 def test_daily_and_pooled_rates(small):
-    daily = cart.daily_abandonment(small["carts"])
+    daily = cart.daily_abandonment(prepare_carts(small["carts"]))
     assert daily["carts"].tolist() == [3, 3]
     assert daily["rate"].tolist() == pytest.approx([2 / 3, 1 / 3])
     assert daily["rate_7d"].tolist() == pytest.approx([2 / 3, 3 / 6])  # day 2 pools both days
 
 
 def test_segment_from_the_users_table(small):
-    seg = cart.abandonment_by_segment(small["carts"], "platform", users=small["users"]).set_index("platform")
+    seg = cart.abandonment_by_segment(prepare_carts(small["carts"]), "platform", users=small["users"]).set_index("platform")
     # ios: U0 (C0 ok, C3 ok) and U2 (C2 ab, C5 ok) -> 1 of 4; android: U1 (C1 ab, C4 ab) -> 2 of 2
     assert seg.loc["ios", ["carts", "abandoned"]].tolist() == [4, 1]
     assert seg.loc["android", "abandonment_rate"] == 1.0
     with pytest.raises(ParameterError, match="segment_by='region' is not a column of the carts or users table"):
-        cart.abandonment_by_segment(small["carts"], "region", users=small["users"])
+        cart.abandonment_by_segment(prepare_carts(small["carts"]), "region", users=small["users"])
 
 
 def test_fee_share_bins(small):
-    bins = cart.abandonment_by_fee_share(small["carts"], bins=[0, 0.1, 0.2, 1]).set_index("bin")
+    bins = cart.abandonment_by_fee_share(prepare_carts(small["carts"]), bins=[0, 0.1, 0.2, 1]).set_index("bin")
     # [0, 10%): shares 0, 0.05 -> both checked out; [10%, 20%): 0.10 (ab), 0.10 (ok); [20%, 100%]: 0.20, 0.25 both ab
     assert bins["carts"].tolist() == [2, 2, 2]
     assert bins["abandonment_rate"].tolist() == [0.0, 0.5, 1.0]
     assert bins.index.tolist() == ["[0%, 10%)", "[10%, 20%)", "[20%, 100%]"]
     with pytest.raises(ParameterError, match="strictly increasing"):
-        cart.abandonment_by_fee_share(small["carts"], bins=[0, 0.2, 0.1])
+        cart.abandonment_by_fee_share(prepare_carts(small["carts"]), bins=[0, 0.2, 0.1])
 
 
 def test_missing_column_names_the_table():
@@ -112,7 +113,7 @@ def _logistic_carts(n: int, slope: float, seed: int = 3) -> pd.DataFrame:
 
 def test_fee_share_fit_recovers_a_planted_slope():
     data = from_frames({"carts": _logistic_carts(20_000, slope=-6.0)})
-    fit = cart.fee_share_fit(data["carts"])
+    fit = cart.fee_share_fit(prepare_carts(data["carts"]))
     true_or = np.exp(-0.6)  # +10 pts of fee share: exp(0.1 * -6)
     assert fit.odds_ratio_low < true_or < fit.odds_ratio_high
     assert fit.odds_ratio_100_low < 1.0 < fit.odds_ratio_100_high  # value has no effect of its own
@@ -122,7 +123,7 @@ def test_fee_share_fit_recovers_a_planted_slope():
 def test_fee_share_fit_refuses_data_without_checkouts(small):
     no_checkouts = SMALL.assign(checked_out_at=pd.NaT, order_value=np.nan)
     with pytest.raises(ParameterError, match="got 6 carts, 0 checked out"):
-        cart.fee_share_fit(from_frames({"carts": no_checkouts})["carts"])
+        cart.fee_share_fit(prepare_carts(from_frames({"carts": no_checkouts})["carts"]))
 
 
 def test_drivers_odds_ratio_by_hand():
@@ -137,14 +138,14 @@ def test_drivers_odds_ratio_by_hand():
         "event": ["size_guide", "size_guide", "search", "search", "size_guide"],
     })
     data = from_frames({"carts": carts, "events": events})
-    drivers = cart.conversion_drivers(data["carts"], data["events"], min_support=1, min_users=1).set_index("event")
+    drivers = cart.conversion_drivers(prepare_carts(data["carts"]), data["events"], min_support=1, min_users=1).set_index("event")
     # size_guide: with = C0 (ok), C1 (ab) -> a=1, b=1; without = C2 (ab), C3 (ok) -> c=1, d=1; OR = 1
     assert drivers.loc["size_guide", ["carts_with", "carts_without"]].tolist() == [2, 2]
     assert drivers.loc["size_guide", "odds_ratio"] == pytest.approx(1.0)
     # search: only before C1 (ab); a=1, b=0 -> 0.5; without: C0 ok, C2 ab, C3 ok -> c=1, d=2: (1/0.5) / (1/2) = 4
     assert drivers.loc["search", "odds_ratio"] == pytest.approx(4.0)
     assert drivers.index[0] == "search"
-    assert cart.conversion_drivers(data["carts"], data["events"], min_support=3, min_users=1).empty
+    assert cart.conversion_drivers(prepare_carts(data["carts"]), data["events"], min_support=3, min_users=1).empty
 
 
 def _bunching_carts(seed: int = 5):
@@ -164,7 +165,7 @@ def _bunching_carts(seed: int = 5):
 def test_bunching_recovers_the_excess_mass_of_a_constructed_distribution():
     frame, within = _bunching_carts()
     data = from_frames({"carts": frame})
-    b = threshold_bunching(data["carts"], 99, "2026-09-01")
+    b = threshold_bunching(prepare_carts(data["carts"]), 99, "2026-09-01")
     # Excess mass: 300 of 4,000 carts = 7.5 pts, up to the sampling noise of the band's share in each group.
     assert b.excess.ci_low < 0.075 < b.excess.ci_high
     assert b.excess.n_a == b.excess.n_b == 4000
@@ -182,7 +183,7 @@ def test_policy_impact_by_hand():
         ("2026-09-02 10:00", 120, 0, True, 120), ("2026-09-02 11:00", 120, 0, True, 140),
         ("2026-09-02 12:00", 120, 0, True, 130), ("2026-09-02 13:00", 120, 0, False, None),
     ])
-    impact = policy_impact(from_frames({"carts": frame})["carts"], "2026-09-01")
+    impact = policy_impact(prepare_carts(from_frames({"carts": frame})["carts"]), "2026-09-01")
     assert (impact.conversion.value_a, impact.conversion.value_b) == (0.5, 0.75)
     assert (impact.aov.value_a, impact.aov.value_b) == (100.0, 130.0)  # (110 + 90) / 2, (120 + 140 + 130) / 3
     assert impact.revenue_per_cart.value_a == 50.0 and impact.revenue_per_cart.value_b == 97.5  # 200 / 4, 390 / 4
@@ -212,7 +213,7 @@ def _random_carts(seed: int, n: int) -> pd.DataFrame:
 @pytest.mark.parametrize(("seed", "n", "guard_days"), [(1, 40, 0), (2, 3000, 1), (3, 20_000, 0)])
 def test_policy_impact_from_counts_equals_the_comparison_of_every_cart(seed, n, guard_days):
     frame = _random_carts(seed, n)
-    impact = policy_impact(from_frames({"carts": frame})["carts"], "2026-09-01", guard_days=guard_days)
+    impact = policy_impact(prepare_carts(from_frames({"carts": frame})["carts"]), "2026-09-01", guard_days=guard_days)
     # The value-based path: every cart's amount paid, compared row by row.
     launch, guard = pd.Timestamp("2026-09-01"), pd.Timedelta(days=guard_days)
     paid = frame["order_value"].where(frame["checked_out_at"].notna(), 0.0).to_numpy()
@@ -321,8 +322,8 @@ def test_cart_helpers_give_identical_numbers_on_duckdb_and_spark(spark_con):
     for helper in (cart.cart_outcomes, cart.daily_abandonment, cart.abandonment_by_fee_share):
         pd.testing.assert_frame_equal(helper(duck["carts"]), helper(spark["carts"]), check_dtype=False)
     pd.testing.assert_frame_equal(
-        cart.abandonment_by_segment(duck["carts"], "platform", users=duck["users"]),
-        cart.abandonment_by_segment(spark["carts"], "platform", users=spark["users"]),
+        cart.abandonment_by_segment(prepare_carts(duck["carts"]), "platform", users=duck["users"]),
+        cart.abandonment_by_segment(prepare_carts(spark["carts"]), "platform", users=spark["users"]),
         check_dtype=False,
     )
 
@@ -366,9 +367,9 @@ def test_a_driver_must_describe_at_least_min_users_people():
         if i < 40:
             events.append({"user_id": user, "timestamp": created - pd.Timedelta(minutes=1), "event": "promo"})
     data = from_frames({"carts": pd.DataFrame(carts), "events": pd.DataFrame(events)})
-    kept = cart.conversion_drivers(data["carts"], data["events"], min_support=30, min_users=4)
+    kept = cart.conversion_drivers(prepare_carts(data["carts"]), data["events"], min_support=30, min_users=4)
     assert kept["event"].tolist() == ["promo"] and kept["carts_with"].tolist() == [40]
-    assert cart.conversion_drivers(data["carts"], data["events"], min_support=30, min_users=5).empty
+    assert cart.conversion_drivers(prepare_carts(data["carts"]), data["events"], min_support=30, min_users=5).empty
 
 
 # --- A/B mode: the policy read from an experiment, clustered by user -------------------------
@@ -425,13 +426,13 @@ def test_policy_impact_takes_exactly_one_mode():
     carts = from_frames({"carts": SMALL})["carts"]
     assignments = ibis_assignments()
     with pytest.raises(ParameterError, match="give exactly one of launch_date .* and experiment"):
-        policy_impact(carts)
+        policy_impact(prepare_carts(carts))
     with pytest.raises(ParameterError, match="give exactly one of launch_date"):
-        policy_impact(carts, "2026-06-02", assignments=assignments, experiment="x")
+        policy_impact(prepare_carts(carts), "2026-06-02", assignments=assignments, experiment="x")
     with pytest.raises(ParameterError, match="experiment 'x' needs the assignments table"):
-        policy_impact(carts, experiment="x")
+        policy_impact(prepare_carts(carts), experiment="x")
     with pytest.raises(ParameterError, match="guard_days applies before/after a launch"):
-        policy_impact(carts, experiment="x", assignments=assignments, guard_days=1)
+        policy_impact(prepare_carts(carts), experiment="x", assignments=assignments, guard_days=1)
 
 
 def ibis_assignments():
