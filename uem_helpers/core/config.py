@@ -65,7 +65,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class SourceConfig(_Strict):
@@ -86,6 +86,9 @@ class SourceConfig(_Strict):
     """Company event name -> canonical event name (events table only)."""
     timezone: str | None = None
     """Zone of timestamps written without an offset; defaults to the config's ``timezone``."""
+    id_width: int | None = Field(default=None, ge=1, le=64)
+    """Ids this source stores as numbers are written as text zero-padded to this width (7: ``56`` ->
+    ``"0000056"``), to join with sources that keep them as text. Ids are never padded otherwise."""
 
     @field_validator("timezone")
     @classmethod
@@ -177,6 +180,15 @@ class PrivacyConfig(_Strict):
     )
 
 
+class ValidateConfig(_Strict):
+    """Checks on loading that stop a run whose numbers could not be trusted."""
+
+    min_id_overlap: float = Field(default=0.5, ge=0, le=1)
+    """Least share of a table's user ids (carts, nps, feedback, assignments) that must be found in the
+    events table; below it the tables do not join (e.g. ids as numbers in one, zero-padded text in
+    the other) and loading stops with both tables' example ids."""
+
+
 class ReportConfig(_Strict):
     """Defaults for scheduled report runs."""
 
@@ -215,6 +227,8 @@ class UEMConfig(_Strict):
     """Feedback category -> keywords (Chinese and English)."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    checks: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    """The ``validate:`` section (named ``checks`` in Python: pydantic models own ``validate``)."""
     base_dir: Path = Field(default=Path("."), exclude=True)
     """Folder relative paths are resolved against (the config file's folder)."""
 
@@ -323,8 +337,8 @@ def _allowed_keys(loc: list[str]) -> list[str]:
     """Field names of the config model found at a key path (for 'unknown key' errors)."""
     model: Any = UEMConfig
     for part in loc:
-        fields = getattr(model, "model_fields", None)
-        if fields and part in fields:
+        fields = {f.alias or n: f for n, f in (getattr(model, "model_fields", None) or {}).items()}
+        if part in fields:
             model = fields[part].annotation
         else:  # a dict value: sources.events -> SourceConfig, funnels.x -> FunnelConfig
             args = [a for a in getattr(model, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
@@ -333,4 +347,4 @@ def _allowed_keys(loc: list[str]) -> list[str]:
             else:
                 return []
     fields = getattr(model, "model_fields", {})
-    return [name for name in fields if name != "base_dir"]
+    return [field.alias or name for name, field in fields.items() if name != "base_dir"]

@@ -29,6 +29,7 @@ import pandas as pd
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.data.encodings import detect_encoding, utf8_path
+from uem_helpers.data.id_overlap import check_id_overlap
 from uem_helpers.core.errors import ConfigError, ContractError, ContractErrors, MissingTableError, SourceError
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
@@ -174,11 +175,16 @@ def load(
         raw[name], files = _open_source(name, src, config, con)
         zones[name] = src.timezone or config.timezone
         inputs.append({"table": name, "files": files, "columns": src.columns, "event_names": src.event_names,
-                       "timezone": zones[name], "encoding": src.encoding})
+                       "timezone": zones[name], "encoding": src.encoding,
+                       **({"id_width": src.id_width} if src.id_width else {})})
     inputs.append({"timezone": config.timezone})
     mapping = {name: config.sources[name].columns for name in names}
     events_map = config.sources["events"].event_names if "events" in names else {}
-    return _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs)
+    widths = {name: config.sources[name].id_width for name in names}
+    dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths)
+    if validate:
+        check_id_overlap(dataset, config.checks.min_id_overlap)
+    return dataset
 
 
 def from_frames(
@@ -234,7 +240,7 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs) -> Dataset:
+def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id_widths=None) -> Dataset:
     """Map, type and validate every raw table; raise one ContractErrors listing every problem."""
     errors: list[ContractError] = []
     typed: dict[str, ibis.Table] = {}
@@ -247,7 +253,8 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs) ->
         if validate and int(table.count().execute()) == 0:
             errors.append(ContractError(name, None, "the table is empty"))
             continue
-        table, found = casting.type_table(name, table, zones[name], timezone, validate)
+        table, found = casting.type_table(name, table, zones[name], timezone, validate,
+                                          id_width=(id_widths or {}).get(name))
         if name == "events" and event_names:
             table = table.mutate(event=table.event.substitute(dict(event_names)))
         errors += found
