@@ -77,6 +77,7 @@ def validate(
     from uem_helpers.core.config import load_config
     from uem_helpers.core.period import parse_period
     from uem_helpers.data.config_check import check_config_against_data
+    from uem_helpers.data.quality import data_quality
     from uem_helpers.data.sources import load
 
     try:
@@ -85,6 +86,9 @@ def validate(
         window = parse_period(period) if period else None
         name_warnings = check_config_against_data(settings, dataset, window and window.start, window and window.end,
                                                   source=str(config))
+        quality = data_quality(dataset, window and window.start, window and window.end,
+                               thresholds=settings.checks.thresholds, gap=settings.sessions.gap,
+                               strict=settings.checks.strict)
         summary = dataset.summary()
     except UEMError as exc:
         _fail(exc, _exit_code(exc))
@@ -98,6 +102,7 @@ def validate(
     console.print(table)
     for warning in [*dataset.warnings, *name_warnings]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    _print_quality(quality)
     missing = [name for name in ("users", "carts", "feedback", "nps", "assignments") if not dataset.has(name)]
     if missing:
         console.print(f"Not configured (analyses that need them say so and the rest runs): {', '.join(missing)}")
@@ -207,6 +212,25 @@ def _print_results(results) -> None:
             console.print(f"[yellow]no data[/] {r.notebook} ({r.period}): the report says so -> {r.html}", highlight=False, soft_wrap=True)
         else:
             console.print(f"[green]ok[/] {r.notebook} ({r.period}) in {r.duration_s:.0f} s -> {r.html}", highlight=False, soft_wrap=True)
+
+
+def _print_quality(quality) -> None:
+    """The data-quality findings with a count, as a table; those above their threshold also say what they mean."""
+    frame = quality.frame()
+    if frame.empty:
+        console.print("Data quality: no finding.")
+        return
+    table = Table(title="Data quality (validate.thresholds)", box=box.SIMPLE_HEAD)
+    for column, justify in [("table", "left"), ("finding", "left"), ("rows", "right"), ("share", "right"),
+                            ("threshold", "right"), ("e.g.", "left")]:
+        table.add_column(column, justify=justify, overflow="fold")
+    for f in (f for f in quality.findings if f.n):
+        threshold = "info" if f.threshold is None else f"{f.threshold:.1%}"
+        share = f"[bold red]{f.share:.1%}[/]" if f.exceeded else f"{f.share:.1%}"
+        table.add_row(f.table, f.what, f"{f.n:,} of {f.of:,}", share, threshold, ", ".join(map(repr, f.examples)))
+    console.print(table)
+    for f in quality.exceeded:
+        console.print(f"[yellow]data quality:[/] {f.sentence()}", highlight=False)
 
 
 def _cell(value: object) -> str:

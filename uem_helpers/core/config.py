@@ -187,6 +187,15 @@ class ValidateConfig(_Strict):
     """Least share of a table's user ids (carts, nps, feedback, assignments) that must be found in the
     events table; below it the tables do not join (e.g. ids as numbers in one, zero-padded text in
     the other) and loading stops with both tables' example ids."""
+    thresholds: dict[
+        Literal["duplicate_rows", "early_times", "checkout_before_cart", "nps_before_first_event",
+                "several_variants", "shared_sessions", "cut_off_sessions", "hidden_characters"],
+        float,
+    ] = Field(default_factory=dict)
+    """Data-quality check -> share (0 to 1) above which the report's findings open with what it means
+    (defaults in :data:`uem_helpers.data.quality.DEFAULT_THRESHOLDS`)."""
+    strict: bool = False
+    """Stop, instead of warning, when a data-quality finding is above its threshold."""
 
 
 class ReportConfig(_Strict):
