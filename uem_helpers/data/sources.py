@@ -19,6 +19,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,9 @@ from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.data.encodings import detect_encoding, utf8_path
 from uem_helpers.data.id_overlap import check_id_overlap
-from uem_helpers.core.errors import ConfigError, ContractError, ContractErrors, MissingTableError, SourceError
+from uem_helpers.core.errors import (
+    ConfigError, ContractError, ContractErrors, MissingTableError, SourceError, UEMError,
+)
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
 
@@ -308,13 +311,33 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
         )
     files = _files(name, pattern, fmt)
     stamps = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
-    if fmt == "parquet":
-        return _read_parquet(con, pattern, files), stamps
-    if fmt == "csv":
-        cache = config.resolve("data/cache")
-        utf8 = [utf8_path(f, detect_encoding(f, src.encoding), cache) for f in files]
-        return _read_csv(con, utf8, src.delimiter), stamps
-    return _read_duckdb_file(name, con, files[0], src), stamps
+    try:
+        if fmt == "parquet":
+            return _read_parquet(con, pattern, files), stamps
+        if fmt == "csv":
+            cache = config.resolve("data/cache")
+            utf8 = [utf8_path(f, detect_encoding(f, src.encoding), cache) for f in files]
+            return _read_csv(con, utf8, src.delimiter), stamps
+        return _read_duckdb_file(name, con, files[0], src), stamps
+    except UEMError:
+        raise
+    except Exception as exc:  # the engine's reader failed: say which file, never echo its bytes
+        raise SourceError(_unreadable(name, fmt, files, exc)) from exc
+
+
+def _unreadable(name: str, fmt: str, files: list[Path], exc: Exception) -> str:
+    """A short message for a file the engine cannot read: which file, what it is not, the line if known.
+
+    The engine's own message is left out on purpose: it can quote the file's bytes (a
+    binary file's garbage, a line of personal data). ``uem --debug`` shows it.
+    """
+    what = {"parquet": "a readable Parquet file", "csv": "a well-formed CSV file",
+            "duckdb": "a readable DuckDB database"}[fmt]
+    where = str(files[0]) if len(files) == 1 else f"one of the {len(files)} files under {files[0].parent}"
+    line = re.search(r"\b[Ll]ine:? (\d+)", str(exc)) if fmt == "csv" else None
+    at = f" (near line {line[1]})" if line else ""
+    return (f"table '{name}': {where} is not {what}{at}: it is truncated, damaged or of another format "
+            f"({type(exc).__name__}). Re-export it, or check sources.{name}.path and sources.{name}.format.")
 
 
 def _suffix(path: Path) -> str:
