@@ -16,7 +16,9 @@ Example
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -236,6 +238,9 @@ class UEMConfig(_Strict):
     """Feedback category -> keywords (Chinese and English)."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    cache_dir: str | None = None
+    """Folder for transcoded copies of non-UTF-8 CSV files; by default ``data/cache`` beside the
+    config where it can be written, else the user's cache folder (read-only data folders work)."""
     checks: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     """The ``validate:`` section (named ``checks`` in Python: pydantic models own ``validate``)."""
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -258,11 +263,29 @@ class UEMConfig(_Strict):
         path = Path(path).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
+    def cache_folder(self) -> Path:
+        """Where caches go: ``cache_dir`` if set, else ``data/cache`` beside the config if writable,
+        else ``$XDG_CACHE_HOME/uem`` (``~/.cache/uem``)."""
+        if self.cache_dir:
+            return self.resolve(self.cache_dir)
+        beside = self.resolve("data/cache")
+        return beside if _writable(beside) else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uem"
+
     def funnel(self, name: str) -> FunnelConfig:
         """The funnel called ``name``, with an error listing the defined funnels."""
         if name not in self.funnels:
             raise ConfigError(f"funnels.{name}", name, f"defined funnels are: {', '.join(self.funnels) or 'none'}")
         return self.funnels[name]
+
+
+def _writable(folder: Path) -> bool:
+    """Whether files can be created in ``folder`` (made if missing): tried, not guessed from permissions."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _check_zone(name: str) -> str:

@@ -315,7 +315,7 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
         if fmt == "parquet":
             return _read_parquet(con, pattern, files), stamps
         if fmt == "csv":
-            cache = config.resolve("data/cache")
+            cache = config.cache_folder()
             utf8 = [utf8_path(f, detect_encoding(f, src.encoding), cache) for f in files]
             return _read_csv(con, utf8, src.delimiter), stamps
         return _read_duckdb_file(name, con, files[0], src), stamps
