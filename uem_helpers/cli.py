@@ -11,7 +11,9 @@ Everything here can be done from Python with the same names
 :func:`uem_helpers.pipeline.run.run_notebook`, :func:`uem_helpers.pipeline.run.run_period`,
 :func:`uem_helpers.widgets.lab.run_lab`).
 Exit codes: 0 success, 1 a data, config or run problem (the message says
-which), 2 wrong usage, 75 another run of the same report is already running.
+which), 2 wrong usage or a config that names events, funnels, columns or
+experiments the data does not have, 75 another run of the same report is
+already running.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from uem_helpers.core.errors import UEMError
 app = typer.Typer(help="UEM Workbench: user engineering analyses and shareable reports.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
+#: Exit code of a config that names what the data does not have (like wrong usage: fix the command's input).
+EXIT_CONFIG_MISMATCH = 2
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The workbench config (uem.yml).")]
 ParamOption = Annotated[
@@ -64,16 +68,30 @@ def sample(
 
 
 @app.command()
-def validate(config: ConfigOption = Path("uem.yml")) -> None:
-    """Load every configured table, check the data contract and print a per-table summary."""
+def validate(
+    config: ConfigOption = Path("uem.yml"),
+    period: Annotated[str | None, typer.Option(
+        "--period", help="YYYY-MM or YYYY-MM..YYYY-MM: also warn about configured events with no rows in it.")] = None,
+) -> None:
+    """Load every configured table, check the data contract and the config's names, print a per-table summary."""
     from uem_helpers.core.config import load_config
+    from uem_helpers.core.period import parse_period
+    from uem_helpers.data.config_check import check_config_against_data
+    from uem_helpers.data.quality import data_quality
     from uem_helpers.data.sources import load
 
     try:
-        dataset = load(load_config(config))
+        settings = load_config(config)
+        dataset = load(settings)
+        window = parse_period(period) if period else None
+        name_warnings = check_config_against_data(settings, dataset, window and window.start, window and window.end,
+                                                  source=str(config))
+        quality = data_quality(dataset, window and window.start, window and window.end,
+                               thresholds=settings.checks.thresholds, gap=settings.sessions.gap,
+                               strict=settings.checks.strict)
         summary = dataset.summary()
     except UEMError as exc:
-        _fail(exc)
+        _fail(exc, _exit_code(exc))
     summary = summary.drop(columns=["timezone"], errors="ignore")
     table = Table(title=f"Data summary (times in {dataset.timezone})", box=box.SIMPLE_HEAD)
     for column in summary.columns:
@@ -82,12 +100,14 @@ def validate(config: ConfigOption = Path("uem.yml")) -> None:
     for _, row in summary.iterrows():
         table.add_row(*[_cell(v) for v in row])
     console.print(table)
-    for warning in dataset.warnings:
+    for warning in [*dataset.warnings, *name_warnings]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    _print_quality(quality)
     missing = [name for name in ("users", "carts", "feedback", "nps", "assignments") if not dataset.has(name)]
     if missing:
         console.print(f"Not configured (analyses that need them say so and the rest runs): {', '.join(missing)}")
-    console.print(f"[green]OK[/]: the data meets the contract; fingerprint {dataset.fingerprint()}")
+    console.print(f"[green]OK[/]: the data meets the contract and has every event, column and experiment the config "
+                  f"names; fingerprint {dataset.fingerprint()}")
 
 
 @app.command()
@@ -164,9 +184,13 @@ def lab(
 
 
 def _exit_code(error: Exception | None) -> int:
-    from uem_helpers.pipeline.failures import AlreadyRunningError, EXIT_ALREADY_RUNNING
+    """75 for a report already running, 2 for a config that names what the data lacks, else 1."""
+    from uem_helpers.core.errors import ConfigDataError
+    from uem_helpers.pipeline.failures import EXIT_ALREADY_RUNNING, AlreadyRunningError
 
-    return EXIT_ALREADY_RUNNING if isinstance(error, AlreadyRunningError) else 1
+    if isinstance(error, AlreadyRunningError):
+        return EXIT_ALREADY_RUNNING
+    return EXIT_CONFIG_MISMATCH if isinstance(error, ConfigDataError) else 1
 
 
 def _parameters(pairs: list[str] | None) -> dict[str, str]:
@@ -188,6 +212,25 @@ def _print_results(results) -> None:
             console.print(f"[yellow]no data[/] {r.notebook} ({r.period}): the report says so -> {r.html}", highlight=False, soft_wrap=True)
         else:
             console.print(f"[green]ok[/] {r.notebook} ({r.period}) in {r.duration_s:.0f} s -> {r.html}", highlight=False, soft_wrap=True)
+
+
+def _print_quality(quality) -> None:
+    """The data-quality findings with a count, as a table; those above their threshold also say what they mean."""
+    frame = quality.frame()
+    if frame.empty:
+        console.print("Data quality: no finding.")
+        return
+    table = Table(title="Data quality (validate.thresholds)", box=box.SIMPLE_HEAD)
+    for column, justify in [("table", "left"), ("finding", "left"), ("rows", "right"), ("share", "right"),
+                            ("threshold", "right"), ("e.g.", "left")]:
+        table.add_column(column, justify=justify, overflow="fold")
+    for f in (f for f in quality.findings if f.n):
+        threshold = "info" if f.threshold is None else f"{f.threshold:.1%}"
+        share = f"[bold red]{f.share:.1%}[/]" if f.exceeded else f"{f.share:.1%}"
+        table.add_row(f.table, f.what, f"{f.n:,} of {f.of:,}", share, threshold, ", ".join(map(repr, f.examples)))
+    console.print(table)
+    for f in quality.exceeded:
+        console.print(f"[yellow]data quality:[/] {f.sentence()}", highlight=False)
 
 
 def _cell(value: object) -> str:

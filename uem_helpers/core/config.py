@@ -16,7 +16,9 @@ Example
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,7 +67,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class SourceConfig(_Strict):
@@ -86,6 +88,9 @@ class SourceConfig(_Strict):
     """Company event name -> canonical event name (events table only)."""
     timezone: str | None = None
     """Zone of timestamps written without an offset; defaults to the config's ``timezone``."""
+    id_width: int | None = Field(default=None, ge=1, le=64)
+    """Ids this source stores as numbers are written as text zero-padded to this width (7: ``56`` ->
+    ``"0000056"``), to join with sources that keep them as text. Ids are never padded otherwise."""
 
     @field_validator("timezone")
     @classmethod
@@ -177,6 +182,24 @@ class PrivacyConfig(_Strict):
     )
 
 
+class ValidateConfig(_Strict):
+    """Checks on loading that stop a run whose numbers could not be trusted."""
+
+    min_id_overlap: float = Field(default=0.5, ge=0, le=1)
+    """Least share of a table's user ids (carts, nps, feedback, assignments) that must be found in the
+    events table; below it the tables do not join (e.g. ids as numbers in one, zero-padded text in
+    the other) and loading stops with both tables' example ids."""
+    thresholds: dict[
+        Literal["duplicate_rows", "early_times", "checkout_before_cart", "nps_before_first_event",
+                "several_variants", "shared_sessions", "cut_off_sessions", "hidden_characters"],
+        float,
+    ] = Field(default_factory=dict)
+    """Data-quality check -> share (0 to 1) above which the report's findings open with what it means
+    (defaults in :data:`uem_helpers.data.quality.DEFAULT_THRESHOLDS`)."""
+    strict: bool = False
+    """Stop, instead of warning, when a data-quality finding is above its threshold."""
+
+
 class ReportConfig(_Strict):
     """Defaults for scheduled report runs."""
 
@@ -215,6 +238,11 @@ class UEMConfig(_Strict):
     """Feedback category -> keywords (Chinese and English)."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    cache_dir: str | None = None
+    """Folder for transcoded copies of non-UTF-8 CSV files; by default ``data/cache`` beside the
+    config where it can be written, else the user's cache folder (read-only data folders work)."""
+    checks: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    """The ``validate:`` section (named ``checks`` in Python: pydantic models own ``validate``)."""
     base_dir: Path = Field(default=Path("."), exclude=True)
     """Folder relative paths are resolved against (the config file's folder)."""
 
@@ -235,11 +263,29 @@ class UEMConfig(_Strict):
         path = Path(path).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
+    def cache_folder(self) -> Path:
+        """Where caches go: ``cache_dir`` if set, else ``data/cache`` beside the config if writable,
+        else ``$XDG_CACHE_HOME/uem`` (``~/.cache/uem``)."""
+        if self.cache_dir:
+            return self.resolve(self.cache_dir)
+        beside = self.resolve("data/cache")
+        return beside if _writable(beside) else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uem"
+
     def funnel(self, name: str) -> FunnelConfig:
         """The funnel called ``name``, with an error listing the defined funnels."""
         if name not in self.funnels:
             raise ConfigError(f"funnels.{name}", name, f"defined funnels are: {', '.join(self.funnels) or 'none'}")
         return self.funnels[name]
+
+
+def _writable(folder: Path) -> bool:
+    """Whether files can be created in ``folder`` (made if missing): tried, not guessed from permissions."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _check_zone(name: str) -> str:
@@ -323,8 +369,8 @@ def _allowed_keys(loc: list[str]) -> list[str]:
     """Field names of the config model found at a key path (for 'unknown key' errors)."""
     model: Any = UEMConfig
     for part in loc:
-        fields = getattr(model, "model_fields", None)
-        if fields and part in fields:
+        fields = {f.alias or n: f for n, f in (getattr(model, "model_fields", None) or {}).items()}
+        if part in fields:
             model = fields[part].annotation
         else:  # a dict value: sources.events -> SourceConfig, funnels.x -> FunnelConfig
             args = [a for a in getattr(model, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
@@ -333,4 +379,4 @@ def _allowed_keys(loc: list[str]) -> list[str]:
             else:
                 return []
     fields = getattr(model, "model_fields", {})
-    return [name for name in fields if name != "base_dir"]
+    return [field.alias or name for name, field in fields.items() if name != "base_dir"]

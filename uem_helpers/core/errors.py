@@ -9,6 +9,7 @@ raises on purpose.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class UEMError(Exception):
@@ -34,6 +35,59 @@ class ConfigError(UEMError):
         self.key, self.value, self.allowed, self.source = key, value, allowed, source
         where = f" in {source}" if source else ""
         super().__init__(f"config key '{key}'{where}: got {value!r}; {allowed}")
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One name in the config that the data does not have.
+
+    Attributes
+    ----------
+    key : str
+        Config key path, e.g. ``funnels.account_opening.steps[2]``.
+    name : str
+        The name found there, e.g. ``id_verfied``.
+    kind : str
+        What it names: ``event``, ``funnel``, ``column``, ``experiment`` or ``variant``.
+    where : str
+        Where it was looked for, e.g. ``the events table``.
+    suggestions : tuple of str
+        Up to three existing names closest to it, best first.
+    """
+
+    key: str
+    name: str
+    kind: str
+    where: str
+    suggestions: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
+        return f"config key '{self.key}': {self.kind} {self.name!r} is not in {self.where}{hint}"
+
+
+class ConfigDataError(UEMError):
+    """The config names events, funnels, columns or experiments that the data does not have.
+
+    Every problem is listed, one line each; fix the config (or the ``event_names``
+    mapping of the source) and run again.
+
+    Parameters
+    ----------
+    problems : sequence of ConfigProblem
+        What is missing, where.
+    source : str, optional
+        The config file.
+    """
+
+    def __init__(self, problems: Sequence[ConfigProblem], source: str | None = None):
+        self.problems, self.source = list(problems), source
+        where = f" ({source})" if source else ""
+        super().__init__(
+            f"the config{where} names {len(self.problems)} thing(s) the data does not have:\n"
+            + "\n".join(f"  - {p}" for p in self.problems)
+            + "\nFix the names in the config, or map your event names under the source's 'event_names'."
+        )
 
 
 class SourceError(UEMError):

@@ -45,7 +45,8 @@ class _Column:
 
 
 def type_table(
-    name: str, table: ibis.Table, source_zone: str, target_zone: str, validate: bool = True, now: datetime | None = None
+    name: str, table: ibis.Table, source_zone: str, target_zone: str, validate: bool = True, now: datetime | None = None,
+    id_width: int | None = None,
 ) -> tuple[ibis.Table, list[ContractError]]:
     """Cast a mapped table to the contract's types, inside the engine, counting every value that does not fit.
 
@@ -68,6 +69,8 @@ def type_table(
         Count and report bad values; when False, bad values become null unreported.
     now : datetime, optional
         Aware "now" for the future check; the current time when omitted.
+    id_width : int, optional
+        Ids stored as numbers become text zero-padded to this width (the source's ``id_width``).
 
     Returns
     -------
@@ -81,7 +84,7 @@ def type_table(
         kind = contract[c].kind
         if kind == "time":
             continue
-        col.typed, col.problems = _typed_value(col.raw, kind)
+        col.typed, col.problems = _typed_value(col.raw, kind, id_width)
     time_cols = [c for c in cols if contract[c].kind == "time"]
     if time_cols:
         errors += _type_times(name, table, {c: cols[c] for c in time_cols}, source_zone, target_zone, validate)
@@ -108,8 +111,12 @@ def _normalised(value: ibis.Value, kind: str) -> ibis.Value:
     return ibis.ifelse(trimmed.lower().isin(NULL_TOKENS), ibis.null("string"), trimmed)
 
 
-def _typed_value(raw: ibis.Value, kind: str) -> tuple[ibis.Value, list]:
-    """Typed id, number or text column, and the (problem, bad mask) pairs to count."""
+def _typed_value(raw: ibis.Value, kind: str, id_width: int | None = None) -> tuple[ibis.Value, list]:
+    """Typed id, number or text column, and the (problem, bad mask) pairs to count.
+
+    Ids stay text: text ids as they are (``"007"`` stays ``"007"``), numeric ids as their digits,
+    zero-padded to ``id_width`` when the source sets one.
+    """
     dtype = raw.type()
     if kind == "string":
         return (raw if dtype.is_string() else raw.cast("string")), []
@@ -119,14 +126,22 @@ def _typed_value(raw: ibis.Value, kind: str) -> tuple[ibis.Value, list]:
         if dtype.is_floating():  # ids that went through a float column (pandas with blanks)
             whole = raw.try_cast("int64")
             bad = raw.notnull() & ((raw != raw.floor()) | (raw.abs() > 2.0**53))
-            return whole.cast("string"), [("holds ids stored as floating point that are not exact whole numbers", bad)]
-        return raw.cast("string"), []
+            return _padded(whole.cast("string"), id_width), [
+                ("holds ids stored as floating point that are not exact whole numbers", bad)]
+        return _padded(raw.cast("string"), id_width), []
     number = raw.try_cast("float64")
     problems = [("is not a number", raw.notnull() & number.isnull())] if dtype.is_string() else []
     if kind == "float":
         return number, problems
     problems.append(("is not a whole number", number.notnull() & (number != number.floor())))
     return number.try_cast("int64"), problems
+
+
+def _padded(ids: ibis.StringValue, width: int | None) -> ibis.StringValue:
+    """Numeric ids as text, zero-padded to ``width`` (never cut: a longer id stays whole)."""
+    if width is None:
+        return ids
+    return ibis.ifelse(ids.length() < width, ids.lpad(width, "0"), ids)
 
 
 def _count_problems(name: str, table: ibis.Table, cols: dict[str, _Column]) -> list[ContractError]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,10 @@ import pandas as pd
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.data.encodings import detect_encoding, utf8_path
-from uem_helpers.core.errors import ConfigError, ContractError, ContractErrors, MissingTableError, SourceError
+from uem_helpers.data.id_overlap import check_id_overlap
+from uem_helpers.core.errors import (
+    ConfigError, ContractError, ContractErrors, MissingTableError, SourceError, UEMError,
+)
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
 
@@ -174,11 +178,16 @@ def load(
         raw[name], files = _open_source(name, src, config, con)
         zones[name] = src.timezone or config.timezone
         inputs.append({"table": name, "files": files, "columns": src.columns, "event_names": src.event_names,
-                       "timezone": zones[name], "encoding": src.encoding})
+                       "timezone": zones[name], "encoding": src.encoding,
+                       **({"id_width": src.id_width} if src.id_width else {})})
     inputs.append({"timezone": config.timezone})
     mapping = {name: config.sources[name].columns for name in names}
     events_map = config.sources["events"].event_names if "events" in names else {}
-    return _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs)
+    widths = {name: config.sources[name].id_width for name in names}
+    dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths)
+    if validate:
+        check_id_overlap(dataset, config.checks.min_id_overlap)
+    return dataset
 
 
 def from_frames(
@@ -234,7 +243,7 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs) -> Dataset:
+def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id_widths=None) -> Dataset:
     """Map, type and validate every raw table; raise one ContractErrors listing every problem."""
     errors: list[ContractError] = []
     typed: dict[str, ibis.Table] = {}
@@ -247,7 +256,8 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs) ->
         if validate and int(table.count().execute()) == 0:
             errors.append(ContractError(name, None, "the table is empty"))
             continue
-        table, found = casting.type_table(name, table, zones[name], timezone, validate)
+        table, found = casting.type_table(name, table, zones[name], timezone, validate,
+                                          id_width=(id_widths or {}).get(name))
         if name == "events" and event_names:
             table = table.mutate(event=table.event.substitute(dict(event_names)))
         errors += found
@@ -301,13 +311,33 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
         )
     files = _files(name, pattern, fmt)
     stamps = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
-    if fmt == "parquet":
-        return _read_parquet(con, pattern, files), stamps
-    if fmt == "csv":
-        cache = config.resolve("data/cache")
-        utf8 = [utf8_path(f, detect_encoding(f, src.encoding), cache) for f in files]
-        return _read_csv(con, utf8, src.delimiter), stamps
-    return _read_duckdb_file(name, con, files[0], src), stamps
+    try:
+        if fmt == "parquet":
+            return _read_parquet(con, pattern, files), stamps
+        if fmt == "csv":
+            cache = config.cache_folder()
+            utf8 = [utf8_path(f, detect_encoding(f, src.encoding), cache) for f in files]
+            return _read_csv(con, utf8, src.delimiter), stamps
+        return _read_duckdb_file(name, con, files[0], src), stamps
+    except UEMError:
+        raise
+    except Exception as exc:  # the engine's reader failed: say which file, never echo its bytes
+        raise SourceError(_unreadable(name, fmt, files, exc)) from exc
+
+
+def _unreadable(name: str, fmt: str, files: list[Path], exc: Exception) -> str:
+    """A short message for a file the engine cannot read: which file, what it is not, the line if known.
+
+    The engine's own message is left out on purpose: it can quote the file's bytes (a
+    binary file's garbage, a line of personal data). ``uem --debug`` shows it.
+    """
+    what = {"parquet": "a readable Parquet file", "csv": "a well-formed CSV file",
+            "duckdb": "a readable DuckDB database"}[fmt]
+    where = str(files[0]) if len(files) == 1 else f"one of the {len(files)} files under {files[0].parent}"
+    line = re.search(r"\b[Ll]ine:? (\d+)", str(exc)) if fmt == "csv" else None
+    at = f" (near line {line[1]})" if line else ""
+    return (f"table '{name}': {where} is not {what}{at}: it is truncated, damaged or of another format "
+            f"({type(exc).__name__}). Re-export it, or check sources.{name}.path and sources.{name}.format.")
 
 
 def _suffix(path: Path) -> str:

@@ -188,7 +188,9 @@ def test_ids_keep_leading_zeros_and_17_plus_digits_and_a_blank_does_not_make_the
     )
     feedback = write(tmp_path / "feedback.csv", "feedback_id,created_at,channel,text,user_id\n"
                      "f1,2026-03-01 10:00:00,app,ok,00123\nf2,2026-03-01 10:00:00,app,ok,\n")
-    ds = load(config(tmp_path, events=events_source(tmp_path), carts={"path": str(path)}, feedback={"path": str(feedback)}))
+    sources = {"events": events_source(tmp_path), "carts": {"path": str(path)}, "feedback": {"path": str(feedback)}}
+    # these users have no events: the id-overlap check is switched off to look at the ids alone
+    ds = load(config_from_dict({"sources": sources, "validate": {"min_id_overlap": 0}}, base_dir=tmp_path))
     carts = ds["carts"].order_by("cart_id").execute()
     assert carts["user_id"].tolist() == ["00123", "123456789012345678", "9007199254740993"]
     assert carts["cart_value"].tolist() == [99.5, 100.0, 1.0]
@@ -462,3 +464,18 @@ def test_row_counts_in_a_period_use_each_tables_time_column():
     assert data.row_counts() == {"events": 3, "users": 2}
     assert data.row_counts("2026-10-01", "2026-10-31") == {"events": 2, "users": 1}
     assert data.row_counts("2025-01-01", "2025-01-31", tables=["events"]) == {"events": 0}
+
+
+def test_gbk_csv_in_a_folder_that_cannot_be_written_is_transcoded_into_the_user_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would have to be", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    events = write(data_dir / "events.csv", "user_id,timestamp,event\n张三,2026-03-01 10:00:00,开户\n", "gbk")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    settings = config_from_dict({"sources": {"events": {"path": str(events)}}}, base_dir=blocker)  # data/cache impossible
+    assert settings.cache_folder() == tmp_path / "user-cache" / "uem"
+    assert load(settings)["events"].event.execute().tolist() == ["开户"]
+    assert list((tmp_path / "user-cache" / "uem").glob("events.*.utf8.csv"))
+    configured = config_from_dict({"sources": {"events": {"path": str(events)}}, "cache_dir": str(tmp_path / "mine")})
+    assert configured.cache_folder() == tmp_path / "mine"

@@ -1,0 +1,352 @@
+"""Data quality in numbers: what in the loaded data could make the numbers below it wrong.
+
+The contract (:mod:`uem_helpers.data.schema`) stops on data that cannot be
+read; this module counts what can be read but may mislead. Each check is one
+aggregate query in the engine (DuckDB or Spark) and comes back as a
+:class:`QualityFinding`: how many rows (or users, sessions, checkouts) are
+affected, out of how many, a few example ids, and the threshold above which
+the finding changes what the report's numbers mean. The checks:
+
+``duplicate_rows``
+    Exact duplicate rows (every column equal), per table.
+``early_times``
+    Times before 2000-01-01 (an epoch default such as 1970-01-01, a typing slip), per table.
+``outside_period``
+    Events outside the period the report covers (information: they are left out).
+``checkout_before_cart``
+    Carts checked out before they were created: the cart table's clocks disagree.
+``nps_before_first_event``
+    NPS answers given before the user's first event: the survey and event clocks (or zones) disagree.
+``several_variants``
+    Users assigned to more than one variant of the same experiment: they contaminate an A/B readout.
+``shared_sessions``
+    Session ids used by more than one user: reused or device-level session ids.
+``cut_off_sessions``
+    Users whose last event lies within the session gap of the end of the data: their session was
+    still open when the export stopped, so its last page is not a real exit.
+``hidden_characters``
+    Ids and text holding NUL, control, bidirectional-override or zero-width characters (neutralised
+    wherever the workbench shows them).
+``same_time_ties``
+    Events of one user stamped at the same instant as another of their events (ordered by the
+    journey's configured order, then by name).
+
+Thresholds are shares (0 to 1) of the finding's denominator, with defaults in
+:data:`DEFAULT_THRESHOLDS`, overridden by ``validate.thresholds`` in the config;
+a check without a threshold only informs. Above its threshold a finding
+says in one sentence what it means for the numbers (:meth:`QualityFinding.sentence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import ibis
+import pandas as pd
+
+from uem_helpers.core.errors import UEMError
+from uem_helpers.core.period import in_period
+from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
+
+#: Times before this are implausible for product analytics.
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
+#: C0 controls (but tab, newline, carriage return), DEL, zero-width space, LRM/RLM, bidi embeddings,
+#: overrides and isolates, word joiner and BOM. Zero-width (non-)joiners are left alone: emoji and
+#: several scripts need them.
+HIDDEN_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{200b}\x{200e}\x{200f}\x{202a}-\x{202e}\x{2060}\x{2066}-\x{2069}\x{feff}]"
+#: Example ids kept per finding.
+EXAMPLES = 3
+
+#: Share of the denominator above which a finding changes what the numbers mean; None: information only.
+DEFAULT_THRESHOLDS: dict[str, float | None] = {
+    "duplicate_rows": 0.01,
+    "early_times": 0.0,
+    "outside_period": None,
+    "checkout_before_cart": 0.01,
+    "nps_before_first_event": 0.05,
+    "several_variants": 0.0,
+    "shared_sessions": 0.01,
+    "cut_off_sessions": 0.05,
+    "hidden_characters": 0.0,
+    "same_time_ties": None,
+}
+
+#: What each finding means for the numbers, when above its threshold ({share} and {n} are filled in).
+MEANING = {
+    "duplicate_rows": "{share} of the rows of table '{table}' are exact duplicates: counts from it are inflated "
+                      "unless the export is de-duplicated",
+    "early_times": "{n:,} rows of table '{table}' are dated before 2000: a default date (1970-01-01?) or a "
+                   "typing error upstream; they fall outside every period",
+    "checkout_before_cart": "{share} of checkouts precede their cart: the cart table's clock may be off, so "
+                            "checkout times and the checkout funnel are suspect",
+    "nps_before_first_event": "{share} of NPS answers come before the user's first event: the survey and event "
+                              "clocks (or time zones) may disagree",
+    "several_variants": "{n:,} users are in more than one variant of the same experiment: the A/B readouts "
+                        "count them in both arms",
+    "shared_sessions": "{share} of session ids are shared by several users: sessions from the source's ids "
+                       "mix users, so paths and exits are suspect",
+    "cut_off_sessions": "{share} of users were still in a session when the data ends: their last page is "
+                        "counted as an exit, which inflates exits at common pages",
+    "hidden_characters": "{n:,} values in table '{table}' hold invisible or control characters (NUL, "
+                         "bidirectional overrides, zero-width spaces); they are neutralised where shown",
+}
+
+WHAT = {
+    "duplicate_rows": "exact duplicate rows",
+    "early_times": "times before 2000",
+    "outside_period": "events outside the period",
+    "checkout_before_cart": "checkouts before their cart was created",
+    "nps_before_first_event": "NPS answers before the user's first event",
+    "several_variants": "users in more than one variant of an experiment",
+    "shared_sessions": "session ids shared by several users",
+    "cut_off_sessions": "users still in a session when the data ends",
+    "hidden_characters": "values with invisible or control characters",
+    "same_time_ties": "events at the same instant as another event of the user",
+}
+
+
+@dataclass(frozen=True)
+class QualityFinding:
+    """One data-quality check's result.
+
+    Attributes
+    ----------
+    check : str
+        The check's key, e.g. ``checkout_before_cart`` (see the module docstring).
+    table : str
+        The table it looked at.
+    n : int
+        Affected rows (or users, sessions, checkouts: the check's unit).
+    of : int
+        The denominator: all units the check looked at.
+    examples : list of str
+        Up to three example ids (user ids where the table has them); pseudonymise before showing.
+    threshold : float or None
+        Share above which the finding matters; None for information only.
+    """
+
+    check: str
+    table: str
+    n: int
+    of: int
+    examples: list = field(default_factory=list)
+    threshold: float | None = None
+
+    @property
+    def share(self) -> float:
+        """``n / of`` (0 when nothing was looked at)."""
+        return self.n / self.of if self.of else 0.0
+
+    @property
+    def what(self) -> str:
+        """The check in words."""
+        return WHAT[self.check]
+
+    @property
+    def exceeded(self) -> bool:
+        """Whether the share is above the check's threshold (never, for information-only checks)."""
+        return self.threshold is not None and self.n > 0 and self.share > self.threshold
+
+    def sentence(self) -> str:
+        """What the finding means for the numbers, in one sentence (plain text; escape before Markdown)."""
+        template = MEANING.get(self.check, "{n:,} " + self.what + " in table '{table}'")
+        return template.format(share=f"{self.share:.1%}", n=self.n, table=self.table) + "."
+
+    def __str__(self) -> str:
+        return f"table '{self.table}': {self.what}: {self.n:,} of {self.of:,} ({self.share:.1%})"
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Every check's finding for one dataset and period."""
+
+    findings: list[QualityFinding]
+
+    @property
+    def exceeded(self) -> list[QualityFinding]:
+        """Findings above their threshold, in check order."""
+        return [f for f in self.findings if f.exceeded]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per finding with a count: ``check, table, what, n, of, share, threshold, exceeded, examples``."""
+        rows = [{"check": f.check, "table": f.table, "what": f.what, "n": f.n, "of": f.of, "share": f.share,
+                 "threshold": f.threshold, "exceeded": f.exceeded, "examples": list(f.examples)}
+                for f in self.findings if f.n]
+        return pd.DataFrame(rows, columns=["check", "table", "what", "n", "of", "share", "threshold", "exceeded",
+                                           "examples"])
+
+
+class DataQualityError(UEMError):
+    """``validate.strict`` is set and findings are above their thresholds."""
+
+    def __init__(self, findings: list[QualityFinding]):
+        self.findings = findings
+        super().__init__(
+            f"{len(findings)} data-quality finding(s) above their thresholds (validate.strict is on):\n"
+            + "\n".join(f"  - {f} > {f.threshold:.1%}: {f.sentence()}" for f in findings)
+            + "\nFix the data, raise the threshold under validate.thresholds, or set validate.strict: false."
+        )
+
+
+def data_quality(
+    dataset,
+    period_start: object = None,
+    period_end: object = None,
+    thresholds: Mapping[str, float | None] | None = None,
+    gap: timedelta = timedelta(minutes=30),
+    strict: bool = False,
+) -> DataQuality:
+    """Run every data-quality check on the loaded tables.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded tables (:func:`uem_helpers.data.load`).
+    period_start, period_end : date-like, optional
+        The report's period (for ``outside_period``).
+    thresholds : mapping, optional
+        Check -> threshold overriding :data:`DEFAULT_THRESHOLDS` (the config's ``validate.thresholds``).
+    gap : timedelta
+        The session inactivity gap (the config's ``sessions.gap``), for ``cut_off_sessions``.
+    strict : bool
+        Raise instead of returning when a finding is above its threshold (``validate.strict``).
+
+    Returns
+    -------
+    DataQuality
+
+    Raises
+    ------
+    DataQualityError
+        ``strict`` and at least one finding above its threshold.
+    """
+    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    tables = dataset.tables
+    found: list[tuple[str, str, int, int, list]] = []
+    for name, table in tables.items():
+        found.append(("duplicate_rows", name, *_duplicate_rows(table, name)))
+        found.append(("early_times", name, *_early_times(table, name)))
+    events = tables.get("events")
+    if events is not None:
+        if period_start is not None or period_end is not None:
+            found.append(("outside_period", "events", *_outside_period(events, period_start, period_end)))
+        if "session_id" in events.columns:
+            found.append(("shared_sessions", "events", *_shared_sessions(events)))
+        found.append(("cut_off_sessions", "events", *_cut_off(events, gap)))
+        found.append(("same_time_ties", "events", *_ties(events)))
+    if "carts" in tables and "checked_out_at" in tables["carts"].columns:
+        found.append(("checkout_before_cart", "carts", *_checkout_before_cart(tables["carts"])))
+    if "nps" in tables and events is not None:
+        found.append(("nps_before_first_event", "nps", *_nps_before_first_event(tables["nps"], events)))
+    if "assignments" in tables:
+        found.append(("several_variants", "assignments", *_several_variants(tables["assignments"])))
+    for name, table in tables.items():
+        found.append(("hidden_characters", name, *_hidden_characters(table, name)))
+    quality = DataQuality([QualityFinding(check, table, n, of, examples, limits.get(check))
+                           for check, table, n, of, examples in found])
+    if strict and quality.exceeded:
+        raise DataQualityError(quality.exceeded)
+    return quality
+
+
+# --------------------------------------------------------------------------- the checks
+# Each returns (n, of, examples) from one aggregate query (and a small examples query when n > 0).
+
+def _duplicate_rows(table: ibis.Table, name: str) -> tuple[int, int, list]:
+    groups = table.group_by(table.columns).aggregate(_n=ibis._.count())
+    stats = groups.aggregate(rows=groups._n.sum(), extra=(groups._n - 1).sum()).execute().iloc[0]
+    n = engine_count(stats["extra"])
+    return n, engine_count(stats["rows"]), _examples(groups.filter(groups._n > 1), name) if n else []
+
+
+def _early_times(table: ibis.Table, name: str) -> tuple[int, int, list]:
+    column = table[TIME_COLUMN[name]]
+    early = column < ibis.literal(EARLIEST_PLAUSIBLE)
+    stats = table.aggregate(n=early.cast("int64").sum(), of=table.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _examples(table.filter(early), name) if n else []
+
+
+def _outside_period(events: ibis.Table, period_start: object, period_end: object) -> tuple[int, int, list]:
+    outside = ~in_period(events.timestamp, period_start, period_end)
+    stats = events.aggregate(n=outside.cast("int64").sum(), of=events.count()).execute().iloc[0]
+    return engine_count(stats["n"]), engine_count(stats["of"]), []
+
+
+def _shared_sessions(events: ibis.Table) -> tuple[int, int, list]:
+    sessions = (events.filter(events.session_id.notnull()).group_by("session_id")
+                .aggregate(users=events.user_id.nunique()))
+    stats = sessions.aggregate(n=(sessions.users > 1).cast("int64").sum(), of=sessions.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    shared = sessions.filter(sessions.users > 1).select(x=sessions.session_id)
+    return n, engine_count(stats["of"]), _first(shared) if n else []
+
+
+def _cut_off(events: ibis.Table, gap: timedelta) -> tuple[int, int, list]:
+    end = events.timestamp.max().as_scalar()
+    last = events.group_by("user_id").aggregate(last=events.timestamp.max())
+    open_at_end = last["last"] > end - ibis.interval(seconds=int(gap.total_seconds()))
+    stats = last.aggregate(n=open_at_end.cast("int64").sum(), of=last.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _first(last.filter(open_at_end).select(x=last.user_id)) if n else []
+
+
+def _ties(events: ibis.Table) -> tuple[int, int, list]:
+    instants = events.group_by(["user_id", "timestamp"]).aggregate(rows=events.count())
+    stats = instants.aggregate(n=ibis.ifelse(instants.rows > 1, instants.rows, 0).sum(),
+                               of=instants.rows.sum()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _first(instants.filter(instants.rows > 1).select(x=instants.user_id)) if n else []
+
+
+def _checkout_before_cart(carts: ibis.Table) -> tuple[int, int, list]:
+    done = carts.filter(carts.checked_out_at.notnull())
+    before = done.checked_out_at < done.created_at
+    stats = done.aggregate(n=before.cast("int64").sum(), of=done.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _examples(done.filter(before), "carts") if n else []
+
+
+def _nps_before_first_event(nps: ibis.Table, events: ibis.Table) -> tuple[int, int, list]:
+    first = events.group_by(first_user="user_id").aggregate(first=events.timestamp.min())
+    joined = nps.join(first, nps.user_id == first.first_user)
+    early = joined.answered_at < joined["first"]
+    stats = joined.aggregate(n=early.cast("int64").sum(), of=joined.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _examples(joined.filter(early), "nps") if n else []
+
+
+def _several_variants(assignments: ibis.Table) -> tuple[int, int, list]:
+    per_user = assignments.group_by(["experiment", "user_id"]).aggregate(variants=assignments.variant.nunique())
+    stats = per_user.aggregate(n=(per_user.variants > 1).cast("int64").sum(), of=per_user.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _first(per_user.filter(per_user.variants > 1).select(x=per_user.user_id)) if n else []
+
+
+def _hidden_characters(table: ibis.Table, name: str) -> tuple[int, int, list]:
+    text = [c for c in table.columns if table[c].type().is_string()]
+    if not text:
+        return 0, 0, []
+    bad = [table[c].re_search(HIDDEN_CHARACTERS).fill_null(False).cast("int64") for c in text]
+    stats = table.aggregate(n=sum((b.sum() for b in bad[1:]), bad[0].sum()),
+                            of=table.count() * len(text)).execute().iloc[0]
+    n = engine_count(stats["n"])
+    if not n:
+        return 0, engine_count(stats["of"]), []
+    any_bad = ibis.or_(*[table[c].re_search(HIDDEN_CHARACTERS).fill_null(False) for c in text])
+    return n, engine_count(stats["of"]), _examples(table.filter(any_bad), name)
+
+
+def _examples(rows: ibis.Table, name: str) -> list:
+    """Up to three distinct ids of the affected rows: user ids where the table has them, else its key."""
+    column = "user_id" if "user_id" in rows.columns else PRIMARY_KEY.get(name)
+    if column is None or column not in rows.columns:
+        return []
+    return _first(rows.select(x=rows[column]))
+
+
+def _first(ids: ibis.Table) -> list:
+    values = ids.filter(ids.x.notnull()).distinct().order_by("x").limit(EXAMPLES).execute()["x"]
+    return [str(v) for v in values]
