@@ -70,6 +70,21 @@ def test_a_wrong_arrow_breaks_a_contract(package_copy, importer, bad_import, con
     assert "uem_helpers." + importer.removesuffix(".py").removesuffix("/__init__").replace("/", ".") in broken
 
 
+def test_no_module_is_over_600_lines():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert {path: n for path, n in sizes.items() if n > MAX_LINES} == {}
+
+
 def test_only_a_handful_of_modules_at_the_top():
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+def test_architecture_map_matches_the_tree():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(str(p.parent.relative_to(ROOT)) for p in PACKAGE.rglob("__init__.py"))
+    missing = [p for p in packages if f"{p.removeprefix('uem_helpers/')}/" not in doc]
+    assert missing == [], f"docs/architecture.md does not name these packages: {missing}"
+    named = set(re.findall(r"uem_helpers/[\w/]+\.py|uem_helpers/[\w/]+/", doc))
+    assert named, "docs/architecture.md names no paths"
+    assert sorted(p for p in named if not (ROOT / p).exists()) == [], "docs/architecture.md names paths that do not exist"
