@@ -3,7 +3,7 @@
 A notebook calls :func:`attach` with a file name and its text, e.g. the monthly
 retro's wiki page::
 
-    attachments.attach("monthly_retro.md", retro_report.wiki_page(analysis))
+    attachments.attach("monthly_retro.md", report.wiki_page(analysis))  # report: uem_helpers.present.retro
 
 :func:`attach` displays a JSON output with the MIME type :data:`MIME_TYPE`.
 JupyterLab has no renderer for it and the report exporter shows only the MIME
