@@ -35,9 +35,10 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SETUP = f"""\
-from uem_helpers import plots, privacy, widgets
-from uem_helpers.core.config import load_config
-from uem_helpers.data.sources import load
+from uem_helpers import widgets
+from uem_helpers.core import load_config
+from uem_helpers.data import load
+from uem_helpers.present import plots, privacy
 
 config = load_config({str(CONFIG_PATH)!r})
 privacy.use(config.privacy);
