@@ -159,7 +159,11 @@ def number(x: float, decimals: int) -> str:
 
 
 def sign(x: float) -> str:
-    """``"+"``, the minus sign, or nothing for zero."""
+    """``"+"``, the minus sign, or nothing for zero.
+
+    >>> sign(2), sign(-2), sign(0)
+    ('+', '−', '')
+    """
     return "+" if x > 0 else MINUS if x < 0 else ""
 
 
