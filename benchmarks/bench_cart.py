@@ -49,8 +49,7 @@ from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 FIXED_COST_BOUND_S = 0.05
 FIXED_ALLOWANCE_S = 0.03
 
-from uem_helpers.analyses.cart import abandonment as cart, policy as cart_policy  # noqa: E402
-from uem_helpers.analyses.cart.abandonment import prepare_carts  # noqa: E402
+from uem_helpers.analyses import cart  # noqa: E402
 
 LAUNCH = "2026-09-01"
 THRESHOLD = 99.0
@@ -96,7 +95,7 @@ def connect(path: Path) -> ibis.BaseBackend:
 
 
 def _outcomes_helper(con):
-    row = cart.cart_outcomes(prepare_carts(con.table("carts"))).iloc[0]
+    row = cart.cart_outcomes(cart.prepare_carts(con.table("carts"))).iloc[0]
     return [row["carts"], row["checked_out"]]
 
 
@@ -105,7 +104,7 @@ def _outcomes_sql(raw):
 
 
 def _daily_helper(con):
-    d = cart.daily_abandonment(prepare_carts(con.table("carts")))
+    d = cart.daily_abandonment(cart.prepare_carts(con.table("carts")))
     return d["carts"].tolist() + d["abandoned"].tolist()
 
 
@@ -116,7 +115,7 @@ def _daily_sql(raw):
 
 
 def _fee_helper(con):
-    f = cart.abandonment_by_fee_share(prepare_carts(con.table("carts")))
+    f = cart.abandonment_by_fee_share(cart.prepare_carts(con.table("carts")))
     return f["carts"].tolist() + f["checked_out"].tolist()
 
 
@@ -131,7 +130,7 @@ def _fee_sql(raw):
 
 
 def _fit_helper(con):
-    f = cart.fee_share_fit(prepare_carts(con.table("carts")))
+    f = cart.fee_share_fit(cart.prepare_carts(con.table("carts")))
     return [f.odds_ratio_10pts, f.odds_ratio_100, f.cells]
 
 
@@ -149,7 +148,7 @@ def _fit_sql(raw):
 
 
 def _bunching_helper(con):
-    b = cart_policy.threshold_bunching(prepare_carts(con.table("carts")), THRESHOLD, LAUNCH)
+    b = cart.threshold_bunching(cart.prepare_carts(con.table("carts")), THRESHOLD, LAUNCH)
     return [b.excess.n_a, b.excess.n_b, b.excess.value_a, b.excess.value_b, b.topped_up_share] + b.histogram["carts"].tolist()
 
 
@@ -160,7 +159,7 @@ def _bunching_sql(raw):
         f"count(*) FILTER (WHERE cart_value >= {THRESHOLD - 19} AND cart_value < {THRESHOLD}) "
         "FROM carts GROUP BY after ORDER BY after"
     ).fetchall()
-    # Topped up: the excess carts in the band after the launch, of those within reach of it (see cart_policy).
+    # Topped up: the excess carts in the band after the launch, of those within reach of it (see cart.policy).
     extra = (groups[1][2] - groups[0][2]) * groups[1][1]
     topped = extra / (groups[1][3] + extra) if extra > 0 else float("nan")
     hist = raw.execute(
@@ -174,7 +173,7 @@ def _bunching_sql(raw):
 
 
 def _impact_helper(con):
-    p = cart_policy.policy_impact(prepare_carts(con.table("carts")), LAUNCH)
+    p = cart.policy_impact(cart.prepare_carts(con.table("carts")), LAUNCH)
     return [v for r in p.readouts() for v in (r.n_a, r.n_b, r.value_a, r.value_b, r.ci_low, r.ci_high,
                                                r.rel_ci_low, r.rel_ci_high)]
 
@@ -210,7 +209,7 @@ def _impact_sql(raw):
 
 
 def _drivers_helper(con):
-    d = cart.conversion_drivers(prepare_carts(con.table("carts_generated")), con.table("events")).sort_values("event")
+    d = cart.conversion_drivers(cart.prepare_carts(con.table("carts_generated")), con.table("events")).sort_values("event")
     return d["carts_with"].tolist() + d["odds_ratio"].tolist()
 
 

@@ -33,7 +33,7 @@ import ibis
 import pandas as pd
 
 from uem_helpers.analyses import metrics
-from uem_helpers.analyses.cart.abandonment import cart_table, with_segment
+from uem_helpers.analyses.cart import Carts, prepare_carts, with_segment
 from uem_helpers.core.config import FunnelConfig, UEMConfig
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.feedback import loop_metrics
@@ -76,7 +76,15 @@ def month_bounds(month: str) -> tuple[str, str]:
     return date(y, m, 1).isoformat(), date(y, m, calendar.monthrange(y, m)[1]).isoformat()
 
 
-def kpi_values(data: Dataset, config: UEMConfig, month: object, *, months: int = 6, alpha: float = 0.05) -> KPIValues:
+def kpi_values(
+    data: Dataset,
+    config: UEMConfig,
+    month: object,
+    *,
+    months: int = 6,
+    alpha: float = 0.05,
+    carts: Carts | None = None,
+) -> KPIValues:
     """Every KPI the data and config allow, for the ``months`` months ending with ``month``.
 
     Parameters
@@ -91,6 +99,9 @@ def kpi_values(data: Dataset, config: UEMConfig, month: object, *, months: int =
         How many months, ending with ``month`` (6: this month, last month and a trend).
     alpha : float
         Two-sided level of the intervals.
+    carts : Carts, optional
+        The typed carts (:func:`uem_helpers.analyses.cart.prepare_carts` of ``data["carts"]``) when the
+        caller has already prepared them; typed here from ``data["carts"]`` otherwise.
 
     Returns
     -------
@@ -132,7 +143,8 @@ def kpi_values(data: Dataset, config: UEMConfig, month: object, *, months: int =
             frames["account_opening_completion"] = account_opening_completion(events, config.funnels[name], labels,
                                                                               alpha=alpha)
     if data.has("carts"):
-        frames["cart_conversion"] = cart_conversion(data["carts"], by="month", alpha=alpha, **window)
+        typed = carts if carts is not None else prepare_carts(data["carts"])
+        frames["cart_conversion"] = cart_conversion(typed, by="month", alpha=alpha, **window)
     else:
         notes["cart_conversion"] = "No carts table is configured (sources.carts)."
     if data.has("feedback"):
@@ -163,7 +175,7 @@ def _rates(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
 
 
 def cart_conversion(
-    carts: ibis.Table,
+    carts: Carts,
     *,
     by: str | None = "month",
     segment_by: str | None = None,
@@ -175,12 +187,12 @@ def cart_conversion(
     """Cart conversion: checked-out carts / carts, by calendar month of cart creation, with a Wilson interval.
 
     A cart counts in the period (and month) of its ``created_at`` and is checked out when
-    ``checked_out_at`` is set (:func:`uem_helpers.analyses.cart.abandonment.cart_table`); conversion = 1 - abandonment rate.
+    ``checked_out_at`` is set (:func:`uem_helpers.analyses.cart.cart_table`); conversion = 1 - abandonment rate.
 
     Parameters
     ----------
-    carts : ibis.Table
-        Canonical carts.
+    carts : Carts
+        The typed carts (:func:`uem_helpers.analyses.cart.prepare_carts`).
     by : {"month", None}
         One row per calendar month of ``created_at``, or one for the whole period.
     segment_by : str, optional
@@ -207,7 +219,7 @@ def cart_conversion(
     """
     if by not in ("month", None):
         raise ParameterError(f"by={by!r}: cart_conversion is by 'month' or None (the whole period)")
-    t = cart_table(carts, period_start=period_start, period_end=period_end)
+    t = carts.window(period_start, period_end)
     if segment_by:
         t = with_segment(t, carts, segment_by, users)
     keys = {}

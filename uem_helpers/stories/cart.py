@@ -1,10 +1,11 @@
 """The cart story: why carts are left, and what a free-shipping policy did.
 
-:func:`analyse_carts` composes :mod:`uem_helpers.analyses.cart.abandonment`,
-:mod:`uem_helpers.analyses.cart.policy` and the checkout funnel
-(:func:`uem_helpers.analyses.funnel.funnel`) into one result that the
-``cart_abandonment`` notebook shows section by section. Definitions are
-those of :mod:`uem_helpers.analyses.cart.abandonment`; in addition:
+:func:`analyse_carts` composes :mod:`uem_helpers.analyses.cart` (abandonment, fee share,
+drivers, policy) and the checkout funnel (:func:`uem_helpers.analyses.funnel.funnel`) into
+one result that the ``cart_abandonment`` notebook shows section by section. The carts are
+typed once (:func:`uem_helpers.analyses.cart.prepare_carts`, materialised in the backend)
+and every analysis takes its own window of that table. Definitions are those of
+:mod:`uem_helpers.analyses.cart.table`; in addition:
 
 - the **fee-share sensitivity** (bins and logistic fit) uses the carts created
   before the launch when the launch falls inside the period: after it, carts
@@ -29,17 +30,20 @@ from datetime import timedelta
 
 import pandas as pd
 
-from uem_helpers.analyses.cart.abandonment import (
+from uem_helpers.analyses.cart import (
+    Bunching,
     FeeShareFit,
+    PolicyImpact,
     abandonment_by_fee_share,
     abandonment_by_segment,
     cart_outcomes,
     conversion_drivers,
     daily_abandonment,
     fee_share_fit,
+    policy_impact,
     prepare_carts,
+    threshold_bunching,
 )
-from uem_helpers.analyses.cart.policy import Bunching, PolicyImpact, policy_impact, threshold_bunching
 from uem_helpers.core.config import FunnelConfig
 from uem_helpers.core.errors import MissingTableError, ParameterError
 from uem_helpers.analyses.funnel import funnel

@@ -32,7 +32,7 @@ import pandas as pd
 
 from uem_helpers.analyses import feedback as fb
 from uem_helpers.analyses import metrics
-from uem_helpers.analyses.cart.abandonment import cart_table
+from uem_helpers.analyses.cart import Carts, prepare_carts
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError, UEMError
 from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
@@ -123,7 +123,9 @@ def analyse_retro(
     notes: dict[str, str] = {}
     events = data.require("events", "the monthly retro")
     n_events = int(events.filter(in_period(events.timestamp, start, end)).count().execute())
-    kpis = kpi_values(data, config, label, months=TREND_MONTHS, alpha=alpha)
+    # Derive once, hand down: the typed cart table, materialised, shared by the KPIs and the rollouts.
+    carts = prepare_carts(data["carts"], cache=True) if data.has("carts") else None
+    kpis = kpi_values(data, config, label, months=TREND_MONTHS, alpha=alpha, carts=carts)
 
     plan = _plan(config, plan_path, notes)
     card = scorecard(plan, kpis.values, label, alpha=alpha) if plan is not None else None
@@ -173,7 +175,7 @@ def analyse_retro(
             notes["we_did"] = ("The feedback table has no resolution (or resolved_at) column, so \"you said, we did\" "
                                "cannot be shown.")
 
-    rollouts = _rollouts(data, config, end, alpha, notes)
+    rollouts = _rollouts(data, carts, config, end, alpha, notes)
     return RetroAnalysis(label, last, n_events, kpis, plan, card, monthly, by_touchpoint, retention, classified,
                          volume_channel, volume_category, loop, themes, ranked, we_did, rollouts, sla, notes)
 
@@ -204,18 +206,19 @@ def _month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
     return frame[frame["month"] == month].drop(columns="month").reset_index(drop=True)
 
 
-def _rollouts(data: Dataset, config: UEMConfig, end: str, alpha: float, notes: dict) -> tuple[RolloutReadout, ...]:
-    """Every configured rollout read on carts created up to the end of the month."""
+def _rollouts(data: Dataset, typed: Carts | None, config: UEMConfig, end: str, alpha: float,
+              notes: dict) -> tuple[RolloutReadout, ...]:
+    """Every configured rollout read on the typed carts (``typed``; None without carts) up to the end of the month."""
     if not config.rollouts:
         notes["rollouts"] = "No staged rollout is configured (rollouts: in the config)."
         return ()
-    if not (data.has("assignments") and data.has("carts")):
+    if not (data.has("assignments") and typed is not None):
         notes["rollouts"] = "Rollout readouts need the assignments and carts tables."
         return ()
     assigned = data["assignments"]
     first = assigned.group_by("experiment").aggregate(start=assigned.assigned_at.min()).execute()
     started = dict(zip(first["experiment"], first["start"]))
-    carts = cart_table(data["carts"], period_end=end)
+    carts = typed.window(period_end=end)
     aov = Guardrail("average order value", carts, numerator="paid", denominator="checked_out", unit="¥")
     readouts, problems = [], []
     for name, spec in config.rollouts.items():

@@ -25,7 +25,7 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from uem_helpers.analyses import kpis, metrics
+from uem_helpers.analyses import cart, kpis, metrics
 from uem_helpers.present import privacy
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError
@@ -98,8 +98,8 @@ def _first_success(tables: Tables, config: UEMConfig, *, months, segment_by) -> 
 
 
 def _carts(tables: Tables, config: UEMConfig | None, *, months, segment_by) -> pd.DataFrame:
-    return kpis.cart_conversion(tables["carts"], by="month", segment_by=segment_by, users=tables.get("users"),
-                                **_window(months))
+    return kpis.cart_conversion(cart.prepare_carts(tables["carts"]), by="month", segment_by=segment_by,
+                                users=tables.get("users"), **_window(months))
 
 
 def _opening(tables: Tables, config: UEMConfig, *, months, segment_by) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from uem_helpers.analyses.cart import prepare_carts
 from uem_helpers.core.config import load_config
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.kpis import KPIS, account_opening_completion, cart_conversion, feedback_sla, kpi_values, month_bounds, month_range
@@ -130,7 +131,7 @@ def test_cart_conversion_by_month_and_segment_known_answers():
     carts = _carts().assign(platform=["ios", "ios", "web", "web"])
     data = from_frames({"carts": carts, "users": users})
     # by month: October c1 (done), c2, c3 (done) -> 2/3 by 2 users; September c4 -> 0/1
-    out = cart_conversion(data["carts"], period_start="2026-09-01", period_end="2026-10-31")
+    out = cart_conversion(prepare_carts(data["carts"]), period_start="2026-09-01", period_end="2026-10-31")
     assert out[["month", "carts", "checked_out", "users"]].values.tolist() == [["2026-09", 1, 0, 1],
                                                                                ["2026-10", 3, 2, 2]]
     assert list(out.columns) == ["month", "carts", "checked_out", "users", "rate", "low", "high", "successes",
@@ -138,23 +139,23 @@ def test_cart_conversion_by_month_and_segment_known_answers():
     low, high = wilson_ci(np.array([0, 2]), np.array([1, 3]))
     assert out["low"].tolist() == pytest.approx(low) and out["high"].tolist() == pytest.approx(high)
     # a users column: u1's carts c1, c3 are north (2/2), u2's c2 south (0/1), u3 is not in users -> (unknown)
-    out = cart_conversion(data["carts"], segment_by="region", users=data["users"])
+    out = cart_conversion(prepare_carts(data["carts"]), segment_by="region", users=data["users"])
     assert out[["month", "region", "carts", "checked_out"]].values.tolist() == [
         ["2026-09", "(unknown)", 1, 0], ["2026-10", "north", 2, 2], ["2026-10", "south", 1, 0]]
     # a carts column wins; the whole period in one row
-    out = cart_conversion(data["carts"], by=None, segment_by="platform", users=data["users"])
+    out = cart_conversion(prepare_carts(data["carts"]), by=None, segment_by="platform", users=data["users"])
     assert out[["platform", "carts", "checked_out", "value"]].values.tolist() == [["ios", 2, 1, 0.5],
                                                                                 ["web", 2, 1, 0.5]]
-    assert cart_conversion(data["carts"], period_start="2030-01-01").empty
+    assert cart_conversion(prepare_carts(data["carts"]), period_start="2030-01-01").empty
 
 
 def test_cart_conversion_refuses_an_unknown_segment_or_grouping():
     data = from_frames({"carts": _carts()})
     with pytest.raises(ParameterError, match="segment_by='region' is not a column of the carts or users table; "
                                              "columns there are: cart_id, cart_value"):
-        cart_conversion(data["carts"], segment_by="region")
+        cart_conversion(prepare_carts(data["carts"]), segment_by="region")
     with pytest.raises(ParameterError, match="by='week': cart_conversion is by 'month' or None"):
-        cart_conversion(data["carts"], by="week")
+        cart_conversion(prepare_carts(data["carts"]), by="week")
 
 
 def test_account_opening_and_feedback_sla_by_month_known_answers(tmp_path):

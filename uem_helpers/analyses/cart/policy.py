@@ -4,7 +4,7 @@ Carts are placed before or after the launch by ``created_at`` (windows of
 :func:`uem_helpers.analyses.experiment.split_before_after`), or, when the policy was
 tested on a share of users, in the variant of their user's assignment
 (:func:`policy_impact` with ``experiment``); the definitions of checked out,
-AOV and revenue per cart are those of :mod:`uem_helpers.analyses.cart.abandonment`.
+AOV and revenue per cart are those of :mod:`uem_helpers.analyses.cart.table`.
 
 Bunching
 --------
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.core.formats import signed_points
-from uem_helpers.analyses.cart.abandonment import Carts, _window
+from uem_helpers.analyses.cart.table import Carts
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
 from uem_helpers.analyses.experiment.readout import Readout
@@ -94,7 +94,7 @@ def threshold_bunching(
     Parameters
     ----------
     carts : Carts
-        The typed carts (:func:`~uem_helpers.analyses.cart.abandonment.prepare_carts`).
+        The typed carts (:func:`~uem_helpers.analyses.cart.table.prepare_carts`).
     threshold : float
         Free shipping from this cart value on.
     launch_date : date-like
@@ -230,7 +230,7 @@ def policy_impact(
     Parameters
     ----------
     carts : Carts
-        The typed carts (:func:`~uem_helpers.analyses.cart.abandonment.prepare_carts`).
+        The typed carts (:func:`~uem_helpers.analyses.cart.table.prepare_carts`).
     launch_date : date-like, optional
         When the policy went live; windows as in :func:`uem_helpers.analyses.experiment.split_before_after`.
     assignments : ibis.Table, optional
@@ -316,7 +316,7 @@ def _ab_impact(carts: Carts, assignments: ibis.Table, experiment: str, *, contro
                     higher_is_better=True),
         RatioMetric("revenue per cart", numerator="paid", unit=unit, higher_is_better=True),
     ]
-    t = _window(carts, period_start, period_end)
+    t = carts.window(period_start, period_end)
     readouts, srm = variant_ratios(t, assignments, experiment, metrics, time_col="created_at", control=control,
                                    treatment=treatment, expected_shares=expected_shares, alpha=alpha,
                                    srm_alpha=srm_alpha)

@@ -164,7 +164,7 @@ def rollout_readout(
 
     The primary metric is a ratio metric of ``units`` (e.g. cart conversion of the carts each
     user created at or after their assignment: ``outcome="checked_out"`` on
-    :func:`uem_helpers.analyses.cart.abandonment.cart_table`), compared treatment vs control with intervals
+    :func:`uem_helpers.analyses.cart.cart_table`), compared treatment vs control with intervals
     clustered by user (:func:`uem_helpers.analyses.experiment.variant_ratios`, one query); each
     guardrail is read the same way on its own units (one query each). The recommendation
     follows the decision rule of this module's docstring.

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from uem_helpers.analyses.cart.abandonment import cart_table
+from uem_helpers.analyses.cart import cart_table
 from uem_helpers.core.config import load_config
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.experiment.readout import Readout
