@@ -60,29 +60,10 @@ def compare_rates(
     (low_a, low_b), (high_a, high_b) = stats.wilson_ci(
         np.array([successes_a, successes_b]), np.array([n_a, n_b]), alpha=alpha
     )
-    return Readout(
-        metric=metric,
-        kind="rate",
-        group_a=group_a,
-        group_b=group_b,
-        value_a=r.p1,
-        value_b=r.p2,
-        n_a=r.n1,
-        n_b=r.n2,
-        abs_effect=r.diff,
-        rel_effect=r.rel,
-        ci_low=r.diff_low,
-        ci_high=r.diff_high,
-        rel_ci_low=r.rel_low,
-        rel_ci_high=r.rel_high,
-        p_value=r.p_value,
-        alpha=alpha,
-        unit="%",
-        higher_is_better=higher_is_better,
-        value_a_low=float(low_a),
-        value_a_high=float(high_a),
-        value_b_low=float(low_b),
-        value_b_high=float(high_b),
+    return _readout(
+        r, metric=metric, kind="rate", unit="%", groups=(group_a, group_b), higher_is_better=higher_is_better,
+        alpha=alpha, values=(r.p1, r.p2), ns=(r.n1, r.n2),
+        intervals=((float(low_a), float(high_a)), (float(low_b), float(high_b))),
     )
 
 
@@ -136,29 +117,9 @@ def compare_medians(
     samples = _two_samples(metric, "median", {group_a: values_a, group_b: values_b})
     r = stats.median_difference(samples[group_a], samples[group_b], alpha=alpha, n_resamples=n_resamples, seed=seed)
     ci_a, ci_b = (stats.median_ci(samples[g], alpha=alpha) for g in (group_a, group_b))
-    return Readout(
-        metric=metric,
-        kind="median",
-        group_a=group_a,
-        group_b=group_b,
-        value_a=r.median_a,
-        value_b=r.median_b,
-        n_a=r.n_a,
-        n_b=r.n_b,
-        abs_effect=r.diff,
-        rel_effect=r.rel,
-        ci_low=r.diff_low,
-        ci_high=r.diff_high,
-        rel_ci_low=r.rel_low,
-        rel_ci_high=r.rel_high,
-        p_value=r.p_value,
-        alpha=alpha,
-        unit=unit,
-        higher_is_better=higher_is_better,
-        value_a_low=ci_a[0],
-        value_a_high=ci_a[1],
-        value_b_low=ci_b[0],
-        value_b_high=ci_b[1],
+    return _readout(
+        r, metric=metric, kind="median", unit=unit, groups=(group_a, group_b), higher_is_better=higher_is_better,
+        alpha=alpha, values=(r.median_a, r.median_b), ns=(r.n_a, r.n_b), intervals=(ci_a, ci_b),
     )
 
 
@@ -207,29 +168,10 @@ def compare_means(
     except ValueError as exc:
         sample = str(exc).replace("sample a", f"group '{group_a}'").replace("sample b", f"group '{group_b}'")
         raise ParameterError(f"{metric}: {sample}") from None
-    return Readout(
-        metric=metric,
-        kind="mean",
-        group_a=group_a,
-        group_b=group_b,
-        value_a=r.mean_a,
-        value_b=r.mean_b,
-        n_a=r.n_a,
-        n_b=r.n_b,
-        abs_effect=r.diff,
-        rel_effect=r.rel,
-        ci_low=r.diff_low,
-        ci_high=r.diff_high,
-        rel_ci_low=r.rel_low,
-        rel_ci_high=r.rel_high,
-        p_value=r.p_value,
-        alpha=alpha,
-        unit=unit,
-        higher_is_better=higher_is_better,
-        value_a_low=r.mean_a_low,
-        value_a_high=r.mean_a_high,
-        value_b_low=r.mean_b_low,
-        value_b_high=r.mean_b_high,
+    return _readout(
+        r, metric=metric, kind="mean", unit=unit, groups=(group_a, group_b), higher_is_better=higher_is_better,
+        alpha=alpha, values=(r.mean_a, r.mean_b), ns=(r.n_a, r.n_b),
+        intervals=((r.mean_a_low, r.mean_a_high), (r.mean_b_low, r.mean_b_high)),
     )
 
 
@@ -245,3 +187,37 @@ def _two_samples(metric: str, statistic: str, groups: dict[str, object]) -> dict
             )
         samples[group] = arr
     return samples
+
+
+def _readout(r, *, metric: str, kind: str, unit: str, groups: tuple[str, str], higher_is_better: bool | None,
+             alpha: float, values: tuple, ns: tuple, intervals: tuple) -> Readout:
+    """The Readout of a comparison from :mod:`uem_helpers.stats` (rates, medians, means, and the ratio metrics).
+
+    The difference, relative change, their intervals and the p-value come from ``r``; each group's value, size
+    and own interval are given as ``(a, b)`` pairs (``intervals`` as ``((low_a, high_a), (low_b, high_b))``).
+    """
+    (value_a, value_b), (n_a, n_b), ((low_a, high_a), (low_b, high_b)) = values, ns, intervals
+    return Readout(
+        metric=metric,
+        kind=kind,
+        group_a=groups[0],
+        group_b=groups[1],
+        value_a=value_a,
+        value_b=value_b,
+        n_a=n_a,
+        n_b=n_b,
+        abs_effect=r.diff,
+        rel_effect=r.rel,
+        ci_low=r.diff_low,
+        ci_high=r.diff_high,
+        rel_ci_low=r.rel_low,
+        rel_ci_high=r.rel_high,
+        p_value=r.p_value,
+        alpha=alpha,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        value_a_low=low_a,
+        value_a_high=high_a,
+        value_b_low=low_b,
+        value_b_high=high_b,
+    )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from uem_helpers import stats
 from uem_helpers.analyses.experiment._columns import _boolean_column, _count
+from uem_helpers.analyses.experiment.compare import _readout
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.core.errors import ContractError, ParameterError
 
@@ -304,29 +305,11 @@ def _ratio_readout(spec: RatioMetric, a: stats.ClusterSums, b: stats.ClusterSums
         low_b, high_b = stats.clustered_wilson_ci(r.ratio_b, r.se_b, r.units_b, alpha=alpha)
     else:
         low_a, high_a, low_b, high_b = r.ratio_a_low, r.ratio_a_high, r.ratio_b_low, r.ratio_b_high
-    return Readout(
-        metric=spec.name,
-        kind=spec.kind,
-        group_a=group_a,
-        group_b=group_b,
-        value_a=r.ratio_a,
-        value_b=r.ratio_b,
-        n_a=round(r.units_a),
-        n_b=round(r.units_b),
-        abs_effect=r.diff,
-        rel_effect=r.rel,
-        ci_low=r.diff_low,
-        ci_high=r.diff_high,
-        rel_ci_low=r.rel_low,
-        rel_ci_high=r.rel_high,
-        p_value=r.p_value,
-        alpha=alpha,
-        unit="%" if spec.kind == "rate" else spec.unit,
-        higher_is_better=spec.higher_is_better,
-        value_a_low=float(low_a),
-        value_a_high=float(high_a),
-        value_b_low=float(low_b),
-        value_b_high=float(high_b),
+    return _readout(
+        r, metric=spec.name, kind=spec.kind, unit="%" if spec.kind == "rate" else spec.unit, groups=(group_a, group_b),
+        higher_is_better=spec.higher_is_better, alpha=alpha, values=(r.ratio_a, r.ratio_b),
+        ns=(round(r.units_a), round(r.units_b)),
+        intervals=((float(low_a), float(high_a)), (float(low_b), float(high_b))),
     )
 
 
