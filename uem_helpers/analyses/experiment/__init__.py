@@ -27,6 +27,10 @@ Modules: :mod:`.compare` (two groups of counts or values -> a Readout), :mod:`.b
 (split around a launch, with guard days), :mod:`.variants` (rollout vs control on a rate),
 :mod:`.ratios` (ratio metrics per variant, clustered by user), :mod:`.rollout` (the ship/hold/roll back
 readout), :mod:`.readout` (the result and its sentence). Callers import from here.
+
+Convention of this family folder (as in scikit-learn's): a module per concept, named without an
+underscore; internals shared by those modules live in underscored ones, :mod:`._columns` (boolean
+outcome columns, engine counts) and :mod:`._assignments` (the experiment's split checked).
 """
 
 from __future__ import annotations

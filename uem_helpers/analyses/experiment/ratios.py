@@ -11,6 +11,7 @@ import ibis
 import pandas as pd
 
 from uem_helpers import stats
+from uem_helpers.analyses.experiment._assignments import _designed_shares, _sample_ratio
 from uem_helpers.analyses.experiment._columns import _boolean_column, _count
 from uem_helpers.analyses.experiment.compare import _readout
 from uem_helpers.analyses.experiment.readout import Readout
@@ -217,29 +218,10 @@ def variant_ratios(
         aggregates |= {f"{key}_sy": y.sum(), f"{key}_sn": n.sum(), f"{key}_syy": (y * y).sum(),
                        f"{key}_snn": (n * n).sum(), f"{key}_syn": (y * n).sum()}
     summary = joined.group_by("variant").aggregate(**aggregates).execute()
-    if summary.empty:
-        present = sorted(assignments.select("experiment").distinct().execute()["experiment"].astype(str))
-        raise ParameterError(
-            f"experiment '{experiment}' is not in the assignments table; "
-            f"experiments present: {', '.join(present) or 'none'}"
-        )
     summary = summary.assign(variant=summary["variant"].astype(str)).set_index("variant")
-    shares = expected_shares if expected_shares is not None else {control: 0.5, treatment: 0.5}
-    for variant in (control, treatment, *shares):
-        if variant not in summary.index:
-            raise ParameterError(
-                f"variant '{variant}' is not in experiment '{experiment}'; "
-                f"variants present: {', '.join(sorted(summary.index))}"
-            )
-    if (multi := _count(summary["multi"].sum())) > 0:
-        raise ContractError(
-            "assignments", "variant", f"users in more than one variant of experiment '{experiment}'", n_bad=multi
-        )
-    try:
-        srm = stats.sample_ratio_mismatch({v: _count(summary.loc[v, "users"]) for v in shares}, shares,
-                                          alpha=srm_alpha)
-    except ValueError as exc:
-        raise ParameterError(f"expected_shares of experiment '{experiment}': {exc}") from None
+    shares = _designed_shares(assignments, experiment, summary.index, _count(summary["multi"].sum()), control,
+                              treatment, expected_shares)
+    srm = _sample_ratio({v: _count(summary.loc[v, "users"]) for v in shares}, shares, experiment, srm_alpha)
     readouts = []
     for key, spec in zip(parts, metrics):
         sums_of = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 
 from uem_helpers import stats
+from uem_helpers.analyses.experiment._assignments import _designed_shares, _sample_ratio
 from uem_helpers.analyses.experiment._columns import _boolean_column, _count
 from uem_helpers.analyses.experiment.compare import compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
@@ -110,30 +111,12 @@ def variant_rate(
         )
         .execute()
     )
-    if summary.empty:
-        present = sorted(assignments.select("experiment").distinct().execute()["experiment"].astype(str))
-        raise ParameterError(
-            f"experiment '{experiment}' is not in the assignments table; "
-            f"experiments present: {', '.join(present) or 'none'}"
-        )
     counts = {str(r.variant): (_count(r.n), _count(r.s)) for r in summary.itertuples()}
-    shares = expected_shares if expected_shares is not None else {control: 0.5, treatment: 0.5}
-    for variant in (control, treatment, *shares):
-        if variant not in counts:
-            raise ParameterError(
-                f"variant '{variant}' is not in experiment '{experiment}'; "
-                f"variants present: {', '.join(sorted(counts))}"
-            )
-    if (multi := _count(summary["multi"].sum())) > 0:
-        raise ContractError(
-            "assignments", "variant", f"users in more than one variant of experiment '{experiment}'", n_bad=multi
-        )
+    shares = _designed_shares(assignments, experiment, counts, _count(summary["multi"].sum()), control, treatment,
+                              expected_shares)
     if (dup := _count(summary["dup"].sum())) > 0:
         raise ContractError("outcomes", "user_id", "several rows per user; one row per user is expected", n_bad=dup)
-    try:
-        srm = stats.sample_ratio_mismatch({v: counts[v][0] for v in shares}, shares, alpha=srm_alpha)
-    except ValueError as exc:
-        raise ParameterError(f"expected_shares of experiment '{experiment}': {exc}") from None
+    srm = _sample_ratio({v: n for v, (n, _) in counts.items()}, shares, experiment, srm_alpha)
     (n_c, s_c), (n_t, s_t) = counts[control], counts[treatment]
     readout = compare_rates(
         s_c, n_c, s_t, n_t,
