@@ -25,7 +25,7 @@ from bench_funnel import RESULTS, TARGET_RATIO, connect, ensure_data  # noqa: E4
 from alternate import alternate  # noqa: E402
 from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
 
-from uem_helpers.analyses.journey import flow as journey  # noqa: E402
+from uem_helpers.analyses import journey  # noqa: E402
 from uem_helpers.analyses.sessions import prepare_sessions  # noqa: E402
 
 GAP_SECONDS = 1800

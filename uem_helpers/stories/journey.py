@@ -1,9 +1,9 @@
 """The journey story: the customer journey map from the event log, its loops, bottlenecks and incidents.
 
-:func:`analyse_journey` composes :mod:`uem_helpers.analyses.journey.flow` (transitions, paths,
-Sankey links, loops, segment diff), :mod:`uem_helpers.analyses.journey.map` (touchpoints,
-journey map, bottlenecks) and :mod:`uem_helpers.analyses.journey.incidents` (p-chart) into one
-result that the ``journey_analysis`` notebook shows section by section.
+:func:`analyse_journey` composes the journey family of :mod:`uem_helpers.analyses.journey`
+(transitions, paths, Sankey links, loops, segment diff; touchpoints, journey map, bottlenecks;
+the incident p-chart) into one result that the ``journey_analysis`` notebook shows section by
+section.
 
 It runs on any company's log through the config alone:
 
@@ -35,9 +35,19 @@ import pandas as pd
 
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.journey.incidents import p_chart, possible_incidents, step_conversion_daily
-from uem_helpers.analyses.journey.flow import loops, paths, sankey_links, segment_diff, transitions
-from uem_helpers.analyses.journey.map import JourneyMap, bottlenecks, journey_map
+from uem_helpers.analyses.journey import (
+    JourneyMap,
+    bottlenecks,
+    journey_map,
+    loops,
+    p_chart,
+    paths,
+    possible_incidents,
+    sankey_links,
+    segment_diff,
+    step_conversion_daily,
+    transitions,
+)
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.sessions import SESSION_END, SessionRule, prepare_sessions
 from uem_helpers.data.sources import Dataset

@@ -3,12 +3,12 @@
 Two pictures, both the journey report's own analyses and charts:
 
 - **Paths** (no segment picked): the most common session paths from the start
-  event, ``depth`` events long (:func:`uem_helpers.analyses.journey.flow.paths`), drawn as a
-  Sankey diagram of the same depth (:func:`uem_helpers.analyses.journey.flow.sankey_links`,
+  event, ``depth`` events long (:func:`uem_helpers.analyses.journey.paths`), drawn as a
+  Sankey diagram of the same depth (:func:`uem_helpers.analyses.journey.sankey_links`,
   :func:`uem_helpers.present.journey.sankey`), with the paths as the table.
 - **A vs B** (a segment and two of its values picked): the transitions whose
   share differs between the two segments, with user-clustered intervals and
-  Benjamini-Hochberg q-values (:func:`uem_helpers.analyses.journey.flow.segment_diff`,
+  Benjamini-Hochberg q-values (:func:`uem_helpers.analyses.journey.segment_diff`,
   :func:`uem_helpers.present.journey.segment_diff_chart`).
 """
 
@@ -18,7 +18,7 @@ import ipywidgets as w
 import pandas as pd
 
 from uem_helpers.core.formats import rate_with_interval, signed_points
-from uem_helpers.analyses.journey import flow as journey
+from uem_helpers.analyses import journey
 from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.present import journey as journey_charts
 from uem_helpers.present.narrative import md_escape

@@ -370,7 +370,7 @@ def sample_events():
 
 
 def test_journey_explorer_paths_then_segment_a_vs_b(sample_events, interactive):
-    from uem_helpers.analyses.journey import flow as journey
+    from uem_helpers.analyses import journey
 
     ex = JourneyExplorer(sample_events, start_event="app_open", depth=3, period_start="2026-10-01",
                          period_end="2026-10-31")

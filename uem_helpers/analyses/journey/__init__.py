@@ -1,2 +1,69 @@
-"""The customer journey: transitions, paths, loops and segment diffs (flow), the journey map and
-bottlenecks (map), and the incident watch (incidents), all over sessionized events."""
+"""The customer journey: where users go, where they leave, where they loop, and when a step breaks.
+
+The package owns the journey analyses. The log is sessionized once
+(:func:`~uem_helpers.analyses.sessions.prepare_sessions`, held as
+:class:`~uem_helpers.analyses.sessions.Sessions`) and every analysis takes those sessions;
+none derives sessions itself.
+
+Modules: :mod:`.transitions` (event -> next event, shares and dwell), :mod:`.paths` (top
+paths from a start event and the Sankey links of their first steps), :mod:`.loops`
+(back-and-forth patterns and their conversion), :mod:`.segments` (the transitions of two
+segments compared, user-clustered intervals and Benjamini-Hochberg), :mod:`.map`
+(touchpoints, the journey map with satisfaction, bottlenecks), :mod:`.incidents` (daily step
+conversion on a p-chart). Callers import from here.
+
+May import :mod:`uem_helpers.core`, :mod:`uem_helpers.data`, :mod:`uem_helpers.stats` and the
+lower tiers of the analyses (:mod:`~uem_helpers.analyses.metrics`, :mod:`~uem_helpers.analyses.sessions`,
+:mod:`~uem_helpers.analyses.experiment`); never kpis or plan, another domain, stories, present,
+pipeline or widgets.
+"""
+
+from __future__ import annotations
+
+from uem_helpers.analyses.journey.transitions import USER_END, transitions
+from uem_helpers.analyses.journey.paths import OTHER, OTHER_PATHS, paths, sankey_links
+from uem_helpers.analyses.journey.loops import loops
+from uem_helpers.analyses.journey.segments import segment_diff
+from uem_helpers.analyses.journey.map import (
+    BOTTLENECK_COLUMNS,
+    MAP_COLUMNS,
+    SATISFACTION_COLUMNS,
+    TOUCHPOINT_COLUMNS,
+    JourneyMap,
+    bottlenecks,
+    journey_map,
+    touchpoints,
+)
+from uem_helpers.analyses.journey.incidents import (
+    CHART_COLUMNS,
+    DAILY_COLUMNS,
+    INCIDENT_COLUMNS,
+    p_chart,
+    possible_incidents,
+    step_conversion_daily,
+)
+
+__all__ = [
+    "BOTTLENECK_COLUMNS",
+    "CHART_COLUMNS",
+    "DAILY_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "MAP_COLUMNS",
+    "OTHER",
+    "OTHER_PATHS",
+    "SATISFACTION_COLUMNS",
+    "TOUCHPOINT_COLUMNS",
+    "USER_END",
+    "JourneyMap",
+    "bottlenecks",
+    "journey_map",
+    "loops",
+    "p_chart",
+    "paths",
+    "possible_incidents",
+    "sankey_links",
+    "segment_diff",
+    "step_conversion_daily",
+    "touchpoints",
+    "transitions",
+]

@@ -20,11 +20,11 @@ from uem_helpers.present.plots import plain
 SESSION_END = "(session end)"
 
 
-#: Target of a user's last event in the period (:data:`uem_helpers.analyses.journey.flow.USER_END`).
+#: Target of a user's last event in the period (:data:`uem_helpers.analyses.journey.USER_END`).
 USER_END = "(last event)"
 
 
-#: Name of the grouped rest in :func:`uem_helpers.analyses.journey.flow.sankey_links`.
+#: Name of the grouped rest in :func:`uem_helpers.analyses.journey.sankey_links`.
 OTHER = "(other)"
 
 

@@ -21,14 +21,14 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
     One bar per loop (most users first): the conversion of sessions that made the loop, with
     its Wilson 95% interval; an orange diamond (with its interval) marks the loop's own
     baseline, sessions that reached the loop's first event but made no loop at all
-    (:func:`uem_helpers.analyses.journey.flow.loops`). A bar left of its diamond is what the loop costs.
+    (:func:`uem_helpers.analyses.journey.loops`). A bar left of its diamond is what the loop costs.
     Without a conversion event the bars count users instead. Loops of fewer users than the
     privacy minimum are not shown.
 
     Parameters
     ----------
     loops : pandas.DataFrame
-        :func:`uem_helpers.analyses.journey.flow.loops` output (``loop``, ``users``, ``sessions``,
+        :func:`uem_helpers.analyses.journey.loops` output (``loop``, ``users``, ``sessions``,
         ``session_conversion`` with ``_low``/``_high``, ``baseline_conversion``,
         ``baseline_low``, ``baseline_high``).
     top_n : int
@@ -41,7 +41,7 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
     -------
     matplotlib Axes
     """
-    _require(loops, ["loop", "users"], "loops", "uem_helpers.analyses.journey.flow.loops")
+    _require(loops, ["loop", "users"], "loops", "uem_helpers.analyses.journey.loops")
     _positive_int(top_n, "top_n")
     minimum = privacy.active().min_cell_size
     large = pd.to_numeric(loops["users"], errors="coerce").fillna(0) >= minimum
@@ -151,7 +151,7 @@ def segment_diff_chart(diff: pd.DataFrame, *, labels: Sequence[str] = ("A", "B")
     Parameters
     ----------
     diff : pandas.DataFrame
-        :func:`uem_helpers.analyses.journey.flow.segment_diff` output (``source``, ``target``, ``share_a``,
+        :func:`uem_helpers.analyses.journey.segment_diff` output (``source``, ``target``, ``share_a``,
         ``share_b``, ``difference`` = ``share_b - share_a``, ``ci_low``, ``ci_high``, ``significant``).
     labels : pair of str
         Names of segments a and b, as the reader knows them.
@@ -166,7 +166,7 @@ def segment_diff_chart(diff: pd.DataFrame, *, labels: Sequence[str] = ("A", "B")
     matplotlib Axes
     """
     _require(diff, ["source", "target", "share_a", "share_b", "difference", "ci_low", "ci_high", "significant"],
-             "segment diff", "uem_helpers.analyses.journey.flow.segment_diff")
+             "segment diff", "uem_helpers.analyses.journey.segment_diff")
     _positive_int(top_n, "top_n")
     if len(labels) != 2:
         raise ParameterError(f"labels must name the two segments (a, b); got {list(labels)!r}")

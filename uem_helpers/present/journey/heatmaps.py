@@ -107,7 +107,7 @@ def transition_heatmap(transitions: pd.DataFrame, top_n: int = 15, *, title: str
     Parameters
     ----------
     transitions : pandas.DataFrame
-        :func:`uem_helpers.analyses.journey.flow.transitions` output (``source``, ``target``, ``transitions``, ``share``).
+        :func:`uem_helpers.analyses.journey.transitions` output (``source``, ``target``, ``transitions``, ``share``).
     top_n : int
         Most rows and (besides the exit) columns shown.
     title : str, optional
@@ -119,7 +119,7 @@ def transition_heatmap(transitions: pd.DataFrame, top_n: int = 15, *, title: str
     matplotlib Axes
     """
     _require(transitions, ["source", "target", "transitions", "share"], "transitions",
-             "uem_helpers.analyses.journey.flow.transitions")
+             "uem_helpers.analyses.journey.transitions")
     _positive_int(top_n, "top_n")
     frame = transitions[transitions["transitions"] > 0]
     if frame.empty:

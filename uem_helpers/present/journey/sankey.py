@@ -22,7 +22,7 @@ def sankey(links: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     Parameters
     ----------
     links : pandas.DataFrame
-        :func:`uem_helpers.analyses.journey.flow.sankey_links` output (``step``, ``source``, ``target``, ``sessions``).
+        :func:`uem_helpers.analyses.journey.sankey_links` output (``step``, ``source``, ``target``, ``sessions``).
     title : str, optional
         Title; by default the share of sessions that end within the steps shown.
 
@@ -30,7 +30,7 @@ def sankey(links: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     -------
     plotly.graph_objects.Figure
     """
-    _require(links, ["step", "source", "target", "sessions"], "sankey links", "uem_helpers.analyses.journey.flow.sankey_links")
+    _require(links, ["step", "source", "target", "sessions"], "sankey links", "uem_helpers.analyses.journey.sankey_links")
     links = links[pd.to_numeric(links["sessions"], errors="coerce").fillna(0) > 0]
     if links.empty:
         fig = go.Figure()

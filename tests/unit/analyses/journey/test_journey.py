@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.journey.flow import OTHER, OTHER_PATHS, USER_END, loops, paths, sankey_links, segment_diff, transitions
+from uem_helpers.analyses.journey import OTHER, OTHER_PATHS, USER_END, loops, paths, sankey_links, segment_diff, transitions
 from uem_helpers.analyses.sessions import SESSION_END
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)

@@ -1,7 +1,7 @@
 """Shared names for the journey chart tests: the end marker, a hostile label, and text readers for axes.
 
 Frames in these tests are written in the shape of the journey analyses' outputs
-(uem_helpers.analyses.journey.flow, journey_map, incidents), so the tests do not run them.
+(uem_helpers.analyses.journey), so the tests do not run them.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ def test_end_names_match_the_analyses():
     from uem_helpers.analyses.sessions import SESSION_END
 
     assert jp.SESSION_END == SESSION_END
-    journey = pytest.importorskip("uem_helpers.analyses.journey.flow")
+    journey = pytest.importorskip("uem_helpers.analyses.journey")
     assert jp.USER_END == journey.USER_END
 
 
