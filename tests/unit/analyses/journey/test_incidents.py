@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import CONFIG_PATH, SAMPLE_DIR
 from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.journey.incidents import CHART_COLUMNS, DAILY_COLUMNS, INCIDENT_COLUMNS, p_chart, possible_incidents, step_conversion_daily
+from uem_helpers.analyses.journey import CHART_COLUMNS, DAILY_COLUMNS, INCIDENT_COLUMNS, p_chart, possible_incidents, step_conversion_daily
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 DAY = 86_400

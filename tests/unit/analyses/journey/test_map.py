@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import CONFIG_PATH, SAMPLE_DIR
 from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.core.errors import ContractError, ParameterError
-from uem_helpers.analyses.journey.map import BOTTLENECK_COLUMNS, MAP_COLUMNS, TOUCHPOINT_COLUMNS, bottlenecks, journey_map, touchpoints
+from uem_helpers.analyses.journey import BOTTLENECK_COLUMNS, MAP_COLUMNS, TOUCHPOINT_COLUMNS, bottlenecks, journey_map, touchpoints
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 
