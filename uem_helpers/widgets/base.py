@@ -38,6 +38,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
+from uem_helpers.core.formats import rate_with_interval
 from uem_helpers.present import privacy
 from uem_helpers.core.errors import UEMError
 from uem_helpers.present.narrative import md_escape
@@ -251,6 +252,11 @@ class Explorer:
 
 
 # --- rendering --------------------------------------------------------------------------
+
+
+def rate_cells(frame: pd.DataFrame, rate: str, low: str, high: str) -> list[str]:
+    """Table cells of a rate column with its interval: ``"12.3% (11.0% to 13.5%)"``, "n/a" when missing."""
+    return [rate_with_interval(r, lo, hi) for r, lo, hi in zip(frame[rate], frame[low], frame[high])]
 
 
 def render(view: View) -> View:

@@ -19,12 +19,11 @@ from __future__ import annotations
 import ipywidgets as w
 import pandas as pd
 
-from uem_helpers.core.formats import rate_with_interval
 from uem_helpers.present import cart as cart_report, privacy
 from uem_helpers.stories.cart import CartAnalysis, analyse_carts
 from uem_helpers.data.sources import Dataset
 from uem_helpers.stats import wilson_ci
-from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.base import Explorer, View, no_data, rate_cells
 from uem_helpers.widgets.controls import STYLE, period_controls, period_problem, period_text, segment_dropdown, segment_options
 
 #: What the "Show" control offers: value -> label.
@@ -133,16 +132,12 @@ class CartExplorer(Explorer):
                     table=_fee_table(a.fee_bins), data=a.fee_bins)
 
 
-def _rate_ci(frame: pd.DataFrame, rate: str, low: str, high: str) -> list[str]:
-    return [rate_with_interval(r, lo, hi) for r, lo, hi in zip(frame[rate], frame[low], frame[high])]
-
-
 def _segment_table(shown: pd.DataFrame, segment_by: str) -> pd.DataFrame:
     """Per segment (small ones folded): carts, users, abandonment with its 95% interval."""
     return pd.DataFrame({
         "Carts": shown["carts"].map("{:,}".format).to_numpy(),
         "Users": shown["users"].map("{:,}".format).to_numpy(),
-        "Abandonment (95% CI)": _rate_ci(shown, "abandonment_rate", "abandonment_low", "abandonment_high"),
+        "Abandonment (95% CI)": rate_cells(shown, "abandonment_rate", "abandonment_low", "abandonment_high"),
     }, index=pd.Index(shown[segment_by].astype(str).to_numpy(), name=segment_by))
 
 
@@ -155,7 +150,7 @@ def _weekly_table(daily: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Carts": weekly["carts"].map("{:,}".format),
         "Abandoned": weekly["abandoned"].map("{:,}".format),
-        "Abandonment (95% CI)": _rate_ci(weekly, "abandonment_rate", "low", "high"),
+        "Abandonment (95% CI)": rate_cells(weekly, "abandonment_rate", "low", "high"),
     }).set_axis(pd.Index([f"{d:%Y-%m-%d}" for d in weekly.index], name="Week from"))
 
 
@@ -163,5 +158,5 @@ def _fee_table(bins: pd.DataFrame) -> pd.DataFrame:
     """Per fee-share bin: carts and abandonment with its 95% interval."""
     return pd.DataFrame({
         "Carts": bins["carts"].map("{:,}".format).to_numpy(),
-        "Abandonment (95% CI)": _rate_ci(bins, "abandonment_rate", "abandonment_low", "abandonment_high"),
+        "Abandonment (95% CI)": rate_cells(bins, "abandonment_rate", "abandonment_low", "abandonment_high"),
     }, index=pd.Index(bins["bin"].to_numpy(), name="Shipping fee / cart value"))

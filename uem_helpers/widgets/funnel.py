@@ -13,12 +13,12 @@ from collections.abc import Sequence
 import ipywidgets as w
 import pandas as pd
 
-from uem_helpers.core.formats import duration, rate_with_interval
+from uem_helpers.core.formats import duration
 from uem_helpers.present import plots, privacy
 from uem_helpers.analyses.funnel import MODES, funnel
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.data.sources import Dataset
-from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.base import Explorer, View, no_data, rate_cells
 from uem_helpers.widgets.controls import STYLE, event_options, period_controls, period_problem, period_text, segment_dropdown, segment_options, window_dropdown
 
 
@@ -114,17 +114,13 @@ class FunnelExplorer(Explorer):
         return View(text=sentence, figure=ax, table=steps_table(readout), data=readout)
 
 
-def _pct_ci(rate: pd.Series, low: pd.Series, high: pd.Series) -> list[str]:
-    return [rate_with_interval(r, lo, hi) for r, lo, hi in zip(rate, low, high)]
-
-
 def steps_table(readout: pd.DataFrame) -> pd.DataFrame:
     """One row per step: users, share from entry and from the previous step (95% CI), median time."""
     return pd.DataFrame({
         "Users": readout["reached"].map("{:,}".format),
-        "From entry (95% CI)": _pct_ci(readout["conversion"], readout["conversion_low"], readout["conversion_high"]),
-        "From previous step (95% CI)": _pct_ci(readout["step_conversion"], readout["step_conversion_low"],
-                                               readout["step_conversion_high"]),
+        "From entry (95% CI)": rate_cells(readout, "conversion", "conversion_low", "conversion_high"),
+        "From previous step (95% CI)": rate_cells(readout, "step_conversion", "step_conversion_low",
+                                                  "step_conversion_high"),
         "Median time from previous step": readout["median_seconds"].map(lambda s: duration(s, na="")),
     }).set_axis(pd.Index([f"{i}. {s}" for i, s in zip(readout["step_index"], readout["step"])], name="Step"))
 
@@ -136,5 +132,5 @@ def segment_table(readout: pd.DataFrame, segment_by: str) -> pd.DataFrame:
     return pd.DataFrame({
         "Started": last["entered"].map("{:,}".format).to_numpy(),
         "Completed": last["reached"].map("{:,}".format).to_numpy(),
-        "Completion (95% CI)": _pct_ci(last["conversion"], last["conversion_low"], last["conversion_high"]),
+        "Completion (95% CI)": rate_cells(last, "conversion", "conversion_low", "conversion_high"),
     }, index=pd.Index(last[segment_by].astype(str).to_numpy(), name=segment_by))

@@ -17,13 +17,13 @@ from __future__ import annotations
 import ipywidgets as w
 import pandas as pd
 
-from uem_helpers.core.formats import rate_with_interval, signed_points
+from uem_helpers.core.formats import signed_points
 from uem_helpers.analyses import journey
 from uem_helpers.analyses.sessions import prepare_sessions
 from uem_helpers.present import journey as journey_charts
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.data.sources import Dataset
-from uem_helpers.widgets.base import Explorer, View, no_data
+from uem_helpers.widgets.base import Explorer, View, no_data, rate_cells
 from uem_helpers.widgets.controls import STYLE, event_options, period_controls, period_problem, period_text, segment_dropdown, segment_options, segment_values
 
 
@@ -136,16 +136,12 @@ class JourneyExplorer(Explorer):
         return View(text=text, figure=figure, table=_paths_table(paths), data=paths)
 
 
-def _share(frame: pd.DataFrame, value: str, low: str, high: str) -> list[str]:
-    return [rate_with_interval(v, lo, hi) for v, lo, hi in zip(frame[value], frame[low], frame[high])]
-
-
 def _paths_table(paths: pd.DataFrame) -> pd.DataFrame:
     """Per path: sessions, users, share of the sessions from the start event (95% CI)."""
     return pd.DataFrame({
         "Sessions": paths["sessions"].map("{:,}".format).to_numpy(),
         "Users": paths["users"].map("{:,}".format).to_numpy(),
-        "Share (95% CI)": _share(paths, "share", "share_low", "share_high"),
+        "Share (95% CI)": rate_cells(paths, "share", "share_low", "share_high"),
     }, index=pd.Index(paths["path"].astype(str).to_numpy(), name="Path"))
 
 
