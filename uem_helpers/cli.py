@@ -10,29 +10,49 @@ Everything here can be done from Python with the same names
 (:func:`uem_helpers.sample.generate`, :func:`uem_helpers.data.sources.load`,
 :func:`uem_helpers.pipeline.run.run_notebook`, :func:`uem_helpers.pipeline.run.run_period`,
 :func:`uem_helpers.widgets.lab.run_lab`).
-Exit codes: 0 success, 1 a data, config or run problem (the message says
-which), 2 wrong usage or a config that names events, funnels, columns or
-experiments the data does not have, 75 another run of the same report is
-already running.
+Exit codes (the table in the README and :mod:`uem_helpers.core.errors`): 0 done, 1 a report run
+failed, 2 bad config or arguments, 3 data that fails the contract, 4 the environment (a folder
+that cannot be written, a full disk), 70 an internal error, 75 busy, 130 interrupted.
+
+A failure prints a few lines: what is wrong, where, what to do, and the log file that holds the
+full traceback (``$UEM_LOG_DIR``, else ``~/.cache/uem-workbench/logs``). ``uem --debug ...``
+(or ``UEM_DEBUG=1``) prints the traceback on the screen too; ``--debug`` may stand anywhere
+on the command line.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from uem_helpers.core.errors import UEMError
+from uem_helpers.core.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_RUN_FAILED,
+    EnvironmentFault,
+    UEMError,
+)
 
-app = typer.Typer(help="UEM Workbench: user engineering analyses and shareable reports.", no_args_is_help=True)
+app = typer.Typer(help="UEM Workbench: user engineering analyses and shareable reports.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 console = Console()
 err_console = Console(stderr=True)
-#: Exit code of a config that names what the data does not have (like wrong usage: fix the command's input).
-EXIT_CONFIG_MISMATCH = 2
+#: Where tracebacks go unless $UEM_LOG_DIR says otherwise.
+LOG_DIR = Path("~/.cache/uem-workbench/logs")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The workbench config (uem.yml).")]
 ParamOption = Annotated[
@@ -44,12 +64,90 @@ CellTimeoutOption = Annotated[int | None, typer.Option("--cell-timeout", min=1, 
 RunTimeoutOption = Annotated[int | None, typer.Option("--run-timeout", min=1, help="Seconds one notebook may run.")]
 
 
-def _fail(exc: Exception, code: int = 1) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+def main() -> None:
+    """The ``uem`` entry point: ``--debug`` anywhere on the line becomes the global option."""
+    args = sys.argv[1:]
+    if "--debug" in args:
+        args = ["--debug", *[a for a in args if a != "--debug"]]
+    app(args=args, prog_name="uem")
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="On failure, print the full traceback too.")] = False,
+) -> None:
+    """UEM Workbench: user engineering analyses and shareable reports."""
+    if debug:
+        os.environ["UEM_DEBUG"] = "1"
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler stopping the job) ends a run like Ctrl-C: status interrupted, lock released."""
+    raise KeyboardInterrupt
+
+
+def _guarded(command: Callable) -> Callable:
+    """Run a command so that every failure ends in a few lines and a documented exit code.
+
+    A workbench error prints its message; an ``OSError`` is an :class:`EnvironmentFault` (exit 4);
+    Ctrl-C exits 130; anything else is a bug (exit 70). The traceback goes to a log file the message
+    names, and to the screen only with ``--debug``.
+    """
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except UEMError as exc:
+            _fail(exc, exc.exit_code)
+        except OSError as exc:
+            _fail(EnvironmentFault.from_os_error(exc), EnvironmentFault.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing more was run (a report that was running says so in its status).",
+                  EXIT_INTERRUPTED)
+        except Exception as exc:  # a bug: say so, keep the traceback
+            _fail(f"internal error ({type(exc).__name__}: {_first_line(exc)}). This is a bug in the workbench; "
+                  "please report it with the log file.", EXIT_INTERNAL)
+
+    return run
+
+
+def _fail(problem: object, code: int = EXIT_RUN_FAILED) -> None:
+    """Print the problem and the log file holding the traceback (also on screen with --debug); exit ``code``."""
+    err_console.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+    log = _write_log(problem)
+    if log is not None:
+        err_console.print(f"details: {log}", highlight=False, soft_wrap=True)
+    if os.environ.get("UEM_DEBUG") and sys.exc_info()[0] is not None:
+        err_console.print(traceback.format_exc(), highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(code)
 
 
+def _write_log(problem: object) -> Path | None:
+    """Write the command line, the message and the traceback to a new log file; None if nowhere is writable."""
+    stamp = f"{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}"
+    text = f"uem {' '.join(sys.argv[1:])}\n{problem}\n\n{traceback.format_exc()}"
+    configured = os.environ.get("UEM_LOG_DIR")
+    for folder in [Path(configured)] if configured else [LOG_DIR.expanduser(), Path(tempfile.gettempdir()) / "uem-logs"]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"uem-{stamp}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]
+
+
 @app.command()
+@_guarded
 def sample(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the tables into.")] = Path("data/generated"),
     users: Annotated[int, typer.Option("--users", "-n", min=1, help="Number of users.")] = 3000,
@@ -58,16 +156,14 @@ def sample(
     """Write the sample tables (events, users, carts, feedback, nps, assignments, plan) and ground_truth.json."""
     from uem_helpers.sample import generate
 
-    try:
-        truth = generate(out, users=users, seed=seed, progress=True)
-    except UEMError as exc:
-        _fail(exc)
+    truth = generate(out, users=users, seed=seed, progress=True)
     rows = truth["meta"]["row_counts"]
     console.print(f"Wrote {len(rows)} tables and ground_truth.json to {out}: "
                   + ", ".join(f"{name} {count:,} rows" for name, count in rows.items()))
 
 
 @app.command()
+@_guarded
 def validate(
     config: ConfigOption = Path("uem.yml"),
     period: Annotated[str | None, typer.Option(
@@ -80,19 +176,15 @@ def validate(
     from uem_helpers.data.quality import data_quality
     from uem_helpers.data.sources import load
 
-    try:
-        settings = load_config(config)
-        dataset = load(settings)
-        window = parse_period(period) if period else None
-        name_warnings = check_config_against_data(settings, dataset, window and window.start, window and window.end,
-                                                  source=str(config))
-        quality = data_quality(dataset, window and window.start, window and window.end,
-                               thresholds=settings.checks.thresholds, gap=settings.sessions.gap,
-                               strict=settings.checks.strict)
-        summary = dataset.summary()
-    except UEMError as exc:
-        _fail(exc, _exit_code(exc))
-    summary = summary.drop(columns=["timezone"], errors="ignore")
+    settings = load_config(config)
+    dataset = load(settings)
+    window = parse_period(period) if period else None
+    name_warnings = check_config_against_data(settings, dataset, window and window.start, window and window.end,
+                                              source=str(config))
+    quality = data_quality(dataset, window and window.start, window and window.end,
+                           thresholds=settings.checks.thresholds, gap=settings.sessions.gap,
+                           strict=settings.checks.strict)
+    summary = dataset.summary().drop(columns=["timezone"], errors="ignore")
     table = Table(title=f"Data summary (times in {dataset.timezone})", box=box.SIMPLE_HEAD)
     for column in summary.columns:
         table.add_column(str(column), justify="right" if summary[column].dtype.kind in "iuf" else "left",
@@ -111,6 +203,7 @@ def validate(
 
 
 @app.command()
+@_guarded
 def run(
     notebook: Annotated[str, typer.Argument(help="Notebook name in notebooks/ (e.g. onboarding_funnel) or a path.")],
     parameter: ParamOption = None,
@@ -123,19 +216,15 @@ def run(
     """Run one notebook with papermill into reports/<period>/<notebook>.html (and rebuild the index)."""
     from uem_helpers.pipeline.run import run_notebook
 
-    try:
-        result = run_notebook(
-            notebook, _parameters(parameter), config_path=config, period=period, output_dir=output_dir,
-            cell_timeout=cell_timeout, run_timeout=run_timeout, progress=True,
-        )
-    except UEMError as exc:
-        _fail(exc, _exit_code(exc))
+    result = run_notebook(
+        notebook, _parameters(parameter), config_path=config, period=period, output_dir=output_dir,
+        cell_timeout=cell_timeout, run_timeout=run_timeout, progress=True,
+    )
     _print_results([result])
-    if not result.ok:
-        raise typer.Exit(_exit_code(result.error))
 
 
 @app.command()
+@_guarded
 def report(
     period: Annotated[str, typer.Option("--period", help="YYYY-MM or YYYY-MM..YYYY-MM.")],
     config: ConfigOption = Path("uem.yml"),
@@ -151,17 +240,14 @@ def report(
     """Run every notebook for a period (the config's report.notebooks that exist) and rebuild reports/index.html."""
     from uem_helpers.pipeline.run import run_period
 
-    try:
-        results = run_period(
-            period, config_path=config, notebooks=notebook or None, output_dir=output_dir,
-            parameters=_parameters(parameter), cell_timeout=cell_timeout, run_timeout=run_timeout, progress=progress,
-        )
-    except UEMError as exc:
-        _fail(exc, _exit_code(exc))
+    results = run_period(
+        period, config_path=config, notebooks=notebook or None, output_dir=output_dir,
+        parameters=_parameters(parameter), cell_timeout=cell_timeout, run_timeout=run_timeout, progress=progress,
+    )
     _print_results(results)
-    codes = {_exit_code(r.error) for r in results if not r.ok}
-    if codes:  # 75 only when every failure was "already running"; any other failure is 1
-        raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+    codes = {r.error.exit_code for r in results if not r.ok}
+    if codes:  # one cause, its code (75 when every failure was "already running"); mixed causes are 1
+        raise typer.Exit(codes.pop() if len(codes) == 1 else EXIT_RUN_FAILED)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -183,16 +269,6 @@ def lab(
     run_lab(root, port=port, ip=ip, open_browser=browser, extra=ctx.args)
 
 
-def _exit_code(error: Exception | None) -> int:
-    """75 for a report already running, 2 for a config that names what the data lacks, else 1."""
-    from uem_helpers.core.errors import ConfigDataError
-    from uem_helpers.pipeline.failures import EXIT_ALREADY_RUNNING, AlreadyRunningError
-
-    if isinstance(error, AlreadyRunningError):
-        return EXIT_ALREADY_RUNNING
-    return EXIT_CONFIG_MISMATCH if isinstance(error, ConfigDataError) else 1
-
-
 def _parameters(pairs: list[str] | None) -> dict[str, str]:
     """``key=value`` pairs as given; the pipeline converts each value to the type the notebook declares."""
     values = {}
@@ -205,6 +281,8 @@ def _parameters(pairs: list[str] | None) -> dict[str, str]:
 
 
 def _print_results(results) -> None:
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     for r in results:
         if r.status == "failed":
             err_console.print(f"[bold red]failed[/] {r.notebook} ({r.period}): {r.error}", highlight=False, soft_wrap=True)

@@ -55,6 +55,7 @@ def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     shutil.copytree(FIXTURES, root / "notebooks")
     (root / "uem.yml").write_text(CONFIG, encoding="utf-8")
+    tiny_events(root / "events.parquet")
     for name in ("python3", "uem"):  # another "python3" (and a stale "uem") must not be used
         folder = root / "jupyter" / "kernels" / name
         folder.mkdir(parents=True)
@@ -65,6 +66,18 @@ def project(tmp_path_factory):
     patch.setenv("MPLBACKEND", "Agg")  # a headless caller; reports must still embed figures
     yield root
     patch.undo()
+
+
+def tiny_events(path: Path) -> Path:
+    """A four-row event log that meets the data contract (the check before every run loads it)."""
+    import pandas as pd
+
+    pd.DataFrame({
+        "user_id": ["007", "007", "042", "042"],
+        "event": ["app_open", "page_view", "app_open", "page_view"],
+        "timestamp": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 09:01", "2026-02-03 10:00", "2026-04-01 11:00"]),
+    }).to_parquet(path)
+    return path
 
 
 def _run(project: Path, parameters: dict | None = None, period: str = "2026-01", **kwargs):

@@ -25,7 +25,7 @@ def test_validate_names_a_missing_file(tmp_path):
     config = tmp_path / "uem.yml"
     config.write_text(yaml.safe_dump({"sources": {"events": {"path": "nowhere/events.csv"}}}), encoding="utf-8")
     result = runner.invoke(app, ["validate", "--config", str(config)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # data that fails the contract
     assert "events" in result.output and "nowhere/events.csv" in result.output
 
 
@@ -33,7 +33,7 @@ def test_validate_names_a_wrong_config_key(tmp_path):
     config = tmp_path / "uem.yml"
     config.write_text(yaml.safe_dump({"sources": {"events": {"path": "e.csv"}}, "timezon": "UTC"}), encoding="utf-8")
     result = runner.invoke(app, ["validate", "--config", str(config)])
-    assert result.exit_code == 1 and "timezon" in result.output and "unknown key" in result.output
+    assert result.exit_code == 2 and "timezon" in result.output and "unknown key" in result.output
 
 
 def test_validate_with_only_an_event_log_says_what_is_skipped(tmp_path):

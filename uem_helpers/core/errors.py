@@ -4,6 +4,23 @@ Every message is written for the analyst who will read it: it names the
 table, column, key, value, file or notebook cell that is wrong, and what
 would be right. Catch :class:`UEMError` to catch everything the workbench
 raises on purpose.
+
+Each class carries the exit code the ``uem`` command ends with when it stops
+on that error (the table in the README):
+
+====  ==========================================================================
+code  meaning
+====  ==========================================================================
+0     done (a report that found no data in its period says so and counts as done)
+1     a report run failed: a cell raised, the kernel died, a cell or run timeout
+2     bad config or arguments: a wrong key or value, a name the data lacks, a bad period
+3     data that fails the contract: unreadable file, missing column, ids that do not join,
+      data-quality findings above threshold with ``validate.strict``
+4     the environment: a folder that cannot be written, a full disk, a missing permission
+70    an internal error (a bug in the workbench: the log file has the traceback)
+75    busy: the same report is already running
+130   interrupted (Ctrl-C or SIGTERM); the status says so and the next run is not blocked
+====  ==========================================================================
 """
 
 from __future__ import annotations
@@ -12,8 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
+#: Exit codes of the ``uem`` command, by cause (see the table above).
+EXIT_RUN_FAILED, EXIT_USAGE, EXIT_DATA, EXIT_ENVIRONMENT = 1, 2, 3, 4
+EXIT_INTERNAL, EXIT_BUSY, EXIT_INTERRUPTED = 70, 75, 130
+
+
 class UEMError(Exception):
     """Base class of every error the workbench raises on purpose."""
+
+    #: The ``uem`` command's exit code when it stops on this error.
+    exit_code = EXIT_RUN_FAILED
 
 
 class ConfigError(UEMError):
@@ -30,6 +55,8 @@ class ConfigError(UEMError):
     source : str, optional
         The config file the value came from.
     """
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, key: str, value: object, allowed: str, source: str | None = None):
         self.key, self.value, self.allowed, self.source = key, value, allowed, source
@@ -80,6 +107,8 @@ class ConfigDataError(UEMError):
         The config file.
     """
 
+    exit_code = EXIT_USAGE
+
     def __init__(self, problems: Sequence[ConfigProblem], source: str | None = None):
         self.problems, self.source = list(problems), source
         where = f" ({source})" if source else ""
@@ -92,6 +121,8 @@ class ConfigDataError(UEMError):
 
 class SourceError(UEMError):
     """A data source cannot be opened: a missing path, an unknown format, an empty file."""
+
+    exit_code = EXIT_DATA
 
 
 class EncodingError(SourceError):
@@ -133,6 +164,8 @@ class ContractError(UEMError):
         Up to five offending values.
     """
 
+    exit_code = EXIT_DATA
+
     def __init__(
         self,
         table: str,
@@ -168,6 +201,8 @@ class MissingTableError(UEMError):
     The message is one sentence a report can show as it is.
     """
 
+    exit_code = EXIT_USAGE
+
     def __init__(self, table: str, needed_for: str):
         self.table, self.needed_for = table, needed_for
         super().__init__(
@@ -179,6 +214,48 @@ class MissingTableError(UEMError):
 class ParameterError(UEMError):
     """A notebook parameter is unknown, malformed or of the wrong type."""
 
+    exit_code = EXIT_USAGE
+
 
 class ReportError(UEMError):
     """A report run failed; the last good report was left untouched."""
+
+
+class EnvironmentFault(UEMError):
+    """The machine refused: a folder that cannot be written, a full disk, a missing permission.
+
+    Parameters
+    ----------
+    path : str or None
+        The file or folder the operation was on.
+    doing : str
+        What the workbench was doing, e.g. ``writing the report``.
+    reason : str
+        The system's reason (``No space left on device``).
+    advice : str
+        What to do about it.
+    """
+
+    exit_code = EXIT_ENVIRONMENT
+
+    def __init__(self, path: str | None, doing: str, reason: str, advice: str):
+        self.path, self.doing, self.reason, self.advice = path, doing, reason, advice
+        where = f" {path}" if path else ""
+        super().__init__(f"{doing}{where} failed: {reason}. {advice}")
+
+    @classmethod
+    def from_os_error(cls, error: OSError, doing: str = "a file operation on") -> EnvironmentFault:
+        """The fault for an ``OSError``, with advice that fits its errno."""
+        import errno
+
+        advice = {
+            errno.ENOSPC: "Free disk space (or point report.output_dir / cache_dir at a larger disk) and run again.",
+            errno.EDQUOT: "Free space within your disk quota and run again.",
+            errno.EROFS: "The file system is read-only: set report.output_dir (and cache_dir) to a writable folder.",
+            errno.EACCES: "You may not write there: fix the folder's permissions or set report.output_dir (and "
+                          "cache_dir) to a folder you own.",
+            errno.EPERM: "You may not write there: fix the folder's permissions or choose another folder.",
+            errno.EMFILE: "Too many open files: raise the limit (ulimit -n) and run again.",
+        }.get(error.errno, "Check the path and the machine, then run again.")
+        path = error.filename if error.filename is not None else None
+        return cls(None if path is None else str(path), doing, error.strerror or type(error).__name__, advice)

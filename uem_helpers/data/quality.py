@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 import ibis
 import pandas as pd
 
-from uem_helpers.core.errors import UEMError
+from uem_helpers.core.errors import EXIT_DATA, UEMError
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
 
@@ -180,6 +180,8 @@ class DataQuality:
 
 class DataQualityError(UEMError):
     """``validate.strict`` is set and findings are above their thresholds."""
+
+    exit_code = EXIT_DATA
 
     def __init__(self, findings: list[QualityFinding]):
         self.findings = findings

@@ -19,7 +19,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import pandas as pd
 
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
+from uem_helpers.data.csv_lines import first_bad_line
 from uem_helpers.data.encodings import detect_encoding, utf8_path
 from uem_helpers.data.id_overlap import check_id_overlap
 from uem_helpers.core.errors import (
@@ -311,6 +311,7 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
         )
     files = _files(name, pattern, fmt)
     stamps = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
+    utf8: list[Path] = []
     try:
         if fmt == "parquet":
             return _read_parquet(con, pattern, files), stamps
@@ -322,22 +323,26 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
     except UEMError:
         raise
     except Exception as exc:  # the engine's reader failed: say which file, never echo its bytes
-        raise SourceError(_unreadable(name, fmt, files, exc)) from exc
+        raise SourceError(_unreadable(name, fmt, files, utf8, src.delimiter)) from exc
 
 
-def _unreadable(name: str, fmt: str, files: list[Path], exc: Exception) -> str:
+def _unreadable(name: str, fmt: str, files: list[Path], utf8: list[Path], delimiter: str) -> str:
     """A short message for a file the engine cannot read: which file, what it is not, the line if known.
 
     The engine's own message is left out on purpose: it can quote the file's bytes (a
-    binary file's garbage, a line of personal data). ``uem --debug`` shows it.
+    binary file's garbage, a line of personal data). ``uem --debug`` shows it. For a CSV
+    file the first line that breaks it is found again (:func:`~uem_helpers.data.csv_lines.first_bad_line`).
     """
     what = {"parquet": "a readable Parquet file", "csv": "a well-formed CSV file",
             "duckdb": "a readable DuckDB database"}[fmt]
+    for original, text in zip(files, utf8):
+        problem = first_bad_line(text, delimiter)
+        if problem:
+            return (f"table '{name}': {original} is not {what}: {problem}. Fix that line (or re-export the file "
+                    f"with standard quoting), or check sources.{name}.delimiter.")
     where = str(files[0]) if len(files) == 1 else f"one of the {len(files)} files under {files[0].parent}"
-    line = re.search(r"\b[Ll]ine:? (\d+)", str(exc)) if fmt == "csv" else None
-    at = f" (near line {line[1]})" if line else ""
-    return (f"table '{name}': {where} is not {what}{at}: it is truncated, damaged or of another format "
-            f"({type(exc).__name__}). Re-export it, or check sources.{name}.path and sources.{name}.format.")
+    return (f"table '{name}': {where} is not {what}: it is truncated, damaged or of another format. "
+            f"Re-export it, or check sources.{name}.path and sources.{name}.format.")
 
 
 def _suffix(path: Path) -> str:
@@ -392,7 +397,8 @@ def _read_csv(con: ibis.BaseBackend, files: list[Path], delimiter: str) -> ibis.
         # multiLine + escape: quoted fields may hold line breaks and "" (feedback text does)
         table = con.read_csv(paths, header=True, sep=delimiter, inferSchema=False, multiLine=True, escape='"')
     else:
-        table = con.read_csv(paths, all_varchar=True, header=True, delim=delimiter)
+        # The quote is fixed: left to the sniffer, one unclosed quote silently turns quoting off for the file.
+        table = con.read_csv(paths, all_varchar=True, header=True, delim=delimiter, quote='"', escape='"')
     return table.cache()
 
 

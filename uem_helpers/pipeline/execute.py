@@ -9,6 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+from contextlib import suppress
 from pathlib import Path
 
 import nbformat
@@ -105,6 +108,7 @@ def _runner_main(spec_path: str) -> None:
 
     from uem_helpers.pipeline.kernel import UEMKernelManager
 
+    _stop_with_parent(os.getppid())
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     try:
         papermill.execute_notebook(
@@ -126,6 +130,25 @@ def _runner_main(spec_path: str) -> None:
     except DeadKernelError as exc:
         result = {"ok": False, "kind": "kernel_died", "detail": str(exc)}
     _write_atomic(Path(spec["result"]), json.dumps(result))
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Kill this runner and its kernel when the ``uem`` process that started it is gone (``kill -9``).
+
+    The runner lives in its own session so that a timeout can kill it as a tree; without this watch a
+    killed ``uem`` would leave it computing a report nobody will publish.
+    """
+    import psutil
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        for child in psutil.Process().children(recursive=True):
+            with suppress(psutil.Error):
+                child.kill()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
 
 
 def _failing_cell(input_nb: nbformat.NotebookNode, executed: Path) -> tuple[int | None, str]:

@@ -1,16 +1,13 @@
-"""How a report run fails: a cell error, a dead kernel, a cell or run timeout, or the same report
-already running (exit code 75). Each names the notebook, the cell and the cause.
+"""How a report run fails: a cell error, a dead kernel, a cell or run timeout, an interruption
+(Ctrl-C, SIGTERM; exit code 130), or the same report already running (exit code 75). Each names the
+notebook, the cell and the cause.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from uem_helpers.core.errors import ReportError
-
-
-#: Exit code the CLI uses when the same report is already running (``EX_TEMPFAIL``).
-EXIT_ALREADY_RUNNING = 75
+from uem_helpers.core.errors import EXIT_BUSY, EXIT_INTERRUPTED, ReportError
 
 
 class NotebookRunError(ReportError):
@@ -63,6 +60,12 @@ class RunTimeoutError(NotebookRunError):
     """The whole run took longer than the run timeout; the run was killed."""
 
 
+class RunInterruptedError(NotebookRunError):
+    """The run was interrupted (Ctrl-C or SIGTERM); its status says so and the lock is released."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 class AlreadyRunningError(ReportError):
     """The same report (notebook and period) is being run by another process; nothing was written.
 
@@ -77,6 +80,8 @@ class AlreadyRunningError(ReportError):
     lock : Path
         The lock file.
     """
+
+    exit_code = EXIT_BUSY
 
     def __init__(self, notebook: str, period: str, pid: str, lock: Path):
         self.notebook, self.period, self.pid, self.lock = notebook, period, pid, lock

@@ -5,6 +5,7 @@ and the period a notebook's parameters describe.
 from __future__ import annotations
 
 import ast
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,7 +48,25 @@ def find_notebook(notebook: str | Path, cfg: UEMConfig) -> Path:
             f"notebook '{text}' not found (looked for {', '.join(str(c) for c in candidates)}); "
             f"available notebooks: {', '.join(available) or 'none'}"
         )
+    _check_is_notebook(found)
     return found
+
+
+def _check_is_notebook(path: Path) -> None:
+    """Refuse a file that is not a Jupyter notebook, saying what it is instead (never echoing its bytes)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path} is not a Jupyter notebook: it is not text (a binary file?)") from None
+    except OSError as exc:
+        raise ParameterError(f"{path} cannot be read: {exc.strerror}") from None
+    try:
+        nb = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ParameterError(f"{path} is not a Jupyter notebook: it is not JSON (line {line})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
+        raise ParameterError(f"{path} is not a Jupyter notebook: its JSON has no 'cells' and 'nbformat'") from None
 
 
 def _period_from_parameters(notebook: Path, values: Mapping[str, object]) -> Period:

@@ -43,20 +43,21 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
 
 from uem_helpers.core.config import load_config
-from uem_helpers.core.errors import ParameterError, UEMError
+from uem_helpers.core.errors import EnvironmentFault, ParameterError, UEMError
 from uem_helpers.core.period import parse_period
 from uem_helpers.pipeline import attachments, runfacts
 from uem_helpers.pipeline.execute import _execute
 from uem_helpers.pipeline.export import RunInfo, export_html
-from uem_helpers.pipeline.failures import NotebookRunError
+from uem_helpers.pipeline.failures import NotebookRunError, RunInterruptedError
 from uem_helpers.pipeline.notebooks import _period_from_parameters, find_notebook, notebook_folders
+from uem_helpers.pipeline.preflight import check_inputs
 from uem_helpers.pipeline.params import (
     declared_parameters,
     effective_parameters,
@@ -65,6 +66,7 @@ from uem_helpers.pipeline.params import (
 )
 from uem_helpers.pipeline.status import (
     STATUS_FAILED,
+    STATUS_INTERRUPTED,
     STATUS_NO_DATA,
     STATUS_OK,
     STATUS_RUNNING,
@@ -108,6 +110,8 @@ class RunResult:
         Rows read per table, as the notebook recorded them.
     error : UEMError or None
         Why the run failed.
+    warnings : tuple of str
+        What the check before the run noticed (configured events without rows in the period...).
     """
 
     notebook: str
@@ -121,6 +125,7 @@ class RunResult:
     duration_s: float = 0.0
     rows: dict | None = None
     error: UEMError | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -138,6 +143,7 @@ def run_notebook(
     cell_timeout: int | None = None,
     run_timeout: int | None = None,
     progress: bool = False,
+    check: bool = True,
 ) -> RunResult:
     """Run one notebook with papermill and publish ``<output_dir>/<period>/<notebook>.html``.
 
@@ -160,6 +166,9 @@ def run_notebook(
         Seconds the whole run may take; the config's ``report.run_timeout`` when omitted.
     progress : bool
         Show papermill's per-cell progress bar on stderr.
+    check : bool
+        Check the data and the config's names first (:func:`~uem_helpers.pipeline.preflight.check_inputs`);
+        :func:`run_period` checks once for the batch and turns this off.
 
     Returns
     -------
@@ -170,6 +179,12 @@ def run_notebook(
     ------
     ParameterError
         Unknown parameter name, value of the wrong type, bad period or a name that would leave output_dir.
+    ConfigDataError, SourceError, ContractErrors, DataQualityError
+        The check before the run failed; nothing was run or written.
+    EnvironmentFault
+        The report folder cannot be written (read-only, permissions, a full disk).
+    RunInterruptedError
+        Ctrl-C or SIGTERM during the run; the status says interrupted.
     AlreadyRunningError
         The same report is running in another process.
     NotebookRunError
@@ -182,13 +197,21 @@ def run_notebook(
     values = resolve_parameters(
         source, parameters or {}, cfg.report.parameters.get(name, {}), asked, Path(config_path).resolve()
     )
-    label = asked.label if asked else _period_from_parameters(source, values).label
+    covered = asked or _period_from_parameters(source, values)
+    label = covered.label
     input_nb = parameterize(source, values)
+    warnings = ()
+    if check:
+        own = {name: {**cfg.report.parameters.get(name, {}), **values}}
+        warnings = tuple(check_inputs(cfg, config_path, parse_period(label), own))
     root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
     folder = _inside(root, label)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentFault.from_os_error(exc, "creating the report folder") from exc
     with _report_lock(folder, name, label):
-        return _run_locked(
+        result = _run_locked(
             input_nb,
             name=name,
             label=label,
@@ -200,6 +223,7 @@ def run_notebook(
             run_timeout=run_timeout or cfg.report.run_timeout,
             progress=progress,
         )
+    return replace(result, warnings=warnings)
 
 
 def run_period(
@@ -214,6 +238,9 @@ def run_period(
     progress: bool = True,
 ) -> list[RunResult]:
     """Run every report of a period, continuing past failures, and rebuild the index.
+
+    The data and the config's names are checked once, before the first notebook
+    (:func:`~uem_helpers.pipeline.preflight.check_inputs`); a failed check runs nothing.
 
     Parameters
     ----------
@@ -242,11 +269,15 @@ def run_period(
     ------
     ParameterError
         A bad period, or a parameter name that no notebook of the batch declares.
+    ConfigDataError, SourceError, ContractErrors, DataQualityError
+        The check before the batch failed; nothing was run or written.
+    RunInterruptedError
+        Ctrl-C or SIGTERM; the interrupted report's status says so, later reports did not run.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     cfg = load_config(config_path)
-    parse_period(period)
+    covered = parse_period(period)
     if notebooks is None:
         folders = notebook_folders(cfg)
         notebooks = [n for n in cfg.report.notebooks if any((f / f"{n}.ipynb").is_file() for f in folders)]
@@ -262,6 +293,9 @@ def run_period(
             f"no notebook of this batch has a parameter {unknown[0]!r}; "
             f"their parameters are: {', '.join(sorted(valid)) or 'none'}"
         )
+    own = {name: {k: v for k, v in (parameters or {}).items() if k in declared.get(name, ())} for name in notebooks}
+    warnings = tuple(check_inputs(cfg, config_path, covered,
+                                  {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}))
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not progress, transient=False) as bar:
@@ -269,20 +303,22 @@ def run_period(
         for name in notebooks:
             bar.update(task, description=f"{period} {name}")
             try:
-                own = {k: v for k, v in (parameters or {}).items() if k in declared.get(name, ())}
-                results.append(
-                    run_notebook(
-                        name,
-                        own,
-                        config_path=config_path,
-                        period=period,
-                        output_dir=root,
-                        cell_timeout=cell_timeout,
-                        run_timeout=run_timeout,
-                    )
+                result = run_notebook(
+                    name,
+                    own[name],
+                    config_path=config_path,
+                    period=period,
+                    output_dir=root,
+                    cell_timeout=cell_timeout,
+                    run_timeout=run_timeout,
+                    check=False,
                 )
+            except RunInterruptedError:
+                build_index(root)
+                raise
             except UEMError as exc:
-                results.append(RunResult(notebook=str(name), period=period, status=STATUS_FAILED, error=exc))
+                result = RunResult(notebook=str(name), period=period, status=STATUS_FAILED, error=exc)
+            results.append(replace(result, warnings=warnings))
             bar.advance(task)
     build_index(root)
     return results
@@ -303,32 +339,41 @@ def _run_locked(
 ) -> RunResult:
     started = datetime.now().astimezone()
     run_dir = folder / _RUNS / f"{name}-{started:%Y%m%dT%H%M%S.%f}-{os.getpid()}"
-    run_dir.mkdir(parents=True)
     previous = _read_status(folder / f"{name}.status.json") or {}
     kept = [a for a in previous.get("attachments") or [] if (folder / str(a)).is_file()]  # the last good run's
     status = {"notebook": name, "period": label, "started_at": started.isoformat(timespec="seconds"),
               "attachments": kept}
-    _set_status(root, folder, name, {**status, "status": STATUS_RUNNING, "pid": os.getpid()})
     executed = run_dir / f"{name}.ipynb"
     try:
+        run_dir.mkdir(parents=True)
+        _set_status(root, folder, name, {**status, "status": STATUS_RUNNING, "pid": os.getpid()})
         input_path = run_dir / f"{name}.input.ipynb"
         nbformat.write(input_nb, input_path)
         _execute(name, input_nb, input_path, executed, cwd, cell_timeout, run_timeout, progress)
         nb = nbformat.read(executed, as_version=4)
         duration = (datetime.now().astimezone() - started).total_seconds()
         page = export_html(nb, RunInfo(name, effective_parameters(input_path, values), label, started, duration))
+        # Everything is written into the run folder first (where a full disk would stop it), then moved.
+        html_tmp = run_dir / f"{name}.html"
+        html_tmp.write_text(page, encoding="utf-8")
+        attached = attachments.read(nb.cells)
+        for filename, text in attached.items():
+            (run_dir / filename).write_text(text, encoding="utf-8")
     except UEMError as exc:
         _fail(root, folder, name, status, started, exc, run_dir)
         raise
-    except Exception as exc:  # export or I/O failure: still a failed run, reported as such
+    except KeyboardInterrupt:
+        error = RunInterruptedError(name, "the run was interrupted (Ctrl-C or SIGTERM)", None, "", run_dir)
+        _fail(root, folder, name, status, started, error, run_dir, STATUS_INTERRUPTED)
+        raise error from None
+    except OSError as exc:  # a full disk or a folder that cannot be written, while running or publishing
+        error = EnvironmentFault.from_os_error(exc, f"running report '{name}': writing")
+        _fail(root, folder, name, status, started, error, run_dir)
+        raise error from exc
+    except Exception as exc:  # export failure: still a failed run, reported as such
         error = NotebookRunError(name, f"publishing failed: {type(exc).__name__}: {exc}", None, "", executed)
         _fail(root, folder, name, status, started, error, run_dir)
         raise error from exc
-    html_tmp = run_dir / f"{name}.html"
-    html_tmp.write_text(page, encoding="utf-8")
-    attached = attachments.read(nb.cells)
-    for filename, text in attached.items():
-        (run_dir / filename).write_text(text, encoding="utf-8")
     os.replace(executed, folder / f"{name}.ipynb")
     os.replace(html_tmp, folder / f"{name}.html")
     for filename in attached:
@@ -359,16 +404,22 @@ def _run_locked(
     )
 
 
-def _fail(root: Path, folder: Path, name: str, status: dict, started: datetime, error: UEMError, run_dir: Path) -> None:
-    """Record a failed run (the last good report, if any, stays linked)."""
+def _fail(root: Path, folder: Path, name: str, status: dict, started: datetime, error: UEMError, run_dir: Path,
+          outcome: str = STATUS_FAILED) -> None:
+    """Record a failed or interrupted run (the last good report, if any, stays linked).
+
+    Where the folder cannot be written (read-only, a full disk) the record is lost, not the message:
+    the error raised after this says what happened.
+    """
     duration = (datetime.now().astimezone() - started).total_seconds()
     last_good = folder / f"{name}.html"
     record = {
         **status,
-        "status": STATUS_FAILED,
+        "status": outcome,
         "duration_s": round(duration, 1),
         "message": str(error),
-        "run_dir": str(run_dir.relative_to(folder)),
+        "run_dir": str(run_dir.relative_to(folder)) if run_dir.is_dir() else None,
         "html": last_good.name if last_good.is_file() else None,
     }
-    _set_status(root, folder, name, record)
+    with suppress(OSError):
+        _set_status(root, folder, name, record)

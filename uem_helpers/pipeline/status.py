@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.errors import EnvironmentFault, ParameterError
 from uem_helpers.pipeline.export import index_html
 from uem_helpers.pipeline.failures import AlreadyRunningError
 
@@ -52,7 +52,10 @@ def build_index(output_dir: str | Path = "reports") -> Path:
 def _report_lock(folder: Path, name: str, label: str) -> Iterator[None]:
     """Hold ``<folder>/.<name>.lock`` exclusively, or raise AlreadyRunningError naming the holder."""
     path = folder / f".{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise EnvironmentFault.from_os_error(exc, "creating the report lock") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
