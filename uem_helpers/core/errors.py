@@ -254,8 +254,11 @@ class EnvironmentFault(UEMError):
             errno.EROFS: "The file system is read-only: set report.output_dir (and cache_dir) to a writable folder.",
             errno.EACCES: "You may not write there: fix the folder's permissions or set report.output_dir (and "
                           "cache_dir) to a folder you own.",
-            errno.EPERM: "You may not write there: fix the folder's permissions or choose another folder.",
+            errno.EPERM: "You may not write there (read-only or immutable): fix the folder's permissions or set "
+                         "report.output_dir (and cache_dir) to a folder you own.",
             errno.EMFILE: "Too many open files: raise the limit (ulimit -n) and run again.",
+            errno.EEXIST: "A file stands where a folder is expected: check report.output_dir and cache_dir.",
+            errno.ENOTDIR: "A file stands where a folder is expected: check report.output_dir and cache_dir.",
         }.get(error.errno, "Check the path and the machine, then run again.")
         path = error.filename if error.filename is not None else None
         return cls(None if path is None else str(path), doing, error.strerror or type(error).__name__, advice)

@@ -29,10 +29,11 @@ import pandas as pd
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.data.csv_lines import first_bad_line
+from uem_helpers.data.file_kinds import wrong_kind
 from uem_helpers.data.encodings import detect_encoding, utf8_path
 from uem_helpers.data.id_overlap import check_id_overlap
 from uem_helpers.core.errors import (
-    ConfigError, ContractError, ContractErrors, MissingTableError, SourceError, UEMError,
+    ConfigError, ContractError, ContractErrors, EnvironmentFault, MissingTableError, SourceError, UEMError,
 )
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
@@ -290,7 +291,9 @@ def _mapped(name: str, table: ibis.Table, columns: Mapping[str, str]) -> ibis.Ta
         raise ContractError(
             name, missing[0],
             f"required column(s) {', '.join(missing)} missing; columns present: {', '.join(present)}"
-            + (f" (map yours under sources.{name}.columns)" if not columns else ""),
+            + (f" (map yours under sources.{name}.columns)" if not columns else "")
+            + (f"; one column whose name holds separators: is sources.{name}.delimiter right?"
+               if len(present) == 1 and any(sep in present[0] for sep in ",;\t|") else ""),
         )
     return table
 
@@ -310,6 +313,11 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
             f"table '{name}': cannot tell the format of {pattern}; set sources.{name}.format to csv, parquet or duckdb"
         )
     files = _files(name, pattern, fmt)
+    for path in files:
+        problem = wrong_kind(path, fmt)
+        if problem:
+            raise SourceError(f"table '{name}': {path} {problem}. Re-export it, or set sources.{name}.format "
+                              f"(csv, parquet or duckdb) and check sources.{name}.path.")
     stamps = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
     utf8: list[Path] = []
     try:
@@ -322,6 +330,8 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
         return _read_duckdb_file(name, con, files[0], src), stamps
     except UEMError:
         raise
+    except OSError as exc:  # the file cannot be read, or its re-encoded copy not written (cache_dir)
+        raise EnvironmentFault.from_os_error(exc, f"table '{name}': reading the file or writing its cache copy at")
     except Exception as exc:  # the engine's reader failed: say which file, never echo its bytes
         raise SourceError(_unreadable(name, fmt, files, utf8, src.delimiter)) from exc
 

@@ -341,8 +341,9 @@ def _run_locked(
     run_dir = folder / _RUNS / f"{name}-{started:%Y%m%dT%H%M%S.%f}-{os.getpid()}"
     previous = _read_status(folder / f"{name}.status.json") or {}
     kept = [a for a in previous.get("attachments") or [] if (folder / str(a)).is_file()]  # the last good run's
+    last_good = f"{name}.html" if (folder / f"{name}.html").is_file() else None  # linked until replaced
     status = {"notebook": name, "period": label, "started_at": started.isoformat(timespec="seconds"),
-              "attachments": kept}
+              "attachments": kept, "html": last_good}
     executed = run_dir / f"{name}.ipynb"
     try:
         run_dir.mkdir(parents=True)
