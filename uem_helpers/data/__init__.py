@@ -3,9 +3,11 @@
 Sources (CSV in UTF-8/GBK, Parquet, DuckDB files, frames) become typed Ibis
 tables on DuckDB or Spark, checked against the data contract. Imports only
 :mod:`uem_helpers.core`. Public names: :func:`load` (every configured table,
-validated) and :class:`Dataset`, its result.
+validated), :class:`Dataset`, its result, and :func:`data_quality` (what in the
+loaded tables could make a report's numbers wrong, :class:`DataQuality`).
 """
 
+from uem_helpers.data.quality import DataQuality, QualityFinding, data_quality
 from uem_helpers.data.sources import Dataset, load
 
-__all__ = ["Dataset", "load"]
+__all__ = ["DataQuality", "Dataset", "QualityFinding", "data_quality", "load"]

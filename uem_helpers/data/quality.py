@@ -47,6 +47,7 @@ import ibis
 import pandas as pd
 
 from uem_helpers.core.errors import EXIT_DATA, UEMError
+from uem_helpers.core.formats import number, percent
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
 
@@ -77,19 +78,19 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
 MEANING = {
     "duplicate_rows": "{share} of the rows of table '{table}' are exact duplicates: counts from it are inflated "
                       "unless the export is de-duplicated",
-    "early_times": "{n:,} rows of table '{table}' are dated before 2000: a default date (1970-01-01?) or a "
+    "early_times": "{n} rows of table '{table}' are dated before 2000: a default date (1970-01-01?) or a "
                    "typing error upstream; they fall outside every period",
     "checkout_before_cart": "{share} of checkouts precede their cart: the cart table's clock may be off, so "
                             "checkout times and the checkout funnel are suspect",
     "nps_before_first_event": "{share} of NPS answers come before the user's first event: the survey and event "
                               "clocks (or time zones) may disagree",
-    "several_variants": "{n:,} users are in more than one variant of the same experiment: the A/B readouts "
+    "several_variants": "{n} users are in more than one variant of the same experiment: the A/B readouts "
                         "count them in both arms",
     "shared_sessions": "{share} of session ids are shared by several users: sessions from the source's ids "
                        "mix users, so paths and exits are suspect",
     "cut_off_sessions": "{share} of users were still in a session when the data ends: their last page is "
                         "counted as an exit, which inflates exits at common pages",
-    "hidden_characters": "{n:,} values in table '{table}' hold invisible or control characters (NUL, "
+    "hidden_characters": "{n} values in table '{table}' hold invisible or control characters (NUL, "
                          "bidirectional overrides, zero-width spaces); they are neutralised where shown",
 }
 
@@ -151,11 +152,12 @@ class QualityFinding:
 
     def sentence(self) -> str:
         """What the finding means for the numbers, in one sentence (plain text; escape before Markdown)."""
-        template = MEANING.get(self.check, "{n:,} " + self.what + " in table '{table}'")
-        return template.format(share=f"{self.share:.1%}", n=self.n, table=self.table) + "."
+        template = MEANING.get(self.check, "{n} " + self.what + " in table '{table}'")
+        return template.format(share=percent(self.share, 1), n=number(self.n, 0), table=self.table) + "."
 
     def __str__(self) -> str:
-        return f"table '{self.table}': {self.what}: {self.n:,} of {self.of:,} ({self.share:.1%})"
+        return (f"table '{self.table}': {self.what}: {number(self.n, 0)} of {number(self.of, 0)} "
+                f"({percent(self.share, 1)})")
 
 
 @dataclass(frozen=True)
@@ -197,10 +199,15 @@ def data_quality(
     period_start: object = None,
     period_end: object = None,
     thresholds: Mapping[str, float | None] | None = None,
-    gap: timedelta = timedelta(minutes=30),
+    gap: timedelta | None = None,
     strict: bool = False,
+    *,
+    config=None,
 ) -> DataQuality:
     """Run every data-quality check on the loaded tables.
+
+    A report's notebook makes it one call: ``data_quality(data, period_start, period_end, config=config)``
+    checks the tables it loaded, for its period, with the config's thresholds and session gap.
 
     Parameters
     ----------
@@ -209,11 +216,15 @@ def data_quality(
     period_start, period_end : date-like, optional
         The report's period (for ``outside_period``).
     thresholds : mapping, optional
-        Check -> threshold overriding :data:`DEFAULT_THRESHOLDS` (the config's ``validate.thresholds``).
-    gap : timedelta
-        The session inactivity gap (the config's ``sessions.gap``), for ``cut_off_sessions``.
+        Check -> threshold overriding :data:`DEFAULT_THRESHOLDS` (and the config's ``validate.thresholds``).
+    gap : timedelta, optional
+        The session inactivity gap, for ``cut_off_sessions``; the config's ``sessions.gap``, else 30 minutes.
     strict : bool
-        Raise instead of returning when a finding is above its threshold (``validate.strict``).
+        Raise instead of returning when a finding is above its threshold (``validate.strict``; not read
+        from ``config``: the pipeline's preflight stops a strict run before any notebook, and a report
+        shows its findings).
+    config : UEMConfig, optional
+        The workbench config: its ``validate.thresholds`` and ``sessions.gap`` are the defaults.
 
     Returns
     -------
@@ -224,6 +235,10 @@ def data_quality(
     DataQualityError
         ``strict`` and at least one finding above its threshold.
     """
+    if config is not None:
+        thresholds = {**config.checks.thresholds, **(thresholds or {})}
+        gap = gap if gap is not None else config.sessions.gap
+    gap = gap if gap is not None else timedelta(minutes=30)
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     tables = dataset.tables
     found: list[tuple[str, str, int, int, list]] = []

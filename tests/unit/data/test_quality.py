@@ -10,38 +10,7 @@ import pytest
 from uem_helpers.data.quality import DataQualityError, data_quality
 from uem_helpers.data.sources import from_frames
 
-BIDI = "\u202e"  # right-to-left override
-
-
-def _frames() -> dict[str, pd.DataFrame]:
-    events = pd.DataFrame(
-        [
-            ("u1", "2026-10-01 10:00:00", "app_open", "s1"),
-            ("u1", "2026-10-01 10:00:00", "app_open", "s1"),   # exact duplicate row
-            ("u1", "2026-10-01 10:00:00", "search", "s1"),     # tie with the two above
-            ("u2", "2026-10-01 11:00:00", "app_open", "s1"),   # s1 now has two users
-            ("u3", "1970-01-01 08:00:00", "app_open", "s3"),   # an epoch default
-            ("u3", "2026-10-02 09:00:00", "app_open", "s4"),
-            ("u4", "2026-10-31 23:50:00", "app_open", "s5"),   # the data ends 10 minutes later
-            ("u4", "2026-11-01 00:00:00", "search", "s5"),     # outside October
-        ],
-        columns=["user_id", "timestamp", "event", "session_id"],
-    )
-    carts = pd.DataFrame({
-        "cart_id": ["c1", "c2", "c3"], "user_id": ["u1", "u2", "u3"],
-        "created_at": ["2026-10-01 10:00:00", "2026-10-01 11:00:00", "2026-10-02 09:00:00"],
-        "checked_out_at": ["2026-10-01 10:05:00", "2026-10-01 10:30:00", None],  # c2 before its cart
-        "cart_value": [100.0, 50.0, 20.0],
-    })
-    nps = pd.DataFrame({"response_id": ["r1", "r2"], "user_id": ["u1", "u3"],
-                        "answered_at": ["2026-10-01 09:00:00", "2026-10-03 09:00:00"],  # r1 before u1's first event
-                        "score": [9, 3]})
-    feedback = pd.DataFrame({"feedback_id": ["f1", "f2"], "created_at": ["2026-10-01 12:00:00"] * 2,
-                             "channel": ["app", "app"], "text": [f"good{BIDI}txt.exe", "fine"], "user_id": ["u1", "u2"]})
-    assignments = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "experiment": ["x", "x", "x"],
-                                "variant": ["control", "treatment", "control"],
-                                "assigned_at": ["2026-10-01 00:00:00"] * 3})
-    return {"events": events, "carts": carts, "nps": nps, "feedback": feedback, "assignments": assignments}
+from tests.planted_quality import planted_frames as _frames
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +34,7 @@ def test_every_planted_problem_is_counted_exactly(quality):
         ("checkout_before_cart", "carts"): (1, 2),
         ("nps_before_first_event", "nps"): (1, 2),
         ("several_variants", "assignments"): (1, 2),
-        ("hidden_characters", "feedback"): (1, 8),  # 2 rows x 4 text columns
+        ("hidden_characters", "feedback"): (2, 8),  # 2 rows x 4 text columns
     }
 
 
@@ -74,7 +43,7 @@ def test_examples_name_the_affected_ids(quality):
     assert examples["checkout_before_cart"] == ["u2"]
     assert examples["several_variants"] == ["u1"]
     assert examples["shared_sessions"] == ["s1"]
-    assert examples["hidden_characters"] == ["u1"]
+    assert examples["hidden_characters"] == ["u1", "u2"]
     assert examples["early_times"] == ["u3"]
 
 
@@ -84,6 +53,22 @@ def test_findings_above_threshold_say_what_they_mean_for_the_numbers(quality):
                              "checkout_before_cart", "nps_before_first_event", "several_variants", "hidden_characters"}
     assert exceeded["checkout_before_cart"].startswith("50.0% of checkouts precede their cart: the cart table's clock")
     assert "1 users are in more than one variant" in exceeded["several_variants"]
+    assert exceeded["hidden_characters"].startswith("2 values in table 'feedback' hold invisible")
+
+
+def test_the_config_gives_thresholds_and_the_session_gap():
+    from uem_helpers.core.config import UEMConfig
+
+    config = UEMConfig.model_validate({"sources": {"events": {"path": "events.csv"}}, "sessions": {"gap": "30d"},
+                                    "validate": {"thresholds": {"checkout_before_cart": 0.6}}})
+    quality = data_quality(from_frames(_frames(), validate=False), "2026-10-01", "2026-10-31", config=config)
+    found = {f.check: f for f in quality.findings}
+    assert found["checkout_before_cart"].threshold == 0.6 and not found["checkout_before_cart"].exceeded
+    assert found["cut_off_sessions"].n == 2  # u3 and u4 end within 30 days of the end of the data (30 min: u4)
+    assert found["several_variants"].threshold == 0.0  # the defaults for the rest
+    explicit = data_quality(from_frames(_frames(), validate=False), config=config,
+                            thresholds={"checkout_before_cart": 0.1})
+    assert {f.check: f.threshold for f in explicit.findings}["checkout_before_cart"] == 0.1
 
 
 def test_thresholds_from_the_config_and_strict_mode():
