@@ -25,18 +25,29 @@ _REFERENCE = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
 
 
 def md_escape(text: object) -> str:
-    """Data text made safe in Markdown: personal data masked, ``<>&`` escaped, Markdown punctuation backslashed.
+    """Data text made safe in Markdown: personal data masked, hidden characters shown, ``<>&`` escaped, Markdown
+    punctuation backslashed.
+
+    Hidden characters (NUL and other controls, bidirectional overrides, zero-width spaces) show as U+FFFD
+    (:func:`uem_helpers.present.privacy.visible_text`), so data text cannot reverse or hide what is around it.
 
     Masking follows the active privacy policy (:func:`uem_helpers.present.privacy.active`). Autolink
     triggers (``https:``, ``www.``, ``@``) become character references, so a URL or address
     in the data is shown as text, never rendered as a link.
     """
-    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(privacy.active().mask_text(text), quote=False))
+    visible = privacy.visible_text(privacy.active().mask_text(text))
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(visible, quote=False))
     return _AUTOLINK.sub(lambda m: _REFERENCE[m.group(0)], escaped)
 
 
 def show(markdown: str) -> None:
-    """Display Markdown in the notebook (as data: never read as a file path or URL)."""
+    """Display Markdown in the notebook (as data: never read as a file path or URL); nothing for empty text.
+
+    Empty text shows nothing, so a cell whose words apply only sometimes (the data-quality
+    opening of the key findings) leaves no trace in the report when they do not.
+    """
+    if not markdown:
+        return
     from IPython.display import display
 
     display({"text/markdown": markdown, "text/plain": markdown}, raw=True)

@@ -25,3 +25,12 @@ def test_escaped_data_renders_as_the_same_text_and_no_element(text):
 
 def test_ordinary_text_and_times_are_untouched():
     assert md_escape("12:30 checkout") == "12:30 checkout"
+
+
+@pytest.mark.parametrize("hidden", ["\x00", "\x1b", "\u202e", "\u2066", "\u200b", "\u200f", "\ufeff"])
+def test_hidden_characters_are_shown_not_acted_on(hidden):
+    assert md_escape(f"good{hidden}txt") == "good\ufffdtxt"
+
+
+def test_tabs_newlines_and_joiners_stay():
+    assert md_escape("a\tb\nc \U0001F469\u200d\U0001F4BB") == "a\tb\nc \U0001F469\u200d\U0001F4BB"

@@ -20,7 +20,8 @@ Other notebooks call the same functions, through the active :class:`Policy`
 - :func:`mask_text`, :func:`find_personal_data`: personal data in free text;
 - :func:`fold_small_groups`, :func:`fold_funnel_segments`,
   :func:`suppress_small_cells`: small-cell suppression;
-- :func:`safe_table`, :func:`html_text`: tables and text for HTML.
+- :func:`safe_table`, :func:`html_text`, :func:`visible_text`: tables and text for HTML, hidden
+  characters (controls, bidi overrides, zero-width spaces) shown.
 """
 
 from __future__ import annotations
@@ -32,15 +33,15 @@ import pandas as pd
 
 from uem_helpers.core.config import PrivacyConfig
 from uem_helpers.present.privacy.detectors import KIND_NAMES, KINDS, Finding, find_personal_data, id_number_valid, luhn_valid, mask_text
-from uem_helpers.present.privacy.display import SafeTable, html_text, safe_table
+from uem_helpers.present.privacy.display import HIDDEN_CHARACTERS, SafeTable, html_text, safe_table, visible_text
 from uem_helpers.present.privacy.pseudonyms import KEY_FROM_CONFIG, KEY_FROM_ENV, KEY_PER_RUN, pseudonym, pseudonymize, resolve_key
 from uem_helpers.present.privacy.suppression import OTHER, SUPPRESSED, fold_funnel_segments, fold_small_groups, groups_to_fold, small_label, suppress_small_cells
 
 __all__ = [
-    "KINDS", "KIND_NAMES", "OTHER", "SUPPRESSED", "Finding", "Policy", "SafeTable", "active", "find_personal_data",
-    "fold_funnel_segments", "fold_small_groups", "footer_text", "groups_to_fold", "html_text", "id_number_valid",
+    "HIDDEN_CHARACTERS", "KINDS", "KIND_NAMES", "OTHER", "SUPPRESSED", "Finding", "Policy", "SafeTable", "active",
+    "find_personal_data", "fold_funnel_segments", "fold_small_groups", "footer_text", "groups_to_fold", "html_text", "id_number_valid",
     "luhn_valid", "mask_text", "pseudonym", "pseudonymize", "resolve_key", "safe_table", "small_label",
-    "suppress_small_cells", "use",
+    "suppress_small_cells", "use", "visible_text",
 ]
 
 

@@ -5,20 +5,49 @@ labels raw even with ``escape="html"``), and ``to_html(render_links=True)``
 turns a crafted URL into an attribute. :func:`safe_table` uses neither: it
 masks every string (cells, index and column labels, their names) and renders
 with ``to_html(escape=True, render_links=False)``.
+
+Characters a reader cannot see but a browser acts on (NUL and other controls,
+bidirectional overrides that show text reversed, zero-width spaces that split
+a word in two) are replaced by a visible U+FFFD (�) in all of them
+(:func:`visible_text`), the same set :mod:`uem_helpers.data.quality` counts.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 
 import pandas as pd
 
 from uem_helpers.present.privacy.detectors import mask_text
 
+#: C0 controls (but tab, newline, carriage return), DEL and C1 controls, the Arabic letter mark, zero-width
+#: space, LRM/RLM, bidi embeddings, overrides and isolates, word joiner and BOM (as
+#: ``uem_helpers.data.quality.HIDDEN_CHARACTERS``, with C1 and ALM). Zero-width (non-)joiners are kept:
+#: emoji and several scripts need them.
+HIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
+#: What a hidden character is shown as.
+REPLACEMENT = "\ufffd"
+
+
+def visible_text(text: object) -> str:
+    """``text`` with every hidden character (:data:`HIDDEN_CHARACTERS`) shown as U+FFFD; None and NaN give ``""``.
+
+    >>> visible_text("good\u202etxt.exe")
+    'good\ufffdtxt.exe'
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return HIDDEN_CHARACTERS.sub(REPLACEMENT, str(text))
+
 
 def html_text(text: object, kinds: Iterable[str] | None = None) -> str:
-    """Data text for HTML: personal data masked, ``<>&"'`` escaped (for plotly text use ``present.journey.plotly_text``).
+    """Data text for HTML: personal data masked, hidden characters shown, ``<>&"'`` escaped.
+
+    For plotly text use ``present.journey.plotly_text``.
 
     Parameters
     ----------
@@ -31,14 +60,14 @@ def html_text(text: object, kinds: Iterable[str] | None = None) -> str:
     -------
     str
     """
-    return html.escape(mask_text(text, kinds), quote=True)
+    return html.escape(visible_text(mask_text(text, kinds)), quote=True)
 
 
 def _masker(kinds: Iterable[str] | None) -> Callable[[object], object]:
     kinds = None if kinds is None else list(kinds)
 
     def mask(value: object) -> object:
-        return mask_text(value, kinds) if isinstance(value, str) else value
+        return visible_text(mask_text(value, kinds)) if isinstance(value, str) else value
 
     return mask
 
@@ -51,7 +80,7 @@ def _mask_index(index: pd.Index, mask: Callable[[object], object]) -> pd.Index:
 
 
 class SafeTable:
-    """A table ready to show in a report: every string masked, every label escaped.
+    """A table ready to show in a report: every string masked with hidden characters shown, every label escaped.
 
     Build it with :func:`safe_table`; a notebook shows it like a DataFrame.
 

@@ -1,0 +1,159 @@
+"""Data quality in a report: what it means for the numbers first, every check's count behind a fold.
+
+Each report computes its :class:`~uem_helpers.data.quality.DataQuality` once
+(``quality = data_quality(data, period_start, period_end, config=config)``)
+and shows it twice, one helper call per cell:
+
+- :func:`opening`: the findings above their threshold, each as the sentence that
+  says what it means for the numbers (:meth:`~uem_helpers.data.quality.QualityFinding.sentence`),
+  as the first bullets under "Key findings"; nothing when no finding exceeds;
+- :func:`section`: a collapsed ``<details>`` block after the findings, "Data quality:
+  N findings, K above threshold", opening onto a table of every check that found
+  something: the finding in words, its table, the count ("n of m"), the share, the
+  threshold ("information" for checks without one) and up to three example ids.
+
+Example ids are user ids (or a table's key) from the data, so they are shown only
+as pseudonyms of the active privacy policy (:func:`uem_helpers.present.privacy.active`);
+every text is masked for personal data, hidden characters (controls, bidi
+overrides, zero-width spaces) are shown as U+FFFD, and everything is HTML-escaped.
+Numbers go through :mod:`uem_helpers.core.formats`.
+"""
+
+from __future__ import annotations
+
+from uem_helpers.core.formats import number, percent
+from uem_helpers.data.quality import DataQuality, QualityFinding
+from uem_helpers.present import privacy
+from uem_helpers.present.narrative import md_escape
+
+#: Class of the collapsed block (the report's HTML keeps it; its ``open`` attribute never is).
+SECTION_CLASS = "uem-quality"
+#: What a check without a threshold shows in the threshold column.
+INFORMATION = "information"
+_COLUMNS = ("Finding", "Table", "Count", "Share", "Threshold", "Examples (pseudonymised)")
+
+
+def opening(quality: DataQuality) -> str:
+    """The findings above their threshold as the first key findings (Markdown bullets); ``""`` when none exceeds.
+
+    Parameters
+    ----------
+    quality : DataQuality
+        The report's data quality (:func:`uem_helpers.data.data_quality`).
+
+    Returns
+    -------
+    str
+        One bullet per exceeded finding, in check order: ``- **Data quality:** <what it means>``.
+    """
+    return "\n".join(f"- **Data quality:** {md_escape(f.sentence())}" for f in quality.exceeded)
+
+
+def summary(quality: DataQuality) -> str:
+    """The block's one-line title: ``"Data quality: 3 findings, 1 above threshold"`` (plain text).
+
+    >>> summary(DataQuality([]))
+    'Data quality: no findings'
+    """
+    found = [f for f in quality.findings if f.n]
+    if not found:
+        return "Data quality: no findings"
+    noun = "finding" if len(found) == 1 else "findings"
+    return f"Data quality: {number(len(found), 0)} {noun}, {number(len(quality.exceeded), 0)} above threshold"
+
+
+def share_text(share: float) -> str:
+    """A finding's share, one decimal; a share too small to show as 0.1% says so.
+
+    >>> share_text(0.1234), share_text(0.00024), share_text(0.0)
+    ('12.3%', '< 0.1%', '0.0%')
+    """
+    return "< 0.1%" if 0 < share < 0.0005 else percent(share, 1)
+
+
+def threshold_text(finding: QualityFinding) -> str:
+    """The finding's threshold (``"1.0%"``), ``"information"`` without one, and whether the share is above it."""
+    if finding.threshold is None:
+        return INFORMATION
+    limit = percent(finding.threshold, 1) if finding.threshold else "0%"
+    return limit + (", exceeded" if finding.exceeded else "")
+
+
+def example_text(finding: QualityFinding) -> str:
+    """Up to three example ids as pseudonyms of the active privacy policy, comma-separated (plain text)."""
+    policy = privacy.active()
+    return ", ".join(policy.pseudonym(e) or "" for e in finding.examples[:3])
+
+
+class QualitySection:
+    """The collapsed data-quality block of a report; a notebook shows it like a table.
+
+    Build it with :func:`section`. It renders as ``<details class="uem-quality">`` (collapsed: no
+    ``open`` attribute) with the :func:`summary` as its ``<summary>`` and every text escaped.
+
+    Attributes
+    ----------
+    quality : DataQuality
+        The findings shown.
+    """
+
+    def __init__(self, quality: DataQuality):
+        self.quality = quality
+
+    def found(self) -> list[QualityFinding]:
+        """The findings with a count, those above their threshold first (each group in check order)."""
+        return sorted((f for f in self.quality.findings if f.n), key=lambda f: not f.exceeded)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table's rows as plain text (not masked, not escaped), in :meth:`found` order."""
+        return [(f.what, f.table, f"{number(f.n, 0)} of {number(f.of, 0)}", share_text(f.share), threshold_text(f),
+                 example_text(f)) for f in self.found()]
+
+    def _repr_html_(self) -> str:
+        text = privacy.active().html_text
+        head = "".join(f"<th>{text(c)}</th>" for c in _COLUMNS)
+        body = []
+        for finding, row in zip(self.found(), self.rows()):
+            cells = [text(v) for v in row]
+            if finding.exceeded:
+                cells[3:5] = [f"<strong>{c}</strong>" for c in cells[3:5]]
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        parts = [f'<details class="{SECTION_CLASS}">', f"<summary>{text(summary(self.quality))}</summary>",
+                 f"<p>{text(_EXPLAINED)}</p>"]
+        if body:
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        found = {f.what for f in self.quality.findings if f.n}
+        clean = sorted({f.what for f in self.quality.findings} - found)
+        if clean:
+            parts.append(f"<p>{text('Checked, nothing found: ' + '; '.join(clean) + '.')}</p>")
+        parts.append("</details>")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        lines = [summary(self.quality)]
+        lines += [" | ".join(privacy.visible_text(privacy.active().mask_text(v)) for v in row) for row in self.rows()]
+        return "\n".join(lines)
+
+
+_EXPLAINED = (
+    "What in the loaded data could make the numbers above wrong, counted over the tables this report read. "
+    "Shares are of the rows (or users, sessions, checkouts) each check looked at; a finding above its "
+    "threshold (validate.thresholds in the config) opens the key findings with what it means. "
+    "Example ids are pseudonyms, as everywhere in this report."
+)
+
+
+def section(quality: DataQuality) -> QualitySection:
+    """The collapsed data-quality block shown after a report's key findings.
+
+    Parameters
+    ----------
+    quality : DataQuality
+        The report's data quality (:func:`uem_helpers.data.data_quality`).
+
+    Returns
+    -------
+    QualitySection
+        Renders as a collapsed ``<details>`` block: the summary line, and the table behind it.
+    """
+    return QualitySection(quality)
