@@ -8,7 +8,7 @@ result so it is right for every run. Data text passes through
 
 from __future__ import annotations
 
-from uem_helpers.core.formats import duration, percent, percent_interval
+from uem_helpers.core.formats import duration, number, percent, percent_interval
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
@@ -32,20 +32,39 @@ def no_data(analysis: OnboardingAnalysis) -> str:
     )
 
 
+def empty_step_finding(analysis: OnboardingAnalysis) -> str:
+    """What a step without events in the period means: nobody could reach it; ``""`` when every step has events."""
+    if not analysis.empty_steps:
+        return ""
+    k = min(analysis.empty_steps)
+    step = md_escape(analysis.steps[k - 1])
+    after = ", nor any step after it" if k < len(analysis.steps) else ""
+    return (
+        f"No users reached step {k} ('{step}') in this period{after}: the log has no '{step}' event between "
+        f"{_period(analysis)}. Check the period, or whether the event is still logged under this name."
+    )
+
+
 def funnel_finding(analysis: OnboardingAnalysis) -> str:
-    """Overall completion with its interval, and the biggest single drop."""
+    """Overall completion with its interval, and the biggest single drop (before any step without events)."""
     if not analysis.has_data:
         return no_data(analysis)
     last = analysis.readout.iloc[-1]
-    steps = analysis.readout.iloc[1:]
-    worst = steps.loc[steps["lost"].idxmax()]
-    return (
-        f"Of **{analysis.entered:,}** users who started between {_period(analysis)}, "
+    reachable = analysis.readout.iloc[: min(analysis.empty_steps) - 1] if analysis.empty_steps else analysis.readout
+    steps = reachable.iloc[1:]
+    text = (
+        f"Of **{number(analysis.entered, 0)}** users who started between {_period(analysis)}, "
         f"**{percent(last['conversion'])}** ({percent_interval(last['conversion_low'], last['conversion_high'])}) "
-        f"completed within {_window(analysis)}. The largest drop is at step {int(worst['step_index'])} "
-        f"'{md_escape(worst['step'])}': {int(worst['lost']):,} users lost, "
-        f"{percent(1 - worst['step_conversion'])} of those who reached the step before."
+        f"completed within {_window(analysis)}."
     )
+    if len(steps) and steps["lost"].max() > 0:
+        worst = steps.loc[steps["lost"].idxmax()]
+        text += (
+            f" The largest drop is at step {int(worst['step_index'])} "
+            f"'{md_escape(worst['step'])}': {number(worst['lost'], 0)} users lost, "
+            f"{percent(1 - worst['step_conversion'])} of those who reached the step before."
+        )
+    return " ".join([text, empty_step_finding(analysis)]).strip()
 
 
 def times_finding(analysis: OnboardingAnalysis) -> str:
@@ -65,9 +84,9 @@ def times_finding(analysis: OnboardingAnalysis) -> str:
 
 
 def bottleneck_finding(analysis: OnboardingAnalysis) -> str:
-    """The worst step by users lost and time together."""
+    """The worst step by users lost and time together (among the steps before any step without events)."""
     if analysis.bottleneck is None:
-        return no_data(analysis)
+        return empty_step_finding(analysis) if analysis.has_data and analysis.empty_steps else no_data(analysis)
     return md_escape(analysis.bottleneck.sentence())
 
 
@@ -121,7 +140,9 @@ def key_findings(analysis: OnboardingAnalysis) -> str:
     """The report's opening: the findings in a few bullet points."""
     if not analysis.has_data:
         return no_data(analysis)
-    points = [funnel_finding(analysis), bottleneck_finding(analysis)]
+    points = [funnel_finding(analysis)]
+    if analysis.bottleneck is not None:  # else the funnel finding already says why there is none
+        points.append(bottleneck_finding(analysis))
     if analysis.launch is not None:
         points += [analysis.launch.abandonment.sentence(), analysis.launch.mean_minutes.sentence()]
     else:

@@ -9,7 +9,10 @@ by section. Definitions:
   funnel's conversion window;
 - **opening time**: minutes from the first step to the last, for completers;
 - **before / after**: starters who entered before the launch date vs on or after it
-  (the comparison runs only when the launch date falls inside the period).
+  (the comparison runs only when the launch date falls inside the period);
+- **empty steps**: configured steps whose event has no row in the period; nobody can
+  reach them, so the bottleneck is ranked over the steps before the first of them
+  (a 100% drop at a step the log does not hold is not a bottleneck).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from uem_helpers.core.config import FunnelConfig, parse_duration
 from uem_helpers.analyses.experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.analyses.funnel import completion_times, daily_completion, funnel, user_funnel
-from uem_helpers.core.period import period_bounds, to_datetime
+from uem_helpers.core.period import in_period as in_period_of, period_bounds, to_datetime
 from uem_helpers.data.sources import Dataset
 
 
@@ -63,6 +66,8 @@ class OnboardingAnalysis:
     by_segment: pd.DataFrame | None
     segment_by: str | None
     notes: list[str] = field(default_factory=list)
+    empty_steps: list[int] = field(default_factory=list)
+    """1-based indices of the steps whose event has no row in the period."""
 
     @property
     def entered(self) -> int:
@@ -127,7 +132,9 @@ def analyse_onboarding(
     empty = readout["entered"].iloc[0] == 0
     times = completion_times(events, steps, **common, **in_period)
     daily = daily_completion(events, steps, **common, **in_period)
-    bottleneck = None if empty else rank_bottlenecks(readout)
+    empty_steps = [] if empty else _empty_steps(events, steps, period_start, period_end)
+    reachable = readout.iloc[: min(empty_steps) - 1] if empty_steps else readout
+    bottleneck = None if empty or len(reachable) < 2 else rank_bottlenecks(reachable)
     by_segment = None
     if segment_by and not empty:
         by_segment = funnel(events, steps, **common, **in_period, segment_by=segment_by, users=users)
@@ -153,7 +160,15 @@ def analyse_onboarding(
         launch_note=note,
         by_segment=by_segment,
         segment_by=segment_by,
+        empty_steps=empty_steps,
     )
+
+
+def _empty_steps(events: ibis.Table, steps: list[str], period_start: object, period_end: object) -> list[int]:
+    """1-based indices of the steps with no event in the period (one aggregate query)."""
+    rows = events.filter(events.event.isin(steps) & in_period_of(events.timestamp, period_start, period_end))
+    present = set(rows.group_by("event").aggregate(n=rows.count()).execute()["event"])
+    return [k for k, step in enumerate(steps, start=1) if step not in present]
 
 
 def _compare_launch(

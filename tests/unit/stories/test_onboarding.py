@@ -87,3 +87,28 @@ def test_launch_outside_the_period_is_explained():
     result = analyse_onboarding(data, FUNNEL, launch_date="2026-12-01", period_start="2026-08-01", period_end="2026-08-31")
     assert result.launch is None and "outside the period" in result.launch_note
     assert result.completed == 1
+
+
+def test_a_step_without_events_in_the_period_is_named_not_reported_as_a_full_drop():
+    # four starters, three reach 'v'; 'done' is logged, but only in September
+    rows = [(u, 0, 0, "s") for u in "1234"] + [(u, 0, 30, "v") for u in "123"] + [("9", 40, 0, "done")]
+    data = from_frames({"events": _events(rows)})
+    result = analyse_onboarding(data, FUNNEL, period_start="2026-08-01", period_end="2026-08-31")
+    assert result.empty_steps == [3] and result.completed == 0
+    words = report.funnel_finding(result)
+    assert "No users reached step 3 ('done') in this period: the log has no 'done' event between" in words
+    assert "The largest drop is at step 2 'v': 1 users lost, 25% of those" in words
+    assert "step 3 'done':" not in words and "100%" not in words
+    assert result.bottleneck.step == "v" and list(result.bottleneck.ranking["step"]) == ["v"]
+    assert report.key_findings(result).count("No users reached step 3") == 1
+
+
+def test_an_empty_second_step_leaves_no_bottleneck_and_says_why():
+    rows = [(u, 0, 0, "s") for u in "12"] + [("9", 40, 0, "v"), ("9", 40, 9, "done")]
+    result = analyse_onboarding(from_frames({"events": _events(rows)}), FUNNEL,
+                                period_start="2026-08-01", period_end="2026-08-31")
+    assert result.empty_steps == [2, 3] and result.bottleneck is None
+    assert report.bottleneck_finding(result).startswith("No users reached step 2 ('v') in this period, nor any step")
+    findings = report.key_findings(result)
+    assert findings.count("No users reached step 2 ('v')") == 1 and "largest drop" not in findings
+    assert "No data" not in findings
