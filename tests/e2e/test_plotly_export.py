@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from uem_helpers.pipeline.export import PLOTLY_CLASS, RunInfo, export_html, plotly_figure_html, plotly_inert, plotly_js
 from uem_helpers.pipeline.run import run_notebook
+from tests.e2e.test_report_pipeline import tiny_events
 
 FIXTURES = Path(__file__).parent / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,6 +43,7 @@ def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("plotly_project")
     (root / "notebooks").mkdir()
     shutil.copy(FIXTURES / "plotly_report.ipynb", root / "notebooks" / "plotly_report.ipynb")
+    tiny_events(root / "events.parquet")  # the check before the run loads it
     (root / "uem.yml").write_text("sources:\n  events: {path: events.parquet}\nreport:\n  notebooks: [plotly_report]\n",
                                   encoding="utf-8")
     result = run_notebook("plotly_report", None, config_path=root / "uem.yml", period="2026-09",
