@@ -74,23 +74,24 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "same_time_ties": None,
 }
 
-#: What each finding means for the numbers, when above its threshold ({share} and {n} are filled in).
+#: What each finding means for the numbers, when above its threshold ({share}, {n} and the nouns and verbs
+#: that agree with it, {rows} {users} {values} {are} {hold}, are filled in).
 MEANING = {
     "duplicate_rows": "{share} of the rows of table '{table}' are exact duplicates: counts from it are inflated "
                       "unless the export is de-duplicated",
-    "early_times": "{n} rows of table '{table}' are dated before 2000: a default date (1970-01-01?) or a "
+    "early_times": "{n} {rows} of table '{table}' {are} dated before 2000: a default date (1970-01-01?) or a "
                    "typing error upstream; they fall outside every period",
     "checkout_before_cart": "{share} of checkouts precede their cart: the cart table's clock may be off, so "
                             "checkout times and the checkout funnel are suspect",
     "nps_before_first_event": "{share} of NPS answers come before the user's first event: the survey and event "
                               "clocks (or time zones) may disagree",
-    "several_variants": "{n} users are in more than one variant of the same experiment: the A/B readouts "
+    "several_variants": "{n} {users} {are} in more than one variant of the same experiment: the A/B readouts "
                         "count them in both arms",
     "shared_sessions": "{share} of session ids are shared by several users: sessions from the source's ids "
                        "mix users, so paths and exits are suspect",
     "cut_off_sessions": "{share} of users were still in a session when the data ends: their last page is "
                         "counted as an exit, which inflates exits at common pages",
-    "hidden_characters": "{n} values in table '{table}' hold invisible or control characters (NUL, "
+    "hidden_characters": "{n} {values} in table '{table}' {hold} invisible or control characters (NUL, "
                          "bidirectional overrides, zero-width spaces); they are neutralised where shown",
 }
 
@@ -153,7 +154,10 @@ class QualityFinding:
     def sentence(self) -> str:
         """What the finding means for the numbers, in one sentence (plain text; escape before Markdown)."""
         template = MEANING.get(self.check, "{n} " + self.what + " in table '{table}'")
-        return template.format(share=percent(self.share, 1), n=number(self.n, 0), table=self.table) + "."
+        one = self.n == 1
+        words = {noun: noun[:-1] if one else noun for noun in ("rows", "users", "values")}
+        return template.format(share=percent(self.share, 1), n=number(self.n, 0), table=self.table,
+                               are="is" if one else "are", hold="holds" if one else "hold", **words) + "."
 
     def __str__(self) -> str:
         return (f"table '{self.table}': {self.what}: {number(self.n, 0)} of {number(self.of, 0)} "

@@ -52,7 +52,7 @@ def test_findings_above_threshold_say_what_they_mean_for_the_numbers(quality):
     assert set(exceeded) == {"duplicate_rows", "early_times", "shared_sessions", "cut_off_sessions",
                              "checkout_before_cart", "nps_before_first_event", "several_variants", "hidden_characters"}
     assert exceeded["checkout_before_cart"].startswith("50.0% of checkouts precede their cart: the cart table's clock")
-    assert "1 users are in more than one variant" in exceeded["several_variants"]
+    assert "1 user is in more than one variant" in exceeded["several_variants"]
     assert exceeded["hidden_characters"].startswith("2 values in table 'feedback' hold invisible")
 
 

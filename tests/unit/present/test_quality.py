@@ -47,7 +47,7 @@ def test_the_opening_names_each_planted_problem_in_check_order(planted):
     order = [text.index(words) for words in (
         "12.5% of the rows of table 'events' are exact duplicates",   # planted duplicates
         "50.0% of checkouts precede their cart",                      # checkouts before carts
-        "1 users are in more than one variant of the same experiment",  # a user in both variants
+        "1 user is in more than one variant of the same experiment",  # a user in both variants
         "2 values in table 'feedback' hold invisible or control characters",  # bidi and zero-width in feedback
     )]
     assert order == sorted(order)
