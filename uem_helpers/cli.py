@@ -51,6 +51,8 @@ app = typer.Typer(help="UEM Workbench: user engineering analyses and shareable r
                   pretty_exceptions_enable=False)
 console = Console()
 err_console = Console(stderr=True)
+#: This invocation's options (set by the callback on every command line).
+_state = {"debug": False}
 #: Where tracebacks go unless $UEM_LOG_DIR says otherwise.
 LOG_DIR = Path("~/.cache/uem-workbench/logs")
 
@@ -77,8 +79,7 @@ def _options(
     debug: Annotated[bool, typer.Option("--debug", help="On failure, print the full traceback too.")] = False,
 ) -> None:
     """UEM Workbench: user engineering analyses and shareable reports."""
-    if debug:
-        os.environ["UEM_DEBUG"] = "1"
+    _state["debug"] = debug or bool(os.environ.get("UEM_DEBUG"))
     signal.signal(signal.SIGTERM, _interrupt)
 
 
@@ -121,7 +122,7 @@ def _fail(problem: object, code: int = EXIT_RUN_FAILED) -> None:
     log = _write_log(problem)
     if log is not None:
         err_console.print(f"details: {log}", highlight=False, soft_wrap=True)
-    if os.environ.get("UEM_DEBUG") and sys.exc_info()[0] is not None:
+    if _state["debug"] and sys.exc_info()[0] is not None:
         err_console.print(traceback.format_exc(), highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(code)
 
