@@ -17,13 +17,9 @@ TRUTH = json.loads((SAMPLE_DIR / "ground_truth.json").read_text(encoding="utf-8"
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    """One run of the real notebook on the whole sample, shared by the tests below."""
-    out = tmp_path_factory.mktemp("reports")
-    result = runner.invoke(app, ["run", "cart_abandonment", "--period", "2026-05..2026-10",
-                                 "--config", str(CONFIG_PATH), "--output-dir", str(out)])
-    assert result.exit_code == 0, result.output
-    return (out / "2026-05..2026-10" / "cart_abandonment.html").read_text(encoding="utf-8")
+def html(sample_report):
+    """One run of the real notebook on the whole sample, shared by the tests below (and the leak test)."""
+    return (sample_report("cart_abandonment") / "cart_abandonment.html").read_text(encoding="utf-8")
 
 
 def test_report_is_one_offline_file_with_every_chart(html):

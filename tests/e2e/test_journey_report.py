@@ -40,9 +40,9 @@ def _run(config, out, period, *extra):
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    """One run of the real notebook on the whole sample."""
-    return _run(CONFIG_PATH, tmp_path_factory.mktemp("reports"), "2026-05..2026-10")
+def html(sample_report):
+    """One run of the real notebook on the whole sample (shared with the leak test)."""
+    return (sample_report("journey_analysis") / "journey_analysis.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

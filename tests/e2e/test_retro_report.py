@@ -37,14 +37,11 @@ def _num(text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> tuple[str, str, str]:
+def report(sample_report) -> tuple[str, str, str]:
     """One run of the real notebook for 2026-10 on the sample: (HTML, its text, the wiki page)."""
-    out = tmp_path_factory.mktemp("reports")
-    result = runner.invoke(app, ["run", "monthly_retro", "--period", "2026-10", "--config", str(CONFIG_PATH),
-                                 "--output-dir", str(out)])
-    assert result.exit_code == 0, result.output
-    html = (out / "2026-10" / "monthly_retro.html").read_text(encoding="utf-8")
-    md = (out / "2026-10" / "monthly_retro.md").read_text(encoding="utf-8")
+    folder = sample_report("monthly_retro", "2026-10")
+    html = (folder / "monthly_retro.html").read_text(encoding="utf-8")
+    md = (folder / "monthly_retro.md").read_text(encoding="utf-8")
     return html, "".join(_parse(html).text), md
 
 
