@@ -191,7 +191,7 @@ class ValidateConfig(_Strict):
     the other) and loading stops with both tables' example ids."""
     thresholds: dict[
         Literal["duplicate_rows", "early_times", "checkout_before_cart", "nps_before_first_event",
-                "several_variants", "shared_sessions", "cut_off_sessions", "hidden_characters"],
+                "several_variants", "shared_sessions", "cut_off_sessions", "hidden_characters", "lifecycle_rows"],
         float,
     ] = Field(default_factory=dict)
     """Data-quality check -> share (0 to 1) above which the report's findings open with what it means

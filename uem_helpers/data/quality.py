@@ -30,6 +30,10 @@ the finding changes what the report's numbers mean. The checks:
 ``same_time_ties``
     Events of one user stamped at the same instant as another of their events (ordered by the
     journey's configured order, then by name).
+``lifecycle_rows``
+    Rows of a process log's lifecycle column (``lifecycle``, ``lifecycle:transition``...) other
+    than ``complete`` (schedule, start, suspend...): unless the event names carry the transition,
+    one activity is counted once per row, which inflates steps and transitions.
 
 Thresholds are shares (0 to 1) of the finding's denominator, with defaults in
 :data:`DEFAULT_THRESHOLDS`, overridden by ``validate.thresholds`` in the config;
@@ -72,6 +76,7 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "cut_off_sessions": 0.05,
     "hidden_characters": 0.0,
     "same_time_ties": None,
+    "lifecycle_rows": 0.0,
 }
 
 #: What each finding means for the numbers, when above its threshold ({share}, {n} and the nouns and verbs
@@ -91,6 +96,9 @@ MEANING = {
                        "mix users, so paths and exits are suspect",
     "cut_off_sessions": "{share} of users were still in a session when the data ends: their last page is "
                         "counted as an exit, which inflates exits at common pages",
+    "lifecycle_rows": "{share} of the events are lifecycle rows other than 'complete' (schedule, start ...): "
+                      "each activity may be counted once per row, so steps and transitions are inflated; keep "
+                      "the 'complete' rows or map each transition to its own event name",
     "hidden_characters": "{n} {values} in table '{table}' {hold} invisible or control characters (NUL, "
                          "bidirectional overrides, zero-width spaces); they are neutralised where shown",
 }
@@ -106,6 +114,7 @@ WHAT = {
     "cut_off_sessions": "users still in a session when the data ends",
     "hidden_characters": "values with invisible or control characters",
     "same_time_ties": "events at the same instant as another event of the user",
+    "lifecycle_rows": "lifecycle rows other than 'complete' (schedule, start ...)",
 }
 
 
@@ -257,6 +266,9 @@ def data_quality(
             found.append(("shared_sessions", "events", *_shared_sessions(events)))
         found.append(("cut_off_sessions", "events", *_cut_off(events, gap)))
         found.append(("same_time_ties", "events", *_ties(events)))
+        lifecycle = next((c for c in events.columns if "lifecycle" in c.lower()), None)
+        if lifecycle is not None:
+            found.append(("lifecycle_rows", "events", *_lifecycle_rows(events, lifecycle)))
     if "carts" in tables and "checked_out_at" in tables["carts"].columns:
         found.append(("checkout_before_cart", "carts", *_checkout_before_cart(tables["carts"])))
     if "nps" in tables and events is not None:
@@ -320,6 +332,14 @@ def _ties(events: ibis.Table) -> tuple[int, int, list]:
                                of=instants.rows.sum()).execute().iloc[0]
     n = engine_count(stats["n"])
     return n, engine_count(stats["of"]), _first(instants.filter(instants.rows > 1).select(x=instants.user_id)) if n else []
+
+
+def _lifecycle_rows(events: ibis.Table, column: str) -> tuple[int, int, list]:
+    value = events[column].cast("string").strip().lower()
+    other = value.notnull() & (value != "complete")
+    stats = events.aggregate(n=other.cast("int64").sum(), of=events.count()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _examples(events.filter(other), "events") if n else []
 
 
 def _checkout_before_cart(carts: ibis.Table) -> tuple[int, int, list]:

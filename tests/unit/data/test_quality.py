@@ -97,3 +97,18 @@ def test_the_same_counts_on_spark(spark_con, quality):
     data = from_frames(_frames(), con=spark_con, validate=False)
     on_spark = data_quality(data, "2026-10-01", "2026-10-31", gap=timedelta(minutes=30))
     assert _found(on_spark) == _found(quality)
+
+
+def test_lifecycle_rows_of_a_process_log_are_counted_and_said():
+    events = pd.DataFrame({
+        "user_id": ["c1"] * 4 + ["c2"] * 2,
+        "timestamp": pd.date_range("2026-10-01 09:00", periods=6, freq="min"),
+        "event": ["apply", "apply", "review", "review", "apply", "apply"],
+        "lifecycle:transition": ["start", "complete", "schedule", "COMPLETE", "start", "complete"],
+    })
+    found = {f.check: f for f in data_quality(from_frames({"events": events}, validate=False)).findings}
+    lifecycle = found["lifecycle_rows"]
+    assert (lifecycle.n, lifecycle.of, lifecycle.examples) == (3, 6, ["c1", "c2"])
+    assert lifecycle.exceeded and lifecycle.sentence().startswith("50.0% of the events are lifecycle rows other than")
+    plain = data_quality(from_frames({"events": events.drop(columns="lifecycle:transition")}, validate=False))
+    assert "lifecycle_rows" not in {f.check for f in plain.findings}  # only a log with such a column is checked
