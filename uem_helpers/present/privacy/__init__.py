@@ -84,8 +84,9 @@ class Policy:
         return pseudonymize(user_ids, self._key)
 
     def mask_text(self, text: object) -> str:
-        """``text`` with the configured kinds of personal data masked (see :func:`mask_text`)."""
-        return mask_text(text, self.mask)
+        """``text`` as a report shows it: the configured kinds of personal data masked (see :func:`mask_text`)
+        and hidden characters (controls, bidi overrides, zero-width spaces) shown as U+FFFD (:func:`visible_text`)."""
+        return visible_text(mask_text(text, self.mask))
 
     def html_text(self, text: object) -> str:
         """``text`` masked and HTML-escaped (see :func:`html_text`)."""
