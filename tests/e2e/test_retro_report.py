@@ -19,12 +19,11 @@ from typer.testing import CliRunner
 from uem_helpers.present import privacy
 from uem_helpers.cli import app
 from uem_helpers.core.config import load_config
-from uem_helpers.present.privacy import mask_text
 from uem_helpers.stories.retro import analyse_retro
 from uem_helpers.data.sources import load
 
 from ..conftest import CONFIG_PATH, SAMPLE_DIR
-from .test_hostile_input import PAYLOADS, PERSONAL, _check_inert, _parse
+from .test_hostile_input import HIDDEN, PAYLOADS, PERSONAL, _check_inert, _parse, shown
 
 runner = CliRunner()
 TRUTH = json.loads((SAMPLE_DIR / "ground_truth.json").read_text(encoding="utf-8"))
@@ -138,6 +137,8 @@ def _hostile_case(root: Path) -> tuple[Path, dict[str, str]]:
     rng = np.random.default_rng(3)
     t = {name: f"{payload} {personal}" for name, payload, personal in zip(
         ["channel", "theme", "touchpoint", "owner", "experiment", "quote", "resolution"], PAYLOADS, PERSONAL * 2)}
+    for name in ("quote", "owner", "theme"):  # invisible characters too: bidi override, zero-width space, isolates
+        t[name] = f"{t[name]} {PAYLOADS[-1]}"
     users = [f"U{i:04d}" for i in range(60)]
     events, feedback, nps, carts, assigned = [], [], [], [], []
     for month in ("2026-09", "2026-10"):
@@ -187,8 +188,10 @@ def test_hostile_text_stays_inert_and_masked_in_the_report_and_the_wiki_page(tmp
     text = "".join(page.text)
     for value in PERSONAL:
         assert value not in html and value not in text and value not in md, value
-    assert mask_text(texts["quote"]) in text  # quotes shown as masked literal text
-    assert mask_text(texts["owner"]) in text  # the owner in the scorecard and the actions
+    assert shown(texts["quote"]) in text  # quotes shown as masked literal text, hidden characters visible
+    assert shown(texts["owner"]) in text  # the owner in the scorecard and the actions
+    data = re.sub(r'<script class="uem-plotly-js">.*?</script>', "", html, flags=re.S)
+    assert not HIDDEN.search(data) and not HIDDEN.search(md), "an invisible character reached the report or wiki"
     for payload in PAYLOADS:  # no payload survives as markup in the wiki page
         if "<" in payload:
             assert payload.split(" ")[0] not in md, payload
