@@ -1,5 +1,8 @@
 """Text encodings of CSV sources: detect UTF-8 / UTF-8 with BOM / GB18030 and transcode to plain UTF-8.
 
+A gzip-compressed CSV (``events.csv.gz``, how most exports ship) is read through
+:func:`open_raw` and always gets a plain UTF-8 copy in the cache.
+
 The engines read plain UTF-8 only (DuckDB 1.4 needs a downloaded extension for
 GBK, which the workbench never fetches), so a file in any other supported
 encoding is transcoded once, in chunks, into a cache folder keyed by the
@@ -13,6 +16,7 @@ superset of GBK that also covers characters such as 𠮷 and €.
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
 from pathlib import Path
 
@@ -21,6 +25,21 @@ from uem_helpers.core.errors import EncodingError
 #: Encodings tried, in order, when a source says ``encoding: auto``.
 AUTO_ORDER = ("utf-8", "gb18030")
 _CHUNK = 1 << 20
+
+
+#: The first bytes of a gzip stream.
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: str | Path) -> bool:
+    """Whether ``path`` holds a gzip stream (by its first bytes, whatever its name)."""
+    with Path(path).open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_raw(path: str | Path):
+    """The file's bytes for reading, decompressed when it is gzip."""
+    return gzip.open(path, "rb") if is_gzip(path) else Path(path).open("rb")
 
 
 def detect_encoding(path: str | Path, forced: str = "auto") -> str:
@@ -53,7 +72,7 @@ def detect_encoding(path: str | Path, forced: str = "auto") -> str:
         offset = _first_bad_byte(path, encoding)
         if offset is None:
             if encoding in ("utf-8", "utf-8-sig"):
-                with path.open("rb") as fh:
+                with open_raw(path) as fh:
                     has_bom = fh.read(3) == codecs.BOM_UTF8
                 return "utf-8-sig" if has_bom else "utf-8"
             return encoding
@@ -64,7 +83,7 @@ def _first_bad_byte(path: Path, encoding: str) -> int | None:
     """Byte offset of the first byte that does not decode, or None when the whole file decodes."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     consumed = 0
-    with path.open("rb") as fh:
+    with open_raw(path) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             pending = len(decoder.getstate()[0])  # bytes of an incomplete character held back from the last chunk
@@ -92,25 +111,27 @@ def utf8_path(path: str | Path, encoding: str, cache_dir: str | Path) -> Path:
     Returns
     -------
     Path
-        ``path`` when it is plain UTF-8; otherwise the copy, written once per
+        ``path`` when it is plain, uncompressed UTF-8; otherwise the copy (decompressed), written once per
         (path, size, mtime) by streaming chunks, never holding the whole file;
         the copy of an older version of the same file is removed.
     """
     path = Path(path)
-    if encoding == "utf-8":
+    compressed = is_gzip(path)
+    if encoding == "utf-8" and not compressed:
         return path
     stat = path.stat()
     source = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
     version = hashlib.sha256(f"{stat.st_size}|{stat.st_mtime_ns}|{encoding}".encode()).hexdigest()[:8]
-    target = Path(cache_dir) / f"{path.stem}.{source}.{version}.utf8{path.suffix}"
+    stem, suffix = (Path(path.stem).stem, Path(path.stem).suffix or ".csv") if compressed else (path.stem, path.suffix)
+    target = Path(cache_dir) / f"{stem}.{source}.{version}.utf8{suffix}"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f"{path.stem}.{source}.*.utf8{path.suffix}"):  # copies of older versions
+    for stale in target.parent.glob(f"{stem}.{source}.*.utf8{suffix}"):  # copies of older versions
         stale.unlink()
     partial = target.with_name(target.name + ".partial")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    with path.open("rb") as src, partial.open("w", encoding="utf-8", newline="") as dst:
+    with open_raw(path) as src, partial.open("w", encoding="utf-8", newline="") as dst:
         while chunk := src.read(_CHUNK):
             dst.write(decoder.decode(chunk))
         dst.write(decoder.decode(b"", final=True))

@@ -356,6 +356,9 @@ def _unreadable(name: str, fmt: str, files: list[Path], utf8: list[Path], delimi
 
 
 def _suffix(path: Path) -> str:
+    """The suffix that names the format: ``.csv`` for ``events.csv.gz``; ``.parquet`` for a folder."""
+    if path.suffix.lower() == ".gz":
+        return Path(path.stem).suffix.lower()
     return path.suffix.lower() if path.suffix else (".parquet" if path.is_dir() else "")
 
 
@@ -366,7 +369,7 @@ def _files(name: str, pattern: Path, fmt: str) -> list[Path]:
         files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
     elif pattern.is_dir():
         suffixes = [s for s, f in _SUFFIX_FORMAT.items() if f == fmt]
-        files = sorted(p for p in pattern.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+        files = sorted(p for p in pattern.rglob("*") if p.is_file() and _suffix(p) in suffixes)
     else:
         files = [pattern] if pattern.is_file() else []
     if not files:

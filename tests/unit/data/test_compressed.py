@@ -1,0 +1,43 @@
+"""Compressed exports are read directly: ``events.csv.gz`` (UTF-8 or GBK), alone or in a folder; a zstd
+file is named as such."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from uem_helpers.core.config import config_from_dict
+from uem_helpers.core.errors import SourceError
+from uem_helpers.data.sources import load
+
+CSV = "user_id,timestamp,event\n0000007,2026-10-01 10:00:00,开户开始\n0000042,2026-10-02 11:00:00,app_open\n"
+
+
+def _load(path, tmp_path, **source):
+    config = {"sources": {"events": {"path": str(path), **source}}, "cache_dir": str(tmp_path / "cache")}
+    return load(config_from_dict(config, base_dir=tmp_path))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_gzipped_csv_is_read_directly(tmp_path, encoding):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gzip.compress(CSV.encode(encoding)))
+    events = _load(path, tmp_path)["events"].to_pandas()
+    assert sorted(events.user_id) == ["0000007", "0000042"] and "开户开始" in set(events.event)
+
+
+def test_a_folder_of_gzipped_csv_parts_is_read(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    header, *rows = CSV.splitlines()
+    for i, row in enumerate(rows):
+        (folder / f"part-{i}.csv.gz").write_bytes(gzip.compress(f"{header}\n{row}\n".encode()))
+    assert _load(folder, tmp_path, format="csv")["events"].count().execute() == 2
+
+
+def test_a_zstd_file_is_named_as_such(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(64))
+    with pytest.raises(SourceError, match="is a zstd-compressed file"):
+        _load(path, tmp_path)
