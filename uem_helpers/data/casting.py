@@ -26,7 +26,8 @@ from uem_helpers.data.timezones import dst_problems, local_to_utc, utc_to_local
 #: Text that means "no value" in an id, number or time column (compared trimmed and lower-cased).
 NULL_TOKENS = ("", "null", "none", "na", "n/a", "nan", "nat")
 _EDGE_SPACE = "^[\\s\u3000]+|[\\s\u3000]+$"  # incl. the ideographic space U+3000
-_OFFSET = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
+#: A UTC offset or a UTC zone name ending a time: ``Z``, ``UTC``, ``GMT``, ``+08:00``, ``-0500``.
+_OFFSET = r"(Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})$"
 _HAS_OFFSET = r"[0-9] ?" + _OFFSET
 _EPOCH_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 #: Plausible epoch magnitudes (1973-2286) for each unit; anything else is refused, never guessed.
@@ -223,7 +224,8 @@ def _parse_time(raw: ibis.Value) -> dict:
     sign = ibis.ifelse(raw.re_extract(r"([+-])[0-9]{2}:?[0-9]{2}$", 1) == "-", -1, 1)
     hours = raw.re_extract(r"([0-9]{2}):?[0-9]{2}$", 1).try_cast("int64")
     minutes = raw.re_extract(r"([0-9]{2})$", 1).try_cast("int64")
-    offset_s = ibis.ifelse(raw.endswith("Z"), 0, sign * (hours * 3600 + minutes * 60))
+    zero = raw.endswith("Z") | raw.endswith("UTC") | raw.endswith("GMT")
+    offset_s = ibis.ifelse(zero, 0, sign * (hours * 3600 + minutes * 60))
     utc = local - offset_s.as_interval("s")
     digits = raw.re_search(_EPOCH_TEXT)
     measures = {

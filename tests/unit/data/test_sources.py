@@ -278,6 +278,9 @@ def test_text_formats_and_offsets_become_wall_clock_in_the_config_zone():
     assert times_of(ds) == [datetime(2026, 3, 1, 10, 0)] * 3
     ds = events_with_times(["2026-03-01T10:00:00+08:00"], timezone="Europe/Berlin")
     assert times_of(ds) == [datetime(2026, 3, 1, 3, 0)]
+    # Exports that name the zone: "... UTC" (BigQuery, many SQL clients) and "... GMT".
+    ds = events_with_times(["2026-03-01 02:00:00 UTC", "2026-03-01 02:00:00UTC", "2026-03-01T02:00:00 GMT"])
+    assert times_of(ds) == [datetime(2026, 3, 1, 10, 0)] * 3
 
 
 def test_epoch_seconds_and_milliseconds_are_detected_by_magnitude():
