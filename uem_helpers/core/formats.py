@@ -134,6 +134,24 @@ def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | No
     return f"{text} {name}" if unit else text
 
 
+#: Units a configured window or span is written in, largest first: (seconds, singular, plural).
+_SPAN_UNITS = ((86400 * 7, "week", "weeks"), (86400, "day", "days"), (3600, "h", "h"), (60, "min", "min"),
+               (1, "s", "s"))
+
+
+def span(seconds: float) -> str:
+    """A configured window or span in the largest unit it fills evenly, as a person would say it.
+
+    >>> span(3600), span(5400), span(86400 * 180), span(86400 * 14), span(86400), span(45)
+    ('1 h', '90 min', '180 days', '2 weeks', '1 day', '45 s')
+    """
+    for size, one, many in _SPAN_UNITS:
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {one if count == 1 else many}"
+    return f"{seconds:g} s"
+
+
 def significant_decimals(*xs: float) -> int:
     """Decimals that give the largest of ``xs`` about three significant digits (0 to 6).
 

@@ -8,15 +8,14 @@ result so it is right for every run. Data text passes through
 
 from __future__ import annotations
 
-from uem_helpers.core.formats import duration, number, percent, percent_interval
+from uem_helpers.core.formats import duration, number, percent, percent_interval, span
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
 
 
 def _window(analysis: OnboardingAnalysis) -> str:
-    hours = analysis.window.total_seconds() / 3600
-    return f"{hours:g} h" if hours >= 1 else f"{analysis.window.total_seconds() / 60:g} min"
+    return span(analysis.window.total_seconds())
 
 
 def _period(analysis: OnboardingAnalysis) -> str:

@@ -65,3 +65,11 @@ def test_readout_numbers():
     assert (f.signed(-0.26, 1), f.signed(0.01, 1), f.signed(12, 0)) == ("\u22120.3", "0", "+12")
     assert (f.with_unit("12", "¥", f.MINUS), f.with_unit("12", "%"), f.with_unit("12", "min")) == ("\u2212¥12", "12%", "12 min")
     assert (f.p_value(0.0004), f.p_value(0.02213), f.p_value(0.5)) == ("p < 0.001", "p = 0.022", "p = 0.5")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (45, "45 s"), (60, "1 min"), (1800, "30 min"), (3600, "1 h"), (5400, "90 min"), (7200, "2 h"),
+    (86400, "1 day"), (86400 * 3, "3 days"), (86400 * 7, "1 week"), (86400 * 180, "180 days"), (1.5, "1.5 s"),
+])
+def test_a_configured_window_reads_in_the_unit_a_person_would_use(seconds, text):
+    assert f.span(seconds) == text
