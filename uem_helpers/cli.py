@@ -182,9 +182,8 @@ def validate(
     window = parse_period(period) if period else None
     name_warnings = check_config_against_data(settings, dataset, window and window.start, window and window.end,
                                               source=str(config))
-    quality = data_quality(dataset, window and window.start, window and window.end,
-                           thresholds=settings.checks.thresholds, gap=settings.sessions.gap,
-                           strict=settings.checks.strict)
+    quality = data_quality(dataset, window and window.start, window and window.end, strict=settings.checks.strict,
+                           config=settings)
     summary = dataset.summary().drop(columns=["timezone"], errors="ignore")
     table = Table(title=f"Data summary (times in {dataset.timezone})", box=box.SIMPLE_HEAD)
     for column in summary.columns:

@@ -22,12 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 from typer.testing import CliRunner
 
 from uem_helpers.cli import app
 from uem_helpers.pipeline.status import build_index
+from tests.e2e.test_report_pipeline import _processes_in
 from tests.reliability.conftest import PERIOD, REPORT
 
 UEM = Path(sys.executable).with_name("uem")
@@ -109,20 +109,6 @@ def _sleeping(executed: Path) -> bool:
     return False
 
 
-def _leftover_processes(folder: Path, grace_s: float = 10.0) -> list:
-    """Live processes working in ``folder`` (the runner and kernel of a report), after a grace period."""
-    deadline = time.monotonic() + grace_s
-    while True:
-        found = []
-        for proc in psutil.process_iter():
-            with contextlib.suppress(psutil.Error):
-                if proc.status() != psutil.STATUS_ZOMBIE and Path(proc.cwd()) == folder:
-                    found.append(proc)
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.3)
-
-
 # --------------------------------------------------------------------------- the folder and the disk
 
 
@@ -181,7 +167,7 @@ def test_a_run_killed_with_sigkill_shows_as_interrupted_and_blocks_nothing(proje
     proc = _start(project, out)
     proc.kill()
     proc.wait()
-    assert _leftover_processes(project / "notebooks") == []  # the runner and kernel follow their parent
+    assert _processes_in(project / "notebooks", grace_s=10) == []  # the runner and kernel follow their parent
     assert snapshot() == before
     assert _status(out)["status"] == "running"  # as the killed process left it ...
     build_index(out)  # ... but every reader sees that its process is gone
@@ -210,7 +196,7 @@ def test_an_interrupted_run_says_so_and_keeps_the_report(project, good):
     assert status["status"] == "interrupted" and "interrupted" in status["message"]
     assert snapshot() == before
     assert 'class="interrupted"' in (out / "index.html").read_text(encoding="utf-8")
-    assert _leftover_processes(project / "notebooks") == []
+    assert _processes_in(project / "notebooks", grace_s=10) == []
     assert _invoke(project, out).exit_code == 0
 
 

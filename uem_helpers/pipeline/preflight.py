@@ -63,6 +63,5 @@ def check_inputs(
     warnings = check_config_against_data(cfg, dataset, period.start, period.end, parameters=named,
                                          source=str(config_path))
     if cfg.checks.strict:
-        data_quality(dataset, period.start, period.end, thresholds=cfg.checks.thresholds, gap=cfg.sessions.gap,
-                     strict=True)
+        data_quality(dataset, period.start, period.end, strict=True, config=cfg)
     return [*map(str, dataset.warnings), *map(str, warnings)]

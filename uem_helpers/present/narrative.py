@@ -29,13 +29,13 @@ def md_escape(text: object) -> str:
     punctuation backslashed.
 
     Hidden characters (NUL and other controls, bidirectional overrides, zero-width spaces) show as U+FFFD
-    (:func:`uem_helpers.present.privacy.visible_text`), so data text cannot reverse or hide what is around it.
+    (the policy's ``mask_text`` does both), so data text cannot reverse or hide what is around it.
 
     Masking follows the active privacy policy (:func:`uem_helpers.present.privacy.active`). Autolink
     triggers (``https:``, ``www.``, ``@``) become character references, so a URL or address
     in the data is shown as text, never rendered as a link.
     """
-    visible = privacy.visible_text(privacy.active().mask_text(text))
+    visible = privacy.active().mask_text(text)  # masked, hidden characters shown
     escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(visible, quote=False))
     return _AUTOLINK.sub(lambda m: _REFERENCE[m.group(0)], escaped)
 

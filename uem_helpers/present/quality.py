@@ -131,7 +131,7 @@ class QualitySection:
 
     def __repr__(self) -> str:
         lines = [summary(self.quality)]
-        lines += [" | ".join(privacy.visible_text(privacy.active().mask_text(v)) for v in row) for row in self.rows()]
+        lines += [" | ".join(privacy.active().mask_text(v) for v in row) for row in self.rows()]
         return "\n".join(lines)
 
 
