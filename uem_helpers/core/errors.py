@@ -177,7 +177,7 @@ class ContractError(UEMError):
         self.table, self.column, self.problem = table, column, problem
         self.n_bad, self.examples = n_bad, list(examples)[:5]
         where = f"table '{table}'" + (f", column '{column}'" if column else "")
-        rows = f" ({n_bad:,} rows)" if n_bad else ""
+        rows = f" ({n_bad:,} {'row' if n_bad == 1 else 'rows'})" if n_bad else ""
         shown = f"; e.g. {', '.join(repr(e) for e in self.examples)}" if self.examples else ""
         super().__init__(f"{where}: {problem}{rows}{shown}")
 

@@ -150,7 +150,7 @@ class ContractWarning:
     def __str__(self) -> str:
         where = f"table '{self.table}'" + (f", column '{self.column}'" if self.column else "")
         shown = f"; e.g. {', '.join(repr(e) for e in self.examples[:5])}" if self.examples else ""
-        return f"{where}: {self.problem} ({self.n:,} rows){shown}"
+        return f"{where}: {self.problem} ({self.n:,} {'row' if self.n == 1 else 'rows'}){shown}"
 
 
 def required_columns(table: str) -> list[str]:

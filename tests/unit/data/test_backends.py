@@ -69,12 +69,12 @@ def test_epoch_and_offset_times_are_identical(duckdb_con, spark_con):
 
 
 EXPECTED = [
-    "table 'nps', column 'user_id': has missing values (blank, null, NA) (1 rows); e.g. 'NA'",
+    "table 'nps', column 'user_id': has missing values (blank, null, NA) (1 row); e.g. 'NA'",
     "table 'nps', column 'answered_at': has local times that do not exist in Europe/Berlin (skipped by a "
-    "daylight-saving change) (1 rows); e.g. '2026-03-29 02:30:00'",
-    "table 'nps', column 'score': has missing values (blank, null, NA) (1 rows); e.g. ''",
-    "table 'nps', column 'score': is not a number (1 rows); e.g. '10分'",
-    "table 'nps', column 'score': has values outside the range 0-10 (1 rows); e.g. 11",
+    "daylight-saving change) (1 row); e.g. '2026-03-29 02:30:00'",
+    "table 'nps', column 'score': has missing values (blank, null, NA) (1 row); e.g. ''",
+    "table 'nps', column 'score': is not a number (1 row); e.g. '10分'",
+    "table 'nps', column 'score': has values outside the range 0-10 (1 row); e.g. 11",
     "table 'nps', column 'response_id': has duplicate ids (1 ids repeated) (2 rows); e.g. 'r1'",
 ]
 

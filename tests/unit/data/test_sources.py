@@ -245,9 +245,9 @@ def test_nps_scores_outside_0_10_with_units_or_blank_are_counted_never_coerced()
     with pytest.raises(ContractErrors) as info:
         from_frames({"events": frames_events(), "nps": nps})
     assert problems(info.value) == [
-        "table 'nps', column 'score': has missing values (blank, null, NA) (1 rows); e.g. ''",
-        "table 'nps', column 'score': is not a number (1 rows); e.g. '10分'",
-        "table 'nps', column 'score': is not a whole number (1 rows); e.g. '7.5'",
+        "table 'nps', column 'score': has missing values (blank, null, NA) (1 row); e.g. ''",
+        "table 'nps', column 'score': is not a number (1 row); e.g. '10分'",
+        "table 'nps', column 'score': is not a whole number (1 row); e.g. '7.5'",
         "table 'nps', column 'score': has values outside the range 0-10 (2 rows); e.g. 11, -1",
     ]
 
@@ -255,7 +255,7 @@ def test_nps_scores_outside_0_10_with_units_or_blank_are_counted_never_coerced()
 def test_negative_cart_value_is_a_range_error():
     carts = pd.DataFrame({"cart_id": ["c1", "c2"], "user_id": ["u1", "u2"],
                           "created_at": ["2026-03-01 10:00:00"] * 2, "cart_value": [-5.0, 10.0]})
-    with pytest.raises(ContractErrors, match=r"table 'carts', column 'cart_value': has values below 0 \(1 rows\); e.g. -5"):
+    with pytest.raises(ContractErrors, match=r"table 'carts', column 'cart_value': has values below 0 \(1 row\); e.g. -5"):
         from_frames({"events": frames_events(), "carts": carts})
 
 
@@ -294,10 +294,10 @@ def test_epoch_values_that_would_land_in_year_55000_or_1970_are_refused():
     with pytest.raises(ContractErrors) as info:
         events_with_times([1772330400, 1772330400000])  # the second read as seconds is year ~58000
     assert problems(info.value) == [
-        "table 'events', column 'timestamp': mixes epoch units (s and ms); export one unit (1 rows); "
+        "table 'events', column 'timestamp': mixes epoch units (s and ms); export one unit (1 row); "
         "e.g. 1772330400, 1772330400000"
     ]
-    with pytest.raises(ContractErrors, match=r"not seconds, milliseconds or microseconds between 1973 and 2286 \(1 rows\); e.g. 5"):
+    with pytest.raises(ContractErrors, match=r"not seconds, milliseconds or microseconds between 1973 and 2286 \(1 row\); e.g. 5"):
         events_with_times([5, 1772330400])
 
 
@@ -338,7 +338,7 @@ def test_dst_gap_and_overlap_local_times_are_errors_with_examples(tmp_path):
         load(cfg)
     assert problems(info.value) == [
         "table 'events', column 'timestamp': has local times that do not exist in Europe/Berlin (skipped by a "
-        "daylight-saving change) (1 rows); e.g. '2026-03-29 02:30:00'",
+        "daylight-saving change) (1 row); e.g. '2026-03-29 02:30:00'",
         "table 'events', column 'timestamp': has local times that are ambiguous in Europe/Berlin (repeated by a "
         "daylight-saving change) (2 rows); e.g. '2026-10-25 02:10:00', '2026-10-25 02:30:00'",
     ]
@@ -454,7 +454,7 @@ def test_missing_values_show_no_null_examples(tmp_path):
     path = write(tmp_path / "events.csv", "user_id,timestamp,event\n,2026-03-01 10:00:00,a\nu2,2026-03-01 10:00:00,a\n")
     with pytest.raises(ContractErrors) as info:
         load(config(tmp_path, events={"path": str(path)}))
-    assert problems(info.value) == ["table 'events', column 'user_id': has missing values (blank, null, NA) (1 rows)"]
+    assert problems(info.value) == ["table 'events', column 'user_id': has missing values (blank, null, NA) (1 row)"]
 
 
 def test_row_counts_in_a_period_use_each_tables_time_column():

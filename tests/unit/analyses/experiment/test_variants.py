@@ -52,7 +52,7 @@ def test_variant_rate_lists_experiments_and_variants_present():
 def test_variant_rate_refuses_users_in_two_variants_and_duplicate_outcomes():
     u3_again = pd.DataFrame([("u3", "free_ship", "treatment", pd.Timestamp("2026-08-02"))], columns=ASSIGNMENTS.columns)
     two_variants = pd.concat([ASSIGNMENTS, u3_again])
-    words = r"table 'assignments', column 'variant': users in more than one variant of experiment 'free_ship' \(1 rows\)"
+    words = r"table 'assignments', column 'variant': users in more than one variant of experiment 'free_ship' \(1 row\)"
     with pytest.raises(ContractError, match=words):
         variant_rate(ibis.memtable(OUTCOMES), ibis.memtable(two_variants), "free_ship", "converted", metric="m")
     duplicated = pd.concat([OUTCOMES, OUTCOMES.iloc[[0, 6]]])
