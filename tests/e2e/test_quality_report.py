@@ -111,10 +111,13 @@ def html(tmp_path_factory):
 def test_the_key_findings_open_with_each_planted_problem(html):
     page = _Items()
     page.feed(html[html.index("Key findings"):])
+    # The carts fall on October 1-29 between 10:00 and 15:00: the coverage warning opens the findings.
+    assert page.items[0].startswith("Data coverage: The events cover 2026-10-01 1")
+    assert "after the period's start and" in page.items[0] and "short of the period's end" in page.items[0]
     quality = [item for item in page.items if item.startswith("Data quality:")]
     assert len(quality) == len(OPENINGS)
-    assert page.items[:len(OPENINGS)] == quality  # before the analysis findings
-    assert not page.items[len(OPENINGS)].startswith("Data quality:")
+    assert page.items[1:len(OPENINGS) + 1] == quality  # before the analysis findings
+    assert not page.items[len(OPENINGS) + 1].startswith("Data quality:")
     for item, words in zip(quality, OPENINGS):
         assert words in item, (words, item)
     assert "the A/B readouts count them in both arms" in quality[2]
@@ -125,7 +128,8 @@ def test_the_data_quality_block_is_there_and_collapsed(html):
     page.feed(html)
     assert page.details == [[("class", "uem-quality")]]  # one block, no open attribute
     block = html[html.index('<details class="uem-quality">'):html.index("</details>")]
-    assert re.search(r"<summary>Data quality: \d+ findings, 4 above threshold</summary>", block)
+    assert re.search(r"<summary>Data quality: \d+ findings, 4 above threshold; the data covers less than the "
+                     r"period</summary>", block)
     for what in ("exact duplicate rows", "checkouts before their cart was created",
                  "users in more than one variant of an experiment", "values with invisible or control characters"):
         assert f"<td>{what}</td>" in block, what

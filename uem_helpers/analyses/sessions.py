@@ -23,6 +23,25 @@ sub-second stamps get the same fractional dwell times and gaps on DuckDB and Spa
 Only events inside the period are used, so a session running over a period
 boundary is cut there.
 
+Cut-off sessions
+----------------
+A session is **cut off** (column ``cut_off``, the same on every row of the
+session) when its last event lies within the session gap of where the data
+stops: the **end of the data** (the last timestamp of the events table handed
+in, all users, before the period filter), or the **period's end** when the data
+continues past it (the earlier of the two). "Within the gap" is the session
+rule's own test: the boundary minus the last event is at most ``gap``, so a
+further event at the boundary would still have joined the session. The same
+rule applies to sessions from the source's session ids (their last event).
+A cut-off session was, for all the log can tell, still open when the export
+stopped: its last event is not an **exit** but "cut off". ``is_exit`` keeps
+marking the session's last event; a real exit is ``is_exit & ~cut_off``
+(column ``ends``), and the journey analyses count exits that way (the map
+leaves cut-off last events out of the exit rate's numerator and denominator;
+transitions send them to :data:`CUT_OFF`). The end of the data is one scalar
+aggregate, and the session's last time one more frame of the same window, so
+sessionizing stays one window pass.
+
 Derive once, hand down: a story sessionizes the log **once**
 (:func:`prepare_sessions`, materialised in the backend) and hands the resulting
 :class:`Sessions` to every analysis of the journey family (transitions, paths,
@@ -40,10 +59,12 @@ import ibis
 
 from uem_helpers.core.config import parse_duration
 from uem_helpers.core.errors import ContractError, ParameterError
-from uem_helpers.core.period import in_period
+from uem_helpers.core.period import in_period, period_bounds
 
 #: Target name of the "transition" out of a session's last event.
 SESSION_END = "(session end)"
+#: Target name of the last event of a cut-off session (still open when the data stops: not an exit).
+CUT_OFF = "(cut off)"
 DEFAULT_GAP = timedelta(minutes=30)
 
 
@@ -72,7 +93,7 @@ class Sessions:
     ----------
     table : ibis.Table
         The output of :func:`sessionize`: the events' kept columns plus ``session``, ``position``,
-        ``next_event``, ``next_timestamp``, ``dwell_seconds`` and ``is_exit``.
+        ``next_event``, ``next_timestamp``, ``dwell_seconds``, ``is_exit``, ``cut_off`` and ``ends``.
     period_start, period_end : date-like or None
         The period the sessions were cut to (both ends inclusive).
     """
@@ -154,7 +175,9 @@ def sessionize(
         Every column of ``events`` plus ``session`` (a string key unique across users),
         ``position`` (1 for the session's first event), ``next_event`` and
         ``next_timestamp`` (null at the session's last event), ``dwell_seconds``
-        (float, null at the last event) and ``is_exit`` (the session's last event).
+        (float, null at the last event), ``is_exit`` (the session's last event), ``cut_off``
+        (the session was still open when the data stops, see the module docstring) and ``ends``
+        (a real exit: ``is_exit`` and not ``cut_off``).
     """
     rule = gap if isinstance(gap, SessionRule) else SessionRule(gap)
     gap = rule.gap
@@ -162,6 +185,7 @@ def sessionize(
         gap_seconds = parse_duration(gap).total_seconds()
     except ValueError as exc:
         raise ParameterError(f"gap={gap!r} is not an inactivity gap; expected {exc}") from None
+    boundary = _data_stop(events, period_end)
     t = events.filter(in_period(events.timestamp, period_start, period_end))
     has_ids = "session_id" in t.columns
     given = t.session_id.cast("string") if has_ids else ibis.null("string")
@@ -178,17 +202,30 @@ def sessionize(
             "|", ibis.coalesce(t._given.concat("|s"), t._number.cast("string").concat("|g"))
         )
     )
-    in_session = ibis.window(group_by=t.session, order_by=[t.timestamp, _tie_rank(t.event, rule.tie_order), t.event])
+    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+    in_session = ibis.window(group_by=t.session, order_by=order)
+    whole_session = ibis.window(group_by=t.session, order_by=order, rows=(None, None))
     t = t.mutate(
         position=ibis.row_number().over(in_session) + 1,
         next_event=t.event.lead().over(in_session),
         next_timestamp=t.timestamp.lead().over(in_session),
+        _last=t.timestamp.max().over(whole_session),
     )
+    cut_off = (epoch_seconds(boundary) - epoch_seconds(t._last) <= gap_seconds).fill_null(False)
     t = t.mutate(
         dwell_seconds=epoch_seconds(t.next_timestamp) - epoch_seconds(t.timestamp),
         is_exit=t.next_timestamp.isnull(),
+        cut_off=cut_off,
     )
-    return t.drop("_starts", "_given", "_number")
+    t = t.mutate(ends=t.is_exit & ~t.cut_off)
+    return t.drop("_starts", "_given", "_number", "_last")
+
+
+def _data_stop(events: ibis.Table, period_end: object) -> ibis.TimestampValue:
+    """Where the data stops for the cut-off rule: its last timestamp, or the period's end if earlier."""
+    end = events.timestamp.max().as_scalar()
+    _, stop = period_bounds(None, period_end)
+    return end if stop is None else ibis.least(end, ibis.literal(stop))
 
 
 def _tie_rank(event: ibis.StringValue, tie_order: Sequence[str]) -> ibis.IntegerValue:

@@ -152,6 +152,34 @@ def span(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+def elapsed(seconds: float) -> str:
+    """A stretch of time in its two largest units, to the minute: how far data falls short of a period.
+
+    >>> elapsed(35400), elapsed(86400 * 3), elapsed(86400 * 3 + 3600 * 4 + 60 * 7), elapsed(29), elapsed(90)
+    ('9 h 50 min', '3 days', '3 days 4 h', '< 1 min', '2 min')
+    """
+    minutes = int(round(seconds / 60))
+    if minutes < 1:
+        return "< 1 min"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "day" if days == 1 else "days"), (hours, "h"), (mins, "min")]
+    first = next(i for i, (n, _) in enumerate(parts) if n)
+    return " ".join(f"{n} {name}" for n, name in parts[first:first + 2] if n)
+
+
+def instant(stamp) -> str:
+    """A timestamp to the minute, ``"2025-03-31 14:10"`` (``"n/a"`` when missing).
+
+    >>> from datetime import datetime
+    >>> instant(datetime(2025, 3, 31, 14, 10, 59)), instant(None)
+    ('2025-03-31 14:10', 'n/a')
+    """
+    if stamp is None or stamp != stamp:
+        return NA
+    return f"{stamp:%Y-%m-%d %H:%M}"
+
+
 def significant_decimals(*xs: float) -> int:
     """Decimals that give the largest of ``xs`` about three significant digits (0 to 6).
 

@@ -23,7 +23,8 @@ the finding changes what the report's numbers mean. The checks:
     Session ids used by more than one user: reused or device-level session ids.
 ``cut_off_sessions``
     Users whose last event lies within the session gap of the end of the data: their session was
-    still open when the export stopped, so its last page is not a real exit.
+    still open when the export stopped, so its last page is not a real exit (the journey analyses
+    count it as cut off, :mod:`uem_helpers.analyses.sessions`).
 ``hidden_characters``
     Ids and text holding NUL, control, bidirectional-override or zero-width characters (neutralised
     wherever the workbench shows them).
@@ -34,6 +35,11 @@ the finding changes what the report's numbers mean. The checks:
     Rows of a process log's lifecycle column (``lifecycle``, ``lifecycle:transition``...) other
     than ``complete`` (schedule, start, suspend...): unless the event names carry the transition,
     one activity is counted once per row, which inflates steps and transitions.
+
+Beside the checks, the result carries the data's **coverage** of the period
+(:mod:`uem_helpers.data.coverage`: the first and last times of the events, and
+of every other table, within the period, and how far they fall short of it), so
+every report says what its data spans before it says what the data shows.
 
 Thresholds are shares (0 to 1) of the finding's denominator, with defaults in
 :data:`DEFAULT_THRESHOLDS`, overridden by ``validate.thresholds`` in the config;
@@ -53,6 +59,7 @@ import pandas as pd
 from uem_helpers.core.errors import EXIT_DATA, UEMError
 from uem_helpers.core.formats import number, percent
 from uem_helpers.core.period import in_period
+from uem_helpers.data.coverage import Coverage, coverage
 from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
 
 #: Times before this are implausible for product analytics.
@@ -94,8 +101,9 @@ MEANING = {
                         "count them in both arms",
     "shared_sessions": "{share} of session ids are shared by several users: sessions from the source's ids "
                        "mix users, so paths and exits are suspect",
-    "cut_off_sessions": "{share} of users were still in a session when the data ends: their last page is "
-                        "counted as an exit, which inflates exits at common pages",
+    "cut_off_sessions": "{share} of users were still in a session when the data ends: those sessions are "
+                        "cut off (their last page is not counted as an exit), and their journeys and "
+                        "conversions are incomplete",
     "lifecycle_rows": "{share} of the events are lifecycle rows other than 'complete' (schedule, start ...): "
                       "each activity may be counted once per row, so steps and transitions are inflated; keep "
                       "the 'complete' rows or map each transition to its own event name",
@@ -175,9 +183,18 @@ class QualityFinding:
 
 @dataclass(frozen=True)
 class DataQuality:
-    """Every check's finding for one dataset and period."""
+    """Every check's finding for one dataset and period, and the data's coverage of the period.
+
+    Attributes
+    ----------
+    findings : list of QualityFinding
+        One per check and table, in check order.
+    coverage : Coverage or None
+        The first and last times of the data in the period (:func:`uem_helpers.data.coverage.coverage`).
+    """
 
     findings: list[QualityFinding]
+    coverage: Coverage | None = None
 
     @property
     def exceeded(self) -> list[QualityFinding]:
@@ -242,6 +259,7 @@ def data_quality(
     Returns
     -------
     DataQuality
+        The findings, and the data's coverage of the period (``quality.coverage``).
 
     Raises
     ------
@@ -278,7 +296,8 @@ def data_quality(
     for name, table in tables.items():
         found.append(("hidden_characters", name, *_hidden_characters(table, name)))
     quality = DataQuality([QualityFinding(check, table, n, of, examples, limits.get(check))
-                           for check, table, n, of, examples in found])
+                           for check, table, n, of, examples in found],
+                          coverage(dataset, period_start, period_end))
     if strict and quality.exceeded:
         raise DataQualityError(quality.exceeded)
     return quality

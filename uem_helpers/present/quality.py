@@ -4,13 +4,19 @@ Each report computes its :class:`~uem_helpers.data.quality.DataQuality` once
 (``quality = data_quality(data, period_start, period_end, config=config)``)
 and shows it twice, one helper call per cell:
 
-- :func:`opening`: the findings above their threshold, each as the sentence that
-  says what it means for the numbers (:meth:`~uem_helpers.data.quality.QualityFinding.sentence`),
-  as the first bullets under "Key findings"; nothing when no finding exceeds;
+- :func:`opening`: when the data covers less than the period, that first
+  (:meth:`~uem_helpers.data.coverage.Coverage.sentence`: "The events cover 2025-01-01 00:02 to
+  2025-03-31 14:10, 9 h 50 min short of the period's end."), so every "between <period start>
+  and <period end>" below it is read with what the data spans; then the findings above their
+  threshold, each as the sentence that says what it means for the numbers
+  (:meth:`~uem_helpers.data.quality.QualityFinding.sentence`), as the first bullets under
+  "Key findings"; nothing when the data covers the period and no finding exceeds;
 - :func:`section`: a collapsed ``<details>`` block after the findings, "Data quality:
   N findings, K above threshold", opening onto a table of every check that found
   something: the finding in words, its table, the count ("n of m"), the share, the
-  threshold ("information" for checks without one) and up to three example ids.
+  threshold ("information" for checks without one) and up to three example ids; above
+  the table, the data's coverage: what the events span and each table's first and last
+  time in the period.
 
 Example ids are user ids (or a table's key) from the data, so they are shown only
 as pseudonyms of the active privacy policy (:func:`uem_helpers.present.privacy.active`);
@@ -21,7 +27,8 @@ Numbers go through :mod:`uem_helpers.core.formats`.
 
 from __future__ import annotations
 
-from uem_helpers.core.formats import number, percent
+from uem_helpers.core.formats import instant, number, percent
+from uem_helpers.data.coverage import Coverage
 from uem_helpers.data.quality import DataQuality, QualityFinding
 from uem_helpers.present import privacy
 from uem_helpers.present.narrative import md_escape
@@ -44,22 +51,31 @@ def opening(quality: DataQuality) -> str:
     Returns
     -------
     str
-        One bullet per exceeded finding, in check order: ``- **Data quality:** <what it means>``.
+        ``- **Data coverage:** <what the data spans>`` first when it covers less than the period, then
+        one bullet per exceeded finding, in check order: ``- **Data quality:** <what it means>``.
     """
-    return "\n".join(f"- **Data quality:** {md_escape(f.sentence())}" for f in quality.exceeded)
+    lines = []
+    if quality.coverage is not None and not quality.coverage.covers_period:
+        lines.append(f"- **Data coverage:** {md_escape(quality.coverage.sentence())}")
+    lines += [f"- **Data quality:** {md_escape(f.sentence())}" for f in quality.exceeded]
+    return "\n".join(lines)
 
 
 def summary(quality: DataQuality) -> str:
-    """The block's one-line title: ``"Data quality: 3 findings, 1 above threshold"`` (plain text).
+    """The block's one-line title: ``"Data quality: 3 findings, 1 above threshold"`` (plain text), ending
+    with "; the data covers less than the period" when it does.
 
     >>> summary(DataQuality([]))
     'Data quality: no findings'
     """
     found = [f for f in quality.findings if f.n]
+    short = quality.coverage is not None and not quality.coverage.covers_period
+    tail = "; the data covers less than the period" if short else ""
     if not found:
-        return "Data quality: no findings"
+        return "Data quality: no findings" + tail
     noun = "finding" if len(found) == 1 else "findings"
-    return f"Data quality: {number(len(found), 0)} {noun}, {number(len(quality.exceeded), 0)} above threshold"
+    return (f"Data quality: {number(len(found), 0)} {noun}, {number(len(quality.exceeded), 0)} above threshold"
+            + tail)
 
 
 def share_text(share: float) -> str:
@@ -120,6 +136,7 @@ class QualitySection:
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         parts = [f'<details class="{SECTION_CLASS}">', f"<summary>{text(summary(self.quality))}</summary>",
                  f"<p>{text(_EXPLAINED)}</p>"]
+        parts += [f"<p>{text(line)}</p>" for line in coverage_lines(self.quality.coverage)]
         if body:
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         found = {f.what for f in self.quality.findings if f.n}
@@ -130,9 +147,32 @@ class QualitySection:
         return "\n".join(parts)
 
     def __repr__(self) -> str:
-        lines = [summary(self.quality)]
+        lines = [summary(self.quality), *coverage_lines(self.quality.coverage)]
         lines += [" | ".join(privacy.active().mask_text(v) for v in row) for row in self.rows()]
         return "\n".join(lines)
+
+
+def coverage_lines(coverage: Coverage | None) -> list[str]:
+    """The coverage in the block (plain text): what the data spans, then each table's first and last time.
+
+    >>> from datetime import datetime
+    >>> from uem_helpers.data.coverage import Coverage, TableCoverage
+    >>> c = Coverage(datetime(2025, 1, 1, 0, 2), datetime(2025, 3, 31, 14, 10), datetime(2025, 1, 1),
+    ...              datetime(2025, 4, 1), tables=[TableCoverage("events", "timestamp", datetime(2025, 1, 1, 0, 2),
+    ...                                                          datetime(2025, 3, 31, 14, 10), 120)])
+    >>> print(coverage_lines(c)[1])
+    Coverage by table: events (timestamp) 2025-01-01 00:02 to 2025-03-31 14:10, 120 rows in the period.
+    """
+    if coverage is None:
+        return []
+    lines = ["Coverage: " + coverage.sentence()]
+    if coverage.tables:
+        lines.append("Coverage by table: " + "; ".join(
+            f"{t.table} ({t.column}) " + (f"{instant(t.first)} to {instant(t.last)}, {number(t.rows, 0)} "
+                                          f"{'row' if t.rows == 1 else 'rows'} in the period" if t.rows
+                                          else "no rows in the period")
+            for t in coverage.tables) + ".")
+    return lines
 
 
 _EXPLAINED = (

@@ -49,7 +49,7 @@ from uem_helpers.analyses.journey import (
     transitions,
 )
 from uem_helpers.core.period import in_period
-from uem_helpers.analyses.sessions import SESSION_END, SessionRule, prepare_sessions
+from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, SessionRule, prepare_sessions
 from uem_helpers.data.sources import Dataset
 
 #: Stage name when the config defines no stages.
@@ -164,7 +164,8 @@ def analyse_journey(
     goals = [f.steps[-1] for f in config.funnels.values()]
     ranked = bottlenecks(journey.table, candidates=config.journey.bottleneck_candidates or None, exclude=goals)
     moves = transitions(sessions)
-    session_count = int(moves.loc[moves["target"] == SESSION_END, "transitions"].sum())  # one exit per session
+    # one exit (or cut-off end) per session
+    session_count = int(moves.loc[moves["target"].isin([SESSION_END, CUT_OFF]), "transitions"].sum())
 
     flow = sankey = None
     if not start_event:

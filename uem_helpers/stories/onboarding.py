@@ -9,7 +9,12 @@ by section. Definitions:
   funnel's conversion window;
 - **opening time**: minutes from the first step to the last, for completers;
 - **before / after**: starters who entered before the launch date vs on or after it
-  (the comparison runs only when the launch date falls inside the period);
+  (the comparison runs only when the launch date falls inside the period, and only when
+  the data covers at least ``min_side_days`` (:data:`MIN_SIDE_DAYS`, 7) on each side of
+  it, guard days left out: the events' first and last times in the period,
+  :func:`uem_helpers.data.coverage.coverage`; otherwise the note says what it needs and
+  what the data has, e.g. "The before/after comparison needs at least 7 days of data on
+  each side of the launch (2025-02-15); the data has 3 days after it.");
 - **empty steps**: configured steps whose event has no row in the period; nobody can
   reach them, so the bottleneck is ranked over the steps before the first of them
   (a 100% drop at a step the log does not hold is not a bottleneck).
@@ -28,8 +33,13 @@ from uem_helpers.core.config import FunnelConfig, parse_duration
 from uem_helpers.analyses.experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.analyses.funnel import completion_times, daily_completion, funnel, user_funnel
+from uem_helpers.core.formats import elapsed
 from uem_helpers.core.period import in_period as in_period_of, period_bounds, to_datetime
+from uem_helpers.data.coverage import coverage
 from uem_helpers.data.sources import Dataset
+
+#: Days of data needed on each side of a launch for a before/after comparison.
+MIN_SIDE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ def analyse_onboarding(
     segment_by: str | None = None,
     window: object = None,
     guard_days: int = 0,
+    min_side_days: float = MIN_SIDE_DAYS,
 ) -> OnboardingAnalysis:
     """Run the onboarding analyses on a dataset.
 
@@ -114,6 +125,8 @@ def analyse_onboarding(
         Conversion window; the funnel's own window when None.
     guard_days : int
         Days on each side of the launch left out of the before/after comparison.
+    min_side_days : float
+        Days of data needed on each side of the launch (guard days left out) for the comparison.
 
     Returns
     -------
@@ -145,7 +158,8 @@ def analyse_onboarding(
     elif empty:
         note = "Nobody started in the period, so there is no before/after comparison."
     else:
-        launch, note = _compare_launch(events, steps, common, launch_date, period_start, period_end, guard_days)
+        launch, note = _compare_launch(events, steps, common, launch_date, period_start, period_end, guard_days,
+                                       min_side_days)
 
     return OnboardingAnalysis(
         steps=steps,
@@ -164,6 +178,38 @@ def analyse_onboarding(
     )
 
 
+def launch_span_note(cover, launch, guard_days: int = 0, min_side_days: float = MIN_SIDE_DAYS) -> str:
+    """What a before/after comparison needs when the data covers too little on a side of the launch; ``""`` if enough.
+
+    Parameters
+    ----------
+    cover : Coverage
+        The events' coverage of the period (:func:`uem_helpers.data.coverage.coverage`).
+    launch : datetime
+        The launch (midnight of the launch date).
+    guard_days : int
+        Days on each side of the launch left out of the comparison.
+    min_side_days : float
+        Days of data needed on each side.
+    """
+    guard = timedelta(days=guard_days)
+    before = cover.days_between(until=launch - guard)
+    after = cover.days_between(since=launch + guard)
+    sides = [f"{_days(days)} {side} it" for days, side in ((before, "before"), (after, "after"))
+             if days < min_side_days]
+    if not sides:
+        return ""
+    need = f"{min_side_days:g} day" + ("" if min_side_days == 1 else "s")
+    guards = f" (leaving out {guard_days} guard day{'' if guard_days == 1 else 's'} on each side)" if guard_days else ""
+    return (f"The before/after comparison needs at least {need} of data on each side of the launch "
+            f"({launch:%Y-%m-%d}){guards}; the data has {' and '.join(sides)}.")
+
+
+def _days(days: float) -> str:
+    """Days of data in words: "nothing", "3 days", "2 days 4 h"."""
+    return "nothing" if days <= 0 else elapsed(days * 86400)
+
+
 def _empty_steps(events: ibis.Table, steps: list[str], period_start: object, period_end: object) -> list[int]:
     """1-based indices of the steps with no event in the period (one aggregate query)."""
     rows = events.filter(events.event.isin(steps) & in_period_of(events.timestamp, period_start, period_end))
@@ -179,6 +225,7 @@ def _compare_launch(
     period_start: object,
     period_end: object,
     guard_days: int,
+    min_side_days: float = MIN_SIDE_DAYS,
 ) -> tuple[LaunchComparison | None, str]:
     launch = to_datetime(launch_date, "launch_date")
     start, stop = period_bounds(period_start, period_end)
@@ -187,6 +234,10 @@ def _compare_launch(
             f"The launch date {launch:%Y-%m-%d} is outside the period, so there is no before/after "
             "comparison; widen the period to include days on both sides of it."
         )
+    short = launch_span_note(coverage({"events": events}, period_start, period_end), launch, guard_days,
+                             min_side_days)
+    if short:
+        return None, short
     day_before = (launch - timedelta(days=1 + guard_days)).date().isoformat()
     first_after = (launch + timedelta(days=guard_days)).date().isoformat()
     before = funnel(events, steps, **common, period_start=period_start, period_end=day_before)

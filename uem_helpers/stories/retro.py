@@ -12,7 +12,10 @@ Definitions are those of the modules above; in addition:
 - the **month** is a calendar month (``"2026-10"``); the KPI trend covers the
   six months ending with it, and "last month" is the month before;
 - **retention** cohorts are the weeks of users' first event in the three
-  months ending with the month;
+  months ending with the month, followed for :data:`RETENTION_WEEKS` weeks; a
+  cohort whose follow-up window passes the data's last event is incomplete: only
+  its weeks that ended inside the data count, and ``notes["retention"]`` says how
+  many cohorts that is and what the window needs (:func:`retention_span_note`);
 - **feedback** is classified for the six months of the trend (volume by month
   and theme shows spikes; priority compares the month with the one before);
 - a **rollout** is read on the carts its users created at or after their
@@ -35,6 +38,7 @@ from uem_helpers.analyses import metrics
 from uem_helpers.analyses.cart import Carts, prepare_carts
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError, UEMError
+from uem_helpers.core.formats import instant
 from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.plan import Plan, read_plan, scorecard
@@ -45,6 +49,8 @@ from uem_helpers.data.sources import Dataset
 TREND_MONTHS = 6
 #: Months of first-event cohorts in the retention heatmap.
 RETENTION_MONTHS = 3
+#: Weeks each retention cohort is followed after its first week.
+RETENTION_WEEKS = 8
 
 
 @dataclass(frozen=True)
@@ -143,8 +149,11 @@ def analyse_retro(
         notes["nps"] = kpis.notes.get("nps", "No NPS table is configured.")
 
     cohorts_start = month_bounds(month_range(label, RETENTION_MONTHS)[0])[0]
-    retention = metrics.retention(events, weeks=8, period_start=cohorts_start, period_end=end, alpha=alpha)
-    if retention.empty:
+    retention = metrics.retention(events, weeks=RETENTION_WEEKS, period_start=cohorts_start, period_end=end,
+                                  alpha=alpha)
+    if retention.attrs.get("incomplete_cohorts"):
+        notes["retention"] = retention_span_note(retention, RETENTION_WEEKS)
+    elif retention.empty:
         notes["retention"] = "No user was active in the three months ending with this month."
 
     classified = volume_channel = volume_category = loop = themes = ranked = we_did = None
@@ -237,3 +246,29 @@ def _rollouts(data: Dataset, typed: Carts | None, config: UEMConfig, end: str, a
     if problems:
         notes["rollouts"] = "Not read here: " + "; ".join(problems) + "."
     return tuple(readouts)
+
+
+def retention_span_note(retention: pd.DataFrame, weeks: int) -> str:
+    """What weekly retention needs and how many cohorts the data follows too briefly; ``""`` when none.
+
+    Parameters
+    ----------
+    retention : pandas.DataFrame
+        :func:`uem_helpers.analyses.metrics.retention` output (its ``attrs`` say the data's end and
+        the incomplete cohorts).
+    weeks : int
+        Weeks each cohort is followed after its first week.
+    """
+    attrs = retention.attrs
+    incomplete, cohorts = attrs.get("incomplete_cohorts", 0), attrs.get("cohorts", 0)
+    if not incomplete:
+        return ""
+    end = attrs["data_end"]
+    need = f"Weekly retention follows each cohort for {weeks + 1} full weeks (its first week and {weeks} more)"
+    if incomplete == cohorts:
+        return (f"{need}, and the data ends {instant(end)}: no cohort has been followed that long, so "
+                "only the weeks that ended inside the data are shown and counted.")
+    return (f"{need}, and the data ends {instant(end)}: {incomplete} of {cohorts} cohorts (from the week of "
+            f"{attrs['first_incomplete']:%Y-%m-%d}) {'has' if incomplete == 1 else 'have'} not been followed that long; "
+            f"only {'its' if incomplete == 1 else 'their'} weeks that "
+            "ended inside the data are shown and counted.")

@@ -457,3 +457,27 @@ def test_spark_gives_the_same_numbers(spark_con):
         ])
     for duck, spark in zip(*results, strict=True):
         pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
+
+
+def test_retention_marks_cohorts_whose_window_passes_the_data_end():
+    # weeks=3: a cohort needs 4 full weeks. The data ends 2026-11-10 09:00: the Oct 5 cohort's window ends
+    # Nov 2 and the Oct 12 one's Nov 9 (complete); z's cohort (Nov 9) ends Dec 7: incomplete, no week shown.
+    out = M.retention(events(RETENTION), weeks=3)
+    assert out["complete_cohort"].all()
+    assert out.attrs["data_end"] == pd.Timestamp("2026-11-10 09:00")
+    assert (out.attrs["incomplete_cohorts"], out.attrs["cohorts"]) == (1, 3)
+    assert out.attrs["first_incomplete"] == pd.Timestamp("2026-11-09")
+    # weeks=4: the Oct 12 cohort's window ends Nov 16, past the data: incomplete, its weeks 0-3 still shown
+    four = M.retention(events(RETENTION), weeks=4)
+    flags = four.groupby(four["cohort_week"].dt.strftime("%m-%d"))["complete_cohort"].first().to_dict()
+    assert flags == {"10-05": True, "10-12": False}
+    assert four.loc[four["cohort_week"] == "2026-10-12", "week"].tolist() == [0, 1, 2, 3]  # week 4 left out
+    assert four.attrs["incomplete_cohorts"] == 2
+    from uem_helpers.stories.retro import retention_span_note
+
+    assert retention_span_note(four, 4) == (
+        "Weekly retention follows each cohort for 5 full weeks (its first week and 4 more), and the data ends "
+        "2026-11-10 09:00: 2 of 3 cohorts (from the week of 2026-10-12) have not been followed that long; only "
+        "their weeks that ended inside the data are shown and counted.")
+    assert retention_span_note(M.retention(events(RETENTION[:3]), weeks=8), 8).endswith(
+        "no cohort has been followed that long, so only the weeks that ended inside the data are shown and counted.")

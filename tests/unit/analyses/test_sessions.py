@@ -157,3 +157,49 @@ def test_sample_sessions_exits_and_total_dwell_match_the_ground_truth():
     ours = browse.dwell_seconds.sum().execute()
     assert ours == pytest.approx(total, rel=2e-3)
     assert SESSION_END == "(session end)"
+
+
+# --- cut-off sessions: still open when the data stops ------------------------------------------
+
+
+def test_a_session_ending_within_the_gap_of_the_data_end_is_cut_off_one_ending_earlier_is_not():
+    # The data ends at u2's c (3 h). u1's session ends 31 min before it: an exit. u2's ends at it; u3's
+    # ends exactly 30 min before it (a further event at the end would still have joined it): cut off.
+    out = table(log([("u1", 10_800 - 1900, "a"), ("u1", 10_800 - 1860, "b"),
+                     ("u2", 10_000, "a"), ("u2", 10_800, "c"),
+                     ("u3", 9_000, "a")]))
+    flags = out.groupby("user_id")["cut_off"].agg(["all", "any"])
+    assert flags["all"].tolist() == flags["any"].tolist() == [False, True, True]  # the same on every row
+    assert out.loc[out["is_exit"], "ends"].tolist() == [True, False, False]
+    assert out.loc[~out["is_exit"], "ends"].tolist() == [False, False]
+
+
+def test_the_period_end_stops_the_data_when_the_data_continues_past_it():
+    # T0 is 09:00 on 2026-10-01; the data runs to the next day, the period ends at the end of 10-01.
+    ev = log([("u1", 14 * 3600 + 1700, "a"),        # 23:28:20, 31 min 40 s before the period's end: an exit
+              ("u2", 14 * 3600 + 1900, "a"),        # 23:31:40, within 30 min of it: cut off
+              ("u3", 16 * 3600, "b")])              # 01:00 the next day, outside the period
+    out = table(ev, period_end="2026-10-01")
+    assert out["user_id"].tolist() == ["u1", "u2"] and out["cut_off"].tolist() == [False, True]
+    assert table(ev)["cut_off"].tolist() == [False, False, True]  # without a period: only u3, at the data's end
+
+
+def test_sessions_from_source_ids_use_the_same_rule_on_their_last_event():
+    ids = ["s1", "s1", "s2", "s2"]
+    out = table(log([("u1", 0, "a"), ("u1", 100, "b"), ("u1", 2000, "a"), ("u1", 2100, "c")], ids))
+    # s1 ends at 100 s, 2000 s before the end of the data (2100 s): an exit; s2 ends at the end: cut off
+    assert out["cut_off"].tolist() == [False, False, True, True]
+    assert out["ends"].tolist() == [False, True, False, False]
+
+
+@pytest.mark.spark
+def test_cut_off_is_identical_on_duckdb_and_spark(spark_con):
+    rows = [("u1", 0, "a"), ("u1", 100, "b"), ("u2", 5000, "a"), ("u2", 6000, "c"), ("u3", 4000, "a")]
+    df = log(rows).execute()
+    spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_cut_off")
+    columns = ["user_id", "timestamp", "event", "is_exit", "cut_off", "ends"]
+    duck = sessionize(log(rows), period_end="2026-10-01").order_by(["user_id", "timestamp"]).execute()[columns]
+    spark = sessionize(spark_con.table("ev_cut_off"), period_end="2026-10-01").order_by(
+        ["user_id", "timestamp"]).execute()[columns]
+    pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
+    assert duck["cut_off"].tolist() == [False, False, True, True, False]  # u3 ends 2000 s before the end

@@ -112,3 +112,13 @@ def test_lifecycle_rows_of_a_process_log_are_counted_and_said():
     assert lifecycle.exceeded and lifecycle.sentence().startswith("50.0% of the events are lifecycle rows other than")
     plain = data_quality(from_frames({"events": events.drop(columns="lifecycle:transition")}, validate=False))
     assert "lifecycle_rows" not in {f.check for f in plain.findings}  # only a log with such a column is checked
+
+
+def test_the_result_carries_the_coverage_of_the_period(quality):
+    from datetime import datetime
+
+    # the planted events in October run from 10:00 on the 1st to 23:50 on the 31st (u4's 00:00 is November)
+    c = quality.coverage
+    assert (c.first, c.last) == (datetime(2026, 10, 1, 10), datetime(2026, 10, 31, 23, 50))
+    assert not c.covers_period and c.short_of_start == timedelta(hours=10) and c.short_of_end == timedelta(minutes=10)
+    assert {t.table for t in c.tables} >= {"events", "carts", "nps", "feedback", "assignments"}

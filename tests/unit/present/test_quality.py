@@ -31,7 +31,8 @@ def planted():
 def clean():
     hours = pd.date_range("2026-10-01 08:00", periods=100, freq="h")
     events = pd.DataFrame({"user_id": [f"u{i:03d}" for i in range(100)], "timestamp": hours, "event": "x"})
-    return data_quality(from_frames({"events": events}), "2026-10-01", "2026-10-31")
+    # the period is the data's own span, so the data covers it
+    return data_quality(from_frames({"events": events}), "2026-10-01 08:00", "2026-10-05 11:00")
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,10 @@ def _policy():
 
 def test_the_opening_names_each_planted_problem_in_check_order(planted):
     opening = quality_words.opening(planted)
-    bullets = opening.split("\n")
+    coverage, *bullets = opening.split("\n")
+    # the planted events start at 10:00 on the period's first day: the coverage warning comes first
+    assert coverage == ("- **Data coverage:** The events cover 2026\\-10\\-01 10:00 to 2026\\-10\\-31 23:50, starting "
+                        "10 h after the period's start.")
     assert len(bullets) == len(planted.exceeded) == 8 and all(b.startswith("- **Data quality:** ") for b in bullets)
     text = markdown2html_mistune(opening)
     order = [text.index(words) for words in (
@@ -63,7 +67,10 @@ def test_the_block_is_collapsed_and_counts_every_finding(planted):
     html = quality_words.section(planted)._repr_html_()
     assert html.startswith('<details class="uem-quality">') and html.endswith("</details>")
     assert not re.search(r"<details[^>]*\bopen\b", html)
-    assert "<summary>Data quality: 10 findings, 8 above threshold</summary>" in html
+    assert ("<summary>Data quality: 10 findings, 8 above threshold; the data covers less than the period</summary>"
+            in html)
+    assert ("<p>Coverage: The events cover 2026-10-01 10:00 to 2026-10-31 23:50, starting 10 h after the period&#x27;s "
+            "start.</p>") in html
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>", html)
     assert rows[0] == ("exact duplicate rows", "events", "1 of 8", "<strong>12.5%</strong>",
                        "<strong>1.0%, exceeded</strong>")

@@ -112,3 +112,25 @@ def test_an_empty_second_step_leaves_no_bottleneck_and_says_why():
     findings = report.key_findings(result)
     assert findings.count("No users reached step 2 ('v')") == 1 and "largest drop" not in findings
     assert "No data" not in findings
+
+
+def test_a_launch_with_too_few_days_of_data_on_a_side_says_what_the_comparison_needs():
+    # t0 is 2026-08-10 10:00; starters every day from 08-10 to 08-18 (last event 08-18 10:00:09), launch 08-15.
+    rows = [(str(d), d, s, e) for d in range(9) for s, e in ((0, "s"), (5, "v"), (9, "done"))]
+    data = from_frames({"events": _events(rows)})
+    result = analyse_onboarding(data, FUNNEL, launch_date="2026-08-15", period_start="2026-08-01",
+                                period_end="2026-08-31")
+    assert result.launch is None
+    # before: 08-10 10:00 to 08-15 00:00 = 4 days 14 h; after: 08-15 00:00 to 08-18 10:00 = 3 days 10 h
+    assert result.launch_note == ("The before/after comparison needs at least 7 days of data on each side of the "
+                                  "launch (2026-08-15); the data has 4 days 14 h before it and 3 days 10 h after it.")
+    assert report.launch_finding(result) == report.md_escape(result.launch_note)
+    # with a 3-day minimum both sides suffice and the comparison runs
+    enough = analyse_onboarding(data, FUNNEL, launch_date="2026-08-15", period_start="2026-08-01",
+                                period_end="2026-08-31", min_side_days=3)
+    assert enough.launch is not None and enough.launch_note == ""
+    # a guard day on each side leaves 3 days 14 h before and 2 days 10 h after
+    guarded = analyse_onboarding(data, FUNNEL, launch_date="2026-08-15", period_start="2026-08-01",
+                                 period_end="2026-08-31", min_side_days=3, guard_days=1)
+    assert guarded.launch_note.endswith("(2026-08-15) (leaving out 1 guard day on each side); the data has "
+                                        "2 days 10 h after it.")

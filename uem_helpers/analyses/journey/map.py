@@ -9,10 +9,14 @@ they are computed on *all* events of the period, then read at the touchpoints.
 
 - ``events``: events of the touchpoint in the period; ``sessions`` and
   ``users``: distinct sessions and users with at least one (users **reached**).
-- ``exit_rate`` = session-ending events at the touchpoint / its events, with a
-  Wilson interval (``exit_low`` / ``exit_high``). ``exits`` counts those
-  session-ending events; ``users_lost`` counts the distinct users with a session
-  ending there.
+- ``exit_rate`` = session-ending events at the touchpoint / its events whose
+  outcome the log shows, with a Wilson interval (``exit_low`` / ``exit_high``).
+  ``exits`` counts those session-ending events; ``users_lost`` counts the distinct
+  users with a session ending there. The last event of a **cut-off** session
+  (still open when the data stops, :mod:`uem_helpers.analyses.sessions`) is
+  neither an exit nor a stay: it is counted in ``cut_off`` and left out of both
+  the numerator and the denominator of ``exit_rate``, so the page people were on
+  when the export stopped does not look like a page they leave.
 - **dwell** of an event = seconds to the next event of its session (none at the
   session's last event). Per touchpoint: ``mean_dwell_seconds`` with a Student-t
   interval (``dwell_low`` / ``dwell_high``: mean ± t(n-1)·s/√n, ``s`` the sample
@@ -64,7 +68,7 @@ from uem_helpers.stats import wilson_ci
 
 #: Columns of :func:`touchpoints`, in order.
 TOUCHPOINT_COLUMNS = [
-    "touchpoint", "events", "sessions", "users", "exits", "exit_rate", "exit_low", "exit_high", "users_lost",
+    "touchpoint", "events", "sessions", "users", "exits", "cut_off", "exit_rate", "exit_low", "exit_high", "users_lost",
     "mean_dwell_seconds", "dwell_low", "dwell_high", "median_dwell_seconds", "p90_dwell_seconds", "hours_spent",
 ]
 #: Satisfaction columns of the journey map table.
@@ -89,7 +93,7 @@ MIN_EVENTS = 30
 #: Feedback ratings at or below this count as low.
 LOW_RATING_MAX = 2
 
-_COUNTS = ["events", "sessions", "users", "exits", "users_lost", "dwell_n"]
+_COUNTS = ["events", "sessions", "users", "exits", "cut_off", "users_lost", "dwell_n"]
 
 
 @dataclass(frozen=True)
@@ -312,7 +316,8 @@ def bottlenecks(
 
 
 def _sessionized(sessions: Sessions) -> ibis.Table:
-    return sessions.table.select("user_id", "timestamp", "event", "session", "is_exit", "dwell_seconds")
+    return sessions.table.select("user_id", "timestamp", "event", "session", "ends", "is_exit", "cut_off",
+                                 "dwell_seconds")
 
 
 def _metrics(t: ibis.Table) -> dict[str, ibis.Value]:
@@ -322,8 +327,9 @@ def _metrics(t: ibis.Table) -> dict[str, ibis.Value]:
         "events": t.count(),
         "sessions": t.session.nunique(),
         "users": t.user_id.nunique(),
-        "exits": t.is_exit.cast("int64").sum(),
-        "users_lost": t.user_id.nunique(where=t.is_exit),
+        "exits": t.ends.cast("int64").sum(),
+        "cut_off": (t.is_exit & t.cut_off).cast("int64").sum(),
+        "users_lost": t.user_id.nunique(where=t.ends),
         "dwell_n": dwell.count(),
         "dwell_sum": dwell.sum(),
         "dwell_sd": dwell.std(how="sample"),
@@ -333,7 +339,7 @@ def _metrics(t: ibis.Table) -> dict[str, ibis.Value]:
 
 
 def _metrics_names() -> list[str]:
-    return ["events", "sessions", "users", "exits", "users_lost", "dwell_n", "dwell_sum", "dwell_sd",
+    return ["events", "sessions", "users", "exits", "cut_off", "users_lost", "dwell_n", "dwell_sum", "dwell_sd",
             "median_dwell_seconds", "p90_dwell_seconds"]
 
 
@@ -389,9 +395,9 @@ def _finish(raw: pd.DataFrame, alpha: float) -> pd.DataFrame:
         out[column] = out[column].fillna(0).astype("int64")
     for column in ("dwell_sum", "dwell_sd", "median_dwell_seconds", "p90_dwell_seconds"):
         out[column] = out[column].astype("float64")
-    events = out["events"].where(out["events"] > 0)
-    out["exit_rate"] = out["exits"] / events
-    out["exit_low"], out["exit_high"] = _wilson(out["exits"], out["events"], alpha)
+    known = out["events"] - out["cut_off"]  # cut-off last events: neither exits nor stays
+    out["exit_rate"] = out["exits"] / known.where(known > 0)
+    out["exit_low"], out["exit_high"] = _wilson(out["exits"], known, alpha)
     n = out["dwell_n"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(n > 0, out["dwell_sum"].to_numpy() / n, np.nan)
@@ -412,7 +418,7 @@ def _reindexed(out: pd.DataFrame, layout: pd.DataFrame, keys: list[str], alpha: 
         for column in _COUNTS:
             merged[column] = merged[column].fillna(0).astype("int64")
         merged["hours_spent"] = merged["hours_spent"].fillna(0.0)
-        merged["exit_low"], merged["exit_high"] = _wilson(merged["exits"], merged["events"], alpha)
+        merged["exit_low"], merged["exit_high"] = _wilson(merged["exits"], merged["events"] - merged["cut_off"], alpha)
     return merged
 
 

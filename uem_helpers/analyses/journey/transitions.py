@@ -8,12 +8,16 @@ Definitions
 -----------
 - A **transition** is an event and the next event of the same session
   (``within="session"``) or of the same user in the period (``within="user"``).
-  The last event of a session has the target :data:`SESSION_END` (an **exit**);
-  the user's last event in the period has the target :data:`USER_END`. Events
+  The last event of a session has the target :data:`SESSION_END` (an **exit**),
+  except in a **cut-off** session (still open when the data stops, see
+  :mod:`uem_helpers.analyses.sessions`), whose last event has the target
+  :data:`CUT_OFF`: the log does not say whether the user left there, so it is a
+  target of its own, not an exit, and the shares of a source still sum to 1.
+  The user's last event in the period has the target :data:`USER_END`. Events
   stamped in the same instant are taken in event-name order (as in
   :mod:`uem_helpers.analyses.sessions`), so the result never depends on row order.
 - **Share** of a transition = its count / every transition out of its source,
-  exits included (so the shares of a source sum to 1), with a Wilson interval.
+  exits and cut-offs included (so the shares of a source sum to 1), with a Wilson interval.
 - **Dwell** of a transition = seconds from the source event to the target event
   (none for an exit).
 """
@@ -26,7 +30,7 @@ import ibis
 import pandas as pd
 
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.sessions import SESSION_END, Sessions, epoch_seconds
+from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, Sessions, epoch_seconds
 from uem_helpers.stats import wilson_ci
 
 #: Target of the "transition" out of a user's last event in the period (``within="user"``).
@@ -53,7 +57,8 @@ def transitions(
     sessions : Sessions
         The period's sessionized events (:func:`~uem_helpers.analyses.sessions.prepare_sessions`).
     within : {"session", "user"}
-        Follow each session (exits go to :data:`SESSION_END`) or each user across sessions
+        Follow each session (exits go to :data:`SESSION_END`, the last events of cut-off sessions
+        to :data:`CUT_OFF`) or each user across sessions
         (the last event in the period goes to :data:`USER_END`).
     alpha : float
         1 - confidence level of the Wilson intervals of the share.
@@ -68,7 +73,10 @@ def transitions(
         linear interpolation; NaN for exits). Most frequent first.
     """
     seq = _sequence(sessions, within)
-    end = SESSION_END if within == "session" else USER_END
+    if within == "session":
+        end = ibis.ifelse(seq.cut_off, ibis.literal(CUT_OFF), ibis.literal(SESSION_END))
+    else:
+        end = ibis.literal(USER_END)
     seq = seq.mutate(target=seq.next_event.fill_null(end))
     agg = seq.group_by(source=seq.event, target=seq.target).aggregate(
         transitions=seq.count(),

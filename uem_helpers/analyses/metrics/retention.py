@@ -42,7 +42,12 @@ def retention(
       the day of the data's first event is left out (its week 0 is not fully
       observed; for first-event cohorts it would also mix in everyone already
       active), and so is a week that had not ended by the data's last event, so
-      the triangle never shows an incomplete week.
+      the triangle never shows an incomplete week and no rate counts one.
+    - A cohort is **complete** (``complete_cohort``) when its whole follow-up
+      window, weeks 0 .. ``weeks``, ended by the data's last event; an
+      incomplete cohort shows only its complete weeks (none, when even its week 0
+      runs past the data). The data's last event is in ``.attrs["data_end"]``,
+      so a report can say how much follow-up is missing.
 
     Parameters
     ----------
@@ -64,8 +69,12 @@ def retention(
     -------
     pandas.DataFrame
         ``cohort_week`` (datetime64, the Monday), [segment], ``week`` (0..weeks),
-        ``cohort_users``, ``active_users``, ``retention``, ``low``, ``high``;
-        one row per cohort and complete week, with 0 for weeks without activity.
+        ``cohort_users``, ``active_users``, ``retention``, ``low``, ``high``, ``complete_cohort``;
+        one row per cohort and complete week, with 0 for weeks without activity;
+        ``.attrs["data_end"]`` (the data's last event, a Timestamp; None when empty) and
+        ``.attrs["incomplete_cohorts"]`` (cohorts whose window passes it, all weeks left out included),
+        ``.attrs["cohorts"]`` (all cohorts) and ``.attrs["first_incomplete"]`` (the first incomplete
+        cohort's week, or None).
     """
     _check_alpha(alpha)
     if isinstance(weeks, bool) or not isinstance(weeks, (int, np.integer)) or weeks < 0:
@@ -106,9 +115,12 @@ def retention(
 
 def _retention_frame(df: pd.DataFrame, weeks: int, seg: list[str], alpha: float) -> pd.DataFrame:
     """The tidy triangle: every cohort x complete week, 0 where nobody was active."""
-    columns = ["cohort_week", *seg, "week", "cohort_users", "active_users", "retention", "low", "high"]
+    columns = ["cohort_week", *seg, "week", "cohort_users", "active_users", "retention", "low", "high",
+               "complete_cohort"]
     if df.empty:
-        return pd.DataFrame(columns=columns)
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs.update(data_end=None, incomplete_cohorts=0, cohorts=0, first_incomplete=None)
+        return empty
     data_start = pd.Timestamp(df["_data_start"].iloc[0]).normalize()
     data_end = pd.Timestamp(df["_data_end"].iloc[0])
     df["cohort_week"] = pd.to_datetime(df["cohort_week"])
@@ -120,7 +132,14 @@ def _retention_frame(df: pd.DataFrame, weeks: int, seg: list[str], alpha: float)
     out["active_users"] = out["active_users"].fillna(0).astype("int64")
     out["cohort_users"] = out["cohort_users"].astype("int64")
     week_end = out["cohort_week"] + pd.to_timedelta(7 * (out["week"] + 1), unit="D")
+    out["complete_cohort"] = out["cohort_week"] + pd.Timedelta(days=7 * (weeks + 1)) <= data_end
+    cohort_rows = out.drop_duplicates(["cohort_week", *seg])
+    incomplete = int((~cohort_rows["complete_cohort"]).sum())
+    first_incomplete = cohort_rows.loc[~cohort_rows["complete_cohort"], "cohort_week"].min() if incomplete else None
     out = out[week_end <= data_end].sort_values(["cohort_week", *seg, "week"]).reset_index(drop=True)
     out["retention"] = out["active_users"] / out["cohort_users"]
     out["low"], out["high"] = wilson_ci(out["active_users"], out["cohort_users"], alpha=alpha)
-    return out[columns]
+    out = out[columns]
+    out.attrs.update(data_end=data_end, incomplete_cohorts=incomplete, cohorts=len(cohort_rows),
+                     first_incomplete=first_incomplete)
+    return out

@@ -23,6 +23,9 @@ SESSION_END = "(session end)"
 #: Target of a user's last event in the period (:data:`uem_helpers.analyses.journey.USER_END`).
 USER_END = "(last event)"
 
+#: Target of a cut-off session's last event (:data:`uem_helpers.analyses.sessions.CUT_OFF`): not an exit.
+CUT_OFF = "(cut off)"
+
 
 #: Name of the grouped rest in :func:`uem_helpers.analyses.journey.sankey_links`.
 OTHER = "(other)"
@@ -36,7 +39,7 @@ PLOTLY_FONT = ("Open Sans, verdana, arial, 'PingFang SC', 'Microsoft YaHei', 'No
                "'WenQuanYi Micro Hei', sans-serif")
 
 
-_ENDS = (SESSION_END, USER_END)
+_ENDS = (SESSION_END, USER_END, CUT_OFF)
 #: Seconds from which chart labels show durations in hours (90 minutes).
 HOURS_FROM = 90 * 60
 

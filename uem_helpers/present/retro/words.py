@@ -72,7 +72,9 @@ def retention_finding(a: RetroAnalysis) -> str:
         if len(rows):
             share = rows["active_users"].sum() / rows["cohort_users"].sum()
             parts.append(f"{share:.0%} of users are active again in week {week}")
-    return "Across the cohorts shown, " + " and ".join(parts) + "." if parts else "Cohorts are too recent to show."
+    text = "Across the cohorts shown, " + " and ".join(parts) + "." if parts else "Cohorts are too recent to show."
+    span = note(a, "retention")  # cohorts the data follows too briefly (stories.retro.retention_span_note)
+    return f"{text} {span}" if span else text
 
 
 def feedback_finding(a: RetroAnalysis) -> str:

@@ -68,15 +68,16 @@ def test_touchpoints_known_answers():
     assert (a.dwell_low, a.dwell_high) == pytest.approx((30 - t_half([10, 20, 60]), 30 + t_half([10, 20, 60])))
     assert a.dwell_low == pytest.approx(30 - 4.302653 * math.sqrt(700) / math.sqrt(3), abs=1e-4)
     assert a.hours_spent == pytest.approx(90 / 3600)
-    # b: 4 events, 4 sessions, 3 users; exits in u1's 2nd session and u3's bounce; dwell 30, 40 s.
-    assert (b.events, b.sessions, b.users, b.exits, b.users_lost) == (4, 4, 3, 2, 2)
-    assert b.exit_rate == pytest.approx(0.5)
+    # b: 4 events, 4 sessions, 3 users; dwell 30, 40 s. u3's bounce is an exit; u1's 2nd session ends at b
+    # at the last event of the data (4020 s), so it is cut off: not an exit, and out of the rate's denominator.
+    assert (b.events, b.sessions, b.users, b.exits, b.cut_off, b.users_lost) == (4, 4, 3, 1, 1, 1)
+    assert b.exit_rate == pytest.approx(1 / 3)
     assert b.mean_dwell_seconds == pytest.approx(35.0)
     assert (b.dwell_low, b.dwell_high) == pytest.approx((35 - t_half([30, 40]), 35 + t_half([30, 40])))
     assert b.median_dwell_seconds == pytest.approx(35.0)
     assert b.p90_dwell_seconds == pytest.approx(39.0)
-    # c: one event, the end of u1's first session: no dwell at all.
-    assert (c.events, c.exits, c.exit_rate) == (1, 1, 1.0)
+    # c: one event, the end of u1's first session (3980 s before the end of the data): no dwell at all.
+    assert (c.events, c.exits, c.cut_off, c.exit_rate) == (1, 1, 0, 1.0)
     assert math.isnan(c.mean_dwell_seconds) and math.isnan(c.dwell_low) and c.hours_spent == 0.0
 
 
@@ -85,7 +86,7 @@ def test_exit_interval_is_wilson():
 
     out = touchpoints(prepare_sessions(hand_log())).set_index("touchpoint")
     assert (out.loc["a", "exit_low"], out.loc["a", "exit_high"]) == pytest.approx(wilson_ci(1, 4))
-    assert (out.loc["b", "exit_low"], out.loc["b", "exit_high"]) == pytest.approx(wilson_ci(2, 4))
+    assert (out.loc["b", "exit_low"], out.loc["b", "exit_high"]) == pytest.approx(wilson_ci(1, 3))  # 1 cut off
 
 
 def test_touchpoints_subset_keeps_order_and_zero_rows():
@@ -114,7 +115,9 @@ def test_integer_user_ids_and_other_event_names():
         "event": ["开户开始", "实名认证", "开户开始"],
     })
     out = touchpoints(prepare_sessions(ibis.memtable(df))).set_index("touchpoint")
-    assert out.loc["开户开始", "exit_rate"] == pytest.approx(0.5)
+    # user 2's one-event session ends 90 s before the end of the data: cut off, so no known exit of one known
+    assert out.loc["开户开始", "exit_rate"] == pytest.approx(0.0) and out.loc["开户开始", "cut_off"] == 1
+    assert out.loc["实名认证", "cut_off"] == 1 and pd.isna(out.loc["实名认证", "exit_rate"])
     assert out.loc["开户开始", "mean_dwell_seconds"] == pytest.approx(90.0)
 
 
@@ -164,7 +167,7 @@ def test_journey_map_known_answers():
     assert t["stage_users"].tolist() == [3, 3, 1, 1]
     assert t["users"].tolist() == [2, 3, 1, 0]
     assert t["stage_share"].tolist() == pytest.approx([2 / 3, 1.0, 1.0, 0.0])
-    assert t.loc["b", "exit_rate"] == pytest.approx(0.5) and t.loc["a", "mean_dwell_seconds"] == pytest.approx(30)
+    assert t.loc["b", "exit_rate"] == pytest.approx(1 / 3) and t.loc["a", "mean_dwell_seconds"] == pytest.approx(30)
     # NPS at b: 2 promoters, 1 passive, 1 detractor of 4 (the 5th answer is after the period).
     se = 100 * math.sqrt((0.5 + 0.25 - 0.25**2) / 4)
     assert t.loc["b", "nps"] == pytest.approx(25.0)
@@ -180,7 +183,7 @@ def test_journey_map_known_answers():
     assert any("No events in the period at: d." == n for n in jm.notes)
     grid = jm.matrix("exit_rate")
     assert list(grid.index) == ["first", "second"] and list(grid.columns) == ["a", "b", "c", "d"]
-    assert math.isnan(grid.loc["second", "a"]) and grid.loc["first", "b"] == pytest.approx(0.5)
+    assert math.isnan(grid.loc["second", "a"]) and grid.loc["first", "b"] == pytest.approx(1 / 3)
 
 
 def test_journey_map_of_an_empty_period_is_well_formed():
@@ -271,6 +274,35 @@ def test_bottlenecks_empty_and_bad_input():
         bottlenecks(ranked_table(), exclude="goal")
 
 
+def test_sessions_cut_off_at_a_page_do_not_make_it_the_bottleneck():
+    # product: 40 early sessions home -> product (100 s) -> home; 10 of them end at product instead.
+    # promo: 10 early sessions home -> promo (50 s) -> home, and 30 sessions at the very end of the data
+    # that stop at promo: the export stopped while those users looked at it.
+    rows = []
+    for i in range(40):
+        u, t = f"p{i}", i * 60
+        rows += [(u, t, "home"), (u, t + 10, "product")] + ([(u, t + 110, "home")] if i >= 10 else [])
+    for i in range(10):
+        u, t = f"q{i}", 3000 + i * 60
+        rows += [(u, t, "home"), (u, t + 10, "promo"), (u, t + 60, "home")]
+    for i in range(30):
+        u, t = f"c{i}", 20_000 + i * 10
+        rows += [(u, t, "home"), (u, t + 5, "promo")]
+    table = touchpoints(prepare_sessions(ibis.memtable(frame(rows)))).set_index("touchpoint")
+    assert (table.loc["promo", "events"], table.loc["promo", "exits"], table.loc["promo", "cut_off"]) == (40, 0, 30)
+    assert table.loc["promo", "exit_rate"] == 0.0                       # 0 exits of the 10 visits with an outcome
+    assert table.loc["product", "exit_rate"] == pytest.approx(10 / 40)
+    ranking = bottlenecks(table.reset_index(), candidates=["product", "promo"])
+    assert ranking["touchpoint"].tolist() == ["product", "promo"]
+    # Counted as exits, the 30 cut-off visits would have made promo the bottleneck (75% exits).
+    naive = table.reset_index()
+    naive["exits"] = naive["exits"] + naive["cut_off"]
+    naive["exit_rate"] = naive["exits"] / naive["events"]
+    from uem_helpers.stats import wilson_ci
+    naive["exit_low"], naive["exit_high"] = wilson_ci(naive["exits"], naive["events"])
+    assert bottlenecks(naive, candidates=["product", "promo"])["touchpoint"].iloc[0] == "promo"
+
+
 # --- properties ------------------------------------------------------------------------
 
 events_strategy = st.lists(
@@ -290,10 +322,14 @@ def test_every_session_exits_once_and_dwell_adds_up_to_session_length(rows):
     spans = s.group_by("session").aggregate(
         span=s.timestamp.max().epoch_seconds() - s.timestamp.min().epoch_seconds()
     ).execute()
-    assert out["exits"].sum() == len(spans)
+    assert out["exits"].sum() + out["cut_off"].sum() == len(spans)  # each session exits or is cut off, once
+    ends = s.group_by("session").aggregate(last=s.timestamp.max()).execute()["last"]
+    assert out["cut_off"].sum() == ((ends.max() - ends).dt.total_seconds() <= 1800).sum() >= 1
     assert out["events"].sum() == len(rows)
     assert out["hours_spent"].sum() * 3600 == pytest.approx(spans["span"].sum())
-    assert (out["exit_low"] <= out["exit_rate"]).all() and (out["exit_rate"] <= out["exit_high"]).all()
+    known = out.dropna(subset=["exit_rate"])  # a touchpoint whose every visit was cut off has no rate
+    assert (known["exit_low"] <= known["exit_rate"]).all() and (known["exit_rate"] <= known["exit_high"]).all()
+    assert out["exit_rate"].isna().equals(out["events"] == out["cut_off"])
     assert (out["users_lost"] <= out["users"]).all() and (out["sessions"] <= out["events"]).all()
 
 
