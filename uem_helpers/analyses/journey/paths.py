@@ -8,7 +8,8 @@ Definitions
 -----------
 - A **path** is a session's events from its first ``start_event`` on, at most
   ``max_steps`` of them, followed by :data:`SESSION_END` when the session ends
-  within those steps.
+  within those steps, or by :data:`~uem_helpers.analyses.sessions.CUT_OFF` when it was
+  still open when the data stops (it did not end there: the export did).
 - The **Sankey links** join step ``k`` of those events to step ``k + 1``; a step's
   events outside its top events are one node, :data:`OTHER`.
 """
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.analyses.journey._common import ARROW, _check_event, _check_int
-from uem_helpers.analyses.sessions import SESSION_END, Sessions
+from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, Sessions
 from uem_helpers.stats import wilson_ci
 
 #: Path label of the sessions outside the top paths (:func:`paths`).
@@ -71,12 +72,13 @@ def paths(
         f"e_{i}": window.event.max(where=window.k == i) for i in range(1, max_steps + 1)
     }
     per_session = window.group_by(["session", "user_id"]).aggregate(
-        steps=window.count(), ended=window.is_exit.max(), **step
+        steps=window.count(), ended=window.ends.max(), cut=(window.is_exit & window.cut_off).max(), **step
     )
     path = per_session.e_1
     for i in range(2, max_steps + 1):
         path = path.concat(ibis.coalesce(ibis.literal(ARROW).concat(per_session[f"e_{i}"]), ""))
-    path = path.concat(ibis.ifelse(per_session.ended, ARROW + SESSION_END, ""))
+    path = path.concat(ibis.ifelse(per_session.ended, ARROW + SESSION_END,
+                                   ibis.ifelse(per_session.cut, ARROW + CUT_OFF, "")))
     per_session = per_session.select("user_id", "steps", path=path)
     per_session = per_session.mutate(n=per_session.count().over(group_by=per_session.path))
     rank = ibis.dense_rank().over(order_by=[ibis.desc(per_session.n), per_session.path])
@@ -110,9 +112,10 @@ def sankey_links(
     """Links of a Sankey diagram of the first steps of sessions from their first ``start_event``.
 
     Step 1 is the session's first ``start_event``; step ``k`` is the ``k``-th event from there,
-    or :data:`SESSION_END` right after the session's last event. At each step, events outside
-    that step's ``top_n`` (by sessions) are one node, :data:`OTHER`; :data:`SESSION_END` is
-    always its own node and has no links out.
+    or :data:`SESSION_END` right after the session's last event (:data:`CUT_OFF` when the
+    session was still open when the data stops). At each step, events outside that step's
+    ``top_n`` (by sessions) are one node, :data:`OTHER`; the two end nodes are always their
+    own and have no links out.
 
     Parameters
     ----------
@@ -138,9 +141,10 @@ def sankey_links(
     window = _from_start(sessions, start_event, max_steps)
     nodes = window.select("session", "k", node=window.event)
     ends = window.filter(window.is_exit & (window.k < max_steps))
-    nodes = nodes.union(ends.select("session", k=ends.k + 1, node=ibis.literal(SESSION_END)))
+    nodes = nodes.union(ends.select("session", k=ends.k + 1,
+                                    node=ibis.ifelse(ends.cut_off, ibis.literal(CUT_OFF), ibis.literal(SESSION_END))))
     nodes = nodes.mutate(n=nodes.count().over(group_by=[nodes.k, nodes.node]))
-    is_end = nodes.node == SESSION_END
+    is_end = nodes.node.isin([SESSION_END, CUT_OFF])
     rank = ibis.dense_rank().over(group_by=nodes.k, order_by=[is_end, ibis.desc(nodes.n), nodes.node])
     nodes = nodes.mutate(label=ibis.ifelse(is_end | (rank < top_n), nodes.node, OTHER))
     nodes = nodes.mutate(target=nodes.label.lead().over(group_by=nodes.session, order_by=nodes.k))

@@ -7,7 +7,7 @@ import pytest
 
 from tests.unit.analyses.journey.hand_made import END, log, sample  # noqa: F401 (a fixture)
 from uem_helpers.analyses.journey import OTHER, OTHER_PATHS, paths, sankey_links
-from uem_helpers.analyses.sessions import prepare_sessions
+from uem_helpers.analyses.sessions import CUT_OFF, prepare_sessions
 from uem_helpers.core.errors import ParameterError
 
 PATH_LOG = [
@@ -16,6 +16,7 @@ PATH_LOG = [
     ("u3", 0, "open"), ("u3", 5, "view"), ("u3", 7, "view"), ("u3", 9, "view"),   # open view view (cut)
     ("u4", 0, "open"),                                                            # open end
     ("u5", 0, "home"), ("u5", 3, "view"),                                         # no open: not counted
+    ("u6", 5 * 3600, "home"),       # the data goes on for hours: the sessions above ended, none is cut off
 ]
 
 
@@ -29,6 +30,16 @@ def test_paths_known_answer_top_and_other():
     everything = paths(prepare_sessions(log(PATH_LOG)), "open", max_steps=3, top_n=10)
     assert "open → view → view" in everything["path"].tolist()
     assert OTHER_PATHS not in everything["path"].tolist()
+
+
+def test_a_session_still_open_when_the_data_stops_is_cut_off_not_ended():
+    cut = PATH_LOG[:-1]  # without u6 the data stops seconds after every session: all are still open
+    out = paths(prepare_sessions(log(cut)), "open", max_steps=3, top_n=10)
+    assert f"open → view → buy → {CUT_OFF}" in out["path"].tolist()
+    assert not out["path"].str.endswith(END).any()
+    links = sankey_links(prepare_sessions(log(cut)), "open", max_steps=3, top_n=5)
+    assert ((links["target"] == CUT_OFF) & (links["source"] == "open")).sum() == 1
+    assert not (links["source"] == CUT_OFF).any() and not (links["target"] == END).any()
 
 
 def test_paths_start_at_the_first_start_event_of_the_session():
@@ -67,4 +78,6 @@ def test_sample_paths_and_sankey_are_consistent(sample):
     assert out["share"].sum() == pytest.approx(1.0)
     links = sankey_links(prepare_sessions(events), "app_open")
     assert links[links["step"] == 1]["sessions"].sum() == real["sessions"]
-    assert out.loc[out["path"] == f"app_open → {END}", "sessions"].item() == round(real["bounce_rate"] * real["sessions"])
+    every = paths(prepare_sessions(events), "app_open", top_n=10_000)
+    one_event = every["path"].isin([f"app_open → {END}", f"app_open → {CUT_OFF}"])  # bounces, ended or still open
+    assert every.loc[one_event, "sessions"].sum() == round(real["bounce_rate"] * real["sessions"])
