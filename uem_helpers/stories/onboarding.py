@@ -4,7 +4,11 @@
 helpers into one result that the ``onboarding_funnel`` notebook shows section
 by section. Definitions:
 
-- **starters**: users whose first step-1 event falls in the period (funnel entry);
+- **starters**: users whose first step-1 event falls in the period (funnel entry), and
+  early enough that their whole conversion window lies in the data: a user who started
+  within the last ``window`` of the data (its last event, in or after the period) may still complete, so counting
+  them as abandoning would be a confident wrong number. They are left out and counted in
+  ``still_open``, and ``open_window_note`` says so;
 - **abandonment**: share of starters who do not reach the last step within the
   funnel's conversion window;
 - **opening time**: minutes from the first step to the last, for completers;
@@ -33,7 +37,7 @@ from uem_helpers.core.config import FunnelConfig, parse_duration
 from uem_helpers.analyses.experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.analyses.funnel import completion_times, daily_completion, funnel, user_funnel
-from uem_helpers.core.formats import elapsed
+from uem_helpers.core.formats import elapsed, instant, span
 from uem_helpers.core.period import in_period as in_period_of, period_bounds, to_datetime
 from uem_helpers.data.coverage import coverage
 from uem_helpers.data.sources import Dataset
@@ -78,6 +82,10 @@ class OnboardingAnalysis:
     notes: list[str] = field(default_factory=list)
     empty_steps: list[int] = field(default_factory=list)
     """1-based indices of the steps whose event has no row in the period."""
+    still_open: int = 0
+    """Users who started within the last conversion window of the data: not counted (module docstring)."""
+    open_window_note: str = ""
+    """The sentence saying who was left out as still inside their window; ``""`` when nobody was."""
 
     @property
     def entered(self) -> int:
@@ -140,7 +148,9 @@ def analyse_onboarding(
         mode=funnel_config.mode,
         exclude=funnel_config.exclude,
     )
-    in_period = dict(period_start=period_start, period_end=period_end)
+    entries_end, still_open, open_note = _whole_windows(events, steps[0], parse_duration(common["window"]),
+                                                       period_start, period_end)
+    in_period = dict(period_start=period_start, period_end=entries_end)
     readout = funnel(events, steps, **common, **in_period)
     empty = readout["entered"].iloc[0] == 0
     times = completion_times(events, steps, **common, **in_period)
@@ -159,7 +169,7 @@ def analyse_onboarding(
         note = "Nobody started in the period, so there is no before/after comparison."
     else:
         launch, note = _compare_launch(events, steps, common, launch_date, period_start, period_end, guard_days,
-                                       min_side_days)
+                                       min_side_days, entries_end=entries_end)
 
     return OnboardingAnalysis(
         steps=steps,
@@ -175,7 +185,34 @@ def analyse_onboarding(
         by_segment=by_segment,
         segment_by=segment_by,
         empty_steps=empty_steps,
+        still_open=still_open,
+        open_window_note=open_note,
     )
+
+
+def _whole_windows(events: ibis.Table, first_step: str, window: timedelta, period_start: object,
+                   period_end: object) -> tuple[object, int, str]:
+    """The last entry instant whose whole window lies in the data, the starters after it, and the sentence.
+
+    Returns ``(period_end, 0, "")`` when every starter of the period had their whole window.
+    """
+    data_end = events.aggregate(last=events.timestamp.max()).execute()["last"].iloc[0]
+    if pd.isna(data_end):
+        return period_end, 0, ""
+    data_end = pd.Timestamp(data_end).to_pydatetime()
+    last_entry = data_end - window
+    _, stop = period_bounds(period_start, period_end)
+    if stop is not None and last_entry >= stop:
+        return period_end, 0, ""
+    starts = events.filter((events.event == first_step) & in_period_of(events.timestamp, period_start, period_end))
+    firsts = starts.group_by("user_id").aggregate(entered_at=starts.timestamp.min())
+    late = int(firsts.filter(firsts.entered_at > last_entry).count().execute())
+    if late == 0:
+        return period_end, 0, ""
+    who = "1 user" if late == 1 else f"{late:,} users"
+    note = (f"{who} started after {instant(last_entry)}, within the last {span(window.total_seconds())} of the data (it ends "
+            f"{instant(data_end)}): still inside the conversion window, so not counted as completing or abandoning.")
+    return last_entry, late, note
 
 
 def launch_span_note(cover, launch, guard_days: int = 0, min_side_days: float = MIN_SIDE_DAYS) -> str:
@@ -226,7 +263,10 @@ def _compare_launch(
     period_end: object,
     guard_days: int,
     min_side_days: float = MIN_SIDE_DAYS,
+    entries_end: object = None,
 ) -> tuple[LaunchComparison | None, str]:
+    """Before vs after the launch; starters counted up to ``entries_end`` (default: the period's end)."""
+    entries_end = period_end if entries_end is None else entries_end
     launch = to_datetime(launch_date, "launch_date")
     start, stop = period_bounds(period_start, period_end)
     if (start is not None and launch <= start) or (stop is not None and launch >= stop):
@@ -241,17 +281,17 @@ def _compare_launch(
     day_before = (launch - timedelta(days=1 + guard_days)).date().isoformat()
     first_after = (launch + timedelta(days=guard_days)).date().isoformat()
     before = funnel(events, steps, **common, period_start=period_start, period_end=day_before)
-    after = funnel(events, steps, **common, period_start=first_after, period_end=period_end)
+    after = funnel(events, steps, **common, period_start=first_after, period_end=entries_end)
     if before["entered"].iloc[0] == 0 or after["entered"].iloc[0] == 0:
         side = "before" if before["entered"].iloc[0] == 0 else "after"
         return None, f"Nobody started {side} the launch date {launch:%Y-%m-%d} in the period, so there is no comparison."
 
-    per_user = user_funnel(events, steps, **common, period_start=period_start, period_end=period_end)
+    per_user = user_funnel(events, steps, **common, period_start=period_start, period_end=entries_end)
     per_user = per_user.mutate(
         abandoned=~per_user.completed,
         minutes_to_complete=per_user.seconds_to_complete / 60.0,
     )
-    window = dict(guard_days=guard_days, period_start=period_start, period_end=period_end)
+    window = dict(guard_days=guard_days, period_start=period_start, period_end=entries_end)
     abandonment = before_after_rate(
         per_user, "entered_at", "abandoned", launch_date, metric="Abandonment", higher_is_better=False, **window
     )

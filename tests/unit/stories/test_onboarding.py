@@ -83,7 +83,7 @@ def test_period_without_starters_says_so_and_does_not_crash():
 
 
 def test_launch_outside_the_period_is_explained():
-    data = from_frames({"events": _events([("1", 0, 0, "s"), ("1", 0, 5, "v"), ("1", 0, 9, "done")])})
+    data = from_frames({"events": _events([("1", 0, 0, "s"), ("1", 0, 5, "v"), ("1", 0, 9, "done"), ("2", 3, 0, "x")])})
     result = analyse_onboarding(data, FUNNEL, launch_date="2026-12-01", period_start="2026-08-01", period_end="2026-08-31")
     assert result.launch is None and "outside the period" in result.launch_note
     assert result.completed == 1
@@ -134,3 +134,22 @@ def test_a_launch_with_too_few_days_of_data_on_a_side_says_what_the_comparison_n
                                  period_end="2026-08-31", min_side_days=3, guard_days=1)
     assert guarded.launch_note.endswith("(2026-08-15) (leaving out 1 guard day on each side); the data has "
                                         "2 days 10 h after it.")
+
+
+def test_starters_within_the_last_window_of_the_data_are_not_counted_as_abandoning():
+    # Three starters on 08-10 (two complete); on 08-12 at 10:00 a fourth starts, and the data stops at
+    # 10:30: within the 1 h window, so whether they complete is not known yet.
+    rows = [("1", 0, 0, "s"), ("1", 0, 60, "v"), ("1", 0, 90, "done"),
+            ("2", 0, 0, "s"), ("2", 0, 60, "v"), ("2", 0, 95, "done"),
+            ("3", 0, 0, "s"),
+            ("4", 2, 0, "s"), ("5", 2, 1800, "x")]
+    result = analyse_onboarding(from_frames({"events": _events(rows)}), FUNNEL,
+                                period_start="2026-08-01", period_end="2026-08-31")
+    assert (result.entered, result.completed, result.still_open) == (3, 2, 1)
+    assert result.open_window_note == (
+        "1 user started after 2026-08-12 09:30, within the last 1 h of the data (it ends 2026-08-12 10:30): "
+        "still inside the conversion window, so not counted as completing or abandoning.")
+    # with data going on past the window, the fourth starter counts (and abandons)
+    later = analyse_onboarding(from_frames({"events": _events(rows + [("5", 2, 7200, "x")])}), FUNNEL,
+                               period_start="2026-08-01", period_end="2026-08-31")
+    assert (later.entered, later.completed, later.still_open, later.open_window_note) == (4, 2, 0, "")
