@@ -180,3 +180,15 @@ def test_sample_size_guide_loop_costs_most(sample):
     assert out["difference"].iloc[0] < 0
     once = out.set_index("loop").loc["product_view → size_guide → product_view"]
     assert once["difference"] > 0 and not once["harmful"] and once["conversions_lost"] == 0
+
+
+@pytest.mark.spark
+def test_same_loops_on_duckdb_and_spark(spark_con, duckdb_con):
+    df = _planted_log()
+    df["cut_off"] = df["user_id"].str.endswith("0")
+    duck = duckdb_con.create_table("ev_loops", df)
+    spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_loops")
+    spark = spark_con.table("ev_loops")
+    kwargs = dict(conversion_event="ok", goal_events=["ok"], segment_by="platform", min_users=5)
+    pd.testing.assert_frame_equal(loops(prepare_sessions(duck), **kwargs), loops(prepare_sessions(spark), **kwargs),
+                                  check_dtype=False)
