@@ -174,8 +174,8 @@ def loops(
         df[column] = df[column].astype("int64")
     df = _harm(df, conversion_event is not None, alpha)
 
-    cells = _cells(cycle, reach).execute()
-    cells = cells[cells["loop"].isin(df["loop"]) | cells["loop"].isna()]
+    kept = df["loop"].tolist()
+    cells = _cells(cycle.filter(cycle.loop.isin(kept or [""])), reach).execute()  # rare cycles stay in the engine
     df = df.merge(concentration(cells, df[["loop", "start"]], alpha=alpha, by_segment=segment is not None),
                   on="loop", how="left")
     df["flagged"] = (df["period_q"] < alpha) | (df["segment_q"] < alpha)
