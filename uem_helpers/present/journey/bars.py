@@ -67,7 +67,8 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
         ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel("Users who made the loop" + note)
         ax.grid(axis="y", visible=False)
-        ax.set_title(plain(title or f"Most common loop: '{top['loop']}' ({int(top['users']):,} users)"))
+        common = shown.loc[pd.to_numeric(shown["users"]).idxmax()]
+        ax.set_title(plain(title or f"Most common loop: '{common['loop']}' ({int(common['users']):,} users)"))
         return ax
     base = pd.to_numeric(shown["baseline_conversion"], errors="coerce").to_numpy(dtype=float)
     notes = [f"{c:.0%} of {int(n):,} sessions (no loop: {b:.0%})" for c, n, b in zip(rate, shown["sessions"], base)]

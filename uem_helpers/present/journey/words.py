@@ -142,7 +142,8 @@ def loops_finding(a: JourneyAnalysis) -> str:
     where = loop_where(top)
     where = f", concentrated {where}" if where else ""
     if not a.conversion_event or top["difference"] != top["difference"]:
-        return f"The most common loop is {_name(top['loop'])}, made by {who}{where}."
+        lead = "The loop that stands out is" if where else "The most common loop is"
+        return f"{lead} {_name(top['loop'])}, made by {who}{where}."
     if top["harmful"]:
         return (f"The loop that costs most is {_name(top['loop'])}: {who}{where}. {_loop_gap(a, top)}; about "
                 f"**{top['conversions_lost']:,.0f}** conversions lost.")

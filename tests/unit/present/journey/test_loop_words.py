@@ -48,6 +48,10 @@ def test_a_loop_that_converts_as_well_is_never_recommended(planted):
     assert "go round" not in words.next_steps(_analysis(harmless))
     without = words.loops_finding(_analysis(harmless.assign(difference=float("nan")), conversion=None))
     assert without == "The most common loop is **item → catalogue → item**, made by **120** users in 120 sessions."
+    top = planted.iloc[:1].assign(difference=float("nan"))
+    assert words.loops_finding(_analysis(top, conversion=None)).startswith(
+        "The loop that stands out is **ship → add → cart → ship**, made by **20** users in 20 sessions, "
+        "concentrated on **android**")
 
 
 def test_the_loops_table_reads_in_rank_order_without_rotations(planted):
@@ -59,3 +63,12 @@ def test_the_loops_table_reads_in_rank_order_without_rotations(planted):
     assert first["Concentrated"] == "android; 2025-03" and first["Conversions lost"] == "11"
     assert first["Gap (95% CI)"].startswith("−56.9 pts (")
     assert table.loc["item → catalogue → item", "Conversions lost"] == ""
+
+
+def test_the_loops_chart_keeps_the_rank_order_and_drops_rotations(planted):
+    from tests.unit.present.journey._charts import ticks
+    from uem_helpers.present.journey import loop_bars
+
+    labels = ticks(loop_bars(planted).get_yticklabels())
+    assert labels[0] == "ship → add → cart → ship" and "add → cart → ship → add" not in labels
+    assert "item → catalogue → item" in labels
