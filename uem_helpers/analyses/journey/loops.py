@@ -27,22 +27,18 @@ import pandas as pd
 
 from uem_helpers.analyses.journey._common import ARROW, _check_event, _check_int
 from uem_helpers.analyses.journey._loop_cells import CELL_COLUMNS, concentration
+from uem_helpers.analyses.journey._loop_harm import CLUSTERED, HARM_COLUMNS, NEWCOMBE, harm
 from uem_helpers.analyses.sessions import Sessions
-from uem_helpers.stats import ClusterSums, clustered_wilson_ci, ratio_metric_difference, two_proportions, wilson_ci
 
 #: Name of the boolean column of sessions still open when the data ends (left out of conversion comparisons).
 CUT_OFF = "cut_off"
 
-#: ``interval`` value when the difference is clustered by user (delta method), and its fallback.
-CLUSTERED, NEWCOMBE = "clustered by user", "Newcombe, sessions"
-
 LOOP_COLUMNS = [
-    "loop", "length", "start", "users", "sessions", "occurrences",
-    "compared_sessions", "converted_sessions", "session_conversion", "session_conversion_low",
-    "session_conversion_high", "baseline_sessions", "baseline_converted", "baseline_conversion", "baseline_low",
-    "baseline_high", "difference", "difference_low", "difference_high", "p_value", "interval", "conversions_lost",
-    "harmful", *CELL_COLUMNS, "flagged", "same_cycle_as",
+    "loop", "length", "start", "users", "sessions", "occurrences", *HARM_COLUMNS, "harmful", *CELL_COLUMNS,
+    "flagged", "same_cycle_as",
 ]
+
+__all__ = ["CLUSTERED", "CUT_OFF", "LOOP_COLUMNS", "NEWCOMBE", "loops"]
 
 
 def loops(
@@ -63,17 +59,20 @@ def loops(
     - ``session_conversion``: the share of the sessions with the cycle that convert;
     - ``baseline_conversion``: the same share for the *comparable* sessions, those that reached
       ``A`` and made no cycle of any kind (so a session long enough to loop is not compared with
-      every light visit, and no loop is compared with another). The baseline is not re-weighted
-      to the cycle's segment mix; the concentration columns below say where the cycle lives;
+      every light visit, and no loop is compared with another). With ``segment_by`` the baseline
+      is re-weighted to the cycle's segment mix (each segment's baseline rate weighted by the
+      cycle's sessions there), so a cycle made only on android is compared with android sessions;
+      ``baseline_sessions`` and ``baseline_converted`` stay the pooled counts;
     - ``difference = session_conversion - baseline_conversion`` with a ``1 - alpha`` interval
       clustered by user: one user's sessions are not independent, so each rate's Wilson interval
       is taken on its effective sample size (the delta method on per-user sums of converted and
-      compared sessions, :func:`uem_helpers.stats.ratio_metric_difference` and
+      compared sessions, :func:`uem_helpers.stats.ratio_metric_se` and
       :func:`uem_helpers.stats.clustered_wilson_ci`) and the two are combined as in Newcombe's
       interval (square-and-add), which keeps its width at 0% and 100%. When a group has fewer
       than two users the interval is Newcombe's on sessions
       (:func:`uem_helpers.stats.two_proportions`); ``interval`` names the method used and
-      ``p_value`` is the clustered z-test (the score test on sessions in the fallback);
+      ``p_value`` is the clustered z-test (the score test on sessions in the fallback); see
+      :mod:`uem_helpers.analyses.journey._loop_harm`;
     - ``conversions_lost = max(0, -difference) × compared_sessions``: the conversions the
       cycle's sessions would have made at the baseline rate (each session is one chance to
       convert; ``users`` says how many people that is);
@@ -172,10 +171,17 @@ def loops(
     df = out.execute()
     for column in ("length", "users", "sessions", "occurrences"):
         df[column] = df[column].astype("int64")
-    df = _harm(df, conversion_event is not None, alpha)
+    kept_cycle = cycle.filter(cycle.loop.isin(df["loop"].tolist() or [""]))  # rare cycles stay in the engine
+    mix = {}
+    if segment and conversion_event and not df.empty:
+        seg_user = clean.group_by(["start", "segment", "user_id"]).aggregate(
+            y=(clean.converted * clean.compared).sum(), n=clean.compared.sum())
+        mix["by_segment"] = seg_user.group_by(["start", "segment"]).aggregate(**_sums(seg_user, "")).execute()
+        mix["cycle_mix"] = kept_cycle.group_by(["loop", "segment"]).aggregate(n=kept_cycle.compared.sum()).execute()
+    df = pd.concat([df[["loop", "length", "start", "users", "sessions", "occurrences"]],
+                    harm(df, has_conversion=conversion_event is not None, alpha=alpha, **mix)], axis=1)
 
-    kept = df["loop"].tolist()
-    cells = _cells(cycle.filter(cycle.loop.isin(kept or [""])), reach).execute()  # rare cycles stay in the engine
+    cells = _cells(kept_cycle, reach).execute()
     df = df.merge(concentration(cells, df[["loop", "start"]], alpha=alpha, by_segment=segment is not None),
                   on="loop", how="left")
     df["flagged"] = (df["period_q"] < alpha) | (df["segment_q"] < alpha)
@@ -233,66 +239,6 @@ def _cells(cycle: ibis.Table, reach: ibis.Table) -> ibis.Table:
     return ibis.union(with_cycle.select("loop", "start", "day", "segment", "sessions"), reached)
 
 
-def _harm(df: pd.DataFrame, has_conversion: bool, alpha: float) -> pd.DataFrame:
-    """Conversion with and without the cycle, their difference and interval, conversions lost, harmful."""
-    nan = float("nan")
-    rows = []
-    columns = ["session_conversion", "session_conversion_low", "session_conversion_high", "baseline_conversion",
-               "baseline_low", "baseline_high", "difference", "difference_low", "difference_high", "p_value",
-               "conversions_lost", "compared_sessions", "converted_sessions", "baseline_sessions",
-               "baseline_converted", "interval"]
-    for r in df.itertuples():
-        row = dict.fromkeys(["session_conversion", "session_conversion_low", "session_conversion_high",
-                             "baseline_conversion", "baseline_low", "baseline_high", "difference",
-                             "difference_low", "difference_high", "p_value", "conversions_lost"], nan)
-        row.update(compared_sessions=_int(r.sn), converted_sessions=_int(r.sy), baseline_sessions=_int(r.b_sn),
-                   baseline_converted=_int(r.b_sy), interval=None)
-        if has_conversion and row["compared_sessions"] > 0 and row["baseline_sessions"] > 0:
-            row.update(_compare(r, alpha))
-            row["conversions_lost"] = max(0.0, -row["difference"]) * row["compared_sessions"]
-        rows.append(row)
-    out = pd.concat([df[["loop", "length", "start", "users", "sessions", "occurrences"]].reset_index(drop=True),
-                     pd.DataFrame(rows, index=range(len(df)), columns=columns)], axis=1)
-    if not has_conversion:
-        for column in ("compared_sessions", "converted_sessions", "baseline_sessions", "baseline_converted"):
-            out[column] = pd.array([pd.NA] * len(out), dtype="Int64")
-    out["harmful"] = (out["difference_high"] < 0).fillna(False).astype(bool) if len(out) else pd.Series(dtype=bool)
-    return out
-
-
-def _compare(r, alpha: float) -> dict:
-    """The cycle's sessions (b) against the comparable ones (a): clustered Wilson intervals, combined as Newcombe's.
-
-    Each rate gets the Wilson interval on its effective sample size under clustering by user
-    (:func:`uem_helpers.stats.clustered_wilson_ci`, the delta-method standard error of
-    :func:`uem_helpers.stats.ratio_metric_difference`), and the difference the square-and-add
-    (MOVER) combination of the two, Newcombe's hybrid score method on clustered intervals: it
-    keeps its width when a rate is 0% or 100%, where a Wald interval collapses. With fewer than
-    two users in a group nothing is clustered: plain Wilson intervals on sessions, i.e.
-    Newcombe's interval (:func:`uem_helpers.stats.two_proportions`).
-    """
-    a = ClusterSums(int(r.b_m), float(r.b_sy), float(r.b_sn), float(r.b_syy), float(r.b_snn), float(r.b_syn))
-    b = ClusterSums(int(r.m), float(r.sy), float(r.sn), float(r.syy), float(r.snn), float(r.syn))
-    try:
-        c = ratio_metric_difference(a, b, alpha=alpha)
-    except ValueError:
-        p = two_proportions(int(r.b_sy), int(r.b_sn), int(r.sy), int(r.sn), alpha=alpha)
-        low, high = wilson_ci(int(r.sy), int(r.sn), alpha=alpha)
-        b_low, b_high = wilson_ci(int(r.b_sy), int(r.b_sn), alpha=alpha)
-        return dict(session_conversion=p.p2, session_conversion_low=low, session_conversion_high=high,
-                    baseline_conversion=p.p1, baseline_low=b_low, baseline_high=b_high, difference=p.diff,
-                    difference_low=p.diff_low, difference_high=p.diff_high, p_value=p.p_value, interval=NEWCOMBE)
-    rate, base = c.ratio_b, c.ratio_a
-    low, high = clustered_wilson_ci(rate, c.se_b, c.units_b, alpha=alpha)
-    b_low, b_high = clustered_wilson_ci(base, c.se_a, c.units_a, alpha=alpha)
-    diff = rate - base
-    return dict(session_conversion=rate, session_conversion_low=low, session_conversion_high=high,
-                baseline_conversion=base, baseline_low=b_low, baseline_high=b_high, difference=diff,
-                difference_low=diff - float(np.hypot(rate - low, b_high - base)),
-                difference_high=diff + float(np.hypot(high - rate, base - b_low)), p_value=c.p_value,
-                interval=CLUSTERED)
-
-
 def _rotations(names: pd.Series) -> list[str | None]:
     """Per cycle in rank order, the higher-ranked cycle it is a rotation of (``B → A → B`` of ``A → B → A``), else None."""
     first: dict[tuple[str, ...], str] = {}
@@ -303,10 +249,6 @@ def _rotations(names: pd.Series) -> list[str | None]:
         out.append(first.get(key))
         first.setdefault(key, name)
     return out
-
-
-def _int(x) -> int:
-    return 0 if x is None or x != x else int(x)
 
 
 def _rank(df: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from uem_helpers.core.formats import duration, percent, percent_interval, signed
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
 from uem_helpers.present.narrative import md_escape
-from uem_helpers.stories.journey import JourneyAnalysis
+from uem_helpers.stories.journey import LOOP_SEGMENT, JourneyAnalysis
 
 
 def _dwell(seconds: float) -> str:
@@ -124,9 +124,10 @@ def loop_where(row, *, short: bool = False) -> str:
 def _loop_gap(a: JourneyAnalysis, row) -> str:
     """A loop's sessions against comparable ones: both rates, the gap and its interval."""
     start = _name(row["start"])
+    mix = f", weighted to the loop's {md_escape(LOOP_SEGMENT)} mix" if "mix" in str(row.get("interval")) else ""
     return (f"{percent(row['session_conversion'], 1)} of its sessions reach {_name(a.conversion_event)} "
             f"({percent_interval(row['session_conversion_low'], row['session_conversion_high'], 1)}) against "
-            f"{percent(row['baseline_conversion'], 1)} of sessions that reached {start} without any loop "
+            f"{percent(row['baseline_conversion'], 1)} of sessions that reached {start} without any loop{mix} "
             f"({percent_interval(row['baseline_low'], row['baseline_high'], 1)}): "
             f"{signed_points(row['difference'])} (95% CI {signed_points(row['difference_low'])} to "
             f"{signed_points(row['difference_high'])}, clustered by user)")

@@ -149,9 +149,15 @@ def test_a_four_step_cycle_on_android_in_one_month_ranks_first():
     assert (top["period_unit"], top["worst_period"]) == ("month", "2025-03")
     assert (top["period_rate"], top["period_rest_rate"]) == (pytest.approx(20 / 90), 0)
     assert top["segment_q"] < 0.05 and top["period_q"] < 0.05
-    # 4 of 20 pay against the sessions reaching ship without a loop: 70 of 100 plain and 30 of 30 repeat buyers
+    # 4 of 20 pay against the sessions reaching ship without a loop (70 of 100 plain and 30 of 30 repeat buyers),
+    # weighted to the loop's platform mix (all android): 28 of 40 plain android sessions and 15 of 15 repeat buyers
     assert top["session_conversion"] == pytest.approx(0.2)
-    assert top["baseline_conversion"] == pytest.approx(100 / 130)
+    assert (top["baseline_sessions"], top["baseline_converted"]) == (130, 100)
+    assert top["baseline_conversion"] == pytest.approx(43 / 55) and top["interval"] == "clustered by user, segment mix"
+    # one segment, one session per user: the clustered variance is p(1 - p) / (n - 1), Wilson on 54 sessions
+    assert (top["baseline_low"], top["baseline_high"]) == pytest.approx(wilson_ci(43 / 55 * 54, 54))
+    pooled = loops(sessions, conversion_event="ok", goal_events=["ok"], min_users=5).set_index("loop")
+    assert pooled.loc["ship → add → cart → ship", "baseline_conversion"] == pytest.approx(100 / 130)
     browse = out.set_index("loop").loc["item → catalogue → item"]  # frequent, converts as well as its baseline
     assert browse["users"] == 120 and browse["difference"] == pytest.approx(0) and not browse["harmful"]
     assert not browse["flagged"]
