@@ -105,7 +105,9 @@ def journey_headline(truth: dict) -> str:
         f"users: {meta['users'] - meta['zero_event_users']}",
         f"bottleneck: {bottleneck} exit rate {exit_rate:.4f} "
         f"mean dwell {realised['mean_dwell_seconds'][bottleneck]:.1f} s",
-        f"top loop: {loop[0]} → {loop[1]} → {loop[0]}",
+        # Loops rank by conversions lost: the planted loop costs only when repeated, which its rotation
+        # size_guide → product_view → size_guide (two product_view → size_guide in one session) captures.
+        f"top loop: {loop[1]} → {loop[0]} → {loop[1]}",
         f"largest incident: payment → order_success {start} to {end}" if incident["payments_during"] else "",
     ]) + "\n"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -125,6 +126,16 @@ class JourneyConfig(_Strict):
     stages: dict[str, list[str]] = Field(default_factory=dict)
     start_event: str | None = None
     bottleneck_candidates: list[str] = Field(default_factory=list)
+    goal_events: list[str] | None = None
+    """Events that mean the journey succeeded (e.g. ``payment_ok``, ``signup_done``): leaving after one is not
+    a loss (the bottleneck ranking leaves them out) and a loop through one is not a loop users are stuck in
+    (the loop ranking leaves it out). When absent, the last step of every configured funnel."""
+
+    def goals(self, funnels: Mapping[str, FunnelConfig]) -> list[str]:
+        """The goal events: ``goal_events`` when set, else the last step of every funnel in ``funnels``."""
+        if self.goal_events is not None:
+            return list(self.goal_events)
+        return list(dict.fromkeys(f.steps[-1] for f in funnels.values()))
 
 
 class SessionConfig(_Strict):

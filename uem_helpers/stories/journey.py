@@ -19,7 +19,10 @@ It runs on any company's log through the config alone:
   ``checkout``); its last step is the conversion event. Without such a funnel,
   loops are ranked without conversion and the incident watch is skipped;
 - **goal events** (left out of the bottleneck ranking: leaving after success is
-  not a loss): the last step of every configured funnel;
+  not a loss; and of the loops: a cycle through the purchase is not one users are
+  stuck in): ``journey.goal_events``, else the last step of every configured funnel;
+- **loops** are ranked by the conversions they cost and checked for concentration
+  by month (or week) and by ``platform`` when the events have that column;
 - **satisfaction**: NPS answers and feedback tagged with a touchpoint, when
   those tables exist.
 
@@ -54,6 +57,9 @@ from uem_helpers.data.sources import Dataset
 
 #: Stage name when the config defines no stages.
 ALL_EVENTS_STAGE = "journey"
+
+#: Column whose values loops are checked for concentration in, when the events have it.
+LOOP_SEGMENT = "platform"
 
 
 @dataclass(frozen=True)
@@ -158,10 +164,11 @@ def analyse_journey(
 
     # Derive once, hand down: one window over the log, materialised, shared by every analysis below.
     segment_in_events = bool(segment_by) and segment_by in events.columns
-    sessions = prepare_sessions(events, gap=rule, keep=[segment_by] if segment_in_events else [], cache=True,
-                                **window)
+    loop_segment = LOOP_SEGMENT if LOOP_SEGMENT in events.columns else None
+    keep = [c for c in (segment_by if segment_in_events else None, loop_segment) if c]
+    sessions = prepare_sessions(events, gap=rule, keep=keep, cache=True, **window)
     journey = journey_map(sessions, stages, nps=data.tables.get("nps"), feedback=data.tables.get("feedback"))
-    goals = [f.steps[-1] for f in config.funnels.values()]
+    goals = config.journey.goals(config.funnels)
     ranked = bottlenecks(journey.table, candidates=config.journey.bottleneck_candidates or None, exclude=goals)
     moves = transitions(sessions)
     # one exit (or cut-off end) per session
@@ -177,9 +184,11 @@ def analyse_journey(
             notes["paths"] = f"No session in the period has the start event {start_event!r}."
             flow = sankey = None
 
-    found_loops = loops(sessions, conversion_event=conversion, min_users=min_users)
+    found_loops = loops(sessions, conversion_event=conversion, goal_events=goals, segment_by=loop_segment,
+                        min_users=min_users)
     if found_loops.empty:
-        notes["loops"] = f"No back-and-forth pattern was made by at least {min_users} users."
+        notes["loops"] = (f"No cycle (A → … → A, up to four steps, not through a goal) was made by at least "
+                          f"{min_users} users.")
     if conversion is None:
         notes["conversion"] = ("No configured funnel runs through the journey's touchpoints, so loops are shown "
                                "without conversion and there is no incident watch.")

@@ -111,3 +111,14 @@ def test_uem_validate_exits_2_naming_the_key_on_the_sample(tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "funnels.account_opening.steps[2]" in result.stderr and "did you mean 'id_verified'?" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_misspelled_goal_event_names_its_key(dataset):
+    config = _config(journey={"goal_events": ["open_success", "open_sucess"]})
+    with pytest.raises(ConfigDataError) as caught:
+        check_config_against_data(config, dataset)
+    (problem,) = caught.value.problems
+    assert (problem.key, problem.name, problem.suggestions) == ("journey.goal_events[1]", "open_sucess",
+                                                                 ("open_success",))
+    assert config.journey.goals(config.funnels) == ["open_success", "open_sucess"]
+    assert _config().journey.goals(_config().funnels) == ["open_success"]  # default: each funnel's last step

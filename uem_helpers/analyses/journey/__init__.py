@@ -7,7 +7,8 @@ none derives sessions itself.
 
 Modules: :mod:`.transitions` (event -> next event, shares and dwell), :mod:`.paths` (top
 paths from a start event and the Sankey links of their first steps), :mod:`.loops`
-(back-and-forth patterns and their conversion), :mod:`.segments` (the transitions of two
+(cycles of two to four steps ranked by the conversions they cost, and
+where and when they concentrate), :mod:`.segments` (the transitions of two
 segments compared, user-clustered intervals and Benjamini-Hochberg), :mod:`.map`
 (touchpoints, the journey map with satisfaction, bottlenecks), :mod:`.incidents` (daily step
 conversion on a p-chart). Callers import from here.

@@ -16,21 +16,22 @@ from uem_helpers.present.plots import ACCENT, MAIN, new_axes, plain, rate_bars
 
 
 def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None, ax=None):
-    """The most common loops: how often sessions with each loop convert, against the same sessions without one.
+    """The loops in rank order: how often sessions with each loop convert, against comparable sessions without one.
 
-    One bar per loop (most users first): the conversion of sessions that made the loop, with
-    its Wilson 95% interval; an orange diamond (with its interval) marks the loop's own
-    baseline, sessions that reached the loop's first event but made no loop at all
-    (:func:`uem_helpers.analyses.journey.loops`). A bar left of its diamond is what the loop costs.
-    Without a conversion event the bars count users instead. Loops of fewer users than the
-    privacy minimum are not shown.
+    One bar per loop, in the order of the frame (:func:`uem_helpers.analyses.journey.loops`
+    ranks the loops that cost most conversions first; rotations of a loop already shown, rows
+    with ``same_cycle_as``, are left out): the conversion of sessions that made the loop, with
+    its 95% interval clustered by user; an orange diamond (with its interval) marks the loop's
+    own baseline, sessions that reached the loop's first event but made no loop at all. A bar
+    left of its diamond is what the loop costs. Without a conversion event the bars count
+    users instead. Loops of fewer users than the privacy minimum are not shown.
 
     Parameters
     ----------
     loops : pandas.DataFrame
         :func:`uem_helpers.analyses.journey.loops` output (``loop``, ``users``, ``sessions``,
         ``session_conversion`` with ``_low``/``_high``, ``baseline_conversion``,
-        ``baseline_low``, ``baseline_high``).
+        ``baseline_low``, ``baseline_high``; optional ``same_cycle_as``).
     top_n : int
         Most loops shown.
     title : str, optional
@@ -44,8 +45,10 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
     _require(loops, ["loop", "users"], "loops", "uem_helpers.analyses.journey.loops")
     _positive_int(top_n, "top_n")
     minimum = privacy.active().min_cell_size
+    if "same_cycle_as" in loops:
+        loops = loops[loops["same_cycle_as"].isna()]
     large = pd.to_numeric(loops["users"], errors="coerce").fillna(0) >= minimum
-    shown = loops[large].sort_values("users", ascending=False, kind="stable").head(top_n)
+    shown = loops[large].head(top_n)
     note = "" if large.all() else f" (loops of fewer than {minimum} users not shown)"
     if shown.empty:
         return _empty(new_axes(ax), f"No loop made by at least {minimum} users in the period.",
@@ -64,7 +67,8 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
         ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel("Users who made the loop" + note)
         ax.grid(axis="y", visible=False)
-        ax.set_title(plain(title or f"Most common loop: '{top['loop']}' ({int(top['users']):,} users)"))
+        common = shown.loc[pd.to_numeric(shown["users"]).idxmax()]
+        ax.set_title(plain(title or f"Most common loop: '{common['loop']}' ({int(common['users']):,} users)"))
         return ax
     base = pd.to_numeric(shown["baseline_conversion"], errors="coerce").to_numpy(dtype=float)
     notes = [f"{c:.0%} of {int(n):,} sessions (no loop: {b:.0%})" for c, n, b in zip(rate, shown["sessions"], base)]

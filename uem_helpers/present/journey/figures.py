@@ -29,7 +29,7 @@ def transitions_chart(a: JourneyAnalysis, *, ax=None):
 
 
 def loops_chart(a: JourneyAnalysis, *, ax=None):
-    """The most common loops and their conversion."""
+    """The loops in rank order (costliest first) and their conversion against comparable sessions."""
     return loop_bars(a.loops, ax=ax)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from uem_helpers.core.formats import percent, rate_with_interval
+from uem_helpers.core.formats import percent, rate_with_interval, signed_points
 from uem_helpers.present import privacy
-from uem_helpers.present.journey.words import _by_conversions_lost, _days, _dwell
+from uem_helpers.present.journey.words import LOOP_ALPHA, _by_conversions_lost, _days, _dwell, distinct_loops
 from uem_helpers.stories.journey import JourneyAnalysis
 
 
@@ -55,17 +55,31 @@ def bottleneck_table(a: JourneyAnalysis, *, top: int = 5) -> pd.DataFrame:
 
 
 def loops_table(a: JourneyAnalysis, *, top: int = 8) -> pd.DataFrame:
-    """The top loops: users, sessions, and session conversion with and without the loop."""
+    """The top loops in rank order (costliest first): users, sessions, conversion with and without, gap, where."""
     mask = privacy.active().mask_text
-    rows = a.loops.head(top)
+    rows = distinct_loops(a).head(top)
     table = pd.DataFrame({"Loop": [mask(x) for x in rows["loop"]], "Users": [f"{int(x):,}" for x in rows["users"]],
                           "Sessions": [f"{int(x):,}" for x in rows["sessions"]]})
     if a.conversion_event:
-        table["Sessions converting"] = [f"{c:.1%} ({lo:.1%}–{hi:.1%})" for c, lo, hi in zip(
+        table["Sessions converting (95% CI)"] = [rate_with_interval(c, lo, hi, sep="–") for c, lo, hi in zip(
             rows["session_conversion"], rows["session_conversion_low"], rows["session_conversion_high"])]
-        table["Without a loop"] = [f"{c:.1%} ({lo:.1%}–{hi:.1%})" for c, lo, hi in zip(
+        table["Comparable, without a loop"] = [rate_with_interval(c, lo, hi, sep="–") for c, lo, hi in zip(
             rows["baseline_conversion"], rows["baseline_low"], rows["baseline_high"])]
+        table["Gap (95% CI)"] = [
+            f"{signed_points(d)} ({signed_points(lo, unit='')} to {signed_points(hi, unit='')})" if d == d else "n/a"
+            for d, lo, hi in zip(rows["difference"], rows["difference_low"], rows["difference_high"])]
+        table["Conversions lost"] = [f"{x:,.0f}" if x > 0 else "" for x in rows["conversions_lost"].fillna(0)]
+    table["Concentrated"] = [_where(r) for _, r in rows.iterrows()]
     return table.set_index("Loop")
+
+
+def _where(row) -> str:
+    """Where and when a loop concentrates, for a table cell: "android; 2025-03"."""
+    mask = privacy.active().mask_text
+    parts = [mask(row["worst_segment"])] if row.get("segment_q", float("nan")) < LOOP_ALPHA else []
+    if row.get("period_q", float("nan")) < LOOP_ALPHA:
+        parts.append(row["worst_period"] if row["period_unit"] == "month" else f"week of {row['worst_period']}")
+    return "; ".join(parts)
 
 
 def incidents_table(a: JourneyAnalysis) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from uem_helpers.core.formats import duration, percent, percent_interval, signed
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
 from uem_helpers.present.narrative import md_escape
-from uem_helpers.stories.journey import JourneyAnalysis
+from uem_helpers.stories.journey import LOOP_SEGMENT, JourneyAnalysis
 
 
 def _dwell(seconds: float) -> str:
@@ -90,21 +90,70 @@ def paths_finding(a: JourneyAnalysis) -> str:
             f"{a.max_steps} steps.")
 
 
+#: The level at which a loop's concentration (q-value) is called significant, as in the analysis' default.
+LOOP_ALPHA = 0.05
+
+
+def distinct_loops(a: JourneyAnalysis) -> pd.DataFrame:
+    """The loops in rank order, each back-and-forth once (rotations of a higher-ranked cycle left out)."""
+    if a.loops is None:
+        return pd.DataFrame()
+    return a.loops[a.loops["same_cycle_as"].isna()] if "same_cycle_as" in a.loops else a.loops
+
+
+def loop_where(row, *, short: bool = False) -> str:
+    """Where and when a loop concentrates, in words ("on android (…) and in 2025-03 (…)"), or an empty string.
+
+    Only significant cells are named (q-value below :data:`LOOP_ALPHA`, Benjamini-Hochberg over every cell
+    tested); ``short`` leaves the rates out.
+    """
+    parts = []
+    if row["segment_q"] < LOOP_ALPHA:
+        parts.append(f"on {_name(row['worst_segment'])}" + ("" if short else
+                     f" (made by {percent(row['segment_rate'], 1)} of the sessions there that reached "
+                     f"{_name(row['start'])}, against {percent(row['segment_rest_rate'], 1)} elsewhere)"))
+    if row["period_q"] < LOOP_ALPHA:
+        when = (f"in {_name(row['worst_period'])}" if row["period_unit"] == "month"
+                else f"in the week of {_name(row['worst_period'])}")
+        parts.append(when + ("" if short else f" ({percent(row['period_rate'], 1)} against "
+                                              f"{percent(row['period_rest_rate'], 1)} in the other "
+                                              f"{md_escape(row['period_unit'])}s)"))
+    return " and ".join(parts)
+
+
+def _loop_gap(a: JourneyAnalysis, row) -> str:
+    """A loop's sessions against comparable ones: both rates, the gap and its interval."""
+    start = _name(row["start"])
+    mix = f", weighted to the loop's {md_escape(LOOP_SEGMENT)} mix" if "mix" in str(row.get("interval")) else ""
+    return (f"{percent(row['session_conversion'], 1)} of its sessions reach {_name(a.conversion_event)} "
+            f"({percent_interval(row['session_conversion_low'], row['session_conversion_high'], 1)}) against "
+            f"{percent(row['baseline_conversion'], 1)} of sessions that reached {start} without any loop{mix} "
+            f"({percent_interval(row['baseline_low'], row['baseline_high'], 1)}): "
+            f"{signed_points(row['difference'])} (95% CI {signed_points(row['difference_low'])} to "
+            f"{signed_points(row['difference_high'])}, clustered by user)")
+
+
 def loops_finding(a: JourneyAnalysis) -> str:
-    """The loop that catches most users, and whether sessions with it convert less."""
-    if a.loops is None or a.loops.empty:
+    """The loop that costs most conversions: where and when it concentrates, the gap with its interval, users."""
+    rows = distinct_loops(a)
+    if rows.empty:
         return note(a, "loops")
-    top = a.loops.iloc[0]
-    text = f"The most common loop is {_name(top['loop'])}, made by **{int(top['users']):,}** users."
-    if a.conversion_event and top["session_conversion"] == top["session_conversion"]:
-        verdict = ("converts less than" if top["session_conversion_high"] < top["baseline_low"]
-                   else "converts more than" if top["session_conversion_low"] > top["baseline_high"]
-                   else "converts about as often as")
-        text += (f" A session with it {verdict} sessions that reached {_name(top['loop'].split(' → ')[0])} without "
-                 f"any loop: {percent(top['session_conversion'], 1)} ({percent_interval(top['session_conversion_low'], top['session_conversion_high'], 1)}) "
-                 f"against {percent(top['baseline_conversion'], 1)} ({percent_interval(top['baseline_low'], top['baseline_high'], 1)}) "
-                 f"reach {_name(a.conversion_event)}.")
-    return text
+    top = rows.iloc[0]
+    who = f"**{int(top['users']):,}** users in {int(top['sessions']):,} sessions"
+    where = loop_where(top)
+    where = f", concentrated {where}" if where else ""
+    if not a.conversion_event or top["difference"] != top["difference"]:
+        lead = "The loop that stands out is" if where else "The most common loop is"
+        return f"{lead} {_name(top['loop'])}, made by {who}{where}."
+    if top["harmful"]:
+        return (f"The loop that costs most is {_name(top['loop'])}: {who}{where}. {_loop_gap(a, top)}; about "
+                f"**{top['conversions_lost']:,.0f}** conversions lost.")
+    if top["difference"] < 0:
+        return (f"No loop costs conversions beyond chance. The largest gap is {_name(top['loop'])} ({who}{where}): "
+                f"{_loop_gap(a, top)}, an interval that includes no difference.")
+    common = rows.sort_values("users", ascending=False, kind="stable").iloc[0]
+    return (f"No loop's sessions convert less than comparable sessions. The most common loop, {_name(common['loop'])} "
+            f"(**{int(common['users']):,}** users): {_loop_gap(a, common)}.")
 
 
 def segment_finding(a: JourneyAnalysis) -> str:
@@ -184,10 +233,16 @@ def next_steps(a: JourneyAnalysis) -> str:
     if a.bottlenecks is not None and not a.bottlenecks.empty:
         steps.append(f"Fix {_name(a.bottlenecks.iloc[0]['touchpoint'])} first: it loses the largest share of its "
                      "visits and holds users longest. Read its feedback, then test a change on a share of users.")
-    if a.loops is not None and not a.loops.empty:
-        top = a.loops.iloc[0]
-        steps.append(f"Find out why users go round {_name(top['loop'])}: missing information on the page usually "
-                     "sends users back and forth.")
+    harmful = distinct_loops(a)
+    harmful = harmful[harmful["harmful"]] if "harmful" in harmful else harmful.iloc[:0]
+    if a.conversion_event and not harmful.empty:
+        top = harmful.iloc[0]
+        where = loop_where(top, short=True)
+        steps.append(f"Find out why users go round {_name(top['loop'])}{' ' + where if where else ''}: replay a few "
+                     f"of those sessions and check what the page asks for or fails to show. It rests on the loops "
+                     f"finding: its sessions convert {signed_points(top['difference'])} against comparable sessions "
+                     f"(95% CI {signed_points(top['difference_low'])} to {signed_points(top['difference_high'])}), "
+                     f"about {top['conversions_lost']:,.0f} conversions lost.")
     if a.incidents is not None and (a.incidents["outside"] == "below").any():
         steps.append("Check the incident days against releases and the status page; add an alert on the step "
                      "conversion so the next one is caught the same day.")
