@@ -68,7 +68,7 @@ def _harm_log(loopers: int, looper_buys: int, others: int, other_buys: int, happ
         rows += [(f"h{i}", 0, "c"), (f"h{i}", 1, "d"), (f"h{i}", 2, "c"), (f"h{i}", 3, "buy")]
     for i in range(happy):  # the happy cycle's baseline: reached c, no loop, half buy
         rows += [(f"k{i}", 0, "c")] + ([(f"k{i}", 1, "buy")] if i % 2 else [])
-    return rows
+    return rows + [("z", 7200, "later")]  # the data goes on for two hours: no session above is cut off
 
 
 def test_harm_sign_interval_and_conversions_lost_by_hand():
@@ -134,6 +134,7 @@ def _planted_log() -> pd.DataFrame:
                         + (["pay", "ok"] if i < (4 if defect else 14) else []))
             for i in range(5):  # repeat purchases: ok → pay → ok runs through the goal
                 session(f"r{cell}{i}", ["ship", "pay", "ok", "pay", "ok"])
+    rows.append(("z", datetime(2025, 3, 31, 12), "launch", "ios"))  # the data goes on: no session above is cut off
     return pd.DataFrame(rows, columns=["user_id", "timestamp", "event", "platform"]).astype(
         {"user_id": "string", "event": "string", "platform": "string", "timestamp": "datetime64[us]"})
 
