@@ -17,7 +17,7 @@ from uem_helpers.core.formats import percent, signed_percent, with_minus
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.stories.cart import CartAnalysis
-from uem_helpers.present.narrative import md_escape
+from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
 
 def _period(a: CartAnalysis) -> str:
@@ -152,6 +152,47 @@ def drivers_finding(a: CartAnalysis) -> str:
              for r in strong.head(3).itertuples()]
     return ("Carts are abandoned more often after " + "; ".join(parts)
             + ". These are associations, not causes: test a change before believing one.")
+
+
+def introduction(config, *, period_start: object = None, period_end: object = None, launch_date: object = None,
+                 threshold: float | None = None, experiment: str | None = None) -> str:
+    """The report's title heading and introduction, from the config and this run's parameters.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The loaded config: the ``checkout`` funnel's ``title`` (when there is one) and the tables configured.
+    period_start, period_end : str, optional
+        The report's period.
+    launch_date : str, optional
+        The day the shipping policy went live (``policy_launch_date``); none: no policy comparison.
+    threshold : float, optional
+        The cart value from which shipping is free under the policy.
+    experiment : str, optional
+        The A/B experiment the policy is read from instead of before/after the launch.
+
+    Returns
+    -------
+    str
+        Markdown: ``# <title>`` and one paragraph, in the config's and the parameters' words only.
+    """
+    policy = experiment or launch_date
+    title = "Carts: why are they left" + (", and what did the shipping policy do?" if policy else "?")
+    parts = [f"counts the carts created {period_words(period_start, period_end)} and how many were checked out"]
+    if "checkout" in config.funnels:
+        parts.append(f"follows users through the {md_escape(funnel_title(config, 'checkout'))} funnel")
+    parts.append("measures how the shipping fee's share of the cart value drives abandonment")
+    if policy:
+        how = (f"in the A/B test '{md_escape(experiment)}'" if experiment
+               else f"launched on {md_escape(launch_date)} (carts before against after)")
+        rule = f" (free shipping from {threshold:g})" if threshold else ""
+        parts.append(f"judges the shipping policy{rule} {how} on cart conversion, average order value and the "
+                     "bunching of cart values just above the threshold")
+    else:
+        parts.append("makes no policy comparison (no policy launch date or experiment is set)")
+    body = (f"For e-commerce product and user-engineering leads. The report {', '.join(parts[:-1])}, and {parts[-1]}. "
+            "Every rate and effect comes with its 95% confidence interval.")
+    return framing(title, body)
 
 
 def next_tests(a: CartAnalysis) -> str:

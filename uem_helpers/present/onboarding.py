@@ -9,9 +9,62 @@ result so it is right for every run. Data text passes through
 from __future__ import annotations
 
 from uem_helpers.core.formats import duration, number, percent, percent_interval, span
-from uem_helpers.present.narrative import md_escape
+from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
+
+
+def title(config, funnel: str, *, launch_date: object = None) -> str:
+    """The report's title: the funnel's ``title`` in the config (or its name) and the question the report answers."""
+    question = "where do users get stuck, and did the launch help?" if launch_date else "where do users get stuck?"
+    return f"{funnel_title(config, funnel)}: {question}"
+
+
+def introduction(config, funnel: str, *, period_start: object = None, period_end: object = None,
+                 launch_date: object = None, launch_description: str = "") -> str:
+    """The report's title heading and introduction, from the config and this run's parameters.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The loaded config; the funnel's ``title``, steps and window come from ``funnels.<funnel>``.
+    funnel : str
+        The funnel's name in the config.
+    period_start, period_end : str, optional
+        The report's period.
+    launch_date : str, optional
+        The launch compared before and after; none: the report says it makes no such comparison.
+    launch_description : str
+        What was launched, in a few words (the notebook parameter of that name); ``""`` names the
+        launch by its date alone.
+
+    Returns
+    -------
+    str
+        Markdown: ``# <title>`` and one paragraph, nothing in it but the config's and the parameters' words.
+    """
+    spec = config.funnel(funnel)
+    name = md_escape(funnel_title(config, funnel))
+    first, goal = md_escape(spec.steps[0]), md_escape(spec.steps[-1])
+    if launch_date:
+        what = f" ({md_escape(launch_description)})" if launch_description else ""
+        launch = (f"and tests whether the launch on {md_escape(launch_date)}{what} made completion faster and "
+                  "abandonment lower")
+    else:
+        launch = "and makes no before/after comparison (no launch date is set)"
+    body = (
+        f"For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
+        f"who reached '{first}' {period_words(period_start, period_end)} through the funnel's "
+        f"{len(spec.steps)} steps to '{goal}' (within {span(spec.window.total_seconds())}), finds the step that "
+        f"loses the most users and time, {launch}. Every rate comes with its 95% confidence interval."
+    )
+    return framing(title(config, funnel, launch_date=launch_date), body)
+
+
+def funnel_chart_title(config, funnel: str, *, period_start: object = None, period_end: object = None) -> str:
+    """The funnel chart's title: the funnel's title and the period (plain text, for a chart)."""
+    start, end = period_start or "first day", period_end or "last day"
+    return f"{funnel_title(config, funnel)} ({start} to {end})"
 
 
 def _window(analysis: OnboardingAnalysis) -> str:
