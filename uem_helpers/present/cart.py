@@ -196,7 +196,8 @@ def introduction(config, *, period_start: object = None, period_end: object = No
 
 
 def next_tests(a: CartAnalysis) -> str:
-    """Recommended next tests, chosen from the results."""
+    """Recommended next tests, each resting on a finding above: the fee-share fit, bunching, the checkout funnel,
+    the drivers (each only when its analysis ran on the tables this report read)."""
     if not a.has_data:
         return no_carts(a)
     tests = []
@@ -206,15 +207,17 @@ def next_tests(a: CartAnalysis) -> str:
     if a.bunching is not None and a.bunching.excess.significant:
         tests.append(f"Test a 'you are ¥X away from free shipping' nudge with add-on suggestions near "
                      f"{a.threshold:g}: carts bunch just above the threshold, so customers do top up.")
-    if a.checkout is not None and a.has_data and a.checkout["entered"].iloc[0] > 0:
+    if a.checkout is not None and a.has_data and a.checkout["entered"].iloc[0] > 0 and a.checkout.iloc[1:]["lost"].max() > 0:
         worst = a.checkout.iloc[1:].loc[a.checkout.iloc[1:]["lost"].idxmax()]
-        tests.append(f"Simplify the checkout step '{md_escape(worst['step'])}', which loses the most users.")
+        tests.append(f"Simplify the checkout step '{md_escape(worst['step'])}', which loses the most users "
+                     f"({int(worst['lost']):,} of those who reached the step before).")
     if a.drivers is not None and not a.drivers.empty and (a.drivers["odds_ratio_low"] > 1).any():
         top = a.drivers[a.drivers["odds_ratio_low"] > 1].iloc[0]
         tests.append(f"Look into carts that follow '{md_escape(top['event'])}', the event most associated with "
                      "abandonment.")
     if not tests:
-        tests.append("No clear lever stands out; keep the policy and re-run this report next month.")
+        keep = " keep the policy and" if a.impact is not None and a.impact.conversion.verdict != "worse" else ""
+        tests.append(f"No clear lever stands out;{keep} re-run this report next month.")
     return "\n".join(f"- {t}" for t in tests)
 
 

@@ -202,6 +202,42 @@ def key_findings(analysis: OnboardingAnalysis) -> str:
     return "\n".join(f"- {p}" for p in points)
 
 
+def next_steps(analysis: OnboardingAnalysis) -> str:
+    """What to do next, each step resting on a finding of this report (and only on tables the report read).
+
+    The bottleneck to fix first (users lost and its median time), the launch to keep, review or wait
+    on (by its abandonment verdict), a step without events to check in the logging, and the segment
+    that completes less when its interval clears the best one's.
+    """
+    if not analysis.has_data:
+        return no_data(analysis)
+    steps = []
+    b = analysis.bottleneck
+    if b is not None:
+        steps.append(f"Fix '{md_escape(b.step)}' first: it is the bottleneck, losing {b.lost:,} users "
+                     f"({percent(b.loss_share)} of all drop-off) and taking a median {duration(b.median_seconds)}. "
+                     "Test the change on a share of users.")
+    if analysis.launch is not None:
+        ab, date = analysis.launch.abandonment, md_escape(analysis.launch.launch_date)
+        verdict = {"better": f"Keep the launch of {date}: abandonment fell",
+                   "worse": f"Review the launch of {date}: abandonment rose"}.get(
+            ab.verdict, f"Do not credit the launch of {date} yet: abandonment did not change significantly")
+        steps.append(f"{verdict} ({percent(ab.value_a, 1)} before, {percent(ab.value_b, 1)} after; "
+                     f"95% CI of the change {percent(ab.ci_low, 1)} to {percent(ab.ci_high, 1)}).")
+    if analysis.empty_steps:
+        step = md_escape(analysis.steps[min(analysis.empty_steps) - 1])
+        steps.append(f"Check that '{step}' is still logged under this name: the period has no such event.")
+    if analysis.by_segment is not None and analysis.segment_by:
+        segments = privacy.active().fold_funnel_segments(analysis.by_segment, analysis.segment_by)
+        last = segments[segments["step_index"] == segments["step_index"].max()].sort_values("conversion")
+        if len(last) > 1 and last.iloc[0]["conversion_high"] < last.iloc[-1]["conversion_low"]:
+            worst, best = last.iloc[0], last.iloc[-1]
+            steps.append(f"Look at why {md_escape(analysis.segment_by)} '{md_escape(worst[analysis.segment_by])}' "
+                         f"completes less: {percent(worst['conversion'])} against {percent(best['conversion'])} for "
+                         f"'{md_escape(best[analysis.segment_by])}', and the intervals do not overlap.")
+    return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
+
+
 def headline(analysis: OnboardingAnalysis) -> str:
     """Plain-text headline numbers (stable across runs of the same data, for regression checks)."""
     lines = [f"starters: {analysis.entered}", f"completed: {analysis.completed}"]

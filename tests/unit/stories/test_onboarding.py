@@ -112,3 +112,27 @@ def test_an_empty_second_step_leaves_no_bottleneck_and_says_why():
     findings = report.key_findings(result)
     assert findings.count("No users reached step 2 ('v')") == 1 and "largest drop" not in findings
     assert "No data" not in findings
+
+
+def test_next_steps_rest_on_the_sample_findings(sample_analysis):
+    steps = report.next_steps(sample_analysis).splitlines()
+    b = sample_analysis.bottleneck
+    assert steps[0].startswith(f"- Fix 'id\\_verified' first: it is the bottleneck, losing {b.lost:,} users")
+    assert steps[1].startswith("- Keep the launch of 2026\\-08\\-15: abandonment fell (")
+    words = " ".join(steps).lower()
+    assert "feedback" not in words and "nps" not in words  # the report reads no such table
+
+
+def test_next_steps_without_a_launch_or_a_logged_last_step_say_only_what_the_data_shows():
+    rows = [(u, 0, 0, "s") for u in "1234"] + [(u, 0, 30, "v") for u in "123"] + [("9", 40, 0, "done")]
+    result = analyse_onboarding(from_frames({"events": _events(rows)}), FUNNEL,
+                                period_start="2026-08-01", period_end="2026-08-31")
+    steps = report.next_steps(result).splitlines()
+    assert steps == [
+        "- Fix 'v' first: it is the bottleneck, losing 1 users (100% of all drop-off) and taking a median 30 s. "
+        "Test the change on a share of users.",
+        "- Check that 'done' is still logged under this name: the period has no such event.",
+    ]
+    empty = analyse_onboarding(from_frames({"events": _events([("1", 0, 0, "s")])}), FUNNEL,
+                               period_start="2026-10-01", period_end="2026-10-31")
+    assert "No data" in report.next_steps(empty)

@@ -182,8 +182,9 @@ def next_steps(a: JourneyAnalysis) -> str:
         return no_events(a)
     steps = []
     if a.bottlenecks is not None and not a.bottlenecks.empty:
-        steps.append(f"Fix {_name(a.bottlenecks.iloc[0]['touchpoint'])} first: it loses the largest share of its "
-                     "visits and holds users longest. Read its feedback, then test a change on a share of users.")
+        touchpoint = a.bottlenecks.iloc[0]["touchpoint"]
+        steps.append(f"Fix {_name(touchpoint)} first: it loses the largest share of its visits and holds users "
+                     f"longest (the top bottleneck). {_tagged_feedback(a, touchpoint)} a change on a share of users.")
     if a.loops is not None and not a.loops.empty:
         top = a.loops.iloc[0]
         steps.append(f"Find out why users go round {_name(top['loop'])}: missing information on the page usually "
@@ -192,3 +193,12 @@ def next_steps(a: JourneyAnalysis) -> str:
         steps.append("Check the incident days against releases and the status page; add an alert on the step "
                      "conversion so the next one is caught the same day.")
     return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
+
+
+def _tagged_feedback(a: JourneyAnalysis, touchpoint: str) -> str:
+    """"Read the N feedback items tagged with it, then test" when the feedback table has such items, else "Test"."""
+    table = a.journey.table if a.journey is not None else None
+    if table is None or "feedback_items" not in table.columns:
+        return "Test"
+    items = table.loc[table["touchpoint"] == touchpoint, "feedback_items"].sum(min_count=1)
+    return f"Read the {int(items):,} feedback items tagged with it, then test" if items == items and items > 0 else "Test"
