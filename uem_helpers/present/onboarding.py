@@ -8,7 +8,7 @@ result so it is right for every run. Data text passes through
 
 from __future__ import annotations
 
-from uem_helpers.core.formats import duration, number, percent, percent_interval, span
+from uem_helpers.core.formats import duration, number, percent, percent_interval, signed_points, span
 from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
@@ -219,11 +219,12 @@ def next_steps(analysis: OnboardingAnalysis) -> str:
                      "Test the change on a share of users.")
     if analysis.launch is not None:
         ab, date = analysis.launch.abandonment, md_escape(analysis.launch.launch_date)
-        verdict = {"better": f"Keep the launch of {date}: abandonment fell",
-                   "worse": f"Review the launch of {date}: abandonment rose"}.get(
-            ab.verdict, f"Do not credit the launch of {date} yet: abandonment did not change significantly")
-        steps.append(f"{verdict} ({percent(ab.value_a, 1)} before, {percent(ab.value_b, 1)} after; "
-                     f"95% CI of the change {percent(ab.ci_low, 1)} to {percent(ab.ci_high, 1)}).")
+        verdict = {"better": f"Keep the launch of {date}: abandonment fell from",
+                   "worse": f"Review the launch of {date}: abandonment rose from"}.get(
+            ab.verdict, f"Do not credit the launch of {date} yet: abandonment did not change significantly,")
+        change = f"{signed_points(ab.abs_effect)} (95% CI {signed_points(ab.ci_low, unit='')} to " \
+                 f"{signed_points(ab.ci_high, unit='')})"
+        steps.append(f"{verdict} {percent(ab.value_a, 1)} (before) to {percent(ab.value_b, 1)} (after), {change}.")
     if analysis.empty_steps:
         step = md_escape(analysis.steps[min(analysis.empty_steps) - 1])
         steps.append(f"Check that '{step}' is still logged under this name: the period has no such event.")
