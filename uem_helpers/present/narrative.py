@@ -7,6 +7,10 @@ results, so it is right for every run; :func:`show` displays it in a notebook. T
 never become markup or script in a report, and personal data in it is masked
 (:mod:`uem_helpers.present.privacy`). Segment breakdowns fold segments of fewer than
 the minimum cell size into "other" before anything is said about them.
+
+Each report opens with a title heading and an introduction written from the config and the run's
+parameters (:func:`framing`, :func:`funnel_title`, :func:`period_words`), never from the bundled
+sample's story, so a company's own log reads its own funnel, period and launch.
 """
 
 from __future__ import annotations

@@ -42,7 +42,11 @@ def introduction(config, month: str) -> str:
         count = len(config.rollouts)
         parts.append("reads the staged rollout in the config" if count == 1 else
                      f"reads the {count} staged rollouts in the config")
-    parts.append("ends with actions and owners")
+    if config.plan or "feedback" in tables or (config.rollouts and "assignments" in tables):
+        parts.append("ends with actions and owners")
+    else:
+        parts.append("lists no actions with owners (they come from a plan, feedback or rollouts, and none is "
+                     "configured)")
     body = (f"For user-engineering, product and service leads at the monthly review of {md_escape(month)}. The report "
             f"{', '.join(parts[:-1])}, and {parts[-1]}. Every rate comes with its 95% confidence interval; quotes "
             "are masked. The same findings are published as a wiki page, `monthly_retro.md`, beside this report.")
