@@ -15,7 +15,7 @@ from uem_helpers.stories.journey import JourneyAnalysis
 
 
 def _dwell(seconds: float) -> str:
-    """A dwell time as the journey report prints it: seconds up to two minutes, then minutes."""
+    """A dwell time as the journey report prints it: seconds up to two minutes, then minutes, hours, days."""
     return duration(seconds, minutes_from=120)
 
 
@@ -70,7 +70,8 @@ def bottleneck_finding(a: JourneyAnalysis) -> str:
     text = (f"The bottleneck is {_name(top['touchpoint'])}: {percent(top['exit_rate'], 1)} of its visits end the session "
             f"({percent_interval(top['exit_low'], top['exit_high'], 1)}) and users stay {_dwell(top['mean_dwell_seconds'])} "
             f"on average (95% CI {_dwell(top['dwell_low'])} to {_dwell(top['dwell_high'])}); "
-            f"{int(top['users_lost']):,} users left there and {top['hours_spent']:,.0f} hours were spent there.")
+            f"{int(top['users_lost']):,} users left there and {duration(3600 * top['hours_spent'])} were spent there "
+            "in all.")
     if len(a.bottlenecks) > 1:
         nxt = a.bottlenecks.iloc[1]
         text += f" Next: {_name(nxt['touchpoint'])} ({percent(nxt['exit_rate'])} exits, {_dwell(nxt['mean_dwell_seconds'])})."
