@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from uem_helpers.core.formats import duration
+
 
 @dataclass(frozen=True)
 class Bottleneck:
@@ -37,10 +39,9 @@ class Bottleneck:
 
     def sentence(self) -> str:
         """The finding in words, e.g. "The bottleneck is id_verified: ..."."""
-        minutes = self.median_seconds / 60
         return (
             f"The bottleneck is '{self.step}': it loses {self.lost:,} users "
-            f"({self.loss_share:.0%} of all drop-off) and takes a median {minutes:.1f} min "
+            f"({self.loss_share:.0%} of all drop-off) and takes a median {duration(self.median_seconds)} "
             f"({self.time_share:.0%} of a typical completer's time)."
         )
 

@@ -16,8 +16,8 @@ Examples
 '45%'
 >>> percent_interval(0.42, 0.48, digits=1)
 '95% CI 42.0% to 48.0%'
->>> duration(150)
-'2.5 min'
+>>> duration(150), duration(19910.3 * 60)
+('2.5 min', '13.8 days')
 >>> signed_points(-0.031)
 '−3.1 pts'
 """
@@ -103,18 +103,48 @@ def whole(x: float, sign: str = "") -> str:
     return with_minus(f"{x:{sign}.0f}")
 
 
-def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | None = None, unit: bool = True,
-             na: str = NA) -> str:
-    """A duration in the largest unit it reaches: ``"45 s"``, ``"2.5 min"``, ``"1.6 h"``.
+#: Seconds from which :func:`duration` shows hours (2 h) and days (2 days) unless told otherwise.
+HOURS_FROM = 2 * 3600
+DAYS_FROM = 2 * 86400
+#: The units a measured duration is written in, largest first: (seconds in one, name).
+_DURATION_UNITS = ((86400, "days"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+def duration_unit(seconds: float, *, minutes_from: float = 60, hours_from: float | None = HOURS_FROM,
+                  days_from: float | None = DAYS_FROM) -> tuple[float, str]:
+    """The unit a duration of this size reads best in, as ``(seconds in one unit, name)``.
+
+    Several durations printed together (an effect and its interval) share the unit of the
+    largest of them: ``duration_unit(max(abs(x) for x in xs))``.
+
+    >>> duration_unit(45), duration_unit(150), duration_unit(5.2 * 3600), duration_unit(13.8 * 86400)
+    ((1, 's'), (60, 'min'), (3600, 'h'), (86400, 'days'))
+    """
+    size = abs(seconds)
+    for one, name in _DURATION_UNITS:
+        start = {86400: days_from, 3600: hours_from, 60: minutes_from, 1: 0}[one]
+        if start is not None and size >= start:
+            return one, name
+    return 1, "s"
+
+
+def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | None = HOURS_FROM,
+             days_from: float | None = DAYS_FROM, unit: bool = True, na: str = NA) -> str:
+    """A measured duration in the unit a person would use: ``"45 s"``, ``"2.5 min"``, ``"5.2 h"``, ``"13.8 days"``.
+
+    Seconds are whole; minutes, hours and days carry one decimal. Every duration the
+    workbench prints goes through here (or :func:`duration_unit` for several sharing a unit).
 
     Parameters
     ----------
     seconds : float
         The duration.
     minutes_from : float
-        Seconds from which it is shown in minutes (one decimal); 0: always minutes.
+        Seconds from which it is shown in minutes; 0: never in seconds.
     hours_from : float, optional
-        Seconds from which it is shown in hours (one decimal); never when None.
+        Seconds from which it is shown in hours (2 h by default); never when None.
+    days_from : float, optional
+        Seconds from which it is shown in days (2 days by default); never when None.
     unit : bool
         Append the unit; without it, for the low end of a range ("7.6 to 8.2 min").
     na : str
@@ -122,15 +152,13 @@ def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | No
 
     >>> duration(45), duration(150), duration(150, minutes_from=180), duration(6000, hours_from=5400)
     ('45 s', '2.5 min', '150 s', '1.7 h')
+    >>> duration(5.2 * 3600), duration(19910.3 * 60)
+    ('5.2 h', '13.8 days')
     """
     if seconds != seconds:
         return na
-    if hours_from is not None and abs(seconds) >= hours_from:
-        text, name = f"{seconds / 3600:.1f}", "h"
-    elif abs(seconds) >= minutes_from:
-        text, name = f"{seconds / 60:.1f}", "min"
-    else:
-        text, name = f"{seconds:.0f}", "s"
+    one, name = duration_unit(seconds, minutes_from=minutes_from, hours_from=hours_from, days_from=days_from)
+    text = f"{seconds:.0f}" if one == 1 else f"{seconds / one:.1f}"
     return f"{text} {name}" if unit else text
 
 

@@ -260,10 +260,17 @@ def export_html(nb: nbformat.NotebookNode, info: RunInfo) -> str:
 
 
 def title_of(nb: nbformat.NotebookNode) -> str | None:
-    """The notebook's first markdown heading, without its ``#`` marks; None if it has none."""
+    """The notebook's first markdown heading, without its ``#`` marks; None if it has none.
+
+    Headings a code cell shows as Markdown count too (the title a report writes from its config),
+    read as the text they render to (backslash escapes and character references undone).
+    """
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and (m := _HEADING.search(cell.source)):
-            return m.group(1)
+        texts = [cell.source] if cell.cell_type == "markdown" else [
+            "".join(out.get("data", {}).get("text/markdown", "")) for out in cell.get("outputs", [])]
+        for text in texts:
+            if m := _HEADING.search(text):
+                return html.unescape(re.sub(r"\\(.)", r"\1", m.group(1)))
     return None
 
 

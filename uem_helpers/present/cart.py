@@ -17,7 +17,7 @@ from uem_helpers.core.formats import percent, signed_percent, with_minus
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.stories.cart import CartAnalysis
-from uem_helpers.present.narrative import md_escape
+from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
 
 def _period(a: CartAnalysis) -> str:
@@ -154,8 +154,50 @@ def drivers_finding(a: CartAnalysis) -> str:
             + ". These are associations, not causes: test a change before believing one.")
 
 
+def introduction(config, *, period_start: object = None, period_end: object = None, launch_date: object = None,
+                 threshold: float | None = None, experiment: str | None = None) -> str:
+    """The report's title heading and introduction, from the config and this run's parameters.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The loaded config: the ``checkout`` funnel's ``title`` (when there is one) and the tables configured.
+    period_start, period_end : str, optional
+        The report's period.
+    launch_date : str, optional
+        The day the shipping policy went live (``policy_launch_date``); none: no policy comparison.
+    threshold : float, optional
+        The cart value from which shipping is free under the policy.
+    experiment : str, optional
+        The A/B experiment the policy is read from instead of before/after the launch.
+
+    Returns
+    -------
+    str
+        Markdown: ``# <title>`` and one paragraph, in the config's and the parameters' words only.
+    """
+    policy = experiment or launch_date
+    title = "Carts: why are they left" + (", and what did the shipping policy do?" if policy else "?")
+    parts = [f"counts the carts created {period_words(period_start, period_end)} and how many were checked out"]
+    if "checkout" in config.funnels:
+        parts.append(f"follows users through the {md_escape(funnel_title(config, 'checkout'))} funnel")
+    parts.append("measures how the shipping fee's share of the cart value drives abandonment")
+    if policy:
+        how = (f"in the A/B test '{md_escape(experiment)}'" if experiment
+               else f"launched on {md_escape(launch_date)} (carts before against after)")
+        rule = f" (free shipping from {threshold:g})" if threshold else ""
+        parts.append(f"judges the shipping policy{rule} {how} on cart conversion, average order value and the "
+                     "bunching of cart values just above the threshold")
+    else:
+        parts.append("makes no policy comparison (no policy launch date or experiment is set)")
+    body = (f"For e-commerce product and user-engineering leads. The report {', '.join(parts[:-1])}, and {parts[-1]}. "
+            "Every rate and effect comes with its 95% confidence interval.")
+    return framing(title, body)
+
+
 def next_tests(a: CartAnalysis) -> str:
-    """Recommended next tests, chosen from the results."""
+    """Recommended next tests, each resting on a finding above: the fee-share fit, bunching, the checkout funnel,
+    the drivers (each only when its analysis ran on the tables this report read)."""
     if not a.has_data:
         return no_carts(a)
     tests = []
@@ -165,15 +207,17 @@ def next_tests(a: CartAnalysis) -> str:
     if a.bunching is not None and a.bunching.excess.significant:
         tests.append(f"Test a 'you are ¥X away from free shipping' nudge with add-on suggestions near "
                      f"{a.threshold:g}: carts bunch just above the threshold, so customers do top up.")
-    if a.checkout is not None and a.has_data and a.checkout["entered"].iloc[0] > 0:
+    if a.checkout is not None and a.has_data and a.checkout["entered"].iloc[0] > 0 and a.checkout.iloc[1:]["lost"].max() > 0:
         worst = a.checkout.iloc[1:].loc[a.checkout.iloc[1:]["lost"].idxmax()]
-        tests.append(f"Simplify the checkout step '{md_escape(worst['step'])}', which loses the most users.")
+        tests.append(f"Simplify the checkout step '{md_escape(worst['step'])}', which loses the most users "
+                     f"({int(worst['lost']):,} of those who reached the step before).")
     if a.drivers is not None and not a.drivers.empty and (a.drivers["odds_ratio_low"] > 1).any():
         top = a.drivers[a.drivers["odds_ratio_low"] > 1].iloc[0]
         tests.append(f"Look into carts that follow '{md_escape(top['event'])}', the event most associated with "
                      "abandonment.")
     if not tests:
-        tests.append("No clear lever stands out; keep the policy and re-run this report next month.")
+        keep = " keep the policy and" if a.impact is not None and a.impact.conversion.verdict != "worse" else ""
+        tests.append(f"No clear lever stands out;{keep} re-run this report next month.")
     return "\n".join(f"- {t}" for t in tests)
 
 

@@ -7,6 +7,10 @@ results, so it is right for every run; :func:`show` displays it in a notebook. T
 never become markup or script in a report, and personal data in it is masked
 (:mod:`uem_helpers.present.privacy`). Segment breakdowns fold segments of fewer than
 the minimum cell size into "other" before anything is said about them.
+
+Each report opens with a title heading and an introduction written from the config and the run's
+parameters (:func:`framing`, :func:`funnel_title`, :func:`period_words`), never from the bundled
+sample's story, so a company's own log reads its own funnel, period and launch.
 """
 
 from __future__ import annotations
@@ -51,3 +55,33 @@ def show(markdown: str) -> None:
     from IPython.display import display
 
     display({"text/markdown": markdown, "text/plain": markdown}, raw=True)
+
+
+def funnel_title(config, name: str) -> str:
+    """A funnel's ``title`` in the config (``funnels.<name>.title``), or its name when it has none.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The loaded config.
+    name : str
+        The funnel's name in ``funnels``.
+    """
+    funnel = config.funnel(name)
+    return funnel.title or name
+
+
+def period_words(period_start: object, period_end: object) -> str:
+    """The period in words: ``"from 2026-05-01 to 2026-10-31"``; open ends as "the first/last day of data"."""
+    start = md_escape(period_start) if period_start else "the first day of data"
+    end = md_escape(period_end) if period_end else "the last day of data"
+    return f"from {start} to {end}"
+
+
+def framing(title: str, *paragraphs: str) -> str:
+    """A report's title heading and introduction as Markdown: ``# <title>`` then each non-empty paragraph.
+
+    ``title`` is escaped here (it comes from the config or the data); paragraphs are Markdown
+    already made safe by their writers.
+    """
+    return "\n\n".join([f"# {md_escape(title)}", *(p for p in paragraphs if p)])

@@ -8,10 +8,63 @@ result so it is right for every run. Data text passes through
 
 from __future__ import annotations
 
-from uem_helpers.core.formats import duration, number, percent, percent_interval, span
-from uem_helpers.present.narrative import md_escape
+from uem_helpers.core.formats import duration, number, percent, percent_interval, signed_points, span
+from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
+
+
+def title(config, funnel: str, *, launch_date: object = None) -> str:
+    """The report's title: the funnel's ``title`` in the config (or its name) and the question the report answers."""
+    question = "where do users get stuck, and did the launch help?" if launch_date else "where do users get stuck?"
+    return f"{funnel_title(config, funnel)}: {question}"
+
+
+def introduction(config, funnel: str, *, period_start: object = None, period_end: object = None,
+                 launch_date: object = None, launch_description: str = "") -> str:
+    """The report's title heading and introduction, from the config and this run's parameters.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The loaded config; the funnel's ``title``, steps and window come from ``funnels.<funnel>``.
+    funnel : str
+        The funnel's name in the config.
+    period_start, period_end : str, optional
+        The report's period.
+    launch_date : str, optional
+        The launch compared before and after; none: the report says it makes no such comparison.
+    launch_description : str
+        What was launched, in a few words (the notebook parameter of that name); ``""`` names the
+        launch by its date alone.
+
+    Returns
+    -------
+    str
+        Markdown: ``# <title>`` and one paragraph, nothing in it but the config's and the parameters' words.
+    """
+    spec = config.funnel(funnel)
+    name = md_escape(funnel_title(config, funnel))
+    first, goal = md_escape(spec.steps[0]), md_escape(spec.steps[-1])
+    if launch_date:
+        what = f" ({md_escape(launch_description)})" if launch_description else ""
+        launch = (f"and tests whether the launch on {md_escape(launch_date)}{what} made completion faster and "
+                  "abandonment lower")
+    else:
+        launch = "and makes no before/after comparison (no launch date is set)"
+    body = (
+        f"For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
+        f"who reached '{first}' {period_words(period_start, period_end)} through the funnel's "
+        f"{len(spec.steps)} steps to '{goal}' (within {span(spec.window.total_seconds())}), finds the step that "
+        f"loses the most users and time, {launch}. Every rate comes with its 95% confidence interval."
+    )
+    return framing(title(config, funnel, launch_date=launch_date), body)
+
+
+def funnel_chart_title(config, funnel: str, *, period_start: object = None, period_end: object = None) -> str:
+    """The funnel chart's title: the funnel's title and the period (plain text, for a chart)."""
+    start, end = period_start or "first day", period_end or "last day"
+    return f"{funnel_title(config, funnel)} ({start} to {end})"
 
 
 def _window(analysis: OnboardingAnalysis) -> str:
@@ -147,6 +200,43 @@ def key_findings(analysis: OnboardingAnalysis) -> str:
     else:
         points.append(md_escape(analysis.launch_note))
     return "\n".join(f"- {p}" for p in points)
+
+
+def next_steps(analysis: OnboardingAnalysis) -> str:
+    """What to do next, each step resting on a finding of this report (and only on tables the report read).
+
+    The bottleneck to fix first (users lost and its median time), the launch to keep, review or wait
+    on (by its abandonment verdict), a step without events to check in the logging, and the segment
+    that completes less when its interval clears the best one's.
+    """
+    if not analysis.has_data:
+        return no_data(analysis)
+    steps = []
+    b = analysis.bottleneck
+    if b is not None:
+        steps.append(f"Fix '{md_escape(b.step)}' first: it is the bottleneck, losing {b.lost:,} users "
+                     f"({percent(b.loss_share)} of all drop-off) and taking a median {duration(b.median_seconds)}. "
+                     "Test the change on a share of users.")
+    if analysis.launch is not None:
+        ab, date = analysis.launch.abandonment, md_escape(analysis.launch.launch_date)
+        verdict = {"better": f"Keep the launch of {date}: abandonment fell from",
+                   "worse": f"Review the launch of {date}: abandonment rose from"}.get(
+            ab.verdict, f"Do not credit the launch of {date} yet: abandonment did not change significantly,")
+        change = f"{signed_points(ab.abs_effect)} (95% CI {signed_points(ab.ci_low, unit='')} to " \
+                 f"{signed_points(ab.ci_high, unit='')})"
+        steps.append(f"{verdict} {percent(ab.value_a, 1)} (before) to {percent(ab.value_b, 1)} (after), {change}.")
+    if analysis.empty_steps:
+        step = md_escape(analysis.steps[min(analysis.empty_steps) - 1])
+        steps.append(f"Check that '{step}' is still logged under this name: the period has no such event.")
+    if analysis.by_segment is not None and analysis.segment_by:
+        segments = privacy.active().fold_funnel_segments(analysis.by_segment, analysis.segment_by)
+        last = segments[segments["step_index"] == segments["step_index"].max()].sort_values("conversion")
+        if len(last) > 1 and last.iloc[0]["conversion_high"] < last.iloc[-1]["conversion_low"]:
+            worst, best = last.iloc[0], last.iloc[-1]
+            steps.append(f"Look at why {md_escape(analysis.segment_by)} '{md_escape(worst[analysis.segment_by])}' "
+                         f"completes less: {percent(worst['conversion'])} against {percent(best['conversion'])} for "
+                         f"'{md_escape(best[analysis.segment_by])}', and the intervals do not overlap.")
+    return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
 
 
 def headline(analysis: OnboardingAnalysis) -> str:

@@ -24,6 +24,7 @@ import seaborn as sns
 from matplotlib import font_manager
 
 from uem_helpers.present import privacy
+from uem_helpers.core.formats import duration, duration_unit
 from uem_helpers.core.period import to_datetime
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC")
@@ -165,20 +166,21 @@ def step_times(times: pd.DataFrame, steps: Sequence[str], *, title: str = "Time 
 def completion_time_before_after(
     times: pd.DataFrame, launch_date: object, *, title: str = "Time to complete, before vs after the launch", ax=None
 ):
-    """Histograms (density) of minutes to complete, for users who entered before vs after the launch."""
+    """Histograms (density) of the time to complete, before vs after the launch, in the unit its size calls for."""
     ax = new_axes(ax)
     launch = pd.Timestamp(to_datetime(launch_date, "launch_date"))
     done = times[times["completed"]].copy()
-    done["minutes"] = done["seconds_to_complete"] / 60
+    upper_seconds = float(np.nanpercentile(done["seconds_to_complete"], 99)) if len(done) else 60.0
+    one, unit = duration_unit(upper_seconds)
+    done["time"] = done["seconds_to_complete"] / one
     done["group"] = np.where(done["entered_at"] < launch, "before", "after")
-    upper = float(np.nanpercentile(done["minutes"], 99)) if len(done) else 1.0
-    bins = np.linspace(0, max(upper, 1.0), 40)
+    bins = np.linspace(0, max(upper_seconds / one, 1.0), 40)
     for group in ("before", "after"):
-        part = done.loc[done["group"] == group, "minutes"]
+        part = done.loc[done["group"] == group, "time"]
         if len(part):
             ax.hist(part.clip(upper=bins[-1]), bins=bins, density=True, alpha=0.6, color=PALETTE[group],
-                    label=f"{group} launch (n={len(part):,}, median {part.median():.1f} min)")
-    ax.set_xlabel("Minutes from first step to completion (completers)")
+                    label=f"{group} launch (n={len(part):,}, median {duration(part.median() * one)})")
+    ax.set_xlabel(f"Time from first step to completion, {unit} (completers)")
     ax.set_ylabel("Share of completers (density)")
     ax.set_title(plain(title))
     ax.legend()

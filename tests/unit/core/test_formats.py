@@ -49,6 +49,12 @@ def test_points_and_whole_numbers():
         (5399, {"hours_from": 5400}, "90.0 min"),
         (5400, {"hours_from": 5400}, "1.5 h"),
         (472.1, {"minutes_from": 120, "unit": False}, "7.9"),
+        (7199, {}, "120.0 min"),      # hours from 2 h by default ...
+        (5.2 * 3600, {}, "5.2 h"),
+        (172799, {}, "48.0 h"),       # ... and days from 2 days
+        (19910.3 * 60, {}, "13.8 days"),  # the real log's median opening time, once "19910.3 min"
+        (3 * 86400, {"days_from": None}, "72.0 h"),
+        (-5.2 * 3600, {}, "-5.2 h"),
         (NAN, {}, "n/a"),
         (NAN, {"na": ""}, ""),
     ],
@@ -73,3 +79,10 @@ def test_readout_numbers():
 ])
 def test_a_configured_window_reads_in_the_unit_a_person_would_use(seconds, text):
     assert f.span(seconds) == text
+
+
+def test_duration_unit_is_chosen_by_size_and_shared_by_a_range():
+    assert [f.duration_unit(x) for x in (0, 59, 60, 7200, 172800)] == [
+        (1, "s"), (1, "s"), (60, "min"), (3600, "h"), (86400, "days")]
+    assert f.duration_unit(-90000 * 2) == (86400, "days")
+    assert f.duration_unit(30, minutes_from=0) == (60, "min")

@@ -201,3 +201,15 @@ def test_ab_mode_report_words_show_the_srm_and_the_variants(sample_ab):
     assert md_escape("Cart conversion rose from 39.4% (control) to 58.9% (treatment)") in text
     assert cart_report.impact_table(sample_ab).columns[:2].tolist() == ["Control", "Treatment"]
     assert "conversion control: 0.3944 treatment: 0.5889" in cart_report.headline(sample_ab)
+
+
+def test_next_tests_rest_on_findings_and_keep_no_policy_the_report_did_not_read(sample):
+    from dataclasses import replace
+
+    steps = cart_report.next_tests(sample).splitlines()
+    lost = int(sample.checkout.iloc[1:]["lost"].max())
+    assert any(s.startswith("- Simplify the checkout step") and f"({lost:,} of those who reached" in s for s in steps)
+    assert any("size\\_guide" in s for s in steps)  # the top driver with a lower bound above 1
+    bare = replace(sample, fee_fit=None, bunching=None, checkout=None, drivers=None, impact=None)
+    assert cart_report.next_tests(bare) == "- No clear lever stands out; re-run this report next month."
+    assert "keep the policy" in cart_report.next_tests(replace(bare, impact=sample.impact))

@@ -153,3 +153,28 @@ def test_starters_within_the_last_window_of_the_data_are_not_counted_as_abandoni
     later = analyse_onboarding(from_frames({"events": _events(rows + [("5", 2, 7200, "x")])}), FUNNEL,
                                period_start="2026-08-01", period_end="2026-08-31")
     assert (later.entered, later.completed, later.still_open, later.open_window_note) == (4, 2, 0, "")
+
+
+def test_next_steps_rest_on_the_sample_findings(sample_analysis):
+    steps = report.next_steps(sample_analysis).splitlines()
+    b = sample_analysis.bottleneck
+    assert steps[0].startswith(f"- Fix 'id\\_verified' first: it is the bottleneck, losing {b.lost:,} users")
+    assert steps[1].startswith("- Keep the launch of 2026\\-08\\-15: abandonment fell from 46.2% (before) to 14.4% "
+                               "(after), −31.9 pts (95% CI −35.9 to −27.6).")
+    words = " ".join(steps).lower()
+    assert "feedback" not in words and "nps" not in words  # the report reads no such table
+
+
+def test_next_steps_without_a_launch_or_a_logged_last_step_say_only_what_the_data_shows():
+    rows = [(u, 0, 0, "s") for u in "1234"] + [(u, 0, 30, "v") for u in "123"] + [("9", 40, 0, "done")]
+    result = analyse_onboarding(from_frames({"events": _events(rows)}), FUNNEL,
+                                period_start="2026-08-01", period_end="2026-08-31")
+    steps = report.next_steps(result).splitlines()
+    assert steps == [
+        "- Fix 'v' first: it is the bottleneck, losing 1 users (100% of all drop-off) and taking a median 30 s. "
+        "Test the change on a share of users.",
+        "- Check that 'done' is still logged under this name: the period has no such event.",
+    ]
+    empty = analyse_onboarding(from_frames({"events": _events([("1", 0, 0, "s")])}), FUNNEL,
+                               period_start="2026-10-01", period_end="2026-10-31")
+    assert "No data" in report.next_steps(empty)

@@ -84,7 +84,10 @@ def compare_medians(
 
     The effect is ``median(b) - median(a)`` and the relative effect
     ``median(b) / median(a) - 1``, both with percentile bootstrap intervals
-    (seeded, so reproducible); the p-value is the two-sided Mann-Whitney U test.
+    (seeded, so reproducible); the p-value is the two-sided Mann-Whitney U test. The verdict
+    follows the bootstrap interval; the rank test, another method, is reported with its own
+    verdict (``Readout.p_test``), so the sentence never pairs one method's interval with the
+    other's p-value.
 
     Parameters
     ----------
@@ -120,6 +123,7 @@ def compare_medians(
     return _readout(
         r, metric=metric, kind="median", unit=unit, groups=(group_a, group_b), higher_is_better=higher_is_better,
         alpha=alpha, values=(r.median_a, r.median_b), ns=(r.n_a, r.n_b), intervals=(ci_a, ci_b),
+        p_test="Mann-Whitney rank test",
     )
 
 
@@ -190,7 +194,7 @@ def _two_samples(metric: str, statistic: str, groups: dict[str, object]) -> dict
 
 
 def _readout(r, *, metric: str, kind: str, unit: str, groups: tuple[str, str], higher_is_better: bool | None,
-             alpha: float, values: tuple, ns: tuple, intervals: tuple) -> Readout:
+             alpha: float, values: tuple, ns: tuple, intervals: tuple, p_test: str = "") -> Readout:
     """The Readout of a comparison from :mod:`uem_helpers.stats` (rates, medians, means, and the ratio metrics).
 
     The difference, relative change, their intervals and the p-value come from ``r``; each group's value, size
@@ -220,4 +224,5 @@ def _readout(r, *, metric: str, kind: str, unit: str, groups: tuple[str, str], h
         value_a_high=high_a,
         value_b_low=low_b,
         value_b_high=high_b,
+        p_test=p_test,
     )

@@ -14,7 +14,12 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from uem_helpers.core.formats import MINUS, number, p_value, sign, signed, significant_decimals, with_unit
+from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, sign, signed,
+                                     significant_decimals, with_unit)
+
+#: Seconds in one of each time unit a Readout's values may be given in; these print in the unit
+#: :func:`~uem_helpers.core.formats.duration_unit` picks for their size ("13.8 days", not "19910.3 min").
+TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0, "days": 86400.0}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class Readout:
         Confidence interval of ``rel_effect`` (NaN when it is undefined).
     p_value : float
         Two-sided p-value of "no difference".
+    p_test : str
+        The test behind ``p_value`` when it is another method than the interval's (e.g.
+        ``"Mann-Whitney rank test"`` beside a bootstrap interval of a median difference); ``""`` when
+        the p-value and the interval come from the same method. The verdict always follows the
+        interval; a p-value from another test is reported with its own verdict.
     alpha : float
         Two-sided level; intervals have coverage ``1 - alpha``.
     unit : str
@@ -76,11 +86,17 @@ class Readout:
     value_a_high: float = float("nan")
     value_b_low: float = float("nan")
     value_b_high: float = float("nan")
+    p_test: str = ""
 
     @property
     def significant(self) -> bool:
-        """True when ``p < alpha`` and the CI of the effect excludes 0 (both must agree)."""
-        return self.p_value < self.alpha and (self.ci_low > 0 or self.ci_high < 0)
+        """True when the interval of the effect excludes 0: the verdict follows the interval the sentence prints."""
+        return _excludes_zero(self.ci_low, self.ci_high)
+
+    @property
+    def test_significant(self) -> bool:
+        """True when the p-value is below ``alpha`` (the test's own verdict, which may differ from the interval's)."""
+        return self.p_value < self.alpha
 
     @property
     def verdict(self) -> str:
@@ -92,13 +108,16 @@ class Readout:
         return "better" if (self.abs_effect > 0) == self.higher_is_better else "worse"
 
     def sentence(self) -> str:
-        """The finding in one sentence, with the effect's interval and p-value.
+        """The finding in words, with the effect's interval and p-value, never contradicting them.
 
-        A change is called "rose" or "fell" only when it is :attr:`significant`;
-        otherwise it "did not change significantly". Rate effects are in
-        percentage points ("pts"), median effects in the metric's unit; a
-        relative change is shown only with its interval. Numbers carry about
-        three significant digits; an effect and its bounds share their decimals.
+        A change is called "rose" or "fell" only when its interval excludes 0 (:attr:`significant`);
+        otherwise it "did not change significantly". The p-value closes the same sentence when it
+        comes from the same method and agrees; a p-value from another test (:attr:`p_test`), or one
+        that disagrees with the interval, gets a sentence of its own with its own verdict. The
+        relative change is shown with its interval, in a sentence of its own when that interval's
+        verdict differs. Rate effects are in percentage points ("pts"); durations in the unit a
+        person would use (:func:`~uem_helpers.core.formats.duration`); numbers carry about three
+        significant digits, and an effect and its bounds share their decimals and unit.
 
         Returns
         -------
@@ -106,38 +125,73 @@ class Readout:
             E.g. ``"Abandonment fell from 45% (before) to 15% (after): −30 pts
             (95% CI −33.7 to −26.1), −66.7% relative (95% CI −71.6% to −60.7%); p < 0.001."``
         """
-        scale = 100.0 if self.kind == "rate" else 1.0
+        scale = 100.0 if self.kind == "rate" else TIME_UNITS.get(self.unit, 1.0)
         name = self.metric[:1].upper() + self.metric[1:]
-        digits = significant_decimals(scale * self.value_a, scale * self.value_b)
-        a = f"{self._value(scale * self.value_a, digits)} ({self.group_a})"
-        b = f"{self._value(scale * self.value_b, digits)} ({self.group_b})"
+        a, b = (f"{self._values(scale * self.value_a, scale * self.value_b)[i]} ({g})"
+                for i, g in enumerate((self.group_a, self.group_b)))
         level = number(100 * (1 - self.alpha), 1)
         effect, low, high = (scale * x for x in (self.abs_effect, self.ci_low, self.ci_high))
-        digits = significant_decimals(effect, low, high)
-        text = f"{self._effect(effect, digits)} ({level}% CI {signed(low, digits)} to {signed(high, digits)})"
+        text = f"{self._effect(effect, low, high, level)}"
         rel = [100 * x for x in (self.rel_effect, self.rel_ci_low, self.rel_ci_high)]
+        extra = []
         if not any(math.isnan(x) for x in rel):
             digits = significant_decimals(*rel)
             rel_low, rel_high = signed(rel[1], digits), signed(rel[2], digits)
-            text += f", {signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
+            relative = f"{signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
+            rel_significant = _excludes_zero(rel[1], rel[2])
+            if rel_significant == self.significant:
+                text += f", {relative}"
+            else:
+                extra.append(f"The relative change, {relative}, is {'' if rel_significant else 'not '}significant "
+                             "on its own.")
         if self.significant:
             head = f"{name} {'rose' if self.abs_effect > 0 else 'fell'} from {a} to {b}"
         else:
             head = f"{name} did not change significantly, {a} vs {b}"
-        return f"{head}: {text}; {p_value(self.p_value)}."
+        if not self.p_test and self.test_significant == self.significant:
+            return " ".join([f"{head}: {text}; {p_value(self.p_value)}.", *extra])
+        finds = "finds a significant difference" if self.test_significant else "finds no significant difference"
+        if self.p_test:
+            extra.append(f"The {self.p_test} {finds} ({p_value(self.p_value)}).")
+        else:
+            extra.append(f"The test alone {finds} ({p_value(self.p_value)}); it and the interval disagree, "
+                         "so read this change as borderline.")
+        return " ".join([f"{head}: {text}.", *extra])
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
         row = asdict(self) | {"significant": self.significant, "verdict": self.verdict, "sentence": self.sentence()}
         return pd.DataFrame([row])
 
-    def _value(self, x: float, digits: int) -> str:
+    def _values(self, x: float, y: float) -> tuple[str, str]:
+        """Both groups' values: durations each in its own unit, other values with the metric's unit and shared decimals."""
+        if self.kind != "rate" and self.unit in TIME_UNITS:
+            return tuple(_duration(v) for v in (x, y))
+        digits = significant_decimals(x, y)
         unit = "%" if self.kind == "rate" else self.unit
-        return with_unit(number(x, digits), unit, MINUS if x < 0 else "")
+        return tuple(with_unit(number(v, digits), unit, MINUS if v < 0 else "") for v in (x, y))
 
-    def _effect(self, x: float, digits: int) -> str:
+    def _effect(self, effect: float, low: float, high: float, level: str) -> str:
+        """The effect and its interval, sharing decimals (and, for durations, the unit of the largest)."""
+        unit = self.unit
+        if self.kind != "rate" and unit in TIME_UNITS:
+            one, unit = duration_unit(max(abs(x) for x in (effect, low, high) if x == x))
+            effect, low, high = effect / one, low / one, high / one
+        digits = significant_decimals(effect, low, high)
+        interval = f"({level}% CI {signed(low, digits)} to {signed(high, digits)})"
         if self.kind == "rate":
-            text = signed(x, digits)
-            return f"{text} {'pt' if text.lstrip('+' + MINUS) == '1' else 'pts'}"
-        return with_unit(number(x, digits), self.unit, sign(x))
+            text = signed(effect, digits)
+            return f"{text} {'pt' if text.lstrip('+' + MINUS) == '1' else 'pts'} {interval}"
+        return f"{with_unit(number(effect, digits), unit, sign(effect))} {interval}"
 
+
+def _excludes_zero(low: float, high: float) -> bool:
+    """True when the interval lies wholly above or wholly below 0."""
+    return low > 0 or high < 0
+
+
+def _duration(seconds: float) -> str:
+    """One duration in the unit its size calls for, with about three significant digits ("8.2 min", "14.9 days")."""
+    one, unit = duration_unit(seconds)
+    value = seconds / one
+    return with_unit(number(value, significant_decimals(value)), unit, MINUS if value < 0 else "")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from uem_helpers.analyses.feedback._common import _REQUIRED, _month, _require
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.formats import duration
 from uem_helpers.core.period import in_period, parse_period, period_bounds, to_datetime
 from uem_helpers.stats import wilson_ci
 
@@ -52,7 +53,8 @@ class LoopMetrics:
         row = self.summary.iloc[0]
         if not row["items"]:
             return "No feedback was created in the period."
-        reply = (f"median first reply {row['reply_median_h']:.1f} h (p90 {row['reply_p90_h']:.1f} h)"
+        reply = (f"median first reply {duration(3600 * row['reply_median_h'])} "
+                 f"(p90 {duration(3600 * row['reply_p90_h'])})"
                  if row["replied"] else "no item answered yet")
         sla = (f"{row['within_sla_share']:.0%} answered within {self.sla_hours:g} h "
                f"(95% CI {row['within_sla_low']:.0%}-{row['within_sla_high']:.0%})" if row["due"] else

@@ -2,8 +2,8 @@
 
 A notebook imports this package as ``report``
 (``from uem_helpers.present import journey as report``) and calls the names below on a
-:class:`~uem_helpers.stories.journey.JourneyAnalysis`: :mod:`.words` (findings, headline, next
-steps), :mod:`.figures` (one picture per section), :mod:`.tables`. The chart functions they use
+:class:`~uem_helpers.stories.journey.JourneyAnalysis`: :mod:`.intro` (the title and introduction, from the
+config), :mod:`.words` (findings, headline, next steps), :mod:`.figures` (one picture per section), :mod:`.tables`. The chart functions they use
 take small frames and are public too, for explorers and other reports: :mod:`.heatmaps` (journey
 map, transitions), :mod:`.sankey` (offline plotly), :mod:`.bars` (loops, bottlenecks, segment
 differences), :mod:`.pchart` (incident watch); :mod:`._style` holds their shared vocabulary
@@ -12,6 +12,7 @@ differences), :mod:`.pchart` (incident watch); :mod:`._style` holds their shared
 
 from __future__ import annotations
 
+from uem_helpers.present.journey.intro import introduction
 from uem_helpers.present.journey.words import (
     bottleneck_finding,
     headline,
@@ -58,6 +59,7 @@ __all__ = [
     "incident_finding",
     "incident_step",
     "incidents_table",
+    "introduction",
     "journey_heatmap",
     "key_findings",
     "loop_bars",

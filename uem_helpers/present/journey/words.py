@@ -15,7 +15,7 @@ from uem_helpers.stories.journey import LOOP_SEGMENT, JourneyAnalysis
 
 
 def _dwell(seconds: float) -> str:
-    """A dwell time as the journey report prints it: seconds up to two minutes, then minutes."""
+    """A dwell time as the journey report prints it: seconds up to two minutes, then minutes, hours, days."""
     return duration(seconds, minutes_from=120)
 
 
@@ -70,7 +70,8 @@ def bottleneck_finding(a: JourneyAnalysis) -> str:
     text = (f"The bottleneck is {_name(top['touchpoint'])}: {percent(top['exit_rate'], 1)} of its visits end the session "
             f"({percent_interval(top['exit_low'], top['exit_high'], 1)}) and users stay {_dwell(top['mean_dwell_seconds'])} "
             f"on average (95% CI {_dwell(top['dwell_low'])} to {_dwell(top['dwell_high'])}); "
-            f"{int(top['users_lost']):,} users left there and {top['hours_spent']:,.0f} hours were spent there.")
+            f"{int(top['users_lost']):,} users left there and {duration(3600 * top['hours_spent'])} were spent there "
+            "in all.")
     if len(a.bottlenecks) > 1:
         nxt = a.bottlenecks.iloc[1]
         text += f" Next: {_name(nxt['touchpoint'])} ({percent(nxt['exit_rate'])} exits, {_dwell(nxt['mean_dwell_seconds'])})."
@@ -231,8 +232,9 @@ def next_steps(a: JourneyAnalysis) -> str:
         return no_events(a)
     steps = []
     if a.bottlenecks is not None and not a.bottlenecks.empty:
-        steps.append(f"Fix {_name(a.bottlenecks.iloc[0]['touchpoint'])} first: it loses the largest share of its "
-                     "visits and holds users longest. Read its feedback, then test a change on a share of users.")
+        touchpoint = a.bottlenecks.iloc[0]["touchpoint"]
+        steps.append(f"Fix {_name(touchpoint)} first: it loses the largest share of its visits and holds users "
+                     f"longest (the top bottleneck). {_tagged_feedback(a, touchpoint)} a change on a share of users.")
     harmful = distinct_loops(a)
     harmful = harmful[harmful["harmful"]] if "harmful" in harmful else harmful.iloc[:0]
     if a.conversion_event and not harmful.empty:
@@ -247,3 +249,12 @@ def next_steps(a: JourneyAnalysis) -> str:
         steps.append("Check the incident days against releases and the status page; add an alert on the step "
                      "conversion so the next one is caught the same day.")
     return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
+
+
+def _tagged_feedback(a: JourneyAnalysis, touchpoint: str) -> str:
+    """"Read the N feedback items tagged with it, then test" when the feedback table has such items, else "Test"."""
+    table = a.journey.table if a.journey is not None else None
+    if table is None or "feedback_items" not in table.columns:
+        return "Test"
+    items = table.loc[table["touchpoint"] == touchpoint, "feedback_items"].sum(min_count=1)
+    return f"Read the {int(items):,} feedback items tagged with it, then test" if items == items and items > 0 else "Test"

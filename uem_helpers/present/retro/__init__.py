@@ -12,6 +12,7 @@ from __future__ import annotations
 from uem_helpers.present.retro.words import (
     feedback_finding,
     headline,
+    introduction,
     month_in_five,
     no_data,
     note,
@@ -56,6 +57,7 @@ __all__ = [
     "feedback_finding",
     "feedback_volume_chart",
     "headline",
+    "introduction",
     "kpi_small_multiples",
     "loop_table",
     "month_in_five",

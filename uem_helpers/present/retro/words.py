@@ -11,9 +11,46 @@ from uem_helpers.core.formats import whole
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
-from uem_helpers.present.narrative import md_escape
+from uem_helpers.present.narrative import framing, md_escape
 from uem_helpers.present.retro._vocabulary import _change, _label, _mask, _row, _value
 from uem_helpers.stories.retro import RetroAnalysis
+
+
+def introduction(config, month: str) -> str:
+    """The retro's title heading and introduction: what this month's report covers, from the tables the config has.
+
+    Parameters
+    ----------
+    config : UEMConfig
+        The loaded config: ``plan``, ``sources`` (nps, feedback, assignments) and ``rollouts``.
+    month : str
+        The month under review, ``"YYYY-MM"``.
+
+    Returns
+    -------
+    str
+        Markdown: ``# <title>`` and one paragraph naming only the sections the configured tables support.
+    """
+    tables = set(config.sources)
+    parts = ["scores the plan's KPIs for the month against their targets" if config.plan
+             else "shows the month's KPIs (no plan is configured, so there are no targets)"]
+    parts.append("shows NPS and retention" if "nps" in tables else "shows retention")
+    if "feedback" in tables:
+        parts.append("follows the feedback loop (what users wrote, how fast we answered, what is still open, what "
+                     "we changed because of it)")
+    if config.rollouts and "assignments" in tables:
+        count = len(config.rollouts)
+        parts.append("reads the staged rollout in the config" if count == 1 else
+                     f"reads the {count} staged rollouts in the config")
+    if config.plan or "feedback" in tables or (config.rollouts and "assignments" in tables):
+        parts.append("ends with actions and owners")
+    else:
+        parts.append("lists no actions with owners (they come from a plan, feedback or rollouts, and none is "
+                     "configured)")
+    body = (f"For user-engineering, product and service leads at the monthly review of {md_escape(month)}. The report "
+            f"{', '.join(parts[:-1])}, and {parts[-1]}. Every rate comes with its 95% confidence interval; quotes "
+            "are masked. The same findings are published as a wiki page, `monthly_retro.md`, beside this report.")
+    return framing(f"Monthly user engineering retro: {month}", body)
 
 
 def no_data(a: RetroAnalysis) -> str:

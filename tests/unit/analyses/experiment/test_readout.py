@@ -117,7 +117,9 @@ group_counts = st.integers(1, 3000).flatmap(lambda n: st.tuples(st.integers(0, n
 def test_every_rate_sentence_states_its_interval_and_matches_its_verdict(a, b):
     r = compare_rates(*a, *b, metric="conversion", higher_is_better=True)
     text = r.sentence()
-    assert "% CI " in text and ("p < 0.001." in text or "; p = " in text)
+    assert "% CI " in text and ("p < 0.001" in text or "p = " in text)
+    # the test's p-value closes the interval's sentence only when both give the same verdict
+    assert ("; p" in text.split(". ")[0]) == (r.test_significant == r.significant)
     assert ("relative" in text) == (a[0] > 0 and not (a[0] == a[1] and b[0] == b[1]))
     verb = "rose" if r.abs_effect > 0 else "fell"
     assert text.startswith(f"Conversion {verb} from") == r.significant
@@ -129,3 +131,34 @@ def test_to_frame_is_one_tidy_row():
     assert frame.shape[0] == 1
     assert frame.loc[0, "n_a"] == 1000 and frame.loc[0, "verdict"] == "better"
     assert frame.loc[0, "sentence"] == readout().sentence()
+
+
+def test_a_median_with_a_rank_test_gives_each_method_its_own_verdict_and_days_for_long_times():
+    """The real-data case of #17: a bootstrap interval across 0 beside a Mann-Whitney p of 0.022."""
+    r = readout(metric="median opening time", kind="median", unit="min", value_a=21_500.0, value_b=20_743.0,
+                abs_effect=-757.0, rel_effect=-0.035, ci_low=-1690.0, ci_high=176.0, rel_ci_low=-0.08,
+                rel_ci_high=0.008, p_value=0.022, p_test="Mann-Whitney rank test")
+    assert not r.significant and r.test_significant
+    assert r.sentence() == (
+        "Median opening time did not change significantly, 14.9 days (before) vs 14.4 days (after): "
+        "−12.6 h (95% CI −28.2 to +2.9), −3.5% relative (95% CI −8% to +0.8%). "
+        "The Mann-Whitney rank test finds a significant difference (p = 0.022)."
+    )
+
+
+def test_a_p_value_that_disagrees_with_its_interval_gets_its_own_sentence():
+    text = readout(p_value=0.04, ci_low=-0.33, ci_high=0.01, rel_ci_high=0.02).sentence()
+    head, test = text.split(". The ")
+    assert head.startswith("Abandonment did not change significantly") and "p = " not in head
+    assert test == "test alone finds a significant difference (p = 0.04); it and the interval disagree, " \
+                   "so read this change as borderline."
+    rel = readout(rel_ci_low=-0.1, rel_ci_high=0.05).sentence()
+    assert rel.startswith("Abandonment fell from 45% (before) to 15% (after): −30 pts (95% CI −32 to −28); p < 0.001.")
+    assert rel.endswith("The relative change, −66.7% relative (95% CI −10% to +5%), is not significant on its own.")
+
+
+def test_time_units_are_shared_by_an_effect_and_its_interval():
+    r = readout(metric="mean wait", kind="mean", unit="s", value_a=30.0, value_b=9000.0, abs_effect=8970.0,
+                rel_effect=math.nan, rel_ci_low=math.nan, rel_ci_high=math.nan, ci_low=100.0, ci_high=17000.0)
+    assert r.sentence() == ("Mean wait rose from 30 s (before) to 2.5 h (after): +2.49 h (95% CI +0.03 "
+                            "to +4.72); p < 0.001.")
