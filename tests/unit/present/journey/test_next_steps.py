@@ -13,6 +13,7 @@ from uem_helpers.present.journey import next_steps
 def analysis(feedback_items):
     table = pd.DataFrame({"stage": ["pay"], "touchpoint": ["payment_attempt"], "feedback_items": [feedback_items]})
     return SimpleNamespace(has_data=True, journey=JourneyMap(table=table), loops=None, incidents=None,
+                           conversion_event=None,
                            bottlenecks=pd.DataFrame({"touchpoint": ["payment_attempt"]}))
 
 
