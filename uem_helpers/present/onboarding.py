@@ -116,7 +116,7 @@ def funnel_finding(analysis: OnboardingAnalysis) -> str:
             f"'{md_escape(worst['step'])}': {number(worst['lost'], 0)} users lost, "
             f"{percent(1 - worst['step_conversion'])} of those who reached the step before."
         )
-    return " ".join([text, empty_step_finding(analysis)]).strip()
+    return " ".join([text, md_escape(analysis.open_window_note), empty_step_finding(analysis)]).strip()
 
 
 def times_finding(analysis: OnboardingAnalysis) -> str:
