@@ -125,6 +125,9 @@ class JourneyConfig(_Strict):
     stages: dict[str, list[str]] = Field(default_factory=dict)
     start_event: str | None = None
     bottleneck_candidates: list[str] = Field(default_factory=list)
+    alarm_events: list[str] = Field(default_factory=list)
+    """Error-like events (e.g. ``payment_error``, ``support_chat``) whose daily share of sessions the incident
+    watch follows for sustained rises: per event, sessions with at least one of it / sessions that day."""
 
 
 class SessionConfig(_Strict):

@@ -111,3 +111,13 @@ def test_uem_validate_exits_2_naming_the_key_on_the_sample(tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "funnels.account_opening.steps[2]" in result.stderr and "did you mean 'id_verified'?" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_alarm_events_are_checked_against_the_data(dataset):
+    config = _config(journey={"alarm_events": ["card_bound", "paymnet_error"]})
+    with pytest.raises(ConfigDataError) as caught:
+        check_config_against_data(config, dataset)
+    (problem,) = caught.value.problems
+    assert (problem.key, problem.name) == ("journey.alarm_events[1]", "paymnet_error")
+    assert config.journey.alarm_events == ["card_bound", "paymnet_error"]
+    assert _config().journey.alarm_events == []  # off unless configured
