@@ -137,3 +137,15 @@ def test_a_short_period_says_what_the_watch_needs():
                          "sharp days were checked."]
     with pytest.raises(ParameterError, match="direction"):
         sustained_shifts(daily(np.full(20, 4), np.full(20, 5)), direction="sideways")
+
+
+@pytest.mark.spark
+def test_alarm_events_daily_identical_on_duckdb_and_spark(spark_con):
+    day = 86_400
+    df = frame([("u1", 0, "a"), ("u1", 10, "payment_error"), ("u2", 0, "a"), ("u2", 5, "support_chat"),
+                ("u1", day, "a"), ("u1", day + 10, "payment_error")])
+    spark_con._session.createDataFrame(df).createOrReplaceTempView("ev_alarms")
+    names = ["payment_error", "support_chat"]
+    duck = alarm_events_daily(prepare_sessions(ibis.memtable(df)), names)
+    spark = alarm_events_daily(prepare_sessions(spark_con.table("ev_alarms")), names)
+    pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
