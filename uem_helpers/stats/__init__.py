@@ -56,6 +56,7 @@ from uem_helpers.stats._cusum import (
     block_median_rate,
     cusum_runs,
     cusum_threshold,
+    robust_dispersion,
     shifted_rate,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "block_median_rate",
     "cusum_runs",
     "cusum_threshold",
+    "robust_dispersion",
     "shifted_rate",
     "ClusterSums",
     "DIFF_CI_METHOD",

@@ -28,6 +28,10 @@ zero and the quantile is 0; ``h`` is then raised to ``MIN_THRESHOLD`` = log 20 (
 the shift to be at least 20 times as likely as no shift), which keeps one ordinary bad day from
 alarming on its own there.
 
+Over-dispersion: real daily rates spread more than a binomial (weekday patterns), which would
+raise false alarms at high volume; the threshold of a series is multiplied by its robust
+dispersion ``φ`` ≥ 1 (:func:`robust_dispersion`).
+
 ``ODDS_RATIO`` = 2 (the design shift: the odds of success halve, or of an alarm event double)
 is the usual choice for the Bernoulli CUSUM (Steiner et al. 2000); larger shifts are found
 sooner, smaller ones later or not at all.
@@ -47,6 +51,9 @@ CALIBRATION_YEARS = 1000
 CALIBRATION_SEED = 20260917
 #: Smallest threshold: the shifted rate at least 20 times as likely as the in-control one.
 MIN_THRESHOLD = float(np.log(20.0))
+#: Fewest trials a day (on average) for which the dispersion is estimated; below it the binomial is assumed.
+MIN_DISPERSION_TRIALS = 30
+_CHI2_1_MEDIAN = 0.454936
 _YEAR = 365
 
 
@@ -192,6 +199,26 @@ def block_median_rate(successes, trials, block: int = 7) -> float:
         edges.pop()
     xs, ns = np.add.reduceat(x, edges), np.add.reduceat(n, edges)
     return float(np.median(xs[ns > 0] / ns[ns > 0]))
+
+
+def robust_dispersion(successes, trials, p0: float, *, min_trials: float = MIN_DISPERSION_TRIALS) -> float:
+    """How much more the daily rates spread than a binomial at ``p0`` would: 1 or more.
+
+    Real days differ by more than chance (weekdays, campaigns): the Pearson residuals
+    ``r_t = (x_t − n_t·p0) / sqrt(n_t·p0·(1 − p0))`` then have a variance ``φ`` above 1. ``φ`` is
+    estimated robustly as the median of ``r_t²`` over the median of a χ²₁ (0.4549), so an incident
+    on a minority of days does not inflate it, and floored at 1. Below ``min_trials`` trials a day
+    on average the residuals are too discrete for a median (five attempts a day take three or four
+    values) and ``φ`` is 1. Dividing the CUSUM's steps by ``φ`` keeps its false-alarm rate near the
+    binomial calibration (in the diffusion approximation the run length depends on drift / variance,
+    both scaled by ``1/φ``); it is the same as multiplying ``h`` by ``φ``.
+    """
+    x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    days = n > 0
+    if not days.any() or n[days].mean() < min_trials or not 0 < p0 < 1:
+        return 1.0
+    r2 = (x[days] - n[days] * p0) ** 2 / (n[days] * p0 * (1 - p0))
+    return max(1.0, float(np.median(r2)) / _CHI2_1_MEDIAN)
 
 
 def _check_direction(direction: str) -> None:

@@ -12,6 +12,7 @@ from uem_helpers.stats import (
     block_median_rate,
     cusum_runs,
     cusum_threshold,
+    robust_dispersion,
     shifted_rate,
 )
 from uem_helpers.stats._cusum import MIN_THRESHOLD
@@ -64,3 +65,16 @@ def test_block_median_rate_ignores_a_shifted_minority_of_weeks():
     assert block_median_rate(x, n) == pytest.approx(0.8)
     assert x.sum() / n.sum() == pytest.approx(0.68)  # the pooled rate is pulled down
     assert math.isnan(block_median_rate([], []))
+
+
+def test_robust_dispersion_by_hand_and_its_floor():
+    # p0 = 0.5, 100 trials: residuals² (50-50)²/25 = 0, (60-50)²/25 = 4, (40-50)²/25 = 4; median 4 / 0.454936.
+    assert robust_dispersion([50, 60, 40], [100, 100, 100], 0.5) == pytest.approx(4 / 0.454936)
+    assert robust_dispersion([50, 51, 49], [100, 100, 100], 0.5) == 1.0  # tighter than a binomial: floored
+    assert robust_dispersion([0, 5, 0], [5, 5, 5], 0.5) == 1.0  # five a day: too discrete, binomial assumed
+    rng = np.random.default_rng(11)
+    n = np.full(365, 2000)
+    binomial = rng.binomial(n, 0.6)
+    assert robust_dispersion(binomial, n, 0.6) < 1.25
+    spread = rng.binomial(n, rng.beta(0.6 * 400, 0.4 * 400, 365))  # beta-binomial: variance × (1 + 1999/401) ≈ 6
+    assert 4 < robust_dispersion(spread, n, 0.6) < 8

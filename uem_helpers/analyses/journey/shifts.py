@@ -14,7 +14,9 @@ Definitions
   the period does not pull it toward itself; clipped to ``[1/(2N), 1 − 1/(2N)]`` (``N`` all trials)
   so that a series that never fails (or never alarms) still has a defined likelihood ratio;
 - **threshold** ``h``: calibrated by simulation on the series' own daily volumes for about one false
-  alarm per year (:func:`uem_helpers.stats.cusum_threshold`);
+  alarm per year (:func:`uem_helpers.stats.cusum_threshold`), times the series' robust dispersion
+  (:func:`uem_helpers.stats.robust_dispersion`: days that spread more than a binomial, e.g. by weekday,
+  need more evidence);
 - **run**: the days from the CUSUM's last zero before the alarm to its peak
   (:func:`uem_helpers.stats.cusum_runs`), with the run's pooled rate.
 """
@@ -29,7 +31,7 @@ import pandas as pd
 
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.sessions import Sessions
-from uem_helpers.stats import binomial_cusum, block_median_rate, cusum_runs, cusum_threshold
+from uem_helpers.stats import binomial_cusum, block_median_rate, cusum_runs, cusum_threshold, robust_dispersion
 
 #: Days of data the sustained-shift watch needs (two weekly blocks for its in-control rate).
 MIN_DAYS_SUSTAINED = 14
@@ -82,7 +84,7 @@ def _series_runs(step: str, series: pd.DataFrame, direction: str) -> list[tuple]
     x, n = by_day["successes"].to_numpy(np.int64), by_day["trials"].to_numpy(np.int64)
     total = n.sum()
     p0 = float(np.clip(block_median_rate(x, n), 0.5 / total, 1 - 0.5 / total))
-    h = cusum_threshold(n, p0, direction=direction)
+    h = cusum_threshold(n, p0, direction=direction) * robust_dispersion(x, n, p0)
     path = binomial_cusum(x, n, p0, direction=direction)
     rows = []
     for start, end, alarm in cusum_runs(path, h):

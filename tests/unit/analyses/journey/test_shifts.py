@@ -77,6 +77,18 @@ def test_stable_daily_data_gives_about_one_false_alarm_a_year_per_step():
     assert 0.2 <= (per_volume[5] + per_volume[50]) / 2 <= 2.0
 
 
+def test_days_that_spread_more_than_a_binomial_do_not_alarm_every_month():
+    """Beta-binomial days (weekday-like spread, about 3 times the binomial variance at 500 a day): alarms per year."""
+    rng = np.random.default_rng(8)
+    alarms = 0
+    for _ in range(10):
+        n = rng.poisson(500, 365)
+        x = rng.binomial(n, rng.beta(0.7 * 250, 0.3 * 250, 365))
+        alarms += len(sustained_shifts(daily(x, n)))
+    print(f"\nover-dispersed stable years: {alarms / 10:.1f} false alarms a year")
+    assert alarms / 10 <= 2.0
+
+
 def test_a_rise_of_an_alarm_event_is_found_above():
     """payment_error in 3% of 200 daily sessions, 9% for ten days: one alarm-event incident over those days."""
     rng = np.random.default_rng(3)
