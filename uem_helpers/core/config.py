@@ -126,6 +126,9 @@ class JourneyConfig(_Strict):
     stages: dict[str, list[str]] = Field(default_factory=dict)
     start_event: str | None = None
     bottleneck_candidates: list[str] = Field(default_factory=list)
+    alarm_events: list[str] = Field(default_factory=list)
+    """Error-like events (e.g. ``payment_error``, ``support_chat``) whose daily share of sessions the incident
+    watch follows for sustained rises: per event, sessions with at least one of it / sessions that day."""
     goal_events: list[str] | None = None
     """Events that mean the journey succeeded (e.g. ``payment_ok``, ``signup_done``): leaving after one is not
     a loss (the bottleneck ranking leaves them out) and a loop through one is not a loop users are stuck in

@@ -19,7 +19,7 @@ Conventions
 
 One private module per concept: :mod:`._proportions` (Wilson intervals, two proportions),
 :mod:`._means`, :mod:`._medians` (bootstrap and rank methods), :mod:`._clusters` (delta-method ratio
-metrics clustered by user), :mod:`._power`, :mod:`._srm` (sample-ratio mismatch), :mod:`._checks`
+metrics clustered by user), :mod:`._power`, :mod:`._srm` (sample-ratio mismatch), :mod:`._cusum` (sustained shifts of a daily proportion), :mod:`._checks`
 (input checks shared by all). Callers import the public names from here.
 """
 
@@ -49,8 +49,26 @@ from uem_helpers.stats._clusters import (
 )
 from uem_helpers.stats._power import users_needed
 from uem_helpers.stats._srm import SRMResult, SRM_ALPHA, sample_ratio_mismatch
+from uem_helpers.stats._cusum import (
+    ALARMS_PER_YEAR,
+    ODDS_RATIO,
+    binomial_cusum,
+    block_median_rate,
+    cusum_runs,
+    cusum_threshold,
+    robust_dispersion,
+    shifted_rate,
+)
 
 __all__ = [
+    "ALARMS_PER_YEAR",
+    "ODDS_RATIO",
+    "binomial_cusum",
+    "block_median_rate",
+    "cusum_runs",
+    "cusum_threshold",
+    "robust_dispersion",
+    "shifted_rate",
     "ClusterSums",
     "DIFF_CI_METHOD",
     "MeanComparison",

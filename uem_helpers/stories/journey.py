@@ -2,7 +2,7 @@
 
 :func:`analyse_journey` composes the journey family of :mod:`uem_helpers.analyses.journey`
 (transitions, paths, Sankey links, loops, segment diff; touchpoints, journey map, bottlenecks;
-the incident p-chart) into one result that the ``journey_analysis`` notebook shows section by
+the incident watch: sharp days on a p-chart, sustained shifts by CUSUM, alarm events) into one result that the ``journey_analysis`` notebook shows section by
 section.
 
 It runs on any company's log through the config alone:
@@ -18,6 +18,8 @@ It runs on any company's log through the config alone:
   configured funnel whose steps are all journey touchpoints (the sample's
   ``checkout``); its last step is the conversion event. Without such a funnel,
   loops are ranked without conversion and the incident watch is skipped;
+- **alarm events** (``journey.alarm_events``): their daily share of sessions is watched for
+  rises beside the steps' conversion;
 - **goal events** (left out of the bottleneck ranking: leaving after success is
   not a loss; and of the loops: a cycle through the purchase is not one users are
   stuck in): ``journey.goal_events``, else the last step of every configured funnel;
@@ -43,13 +45,13 @@ from uem_helpers.analyses.journey import (
     bottlenecks,
     journey_map,
     loops,
-    p_chart,
+    alarm_events_daily,
     paths,
-    possible_incidents,
     sankey_links,
     segment_diff,
     step_conversion_daily,
     transitions,
+    watch_incidents,
 )
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, SessionRule, prepare_sessions
@@ -86,7 +88,13 @@ class JourneyAnalysis:
     loops: pd.DataFrame | None
     segment_diff: pd.DataFrame | None
     p_chart: pd.DataFrame | None
+    """Daily conversion of each incident step against its p-chart limits (``analyses.journey.p_chart``)."""
     incidents: pd.DataFrame | None
+    """The incident list (``analyses.journey.WATCH_COLUMNS``): sharp days and sustained shifts merged, dated."""
+    shifts: pd.DataFrame | None = None
+    """Sustained runs of the CUSUM (``analyses.journey.SHIFT_COLUMNS``), steps and alarm events."""
+    alarm_chart: pd.DataFrame | None = None
+    """Daily share of sessions with each alarm event (``journey.alarm_events``) against its p-chart limits."""
     notes: dict[str, str] = field(default_factory=dict)
     """Why a section is empty, by section name (``map``, ``paths``, ``loops``, ``segments``, ``incidents``)."""
 
@@ -202,15 +210,20 @@ def analyse_journey(
         except ParameterError as exc:
             notes["segments"] = f"The segment comparison is skipped: {exc}"
 
-    chart = incidents = None
-    if steps is None:
+    alarms = config.journey.alarm_events
+    watch = None
+    if steps is None and not alarms:
         notes["incidents"] = notes.get("conversion", "")
     else:
-        chart = p_chart(step_conversion_daily(sessions, steps))
-        incidents = possible_incidents(chart)
+        watch = watch_incidents(step_conversion_daily(sessions, steps) if steps else None,
+                                alarm_events_daily(sessions, alarms) if alarms else None)
+        if watch.notes:
+            notes["incidents"] = " ".join(watch.notes)
     return JourneyAnalysis(**base, sessions=session_count, journey=journey, bottlenecks=ranked, transitions=moves,
-                           paths=flow, sankey=sankey, loops=found_loops, segment_diff=diff, p_chart=chart,
-                           incidents=incidents, notes=notes)
+                           paths=flow, sankey=sankey, loops=found_loops, segment_diff=diff,
+                           p_chart=watch.chart if watch else None, incidents=watch.incidents if watch else None,
+                           shifts=watch.shifts if watch else None, alarm_chart=watch.alarm_chart if watch else None,
+                           notes=notes)
 
 
 def _conversion_funnel(config: UEMConfig, stages: dict[str, list[str]]) -> tuple[str | None, list[str] | None]:

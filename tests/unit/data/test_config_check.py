@@ -122,3 +122,13 @@ def test_a_misspelled_goal_event_names_its_key(dataset):
                                                                  ("open_success",))
     assert config.journey.goals(config.funnels) == ["open_success", "open_sucess"]
     assert _config().journey.goals(_config().funnels) == ["open_success"]  # default: each funnel's last step
+
+
+def test_alarm_events_are_checked_against_the_data(dataset):
+    config = _config(journey={"alarm_events": ["card_bound", "paymnet_error"]})
+    with pytest.raises(ConfigDataError) as caught:
+        check_config_against_data(config, dataset)
+    (problem,) = caught.value.problems
+    assert (problem.key, problem.name) == ("journey.alarm_events[1]", "paymnet_error")
+    assert config.journey.alarm_events == ["card_bound", "paymnet_error"]
+    assert _config().journey.alarm_events == []  # off unless configured

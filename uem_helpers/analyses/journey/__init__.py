@@ -11,7 +11,8 @@ paths from a start event and the Sankey links of their first steps), :mod:`.loop
 where and when they concentrate), :mod:`.segments` (the transitions of two
 segments compared, user-clustered intervals and Benjamini-Hochberg), :mod:`.map`
 (touchpoints, the journey map with satisfaction, bottlenecks), :mod:`.incidents` (daily step
-conversion on a p-chart). Callers import from here.
+conversion on a p-chart), :mod:`.shifts` (sustained shifts: a CUSUM per step and alarm event),
+:mod:`.watch` (both methods merged into dated incidents). Callers import from here.
 
 May import :mod:`uem_helpers.core`, :mod:`uem_helpers.data`, :mod:`uem_helpers.stats` and the
 lower tiers of the analyses (:mod:`~uem_helpers.analyses.metrics`, :mod:`~uem_helpers.analyses.sessions`,
@@ -43,8 +44,23 @@ from uem_helpers.analyses.journey.incidents import (
     possible_incidents,
     step_conversion_daily,
 )
+from uem_helpers.analyses.journey.shifts import (
+    MIN_DAYS_SUSTAINED,
+    SHIFT_COLUMNS,
+    alarm_events_daily,
+    sustained_shifts,
+)
+from uem_helpers.analyses.journey.watch import MIN_DAYS_SHARP, WATCH_COLUMNS, IncidentWatch, watch_incidents
 
 __all__ = [
+    "MIN_DAYS_SHARP",
+    "MIN_DAYS_SUSTAINED",
+    "SHIFT_COLUMNS",
+    "WATCH_COLUMNS",
+    "IncidentWatch",
+    "alarm_events_daily",
+    "sustained_shifts",
+    "watch_incidents",
     "BOTTLENECK_COLUMNS",
     "CHART_COLUMNS",
     "DAILY_COLUMNS",

@@ -44,13 +44,17 @@ def segments_chart(a: JourneyAnalysis, *, ax=None):
 
 
 def incident_step(a: JourneyAnalysis) -> str | None:
-    """The step the incident chart shows: the one with the most days below its limits (else the last step)."""
+    """The step the incident chart shows: the step of the largest incident, else the one with the most days below
+    its limits, else the last step."""
     if a.p_chart is None or a.p_chart.empty:
         return None
+    if a.incidents is not None and (a.incidents["kind"] == "step").any():
+        steps = a.incidents[a.incidents["kind"] == "step"]
+        return str(steps.loc[((steps["center"] - steps["rate"]) * steps["trials"]).idxmax(), "step"])
     below = a.p_chart[a.p_chart["outside"] == "below"].groupby("step").size()
     return str(below.idxmax()) if not below.empty else str(a.p_chart["step"].iloc[-1])
 
 
 def incident_chart(a: JourneyAnalysis, *, ax=None):
-    """The p-chart of :func:`incident_step`."""
-    return p_chart(a.p_chart, incident_step(a), ax=ax)
+    """The p-chart of :func:`incident_step`, its sustained shifts shaded."""
+    return p_chart(a.p_chart, incident_step(a), shifts=a.shifts, ax=ax)

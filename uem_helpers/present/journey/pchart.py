@@ -11,12 +11,14 @@ from uem_helpers.present.journey._style import _empty, _require
 from uem_helpers.present.plots import ACCENT, MAIN, new_axes, percent_axis, plain
 
 
-def p_chart(chart: pd.DataFrame, step: str | None = None, *, title: str | None = None, ax=None):
+def p_chart(chart: pd.DataFrame, step: str | None = None, *, shifts: pd.DataFrame | None = None,
+            title: str | None = None, ax=None):
     """Incident watch: one step's daily conversion against its p-chart control limits.
 
     The daily rate (line and dots), the pooled center line and the band between
     the day's lower and upper control limits; days outside the limits are red
-    (below) or orange (above), and a run of days below is labelled with its dates.
+    (below) or orange (above), and a run of days below is labelled with its dates. The sustained
+    shifts the CUSUM found at the step (``shifts``) are shaded over their date range.
 
     Parameters
     ----------
@@ -25,6 +27,9 @@ def p_chart(chart: pd.DataFrame, step: str | None = None, *, title: str | None =
         ``ucl``, ``outside``).
     step : str, optional
         The step to draw (e.g. ``"payment → order_success"``); may be omitted when the chart has one step.
+    shifts : pandas.DataFrame, optional
+        :func:`uem_helpers.analyses.journey.sustained_shifts` output (``step``, ``first_date``, ``last_date``);
+        its runs at ``step`` are shaded.
     title : str, optional
         Chart title; by default the number of days below the limits and when.
     ax : matplotlib Axes, optional
@@ -53,6 +58,10 @@ def p_chart(chart: pd.DataFrame, step: str | None = None, *, title: str | None =
                     lw=0, label="control limits (3σ)")
     ax.plot(x, rows["center"].astype(float), color=MAIN, ls="--", lw=1.2, label=f"center {rows['center'].iloc[0]:.0%}")
     ax.plot(x, rows["rate"].astype(float), color="#3d4852", lw=1, marker="o", ms=3, label="daily rate")
+    sustained = _step_runs(shifts, step)
+    for i, (first, last) in enumerate(sustained):
+        ax.axvspan(first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12), color=ACCENT, alpha=0.1, lw=0,
+                   label="sustained shift" if i == 0 else None)
     below, above = rows[rows["outside"] == "below"], rows[rows["outside"] == "above"]
     if len(below):
         ax.scatter(below["date"], below["rate"], color=ACCENT, s=45, zorder=3, label="below the limits")
@@ -73,13 +82,26 @@ def p_chart(chart: pd.DataFrame, step: str | None = None, *, title: str | None =
     ax.set_xlabel("")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=5, fontsize=9, frameon=False)
     if title is None:
-        if runs:
+        if sustained:
+            spans = ", ".join(_date_span(f, s) for f, s in sustained[:3])
+            title = f"'{step}': sustained drop {spans}"
+            if runs:
+                title += f"; {len(below)} day{'s' * (len(below) != 1)} below the control limits"
+        elif runs:
             spans = ", ".join(_date_span(f, s) for f, s in runs[:3])
             title = f"'{step}': {len(below)} day{'s' * (len(below) != 1)} below the control limits ({spans})"
         else:
             title = f"'{step}': no day below the control limits"
     ax.set_title(plain(title))
     return ax
+
+
+def _step_runs(shifts: pd.DataFrame | None, step: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The sustained runs of one step as (first, last) pairs."""
+    if shifts is None or shifts.empty:
+        return []
+    rows = shifts[shifts["step"].astype(str) == str(step)]
+    return [(pd.Timestamp(f), pd.Timestamp(t)) for f, t in zip(rows["first_date"], rows["last_date"])]
 
 
 def _runs(dates: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:

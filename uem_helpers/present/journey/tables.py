@@ -83,14 +83,17 @@ def _where(row) -> str:
 
 
 def incidents_table(a: JourneyAnalysis) -> pd.DataFrame:
-    """Runs of days outside the control limits, per step."""
-    rows = _by_conversions_lost(a.incidents)
+    """The incident list: steps by conversions lost, then alarm events; date range, rates, difference, method."""
+    rows = pd.concat([_by_conversions_lost(a.incidents[a.incidents["kind"] == "step"]),
+                      a.incidents[a.incidents["kind"] != "step"].assign(lost=float("nan"))])
     return pd.DataFrame({
-        "Step": rows["step"].astype(str).map(privacy.active().mask_text).to_numpy(),
+        "Step or alarm event": rows["step"].astype(str).map(privacy.active().mask_text).to_numpy(),
         "Days": [_days(f, t) for f, t in zip(rows["first_date"], rows["last_date"])],
-        "Direction": rows["outside"].to_numpy(),
-        "Attempts": [f"{int(x):,}" for x in rows["trials"]],
-        "Conversion": [f"{x:.0%}" for x in rows["rate"]],
-        "Usual": [f"{x:.0%}" for x in rows["center"]],
-        "Conversions lost": [f"{x:,.0f}" if x > 0 else "" for x in rows["lost"]],
+        "Found as": rows["method"].to_numpy(),
+        "Attempts or sessions": [f"{int(x):,}" for x in rows["trials"]],
+        "Rate": [percent(x, 1) for x in rows["rate"]],
+        "Usual": [percent(x, 1) for x in rows["center"]],
+        "Difference (95% CI)": [f"{signed_points(d)} ({signed_points(lo)} to {signed_points(hi)})"
+                                for d, lo, hi in zip(rows["diff"], rows["diff_low"], rows["diff_high"])],
+        "Conversions lost": [f"{x:,.0f}" if x == x and x > 0 else "" for x in rows["lost"]],
     })

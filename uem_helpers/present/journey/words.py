@@ -174,20 +174,39 @@ def segment_finding(a: JourneyAnalysis) -> str:
 
 
 def incident_finding(a: JourneyAnalysis) -> str:
-    """Days whose step conversion fell below the control limits: possible incidents."""
+    """The incident watch: steps whose conversion dropped and alarm events that rose, sharp days or sustained runs.
+
+    Steps come first, largest loss of conversions first; each incident with its date range, its rate
+    against the usual rate on the other days, the difference with its 95% interval (Newcombe) and the
+    method that found it. A too-short period says what the watch needs instead of "no incident".
+    """
     if a.incidents is None:
         return note(a, "incidents")
-    below = a.incidents[a.incidents["outside"] == "below"]
-    if below.empty:
-        return "No step's daily conversion fell below its control limits: no incident to report."
-    below = _by_conversions_lost(below)
-    items = "; ".join(
-        f"{md_escape(r.step)} on {_days(r.first_date, r.last_date)}: {percent(r.rate)} against a usual {percent(r.center)} "
-        f"({int(r.trials):,} attempts, about {r.lost:,.0f} conversions lost)"
-        for r in below.itertuples())
-    return (f"**{len(below)}** possible incident(s), days below the control limits, largest loss first: {items}. "
-            "A single day just below the limits can be chance (the limits let about 1 day in 700 through); "
-            "several days in a row, or a deep drop, rarely are.")
+    steps = _by_conversions_lost(a.incidents[a.incidents["kind"] == "step"])
+    alarms = a.incidents[a.incidents["kind"] != "step"]
+    parts = []
+    if steps.empty:
+        parts.append("No step's conversion dropped, on a single day or over a sustained run: no incident to report.")
+    else:
+        items = "; ".join(
+            f"{md_escape(r.step)} on {_days(r.first_date, r.last_date)}: {percent(r.rate)} against a usual "
+            f"{percent(r.center)} ({_difference(r)}; {int(r.trials):,} attempts, about {r.lost:,.0f} conversions "
+            f"lost; {r.method})" for r in steps.itertuples())
+        parts.append(f"**{len(steps)}** possible incident(s), largest loss first: {items}. A sharp day is a day below "
+                     "the control limits (about 1 healthy day in 700 falls there); a sustained shift is a run of days "
+                     "that together convert less than usual (about one false alarm a year per step).")
+    if len(alarms):
+        items = "; ".join(
+            f"sessions with {_name(r.step)} on {_days(r.first_date, r.last_date)}: {percent(r.rate, 1)} against a "
+            f"usual {percent(r.center, 1)} ({_difference(r)}; {r.method})" for r in alarms.itertuples())
+        parts.append(f"Alarm events rose: {items}.")
+    if a.notes.get("incidents"):
+        parts.append(md_escape(a.notes["incidents"]))
+    return " ".join(parts)
+
+
+def _difference(r) -> str:
+    return f"{signed_points(r.diff)}, 95% CI {signed_points(r.diff_low)} to {signed_points(r.diff_high)}"
 
 
 def _by_conversions_lost(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -245,9 +264,9 @@ def next_steps(a: JourneyAnalysis) -> str:
                      f"finding: its sessions convert {signed_points(top['difference'])} against comparable sessions "
                      f"(95% CI {signed_points(top['difference_low'])} to {signed_points(top['difference_high'])}), "
                      f"about {top['conversions_lost']:,.0f} conversions lost.")
-    if a.incidents is not None and (a.incidents["outside"] == "below").any():
-        steps.append("Check the incident days against releases and the status page; add an alert on the step "
-                     "conversion so the next one is caught the same day.")
+    if a.incidents is not None and not a.incidents.empty:
+        steps.append("Check the incident dates against releases and the status page; add an alert on the step "
+                     "conversion (and the alarm events) so the next one is caught the same day.")
     return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
 
 

@@ -44,3 +44,17 @@ def test_p_chart_step_choice_is_checked():
         jp.p_chart(two, "x")
     calm = jp.p_chart(two.assign(outside=None), "cart → checkout")
     assert calm.get_title() == "'cart → checkout': no day below the control limits"
+
+
+def test_a_sustained_shift_is_shaded_and_named_in_the_title():
+    shifts = pd.DataFrame({"step": ["payment → order_success", "cart → checkout"],
+                           "first_date": pd.to_datetime(["2026-09-17", "2026-09-14"]),
+                           "last_date": pd.to_datetime(["2026-09-20", "2026-09-15"])})
+    ax = jp.p_chart(_chart(), shifts=shifts)
+    assert ax.get_title() == ("'payment → order_success': sustained drop 2026-09-17–09-20; "
+                              "2 days below the control limits")
+    shaded = [p for p in ax.patches if p.get_label() == "sustained shift"]
+    assert len(shaded) == 1  # only the drawn step's run
+    x0, x1 = shaded[0].get_x(), shaded[0].get_x() + shaded[0].get_width()
+    days = matplotlib.dates.num2date
+    assert (f"{days(x0):%Y-%m-%d %H}", f"{days(x1):%Y-%m-%d %H}") == ("2026-09-16 12", "2026-09-20 12")
