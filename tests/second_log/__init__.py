@@ -225,19 +225,22 @@ def _truth(attempts: dict[date, list[int]], frame: pd.DataFrame) -> dict:
 
 
 def _carts(frame: pd.DataFrame, window: timedelta = timedelta(days=1)) -> dict:
-    """Carts by the documented rule, counted by hand: a member's add_to_cart outside an open cart opens
-    one; it is checked out when a payment_ok follows within ``window`` of the opening."""
+    """Carts by the documented rule, counted by hand: a member's add_to_cart opens a cart unless one is open
+    (its last addition within ``window``, no checkout since); a payment_ok within ``window`` of the last
+    addition checks the open cart out."""
     carts = checked_out = 0
-    rows = frame[frame["action"].isin(["add_to_cart", "payment_ok"])].sort_values(["member_no", "local"])
+    rows = frame[frame["action"].isin(["add_to_cart", "payment_ok"])]
+    rows = rows.assign(order=rows["action"] != "add_to_cart").sort_values(["member_no", "local", "order"])
     for _, member in rows.groupby("member_no", sort=False):
-        opened = None
+        last_add = None
         for local, action in zip(member["local"], member["action"]):
-            if opened is not None and local > opened + window:
-                opened = None
-            if action == "add_to_cart" and opened is None:
-                opened, carts = local, carts + 1
-            elif action == "payment_ok" and opened is not None:
-                opened, checked_out = None, checked_out + 1
+            open_cart = last_add is not None and local - last_add <= window
+            if action == "add_to_cart":
+                carts += not open_cart
+                last_add = local
+            elif open_cart:
+                checked_out += 1
+                last_add = None
     return {"carts": carts, "checked_out": checked_out}
 
 

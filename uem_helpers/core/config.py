@@ -183,6 +183,21 @@ class RolloutConfig(_Strict):
     treatment: str = "treatment"
 
 
+class CartEventsConfig(_Strict):
+    """How carts are derived from events when there is no carts table (``carts:``; rule in
+    :mod:`uem_helpers.data.derived_carts`)."""
+
+    cart_event: str
+    """The event that puts something in the cart (e.g. ``add_to_cart``): opens a cart, or adds to the open one."""
+    checkout_event: str
+    """The event that completes the purchase (e.g. ``payment_ok``): checks the open cart out."""
+    value_column: str | None = None
+    """Events column holding an amount: a cart's value is its sum over the cart events, the order's value the
+    checkout event's; without it carts are counted only and value analyses are skipped."""
+    window: Duration = timedelta(days=1)
+    """How long a cart stays open after its last addition; a checkout later than that does not count."""
+
+
 class PrivacyConfig(_Strict):
     """What a shared report may show about people."""
 
@@ -248,6 +263,8 @@ class UEMConfig(_Strict):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     rollouts: dict[str, RolloutConfig] = Field(default_factory=dict)
     """Staged rollouts by experiment name (as in the assignments table)."""
+    carts: CartEventsConfig | None = None
+    """Derive the carts table from events when ``sources`` has no ``carts`` entry."""
     feedback_taxonomy: dict[str, list[str]] = Field(default_factory=dict)
     """Feedback category -> keywords (Chinese and English)."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)

@@ -9,7 +9,7 @@ notebook runs (``uem validate``, ``uem run``, ``uem report``),
 - **events** named in ``funnels.<name>.steps`` and ``.exclude``,
   ``journey.start_event``, ``journey.stages.<stage>``,
   ``journey.bottleneck_candidates``, ``journey.goal_events``, ``journey.alarm_events``,
-  ``metrics.task_completion.start`` / ``.success``, ``metrics.first_success.event`` and the ``start_event``
+  ``carts.cart_event`` / ``.checkout_event``, ``metrics.task_completion.start`` / ``.success``, ``metrics.first_success.event`` and the ``start_event``
   report parameters must occur in the events table (after the config's
   ``event_names`` mapping);
 - **funnels** named by ``metrics.account_opening_funnel`` and the ``funnel``
@@ -100,6 +100,8 @@ def configured_events(config: UEMConfig, parameters: Mapping[str, Mapping[str, o
     found += [(f"journey.bottleneck_candidates[{i}]", e) for i, e in enumerate(journey.bottleneck_candidates)]
     found += [(f"journey.goal_events[{i}]", e) for i, e in enumerate(journey.goal_events or [])]
     found += [(f"journey.alarm_events[{i}]", e) for i, e in enumerate(journey.alarm_events)]
+    if config.carts is not None:
+        found += [("carts.cart_event", config.carts.cart_event), ("carts.checkout_event", config.carts.checkout_event)]
     metrics = config.metrics
     if metrics.task_completion is not None:
         found += [("metrics.task_completion.start", metrics.task_completion.start),

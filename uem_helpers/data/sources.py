@@ -28,7 +28,9 @@ import pandas as pd
 
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
+from uem_helpers.core.formats import span
 from uem_helpers.data.csv_lines import first_bad_line
+from uem_helpers.data.derived_carts import derive_carts, note as carts_note
 from uem_helpers.data.file_kinds import wrong_kind
 from uem_helpers.data.encodings import detect_encoding, utf8_path
 from uem_helpers.data.id_overlap import check_id_overlap
@@ -39,6 +41,12 @@ from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
 
 _SUFFIX_FORMAT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
+
+
+#: ``segment_by`` value meaning "the default segment column when the data has it".
+AUTO_SEGMENT = "auto"
+#: The column ``"auto"`` uses.
+DEFAULT_SEGMENT = "platform"
 
 
 @dataclass
@@ -62,6 +70,9 @@ class Dataset:
     timezone: str
     warnings: list[ContractWarning] = field(default_factory=list)
     inputs: list = field(default_factory=list, repr=False)
+    derived: dict[str, str] = field(default_factory=dict)
+    """Tables derived from others (e.g. carts from events, :mod:`uem_helpers.data.derived_carts`), with the
+    sentence a report shows about how."""
     """What the data came from (files with size and mtime, frame hashes, mappings): the fingerprint's input."""
 
     def has(self, name: str) -> bool:
@@ -105,6 +116,19 @@ class Dataset:
                 table = table.filter(in_period(table[TIME_COLUMN[name]], period_start, period_end))
             counts[name] = int(table.count().execute())
         return counts
+
+    def segment_column(self, requested: str | None, tables: Iterable[str]) -> tuple[str | None, str]:
+        """The column a ``segment_by`` parameter means, and why there is none when ``"auto"`` finds nothing.
+
+        ``"auto"`` (the notebooks' default) is ``platform`` when one of ``tables`` has that column, else no
+        breakdown; any other value is returned as given (``""`` or None: no breakdown).
+        """
+        if requested != AUTO_SEGMENT:
+            return requested or None, ""
+        if any(name in self.tables and DEFAULT_SEGMENT in self.tables[name].columns for name in tables):
+            return DEFAULT_SEGMENT, ""
+        return None, (f"No segment breakdown: the data has no '{DEFAULT_SEGMENT}' column; set the segment_by "
+                      "parameter to a column to break down by.")
 
     def fingerprint(self) -> str:
         """Short stable hash of the inputs (paths, sizes, mtimes or frame content hashes, and mappings)."""
@@ -186,6 +210,11 @@ def load(
     events_map = config.sources["events"].event_names if "events" in names else {}
     widths = {name: config.sources[name].id_width for name in names}
     dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths)
+    wants_carts = tables is None or "carts" in tables
+    if wants_carts and "carts" not in config.sources and config.carts is not None and "events" in dataset.tables:
+        dataset.tables["carts"] = derive_carts(dataset.tables["events"], config.carts)
+        dataset.derived["carts"] = carts_note(config.carts, span(config.carts.window.total_seconds()))
+        inputs.append({"carts": config.carts.model_dump(mode="json")})
     if validate:
         check_id_overlap(dataset, config.checks.min_id_overlap)
     return dataset

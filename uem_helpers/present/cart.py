@@ -43,6 +43,8 @@ def overview_finding(a: CartAnalysis) -> str:
             f"(95% CI {percent(o['abandonment_low'], 1)} to {percent(o['abandonment_high'], 1)}).")
     if a.checked_out == 0:
         text += " **No cart was checked out at all**: check that the carts source fills `checked_out_at`."
+    if a.notes.get("source"):
+        text += " " + md_escape(a.notes["source"])
     return text
 
 
@@ -104,7 +106,7 @@ def checkout_finding(a: CartAnalysis) -> str:
 def fee_finding(a: CartAnalysis) -> str:
     """Abandonment in the lowest and highest fee-share bins, and the logistic fit."""
     if a.fee_bins is None:
-        return no_carts(a)
+        return md_escape(a.notes["fee"]) if a.has_data and "fee" in a.notes else no_carts(a)
     bins = a.fee_bins[a.fee_bins["carts"] > 0]
     first, last = bins.iloc[0], bins.iloc[-1]
     scope = "before the launch" if a.launch_date else "in the period"

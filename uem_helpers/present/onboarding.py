@@ -163,7 +163,9 @@ def segment_finding(analysis: OnboardingAnalysis) -> str:
     into "other" first (:func:`uem_helpers.present.privacy.fold_funnel_segments`), as in the chart.
     """
     if analysis.by_segment is None:
-        return "No segment breakdown was asked for (set `segment_by`)." if analysis.has_data else no_data(analysis)
+        if not analysis.has_data:
+            return no_data(analysis)
+        return md_escape(analysis.segment_note) or "No segment breakdown was asked for (set `segment_by`)."
     policy = privacy.active()
     segments = policy.fold_funnel_segments(analysis.by_segment, analysis.segment_by)
     last = segments[segments["step_index"] == segments["step_index"].max()]

@@ -145,20 +145,21 @@ def analyse_carts(
     outcomes = cart_outcomes(carts, **window)
     empty = int(outcomes["carts"].iloc[0]) == 0
     none_note = "No cart was created in the period, so there is nothing to show."
-    notes: dict[str, str] = {}
+    notes: dict[str, str] = {"source": data.derived["carts"]} if "carts" in data.derived else {}
     launch, launch_note = _launch_in_period(launch_date, period_start, period_end)
     if empty:
-        notes = dict.fromkeys(("fee", "bunching", "impact", "drivers", "checkout", "segment"), none_note)
+        notes |= dict.fromkeys(("fee", "bunching", "impact", "drivers", "checkout", "segment"), none_note)
         return CartAnalysis(_text(period_start), _text(period_end), launch, float(threshold), outcomes,
                             daily_abandonment(carts, **window), None, segment_by, None, None, None, None, None, None,
                             notes, experiment or None)
 
     daily = daily_abandonment(carts, **window)
     by_segment = None
+    segment_by, segment_note = data.segment_column(segment_by, ["carts", "users"])
     if segment_by:
         by_segment = abandonment_by_segment(carts, segment_by, users=data.tables.get("users"), **window)
     else:
-        notes["segment"] = "No segment breakdown was asked for (set `segment_by`)."
+        notes["segment"] = segment_note or "No segment breakdown was asked for (set `segment_by`)."
 
     checkout = drivers = None
     events = data.tables.get("events")
@@ -178,12 +179,16 @@ def analyse_carts(
     if launch is not None:
         day_before = (to_datetime(launch, "launch_date") - timedelta(days=1)).date().isoformat()
         fee_window = dict(period_start=period_start, period_end=day_before)
-    fee_bins = abandonment_by_fee_share(carts, **fee_window)
-    fee_fit = None
-    try:
-        fee_fit = fee_share_fit(carts, **fee_window)
-    except ParameterError as exc:
-        notes["fee"] = f"The fee-share fit is skipped: {exc}."
+    fee_bins = fee_fit = None
+    if "shipping_fee" not in carts.source_columns:
+        notes["fee"] = ("The carts have no shipping fee (no shipping_fee column), so abandonment by the fee's "
+                        "share of the cart value is not shown.")
+    else:
+        fee_bins = abandonment_by_fee_share(carts, **fee_window)
+        try:
+            fee_fit = fee_share_fit(carts, **fee_window)
+        except ParameterError as exc:
+            notes["fee"] = f"The fee-share fit is skipped: {exc}."
 
     bunching = impact = None
     if launch is None:

@@ -82,6 +82,8 @@ class OnboardingAnalysis:
     notes: list[str] = field(default_factory=list)
     empty_steps: list[int] = field(default_factory=list)
     """1-based indices of the steps whose event has no row in the period."""
+    segment_note: str = ""
+    """Why there is no breakdown when ``segment_by="auto"`` found no default column."""
     still_open: int = 0
     """Users who started within the last conversion window of the data: not counted (module docstring)."""
     open_window_note: str = ""
@@ -128,7 +130,7 @@ def analyse_onboarding(
     period_start, period_end : date-like, optional
         Starters are counted in this period (both ends inclusive).
     segment_by : str, optional
-        Column (events or users table) for the breakdown.
+        Column (events or users table) for the breakdown; ``"auto"``: ``platform`` when the data has it.
     window : str, int or timedelta, optional
         Conversion window; the funnel's own window when None.
     guard_days : int
@@ -159,6 +161,7 @@ def analyse_onboarding(
     reachable = readout.iloc[: min(empty_steps) - 1] if empty_steps else readout
     bottleneck = None if empty or len(reachable) < 2 else rank_bottlenecks(reachable)
     by_segment = None
+    segment_by, segment_note = data.segment_column(segment_by, ["events", "users"])
     if segment_by and not empty:
         by_segment = funnel(events, steps, **common, **in_period, segment_by=segment_by, users=users)
 
@@ -187,6 +190,7 @@ def analyse_onboarding(
         empty_steps=empty_steps,
         still_open=still_open,
         open_window_note=open_note,
+        segment_note=segment_note,
     )
 
 

@@ -178,3 +178,16 @@ def test_next_steps_without_a_launch_or_a_logged_last_step_say_only_what_the_dat
     empty = analyse_onboarding(from_frames({"events": _events([("1", 0, 0, "s")])}), FUNNEL,
                                period_start="2026-10-01", period_end="2026-10-31")
     assert "No data" in report.next_steps(empty)
+
+
+def test_auto_segment_uses_platform_only_when_the_data_has_it():
+    rows = [(u, 0, 0, "s") for u in "1234"] + [(u, 0, 30, "v") for u in "123"] + [("9", 3, 0, "x")]
+    plain = analyse_onboarding(from_frames({"events": _events(rows)}), FUNNEL, segment_by="auto",
+                               period_start="2026-08-01", period_end="2026-08-31")
+    assert plain.by_segment is None and plain.segment_by is None
+    assert report.segment_finding(plain) == ("No segment breakdown&#58; the data has no 'platform' column; set the "
+                                             "segment\\_by parameter to a column to break down by.")
+    frame = _events(rows).assign(platform=["ios", "ios", "android", "android"] + ["ios"] * 3 + ["web"])
+    with_platform = analyse_onboarding(from_frames({"events": frame}), FUNNEL, segment_by="auto",
+                                       period_start="2026-08-01", period_end="2026-08-31")
+    assert with_platform.segment_by == "platform" and set(with_platform.by_segment["platform"]) == {"ios", "android"}
