@@ -41,3 +41,18 @@ def test_a_zstd_file_is_named_as_such(tmp_path):
     path.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(64))
     with pytest.raises(SourceError, match="is a zstd-compressed file"):
         _load(path, tmp_path)
+
+
+@pytest.mark.parametrize("codec", ["snappy", "gzip", "zstd", "brotli", "lz4", "none"])
+def test_parquet_is_read_whatever_its_codec(tmp_path, codec):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pa.table({"user_id": ["0000007", "0000042", "0000042"],
+                      "timestamp": ["2026-10-01 10:00:00", "2026-10-02 11:00:00", "2026-10-02 11:05:00"],
+                      "event": ["开户开始", "app_open", "app_open"]})
+    path = tmp_path / f"events.{codec}.parquet"
+    pq.write_table(frame, path, compression=codec)
+    events = _load(path, tmp_path)["events"].to_pandas()
+    assert sorted(events.user_id) == ["0000007", "0000042", "0000042"]
+    assert events.event.value_counts().to_dict() == {"app_open": 2, "开户开始": 1}
