@@ -1,5 +1,5 @@
-"""Compressed exports are read directly: ``events.csv.gz`` (UTF-8 or GBK), alone or in a folder; a zstd
-file is named as such."""
+"""Compressed exports are read directly: ``events.csv.gz`` and ``events.csv.zst`` (UTF-8 or GBK), alone or
+in a folder; a damaged zstd file is named as such; Parquet in every codec."""
 
 from __future__ import annotations
 
@@ -36,10 +36,34 @@ def test_a_folder_of_gzipped_csv_parts_is_read(tmp_path):
     assert _load(folder, tmp_path, format="csv")["events"].count().execute() == 2
 
 
-def test_a_zstd_file_is_named_as_such(tmp_path):
+def _zstd(data: bytes, path):
+    import pyarrow as pa
+
+    with pa.output_stream(str(path), compression="zstd") as out:
+        out.write(data)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_zstd_csv_is_read_directly(tmp_path, encoding):
+    path = tmp_path / "events.csv.zst"
+    _zstd(CSV.encode(encoding), path)
+    events = _load(path, tmp_path)["events"].to_pandas()
+    assert sorted(events.user_id) == ["0000007", "0000042"] and "开户开始" in set(events.event)
+
+
+def test_a_folder_of_zstd_csv_parts_is_read(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    header, *rows = CSV.splitlines()
+    for i, row in enumerate(rows):
+        _zstd(f"{header}\n{row}\n".encode(), folder / f"part-{i}.csv.zst")
+    assert _load(folder, tmp_path, format="csv")["events"].count().execute() == 2
+
+
+def test_a_damaged_zstd_file_is_named_as_such(tmp_path):
     path = tmp_path / "events.csv"
     path.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(64))
-    with pytest.raises(SourceError, match="is a zstd-compressed file"):
+    with pytest.raises(SourceError, match="damaged zstd file"):
         _load(path, tmp_path)
 
 
