@@ -19,21 +19,8 @@ def _load(path, tmp_path, **source):
     return load(config_from_dict(config, base_dir=tmp_path))
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
-def test_a_gzipped_csv_is_read_directly(tmp_path, encoding):
-    path = tmp_path / "events.csv.gz"
-    path.write_bytes(gzip.compress(CSV.encode(encoding)))
-    events = _load(path, tmp_path)["events"].to_pandas()
-    assert sorted(events.user_id) == ["0000007", "0000042"] and "开户开始" in set(events.event)
-
-
-def test_a_folder_of_gzipped_csv_parts_is_read(tmp_path):
-    folder = tmp_path / "export"
-    folder.mkdir()
-    header, *rows = CSV.splitlines()
-    for i, row in enumerate(rows):
-        (folder / f"part-{i}.csv.gz").write_bytes(gzip.compress(f"{header}\n{row}\n".encode()))
-    assert _load(folder, tmp_path, format="csv")["events"].count().execute() == 2
+def _gzip(data: bytes, path):
+    path.write_bytes(gzip.compress(data))
 
 
 def _zstd(data: bytes, path):
@@ -43,20 +30,25 @@ def _zstd(data: bytes, path):
         out.write(data)
 
 
+COMPRESSORS = {".gz": _gzip, ".zst": _zstd}
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
-def test_a_zstd_csv_is_read_directly(tmp_path, encoding):
-    path = tmp_path / "events.csv.zst"
-    _zstd(CSV.encode(encoding), path)
+def test_a_compressed_csv_is_read_directly(tmp_path, encoding, suffix):
+    path = tmp_path / f"events.csv{suffix}"
+    COMPRESSORS[suffix](CSV.encode(encoding), path)
     events = _load(path, tmp_path)["events"].to_pandas()
     assert sorted(events.user_id) == ["0000007", "0000042"] and "开户开始" in set(events.event)
 
 
-def test_a_folder_of_zstd_csv_parts_is_read(tmp_path):
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+def test_a_folder_of_compressed_csv_parts_is_read(tmp_path, suffix):
     folder = tmp_path / "export"
     folder.mkdir()
     header, *rows = CSV.splitlines()
     for i, row in enumerate(rows):
-        _zstd(f"{header}\n{row}\n".encode(), folder / f"part-{i}.csv.zst")
+        COMPRESSORS[suffix](f"{header}\n{row}\n".encode(), folder / f"part-{i}.csv{suffix}")
     assert _load(folder, tmp_path, format="csv")["events"].count().execute() == 2
 
 
