@@ -1,7 +1,8 @@
 """Text encodings of CSV sources: detect UTF-8 / UTF-8 with BOM / GB18030 and transcode to plain UTF-8.
 
-A gzip-compressed CSV (``events.csv.gz``, how most exports ship) is read through
-:func:`open_raw` and always gets a plain UTF-8 copy in the cache.
+A gzip- or zstd-compressed CSV (``events.csv.gz``, ``events.csv.zst``, how most exports ship) is read
+through :func:`open_raw` (zstd through pyarrow's codec, no extra dependency) and always gets a plain UTF-8
+copy in the cache.
 
 The engines read plain UTF-8 only (DuckDB 1.4 needs a downloaded extension for
 GBK, which the workbench never fetches), so a file in any other supported
@@ -20,6 +21,8 @@ import gzip
 import hashlib
 from pathlib import Path
 
+import pyarrow as pa
+
 from uem_helpers.core.errors import EncodingError
 
 #: Encodings tried, in order, when a source says ``encoding: auto``.
@@ -29,17 +32,32 @@ _CHUNK = 1 << 20
 
 #: The first bytes of a gzip stream.
 GZIP_MAGIC = b"\x1f\x8b"
+#: The first bytes of a zstd frame.
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def compression(path: str | Path) -> str | None:
+    """``"gzip"``, ``"zstd"`` or None: how ``path`` is compressed, by its first bytes, whatever its name."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    return "zstd" if head == ZSTD_MAGIC else None
 
 
 def is_gzip(path: str | Path) -> bool:
     """Whether ``path`` holds a gzip stream (by its first bytes, whatever its name)."""
-    with Path(path).open("rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
+    return compression(path) == "gzip"
 
 
 def open_raw(path: str | Path):
-    """The file's bytes for reading, decompressed when it is gzip."""
-    return gzip.open(path, "rb") if is_gzip(path) else Path(path).open("rb")
+    """The file's bytes for reading, decompressed when it is gzip or zstd."""
+    kind = compression(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "zstd":
+        return pa.input_stream(str(path), compression="zstd")
+    return Path(path).open("rb")
 
 
 def detect_encoding(path: str | Path, forced: str = "auto") -> str:
@@ -116,7 +134,7 @@ def utf8_path(path: str | Path, encoding: str, cache_dir: str | Path) -> Path:
         the copy of an older version of the same file is removed.
     """
     path = Path(path)
-    compressed = is_gzip(path)
+    compressed = compression(path) is not None
     if encoding == "utf-8" and not compressed:
         return path
     stat = path.stat()

@@ -1,14 +1,13 @@
 """What a data file really is, from its first bytes: so that a Parquet file named ``.csv`` or an
-Excel workbook saved as ``events.parquet`` is named as what it is, not as a damaged file. A gzip
-stream is looked into: compressed CSV text counts as CSV (it is read directly).
+Excel workbook saved as ``events.parquet`` is named as what it is, not as a damaged file. A gzip or
+zstd stream is looked into: compressed CSV text counts as CSV (it is read directly).
 """
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
-from uem_helpers.data.encodings import GZIP_MAGIC
+from uem_helpers.data.encodings import GZIP_MAGIC, ZSTD_MAGIC, open_raw
 
 #: Leading bytes -> the kind of file, as a user would call it.
 MAGIC = [
@@ -18,7 +17,6 @@ MAGIC = [
     (b"%PDF", "a PDF document"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file (decompress it, or compress it with gzip)"),
     (b"SQLite format 3\x00", "an SQLite database"),
     (b"\xff\xfe", "a UTF-16 text file (re-export it as UTF-8)"),
     (b"\xfe\xff", "a UTF-16 text file (re-export it as UTF-8)"),
@@ -40,13 +38,14 @@ def file_kind(path: Path) -> str:
     """
     with open(path, "rb") as handle:
         head = handle.read(4096)
-    if head.startswith(GZIP_MAGIC):
-        with gzip.open(path, "rb") as inner:
-            try:
+    kind = "gzip" if head.startswith(GZIP_MAGIC) else "zstd" if head.startswith(ZSTD_MAGIC) else None
+    if kind:
+        try:
+            with open_raw(path) as inner:
                 head = inner.read(4096)
-            except (OSError, EOFError):
-                return "a damaged gzip file"
-        return "a text (CSV) file" if head and b"\x00" not in head else "a gzip-compressed binary file"
+        except (OSError, EOFError, ValueError):  # pyarrow names a broken zstd frame with ValueError
+            return f"a damaged {kind} file"
+        return "a text (CSV) file" if head and b"\x00" not in head else f"a {kind}-compressed binary file"
     if not head:
         return "an empty file (0 bytes)"
     for magic, kind in MAGIC:

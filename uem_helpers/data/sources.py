@@ -385,8 +385,8 @@ def _unreadable(name: str, fmt: str, files: list[Path], utf8: list[Path], delimi
 
 
 def _suffix(path: Path) -> str:
-    """The suffix that names the format: ``.csv`` for ``events.csv.gz``; ``.parquet`` for a folder."""
-    if path.suffix.lower() == ".gz":
+    """The suffix that names the format: ``.csv`` for ``events.csv.gz`` or ``.csv.zst``; ``.parquet`` for a folder."""
+    if path.suffix.lower() in (".gz", ".zst"):
         return Path(path.stem).suffix.lower()
     return path.suffix.lower() if path.suffix else (".parquet" if path.is_dir() else "")
 
