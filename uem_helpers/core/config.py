@@ -71,6 +71,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: strptime directives a ``time_format`` may use (the data layer turns each into a pattern).
+TIME_DIRECTIVES = "YymdHIMSfpbBz%"
+
+
 class SourceConfig(_Strict):
     """Where one canonical table comes from and how its columns are named."""
 
@@ -89,6 +93,10 @@ class SourceConfig(_Strict):
     """Company event name -> canonical event name (events table only)."""
     timezone: str | None = None
     """Zone of timestamps written without an offset; defaults to the config's ``timezone``."""
+    time_format: str | None = None
+    """strptime layout of this source's text times when detection cannot read them, e.g. ``"%d/%m/%Y %H:%M"``
+    (``%Y %m %d %H %M %S %f %y %b %p %z`` and literal characters); a value that does not match is counted
+    as an error naming the table, column, value and format."""
     id_width: int | None = Field(default=None, ge=1, le=64)
     """Ids this source stores as numbers are written as text zero-padded to this width (7: ``56`` ->
     ``"0000056"``), to join with sources that keep them as text. Ids are never padded otherwise."""
@@ -97,6 +105,15 @@ class SourceConfig(_Strict):
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         return None if value is None else _check_zone(value)
+
+    @field_validator("time_format")
+    @classmethod
+    def _known_directives(cls, value: str | None) -> str | None:
+        unknown = sorted({d for d in re.findall(r"%(.)", value or "") if d not in TIME_DIRECTIVES})
+        if unknown:
+            raise ValueError(f"a strptime layout using {' '.join('%' + d for d in TIME_DIRECTIVES)} "
+                             f"(not {' '.join('%' + d for d in unknown)}), e.g. '%d/%m/%Y %H:%M'")
+        return value
 
 
 class EngineConfig(_Strict):

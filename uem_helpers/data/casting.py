@@ -47,7 +47,7 @@ class _Column:
 
 def type_table(
     name: str, table: ibis.Table, source_zone: str, target_zone: str, validate: bool = True, now: datetime | None = None,
-    id_width: int | None = None,
+    id_width: int | None = None, time_format: str | None = None,
 ) -> tuple[ibis.Table, list[ContractError]]:
     """Cast a mapped table to the contract's types, inside the engine, counting every value that does not fit.
 
@@ -72,6 +72,8 @@ def type_table(
         Aware "now" for the future check; the current time when omitted.
     id_width : int, optional
         Ids stored as numbers become text zero-padded to this width (the source's ``id_width``).
+    time_format : str, optional
+        strptime layout of the text times (the source's ``time_format``), instead of detection.
 
     Returns
     -------
@@ -88,7 +90,8 @@ def type_table(
         col.typed, col.problems = _typed_value(col.raw, kind, id_width)
     time_cols = [c for c in cols if contract[c].kind == "time"]
     if time_cols:
-        errors += _type_times(name, table, {c: cols[c] for c in time_cols}, source_zone, target_zone, validate)
+        errors += _type_times(name, table, {c: cols[c] for c in time_cols}, source_zone, target_zone, validate,
+                              time_format)
     typed = table.mutate(**{c: col.typed for c, col in cols.items()})
     if validate:
         for c, col in cols.items():
@@ -168,7 +171,8 @@ def _examples(table: ibis.Table, mask: ibis.Value, value: ibis.Value, n: int = 5
 # --------------------------------------------------------------------------- time
 
 def _type_times(
-    name: str, table: ibis.Table, cols: dict[str, _Column], source_zone: str, target_zone: str, validate: bool
+    name: str, table: ibis.Table, cols: dict[str, _Column], source_zone: str, target_zone: str, validate: bool,
+    time_format: str | None = None,
 ) -> list[ContractError]:
     """Type the time columns to naive wall clock in ``target_zone``; return the errors that stop typing.
 
@@ -184,7 +188,7 @@ def _type_times(
     errors: list[ContractError] = []
     for c, col in cols.items():
         try:
-            parsed[c] = _parse_time(col.raw)
+            parsed[c] = _parse_time(col.raw, time_format)
         except TypeError as exc:
             errors.append(ContractError(name, c, str(exc)))
             col.typed = ibis.null("timestamp")
@@ -204,8 +208,12 @@ def _type_times(
     return errors
 
 
-def _parse_time(raw: ibis.Value) -> dict:
-    """The candidate parses of one time column and the measures needed to choose between them."""
+def _parse_time(raw: ibis.Value, time_format: str | None = None) -> dict:
+    """The candidate parses of one time column and the measures needed to choose between them.
+
+    With ``time_format`` a text column is read by that strptime layout: values that do not match its
+    pattern (:func:`format_pattern`) are null and counted, never an engine error.
+    """
     dtype = raw.type()
     n = lambda mask: mask.ifelse(1, 0).sum()  # noqa: E731
     if dtype.is_timestamp() or dtype.is_date():
@@ -217,6 +225,14 @@ def _parse_time(raw: ibis.Value) -> dict:
         return {"kind": "epoch", "number": number, "measures": _epoch_measures(number)}
     if not dtype.is_string():
         raise TypeError(f"has type {dtype}, which is not a time")
+    if time_format:
+        text = raw.strip()
+        fits = text.re_search(format_pattern(time_format))
+        parsed = ibis.ifelse(fits, text, ibis.null("string")).as_timestamp(time_format)
+        aware = "%z" in time_format
+        value = parsed.cast("timestamp")  # strptime types its result as UTC; the wall clock is what was written
+        return {"kind": "formatted", "value": value, "absolute": aware, "fits": fits, "format": time_format,
+                "measures": {"lo": value.min(), "hi": value.max()}}
     number = raw.try_cast("float64")
     has_offset = raw.re_search(_HAS_OFFSET)
     body = ibis.ifelse(has_offset, raw.re_replace(" ?" + _OFFSET, ""), raw).replace("/", "-").replace("T", " ")
@@ -246,6 +262,37 @@ def _parse_time(raw: ibis.Value) -> dict:
     }
 
 
+#: Regular expression of each strptime directive :data:`format_pattern` understands.
+_DIRECTIVES = {"Y": r"[0-9]{4}", "y": r"[0-9]{2}", "m": r"[0-9]{1,2}", "d": r"[0-9]{1,2}", "H": r"[0-9]{1,2}",
+               "I": r"[0-9]{1,2}", "M": r"[0-9]{1,2}", "S": r"[0-9]{1,2}", "f": r"[0-9]{1,9}", "p": r"(AM|PM|am|pm)",
+               "b": r"[A-Za-z]{3}", "B": r"[A-Za-z]+", "z": r"(Z|[+-][0-9]{2}:?[0-9]{2})", "%": "%"}
+
+
+_REGEX_SPECIAL = set(".^$*+?{}[]\\|()")
+
+
+def format_pattern(time_format: str) -> str:
+    """An anchored regular expression that the values of a strptime layout match.
+
+    >>> format_pattern("%d/%m/%Y %H:%M")
+    '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{1,2}$'
+    """
+    out, i = [], 0
+    while i < len(time_format):
+        ch = time_format[i]
+        if ch == "%" and i + 1 < len(time_format):
+            directive = time_format[i + 1]
+            if directive not in _DIRECTIVES:
+                raise ContractError("config", None, f"time_format {time_format!r} uses %{directive}; the directives "
+                                    f"understood are {' '.join('%' + d for d in _DIRECTIVES)}")
+            out.append(_DIRECTIVES[directive])
+            i += 2
+        else:
+            out.append("\\" + ch if ch in _REGEX_SPECIAL else ch)
+            i += 1
+    return "^" + "".join(out) + "$"
+
+
 def _epoch_bands(number: ibis.Value) -> dict[str, ibis.Value]:
     """Mask per epoch unit (value in that unit's plausible band), and ``bad``: in no band."""
     ax = number.abs()
@@ -267,6 +314,9 @@ def _time_expr(
     """Build the typed expression of one time column from its parse and measures; raise on what cannot be typed."""
     kind = p["kind"]
     problems = []
+    if kind == "formatted":
+        problems.append((f"has values that do not match time_format {p['format']!r}", raw.notnull() & ~p["fits"]))
+        kind = "absolute" if p["absolute"] else "local"
     if kind == "text":
         n_total, n_digits, n_offset = engine_count(m["n"]), engine_count(m["n_digits"]), engine_count(m["n_offset"])
         if n_total and n_digits == n_total:
@@ -280,7 +330,9 @@ def _time_expr(
                 )
             kind = "absolute" if n_offset else "local"
             p = {**p, "value": p["utc"] if n_offset else p["local"]}
-            problems.append(("has values that are not times (expected e.g. 2026-03-01 08:30:00)", raw.notnull() & p["local"].isnull()))
+            problems.append(("has values that are not times (expected e.g. 2026-03-01 08:30:00; for another layout set "
+                             f"sources.{name}.time_format, e.g. '%d/%m/%Y %H:%M')",
+                             raw.notnull() & p["local"].isnull()))
     if kind == "epoch":
         unit = _epoch_unit(name, table, c, raw, p["number"], m)
         ms = (p["number"] * _TO_MS[unit]).round().try_cast("int64")

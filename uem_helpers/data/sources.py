@@ -204,12 +204,14 @@ def load(
         zones[name] = src.timezone or config.timezone
         inputs.append({"table": name, "files": files, "columns": src.columns, "event_names": src.event_names,
                        "timezone": zones[name], "encoding": src.encoding,
+                       **({"time_format": src.time_format} if src.time_format else {}),
                        **({"id_width": src.id_width} if src.id_width else {})})
     inputs.append({"timezone": config.timezone})
     mapping = {name: config.sources[name].columns for name in names}
     events_map = config.sources["events"].event_names if "events" in names else {}
     widths = {name: config.sources[name].id_width for name in names}
-    dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths)
+    formats = {name: config.sources[name].time_format for name in names}
+    dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths, formats)
     wants_carts = tables is None or "carts" in tables
     if wants_carts and "carts" not in config.sources and config.carts is not None and "events" in dataset.tables:
         dataset.tables["carts"] = derive_carts(dataset.tables["events"], config.carts)
@@ -273,7 +275,8 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id_widths=None) -> Dataset:
+def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id_widths=None,
+           time_formats=None) -> Dataset:
     """Map, type and validate every raw table; raise one ContractErrors listing every problem."""
     errors: list[ContractError] = []
     typed: dict[str, ibis.Table] = {}
@@ -287,7 +290,8 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id
             errors.append(ContractError(name, None, "the table is empty"))
             continue
         table, found = casting.type_table(name, table, zones[name], timezone, validate,
-                                          id_width=(id_widths or {}).get(name))
+                                          id_width=(id_widths or {}).get(name),
+                                          time_format=(time_formats or {}).get(name))
         if name == "events" and event_names:
             table = table.mutate(event=table.event.substitute(dict(event_names)))
         errors += found
