@@ -71,6 +71,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class LifecycleConfig(_Strict):
+    """How a process log's lifecycle column becomes events (rule in :mod:`uem_helpers.data.lifecycle`)."""
+
+    column: str
+    """The lifecycle column as the file names it, e.g. ``lifecycle:transition``."""
+    mode: Literal["activity", "activity+lifecycle"] = "activity"
+    """``activity``: keep the rows whose lifecycle is in ``keep``; ``activity+lifecycle``: every row, as the event
+    ``<activity>+<lifecycle>``."""
+    keep: list[str] = Field(default_factory=lambda: ["complete"], min_length=1)
+    """Lifecycle values kept in ``activity`` mode (case-insensitive)."""
+
+
 #: strptime directives a ``time_format`` may use (the data layer turns each into a pattern).
 TIME_DIRECTIVES = "YymdHIMSfpbBz%"
 
@@ -97,6 +109,8 @@ class SourceConfig(_Strict):
     """strptime layout of this source's text times when detection cannot read them, e.g. ``"%d/%m/%Y %H:%M"``
     (``%Y %m %d %H %M %S %f %y %b %p %z`` and literal characters); a value that does not match is counted
     as an error naming the table, column, value and format."""
+    lifecycle: LifecycleConfig | None = None
+    """Events table of a process log: how rows per lifecycle transition become events."""
     id_width: int | None = Field(default=None, ge=1, le=64)
     """Ids this source stores as numbers are written as text zero-padded to this width (7: ``56`` ->
     ``"0000056"``), to join with sources that keep them as text. Ids are never padded otherwise."""

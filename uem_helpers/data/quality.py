@@ -106,7 +106,8 @@ MEANING = {
                         "conversions are incomplete",
     "lifecycle_rows": "{share} of the events are lifecycle rows other than 'complete' (schedule, start ...): "
                       "each activity may be counted once per row, so steps and transitions are inflated; keep "
-                      "the 'complete' rows or map each transition to its own event name",
+                      "the 'complete' rows or map each transition to its own event name (sources.events.lifecycle: "
+                      "{{column: ..., mode: activity | activity+lifecycle}})",
     "hidden_characters": "{n} {values} in table '{table}' {hold} invisible or control characters (NUL, "
                          "bidirectional overrides, zero-width spaces); they are neutralised where shown",
 }

@@ -30,6 +30,7 @@ from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.core.formats import span
 from uem_helpers.data.csv_lines import first_bad_line
+from uem_helpers.data.lifecycle import apply_lifecycle
 from uem_helpers.data.derived_carts import derive_carts, note as carts_note
 from uem_helpers.data.file_kinds import wrong_kind
 from uem_helpers.data.encodings import detect_encoding, utf8_path
@@ -212,6 +213,10 @@ def load(
     widths = {name: config.sources[name].id_width for name in names}
     formats = {name: config.sources[name].time_format for name in names}
     dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths, formats)
+    lifecycle = config.sources["events"].lifecycle if "events" in dataset.tables else None
+    if lifecycle is not None:
+        dataset.tables["events"] = apply_lifecycle(dataset.tables["events"], lifecycle)
+        inputs.append({"lifecycle": lifecycle.model_dump(mode="json")})
     wants_carts = tables is None or "carts" in tables
     if wants_carts and "carts" not in config.sources and config.carts is not None and "events" in dataset.tables:
         dataset.tables["carts"] = derive_carts(dataset.tables["events"], config.carts)

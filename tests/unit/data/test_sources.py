@@ -307,7 +307,8 @@ def test_unparseable_times_are_counted_with_five_examples():
         events_with_times(["2026-03-01 10:00:00"] + bad)
     (err,) = info.value.errors
     assert (err.column, err.n_bad, len(err.examples)) == ("timestamp", 6, 5)
-    assert "has values that are not times (expected e.g. 2026-03-01 08:30:00) (6 rows)" in str(err)
+    assert ("has values that are not times (expected e.g. 2026-03-01 08:30:00; for another layout set "
+            "sources.events.time_format, e.g. '%d/%m/%Y %H:%M') (6 rows)") in str(err)
 
 
 def test_mixed_offsets_are_an_error():
