@@ -37,6 +37,8 @@ from uem_helpers.data.schema import TIME_COLUMN, engine_count
 
 #: Data that starts or ends within this of the period's ends still covers it.
 TOLERANCE = timedelta(hours=1)
+#: Days of data a before/after comparison needs on each side of a launch (:func:`launch_span_note`).
+MIN_SIDE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -192,3 +194,35 @@ def coverage(dataset, period_start: object = None, period_end: object = None, *,
 
 def _stamp(value) -> datetime | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+def launch_span_note(cover, launch, guard_days: int = 0, min_side_days: float = MIN_SIDE_DAYS) -> str:
+    """What a before/after comparison needs when the data covers too little on a side of the launch; ``""`` if enough.
+
+    Parameters
+    ----------
+    cover : Coverage
+        The events' (or carts') coverage of the period (:func:`coverage`).
+    launch : datetime
+        The launch (midnight of the launch date).
+    guard_days : int
+        Days on each side of the launch left out of the comparison.
+    min_side_days : float
+        Days of data needed on each side.
+    """
+    guard = timedelta(days=guard_days)
+    before = cover.days_between(until=launch - guard)
+    after = cover.days_between(since=launch + guard)
+    sides = [f"{_days(days)} {side} it" for days, side in ((before, "before"), (after, "after"))
+             if days < min_side_days]
+    if not sides:
+        return ""
+    need = f"{min_side_days:g} day" + ("" if min_side_days == 1 else "s")
+    guards = f" (leaving out {guard_days} guard day{'' if guard_days == 1 else 's'} on each side)" if guard_days else ""
+    return (f"The before/after comparison needs at least {need} of data on each side of the launch "
+            f"({launch:%Y-%m-%d}){guards}; the data has {' and '.join(sides)}.")
+
+
+def _days(days: float) -> str:
+    """Days of data in words: "nothing", "3 days", "2 days 4 h"."""
+    return "nothing" if days <= 0 else elapsed(days * 86400)

@@ -11,7 +11,9 @@ and every analysis takes its own window of that table. Definitions are those of
   before the launch when the launch falls inside the period: after it, carts
   over the threshold ship free, which would mix the policy into the fee effect;
 - the **policy impact** and **bunching** compare carts created before the launch
-  date with carts created on or after it, within the period;
+  date with carts created on or after it, within the period, when the carts cover at
+  least :data:`uem_helpers.data.coverage.MIN_SIDE_DAYS` days on each side of it
+  (else the note says what the comparison needs and what the data has);
 - when the policy was tested as an A/B experiment (``experiment``), the **policy
   impact** compares instead the carts of treatment users with those of control
   users, created at or after each user's assignment and within the period, with
@@ -48,6 +50,7 @@ from uem_helpers.core.config import FunnelConfig
 from uem_helpers.core.errors import MissingTableError, ParameterError
 from uem_helpers.analyses.funnel import funnel
 from uem_helpers.core.period import period_bounds, to_datetime
+from uem_helpers.data.coverage import MIN_SIDE_DAYS, coverage, launch_span_note
 from uem_helpers.data.sources import Dataset
 
 
@@ -105,6 +108,7 @@ def analyse_carts(
     expected_shares: dict[str, float] | None = None,
     control: str = "control",
     treatment: str = "treatment",
+    min_side_days: float = MIN_SIDE_DAYS,
 ) -> CartAnalysis:
     """Run the cart analyses on a dataset.
 
@@ -134,6 +138,8 @@ def analyse_carts(
         The experiment's designed split, e.g. ``{"control": 0.95, "treatment": 0.05}``; even when omitted.
     control, treatment : str
         The experiment's variant names.
+    min_side_days : float
+        Days of carts needed on each side of the launch for the before/after comparison.
 
     Returns
     -------
@@ -147,6 +153,10 @@ def analyse_carts(
     none_note = "No cart was created in the period, so there is nothing to show."
     notes: dict[str, str] = {"source": data.derived["carts"]} if "carts" in data.derived else {}
     launch, launch_note = _launch_in_period(launch_date, period_start, period_end)
+    if launch is not None:
+        cover = coverage({"carts": data.tables["carts"]}, period_start, period_end)
+        launch_note = launch_span_note(cover, to_datetime(launch, "launch_date"), min_side_days=min_side_days)
+        launch = None if launch_note else launch
     if empty:
         notes |= dict.fromkeys(("fee", "bunching", "impact", "drivers", "checkout", "segment"), none_note)
         return CartAnalysis(_text(period_start), _text(period_end), launch, float(threshold), outcomes,

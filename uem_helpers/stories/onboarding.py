@@ -37,13 +37,12 @@ from uem_helpers.core.config import FunnelConfig, parse_duration
 from uem_helpers.analyses.experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.analyses.funnel import completion_times, daily_completion, funnel, user_funnel
-from uem_helpers.core.formats import elapsed, instant, span
+from uem_helpers.core.formats import instant, span
 from uem_helpers.core.period import in_period as in_period_of, period_bounds, to_datetime
-from uem_helpers.data.coverage import coverage
+from uem_helpers.data.coverage import MIN_SIDE_DAYS, coverage, launch_span_note
 from uem_helpers.data.sources import Dataset
 
 #: Days of data needed on each side of a launch for a before/after comparison.
-MIN_SIDE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -217,38 +216,6 @@ def _whole_windows(events: ibis.Table, first_step: str, window: timedelta, perio
     note = (f"{who} started after {instant(last_entry)}, within the last {span(window.total_seconds())} of the data (it ends "
             f"{instant(data_end)}): still inside the conversion window, so not counted as completing or abandoning.")
     return last_entry, late, note
-
-
-def launch_span_note(cover, launch, guard_days: int = 0, min_side_days: float = MIN_SIDE_DAYS) -> str:
-    """What a before/after comparison needs when the data covers too little on a side of the launch; ``""`` if enough.
-
-    Parameters
-    ----------
-    cover : Coverage
-        The events' coverage of the period (:func:`uem_helpers.data.coverage.coverage`).
-    launch : datetime
-        The launch (midnight of the launch date).
-    guard_days : int
-        Days on each side of the launch left out of the comparison.
-    min_side_days : float
-        Days of data needed on each side.
-    """
-    guard = timedelta(days=guard_days)
-    before = cover.days_between(until=launch - guard)
-    after = cover.days_between(since=launch + guard)
-    sides = [f"{_days(days)} {side} it" for days, side in ((before, "before"), (after, "after"))
-             if days < min_side_days]
-    if not sides:
-        return ""
-    need = f"{min_side_days:g} day" + ("" if min_side_days == 1 else "s")
-    guards = f" (leaving out {guard_days} guard day{'' if guard_days == 1 else 's'} on each side)" if guard_days else ""
-    return (f"The before/after comparison needs at least {need} of data on each side of the launch "
-            f"({launch:%Y-%m-%d}){guards}; the data has {' and '.join(sides)}.")
-
-
-def _days(days: float) -> str:
-    """Days of data in words: "nothing", "3 days", "2 days 4 h"."""
-    return "nothing" if days <= 0 else elapsed(days * 86400)
 
 
 def _empty_steps(events: ibis.Table, steps: list[str], period_start: object, period_end: object) -> list[int]:

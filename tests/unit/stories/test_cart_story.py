@@ -46,11 +46,19 @@ def test_no_carts_in_the_period_and_no_checkouts_say_so(small):
     assert cart_report.headline(empty) == "carts: 0\nchecked out: 0"
 
     none_checked = from_frames({"carts": SMALL.assign(checked_out_at=pd.NaT, order_value=np.nan)})
-    a = analyse_carts(none_checked, launch_date="2026-06-02", period_start="2026-06-01", period_end="2026-06-02")
+    a = analyse_carts(none_checked, launch_date="2026-06-02", period_start="2026-06-01", period_end="2026-06-02",
+                      min_side_days=0.1)
     assert a.fee_fit is None and a.impact is None
     assert "No cart was checked out at all" in cart_report.overview_finding(a)
     assert "0 checked out" in cart_report.fee_finding(a)
     assert "average order value" in cart_report.impact_finding(a)
+
+
+def test_a_launch_with_too_few_days_of_carts_on_a_side_says_what_the_comparison_needs(small):
+    a = analyse_carts(small, launch_date="2026-06-02", period_start="2026-06-01", period_end="2026-06-02")
+    assert a.impact is None and a.bunching is None
+    assert cart_report.impact_finding(a).startswith(
+        r"The before/after comparison needs at least 7 days of data on each side of the launch \(2026\-06\-02\)")
 
 
 def test_small_segments_are_folded_so_no_group_under_the_minimum_is_shown():
