@@ -189,7 +189,7 @@ def incident_finding(a: JourneyAnalysis) -> str:
         parts.append("No step's conversion dropped, on a single day or over a sustained run: no incident to report.")
     else:
         items = "; ".join(
-            f"{md_escape(r.step)} on {_days(r.first_date, r.last_date)}: {percent(r.rate)} against a usual "
+            f"{md_escape(r.step)} {_when(r.first_date, r.last_date)}: {percent(r.rate)} against a usual "
             f"{percent(r.center)} ({_difference(r)}; {int(r.trials):,} attempts, about {r.lost:,.0f} conversions "
             f"lost; {r.method})" for r in steps.itertuples())
         parts.append(f"**{len(steps)}** possible incident(s), largest loss first: {items}. A sharp day is a day below "
@@ -197,7 +197,7 @@ def incident_finding(a: JourneyAnalysis) -> str:
                      "that together convert less than usual (about one false alarm a year per step).")
     if len(alarms):
         items = "; ".join(
-            f"sessions with {_name(r.step)} on {_days(r.first_date, r.last_date)}: {percent(r.rate, 1)} against a "
+            f"sessions with {_name(r.step)} {_when(r.first_date, r.last_date)}: {percent(r.rate, 1)} against a "
             f"usual {percent(r.center, 1)} ({_difference(r)}; {r.method})" for r in alarms.itertuples())
         parts.append(f"Alarm events rose: {items}.")
     if a.notes.get("incidents"):
@@ -218,6 +218,12 @@ def _by_conversions_lost(incidents: pd.DataFrame) -> pd.DataFrame:
 def _days(first, last) -> str:
     first, last = pd.Timestamp(first), pd.Timestamp(last)
     return f"{first:%Y-%m-%d}" if first == last else f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+def _when(first, last) -> str:
+    """"on 2025-02-03" for one day, "from 2025-02-03 to 2025-02-23" for a run."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    return f"on {first:%Y-%m-%d}" if first == last else f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
 
 
 def key_findings(a: JourneyAnalysis) -> str:

@@ -35,10 +35,10 @@ def test_incidents_read_with_range_interval_and_method_largest_loss_first():
     watch = watch_incidents(pd.concat([_daily(small, n, "cart → pay"), _daily(big, n, "pay → paid")]),
                             _daily(errors, n, "payment_error"))
     text = incident_finding(_analysis(watch))
-    assert text.startswith("**2** possible incident(s), largest loss first: pay → paid on 2026-08-31 to 2026-09-04: "
+    assert text.startswith("**2** possible incident(s), largest loss first: pay → paid from 2026-08-31 to 2026-09-04: "
                            "30% against a usual 80% (−50.0 pts, 95% CI ")
     assert "500 attempts, about 250 conversions lost; sharp day + sustained shift); cart → pay on 2026-08-11" in text
-    assert "Alarm events rose: sessions with **payment\\_error** on 2026-09-10 to 2026-09-19: 15.0% against a usual 3.0%" in text
+    assert "Alarm events rose: sessions with **payment\\_error** from 2026-09-10 to 2026-09-19: 15.0% against a usual 3.0%" in text
     table = incidents_table(_analysis(watch))
     assert table["Step or alarm event"].tolist() == ["pay → paid", "cart → pay", "payment_error"]
     assert table["Conversions lost"].tolist() == ["250", "30", ""]
