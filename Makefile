@@ -50,7 +50,7 @@ reports: validate
 # The import contracts first (seconds; docs/architecture.md), then every test.
 test: install
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not spark and not slow"
