@@ -201,7 +201,12 @@ def analyse_carts(
             notes["fee"] = f"The fee-share fit is skipped: {exc}."
 
     bunching = impact = None
-    if launch is None:
+    valued = int(carts.table.cart_value.count().execute()) > 0
+    if not valued:
+        notes["bunching"] = notes["impact"] = (
+            "The carts have no value (derived from events without carts.value_column), so the policy's effect on "
+            "order value, revenue and carts near the threshold cannot be read.")
+    elif launch is None:
         notes["bunching"] = notes["impact"] = launch_note
     elif experiment:
         try:
@@ -216,7 +221,7 @@ def analyse_carts(
             if bunching is None:
                 notes["bunching"] = f"No before/after comparison: {exc}."
             notes["impact"] = f"No before/after comparison: {exc}."
-    if experiment:
+    if experiment and valued:
         notes.pop("impact", None)
         try:
             assignments = data.require("assignments", f"the A/B readout of experiment '{experiment}'")

@@ -221,3 +221,26 @@ def test_next_tests_rest_on_findings_and_keep_no_policy_the_report_did_not_read(
     bare = replace(sample, fee_fit=None, bunching=None, checkout=None, drivers=None, impact=None)
     assert cart_report.next_tests(bare) == "- No clear lever stands out; re-run this report next month."
     assert "keep the policy" in cart_report.next_tests(replace(bare, impact=sample.impact))
+
+
+def test_carts_derived_without_a_value_never_print_a_value_effect(tmp_path):
+    import yaml
+
+    from uem_helpers.core.config import load_config
+    from uem_helpers.data.sources import load
+
+    rows = []
+    for day in range(1, 29):  # one cart a day for four weeks; every other one paid within the hour
+        rows += [(f"u{day}", f"2026-06-{day:02d} 10:00:00", "add")]
+        rows += [(f"u{day}", f"2026-06-{day:02d} 10:30:00", "paid")] if day % 2 else []
+    pd.DataFrame(rows, columns=["uid", "ts", "ev"]).to_csv(tmp_path / "events.csv", index=False)
+    (tmp_path / "uem.yml").write_text(yaml.safe_dump({
+        "sources": {"events": {"path": "events.csv", "columns": {"uid": "user_id", "ts": "timestamp", "ev": "event"}}},
+        "carts": {"cart_event": "add", "checkout_event": "paid"}}))
+    config = load_config(tmp_path / "uem.yml")
+    a = analyse_carts(load(config), launch_date="2026-06-15", period_start="2026-06-01", period_end="2026-06-30")
+    assert (a.carts, a.checked_out) == (28, 14)
+    assert a.impact is None and a.bunching is None and a.fee_bins is None
+    words = cart_report.key_findings(a)
+    assert "the log has no amount" in words and "cannot be read" in words
+    assert "¥" not in words and "nan" not in words
