@@ -42,7 +42,7 @@ def test_the_story_finds_the_drop_and_the_error_rise_over_their_weeks():
     error = inc[inc["kind"] == "alarm event"].iloc[0]
     assert error["step"] == "payment_error" and error["first_date"] <= pd.Timestamp("2025-01-22")
     assert a.shifts is not None and a.alarm_chart is not None
-    assert incident_finding(a).startswith("**1** possible incident(s), largest loss first: pay → paid on "
+    assert incident_finding(a).startswith("**1** possible incident(s), largest loss first: pay → paid from "
                                           "2025-01-21 to 2025-02-03")
 
 
