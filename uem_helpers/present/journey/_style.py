@@ -10,25 +10,12 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
+from uem_helpers.analyses.journey import OTHER, USER_END
+from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END
 from uem_helpers.core.formats import duration
 from uem_helpers.core.errors import ContractError, ParameterError
 from uem_helpers.present import privacy
 from uem_helpers.present.plots import plain
-
-
-#: Target of a session's last event (:data:`uem_helpers.analyses.sessions.SESSION_END`).
-SESSION_END = "(session end)"
-
-
-#: Target of a user's last event in the period (:data:`uem_helpers.analyses.journey.USER_END`).
-USER_END = "(last event)"
-
-#: Target of a cut-off session's last event (:data:`uem_helpers.analyses.sessions.CUT_OFF`): not an exit.
-CUT_OFF = "(cut off)"
-
-
-#: Name of the grouped rest in :func:`uem_helpers.analyses.journey.sankey_links`.
-OTHER = "(other)"
 
 
 GREY = "#9aa5b1"
@@ -39,6 +26,7 @@ PLOTLY_FONT = ("Open Sans, verdana, arial, 'PingFang SC', 'Microsoft YaHei', 'No
                "'WenQuanYi Micro Hei', sans-serif")
 
 
+#: The end markers of transitions, paths and the Sankey (a session's end, a user's last event, a cut-off session).
 _ENDS = (SESSION_END, USER_END, CUT_OFF)
 #: Seconds from which chart labels show durations in hours (90 minutes).
 HOURS_FROM = 90 * 60
