@@ -71,10 +71,10 @@ class Dataset:
     timezone: str
     warnings: list[ContractWarning] = field(default_factory=list)
     inputs: list = field(default_factory=list, repr=False)
+    """What the data came from (files with size and mtime, frame hashes, mappings): the fingerprint's input."""
     derived: dict[str, str] = field(default_factory=dict)
     """Tables derived from others (e.g. carts from events, :mod:`uem_helpers.data.derived_carts`), with the
     sentence a report shows about how."""
-    """What the data came from (files with size and mtime, frame hashes, mappings): the fingerprint's input."""
 
     def has(self, name: str) -> bool:
         """Whether the canonical table ``name`` was loaded."""

@@ -2,8 +2,8 @@
 
 :func:`analyse_journey` composes the journey family of :mod:`uem_helpers.analyses.journey`
 (transitions, paths, Sankey links, loops, segment diff; touchpoints, journey map, bottlenecks;
-the incident watch: sharp days on a p-chart, sustained shifts by CUSUM, alarm events) into one result that the ``journey_analysis`` notebook shows section by
-section.
+the incident watch: sharp days on a p-chart, sustained shifts by CUSUM, alarm events) into one
+result that the ``journey_analysis`` notebook shows section by section.
 
 It runs on any company's log through the config alone:
 
@@ -55,13 +55,13 @@ from uem_helpers.analyses.journey import (
 )
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, SessionRule, prepare_sessions
-from uem_helpers.data.sources import Dataset
+from uem_helpers.data.sources import DEFAULT_SEGMENT, Dataset
 
 #: Stage name when the config defines no stages.
 ALL_EVENTS_STAGE = "journey"
 
-#: Column whose values loops are checked for concentration in, when the events have it.
-LOOP_SEGMENT = "platform"
+#: Column whose values loops are checked for concentration in, when the events have it (the default segment).
+LOOP_SEGMENT = DEFAULT_SEGMENT
 
 
 @dataclass(frozen=True)
