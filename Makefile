@@ -7,15 +7,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system
+# The translations (docs/translation.md): the template and the Chinese catalog are in git,
+# the compiled catalog is built here.
+LOCALE := uem_helpers/locale
+POT := $(LOCALE)/uem.pot
+PO := $(LOCALE)/zh/LC_MESSAGES/uem.po
+MO := $(LOCALE)/zh/LC_MESSAGES/uem.mo
 # The bundled sample covers these six months; a scheduled run on real data passes one month.
 PERIOD ?= 2026-05..2026-10
 # Debian packages the tests and reports need (installed by the system stamp below when
 # missing): Java for the Spark backend, a CJK font so Chinese labels render in charts, and
 # Chromium for the browser tests (offline Sankey rendering, JupyterLab explorers).
 
-.PHONY: install reports validate test test-fast bench lab clean
+.PHONY: install reports validate test test-fast bench lab clean catalog
 
-install: $(STAMP) $(SYSTEM_STAMP)
+install: $(STAMP) $(SYSTEM_STAMP) $(MO)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +45,18 @@ $(SYSTEM_STAMP): Makefile | $(VENV)/bin/python
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	touch $@
+
+# Compile the Chinese catalog whenever its .po changes.
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel compile --domain uem --directory $(LOCALE) --locale zh --statistics
+
+# After adding or changing a sentence: extract every message into the template and merge it
+# into the Chinese catalog; then translate the entries left empty or marked fuzzy in $(PO).
+catalog: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file $(LOCALE)/babel.cfg --output-file $(POT) --sort-by-file \
+	  --add-comments TRANSLATORS: --project "UEM Workbench" --copyright-holder "UEM Workbench authors" \
+	  --width 100 .
+	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALE) --domain uem --locale zh --width 100
 
 validate: install
 	$(BIN)/uem validate --config uem.yml

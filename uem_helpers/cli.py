@@ -64,6 +64,9 @@ ParamOption = Annotated[
 OutputOption = Annotated[Path | None, typer.Option("--output-dir", help="Where reports go (default: the config's).")]
 CellTimeoutOption = Annotated[int | None, typer.Option("--cell-timeout", min=1, help="Seconds one cell may run.")]
 RunTimeoutOption = Annotated[int | None, typer.Option("--run-timeout", min=1, help="Seconds one notebook may run.")]
+LanguageOption = Annotated[
+    str | None, typer.Option("--language", help="en or zh: the reports' language (default: the config's report.language).")
+]
 
 
 def main() -> None:
@@ -212,13 +215,14 @@ def run(
     output_dir: OutputOption = None,
     cell_timeout: CellTimeoutOption = None,
     run_timeout: RunTimeoutOption = None,
+    language: LanguageOption = None,
 ) -> None:
     """Run one notebook with papermill into reports/<period>/<notebook>.html (and rebuild the index)."""
     from uem_helpers.pipeline.run import run_notebook
 
     result = run_notebook(
         notebook, _parameters(parameter), config_path=config, period=period, output_dir=output_dir,
-        cell_timeout=cell_timeout, run_timeout=run_timeout, progress=True,
+        cell_timeout=cell_timeout, run_timeout=run_timeout, progress=True, language=language,
     )
     _print_results([result])
 
@@ -236,6 +240,7 @@ def report(
     cell_timeout: CellTimeoutOption = None,
     run_timeout: RunTimeoutOption = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    language: LanguageOption = None,
 ) -> None:
     """Run every notebook for a period (the config's report.notebooks that exist) and rebuild reports/index.html."""
     from uem_helpers.pipeline.run import run_period
@@ -243,6 +248,7 @@ def report(
     results = run_period(
         period, config_path=config, notebooks=notebook or None, output_dir=output_dir,
         parameters=_parameters(parameter), cell_timeout=cell_timeout, run_timeout=run_timeout, progress=progress,
+        language=language,
     )
     _print_results(results)
     codes = {r.error.exit_code for r in results if not r.ok}

@@ -278,6 +278,9 @@ class ReportConfig(_Strict):
     """Seconds one notebook run may take in all."""
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-notebook default parameters, e.g. ``{onboarding_funnel: {launch_date: 2026-08-15}}``."""
+    language: Literal["en", "zh"] = "en"
+    """The language reports, the index and the wiki page are written in: ``en`` or ``zh``
+    (``uem report --language`` and the notebooks' ``language`` parameter override it)."""
 
 
 class UEMConfig(_Strict):
@@ -300,6 +303,9 @@ class UEMConfig(_Strict):
     """Feedback category -> keywords (Chinese and English)."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    labels: dict[str, dict[Literal["en", "zh"], str]] = Field(default_factory=dict)
+    """Display names of events and steps per language, e.g. ``{open_start: {en: Open started, zh: 开始开户}}``;
+    every chart and sentence uses them, falling back to the event name."""
     cache_dir: str | None = None
     """Folder for transcoded copies of non-UTF-8 CSV files; by default ``data/cache`` beside the
     config where it can be written, else the user's cache folder (read-only data folders work)."""

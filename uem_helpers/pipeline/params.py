@@ -22,7 +22,9 @@ import papermill
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
+from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import check_language
 from uem_helpers.pipeline.kernel import KERNEL_NAME
 from uem_helpers.core.period import Period
 
@@ -112,6 +114,22 @@ def resolve_parameters(
     values.update(defaults)
     values.update(explicit)
     return {k: _convert(notebook.stem, k, v, declared[k]) for k, v in values.items()}
+
+
+def report_language(cfg: UEMConfig, language: object = None) -> str:
+    """The language a run writes its report in: ``language`` when given, else the config's ``report.language``.
+
+    Raises
+    ------
+    ParameterError
+        ``language`` is not one of :data:`~uem_helpers.core.i18n.LANGUAGES`.
+    """
+    if not language:
+        return cfg.report.language
+    try:
+        return check_language(str(language), "parameter 'language'")
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def parameterize(notebook: Path, values: Mapping[str, object]) -> nbformat.NotebookNode:

@@ -55,11 +55,13 @@ from uem_helpers.core.period import parse_period
 from uem_helpers.pipeline import attachments, runfacts
 from uem_helpers.pipeline.execute import _execute
 from uem_helpers.pipeline.export import RunInfo, export_html
+from uem_helpers.pipeline.markdown_cells import translate_markdown
 from uem_helpers.pipeline.failures import NotebookRunError, RunInterruptedError
 from uem_helpers.pipeline.notebooks import _period_from_parameters, find_notebook, notebook_folders
 from uem_helpers.pipeline.preflight import check_inputs
 from uem_helpers.pipeline.params import (
     declared_parameters,
+    report_language,
     effective_parameters,
     parameterize,
     resolve_parameters,
@@ -144,6 +146,7 @@ def run_notebook(
     run_timeout: int | None = None,
     progress: bool = False,
     check: bool = True,
+    language: str | None = None,
 ) -> RunResult:
     """Run one notebook with papermill and publish ``<output_dir>/<period>/<notebook>.html``.
 
@@ -169,6 +172,9 @@ def run_notebook(
     check : bool
         Check the data and the config's names first (:func:`~uem_helpers.pipeline.preflight.check_inputs`);
         :func:`run_period` checks once for the batch and turns this off.
+    language : str, optional
+        ``"en"`` or ``"zh"``: the report's language (its sentences, and its Markdown cells translated
+        here); a ``language`` parameter, then the config's ``report.language``, when omitted.
 
     Returns
     -------
@@ -199,7 +205,10 @@ def run_notebook(
     )
     covered = asked or _period_from_parameters(source, values)
     label = covered.label
-    input_nb = parameterize(source, values)
+    chosen = report_language(cfg, language or values.get("language"))
+    if "language" in declared_parameters(source):
+        values["language"] = chosen
+    input_nb = translate_markdown(parameterize(source, values), chosen)
     warnings = ()
     if check:
         own = {name: {**cfg.report.parameters.get(name, {}), **values}}
@@ -236,6 +245,7 @@ def run_period(
     cell_timeout: int | None = None,
     run_timeout: int | None = None,
     progress: bool = True,
+    language: str | None = None,
 ) -> list[RunResult]:
     """Run every report of a period, continuing past failures, and rebuild the index.
 
@@ -259,6 +269,8 @@ def run_period(
         As in :func:`run_notebook`.
     progress : bool
         Show a progress bar for the batch.
+    language : str, optional
+        ``"en"`` or ``"zh"`` for every report of the batch; the config's ``report.language`` when omitted.
 
     Returns
     -------
@@ -312,6 +324,7 @@ def run_period(
                     cell_timeout=cell_timeout,
                     run_timeout=run_timeout,
                     check=False,
+                    language=language,
                 )
             except RunInterruptedError:
                 build_index(root)
