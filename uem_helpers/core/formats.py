@@ -1,10 +1,15 @@
-"""How the workbench prints a number: percentages, intervals, points, durations, signs, p-values.
+"""How the workbench prints a number: percentages, intervals, points, durations, dates, signs, p-values.
 
 Every sentence, table and chart label formats its numbers here, so a rate, an
 interval or a duration reads the same in every report. It lives in ``core``
 (not with presentation) because analyses' result objects write sentences too
 (:meth:`~uem_helpers.analyses.experiment.readout.Readout.sentence`). It imports
 nothing of the workbench.
+
+In the reader's language (:mod:`uem_helpers.core.i18n`): English keeps the workbench's
+own compact style (``"2.5 min"``, ISO dates), Chinese takes its units, dates and months
+from Babel's CLDR data for ``zh_Hans_CN`` (``"2.5分钟"``, ``"2026年10月5日"``,
+``"2026年10月"``); the few words here (``"95% CI"``, ``"to"``, ``"pts"``) come from the catalog.
 
 Conventions: negative numbers carry a true minus sign (U+2212, :data:`MINUS`) where a
 sign is shown on purpose; a missing value (NaN) prints :data:`NA` unless the caller
@@ -25,13 +30,29 @@ Examples
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
+
+from babel.dates import format_skeleton
+from babel.units import format_unit
+
+from uem_helpers.core.i18n import _, babel_locale, current_language
 
 #: The minus sign used for signed numbers (U+2212, not the hyphen).
 MINUS = "\u2212"
-#: What a missing value prints.
+#: What a missing value prints (in English; :func:`missing` in the reader's language).
 NA = "n/a"
 #: Currency units written before the number ("¥12"), not after it ("12 min").
 PREFIX_UNITS = frozenset({"¥", "$", "€", "£"})
+
+
+def missing() -> str:
+    """What a missing value prints in the reader's language: ``"n/a"``."""
+    return _(NA)
+
+
+def _chinese() -> bool:
+    """Whether numbers are being written for a Chinese reader (Babel's CLDR units and dates)."""
+    return current_language() == "zh"
 
 
 def with_minus(text: str) -> str:
@@ -61,16 +82,26 @@ def signed_percent(x: float, digits: int = 1, na: str = NA) -> str:
     return with_minus(f"{x:+.{digits}%}") if x == x else na
 
 
-def percent_interval(low: float, high: float, digits: int = 0, label: str = "95% CI") -> str:
-    """An interval of proportions: ``"95% CI 42% to 48%"``.
+def between(low: str, high: str) -> str:
+    """Two formatted ends of a range: ``"42% to 48%"`` (``"42% 至 48%"`` in Chinese).
+
+    >>> between("42%", "48%")
+    '42% to 48%'
+    """
+    return _("{low} to {high}").format(low=low, high=high)
+
+
+def percent_interval(low: float, high: float, digits: int = 0, label: str | None = None) -> str:
+    """An interval of proportions: ``"95% CI 42% to 48%"`` (``label`` replaces ``"95% CI"``).
 
     >>> percent_interval(0.42, 0.48)
     '95% CI 42% to 48%'
     """
-    return f"{label} {percent(low, digits)} to {percent(high, digits)}"
+    return f"{_('95% CI') if label is None else label} {between(percent(low, digits), percent(high, digits))}"
 
 
-def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str = NA, sep: str = " to ") -> str:
+def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str | None = None,
+                       sep: str | None = None) -> str:
     """A rate and its interval in brackets: ``"12.3% (11.0% to 13.5%)"``; NaN rate -> ``na``.
 
     ``sep="–"`` gives the compact form for narrow table columns: ``"12% (11%–14%)"``.
@@ -79,11 +110,13 @@ def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na
     ('12.3% (11.0% to 13.5%)', '12% (11%–14%)')
     """
     if rate != rate:
-        return na
-    return f"{percent(rate, digits)} ({percent(low, digits)}{sep}{percent(high, digits)})"
+        return missing() if na is None else na
+    ends = (between(percent(low, digits), percent(high, digits)) if sep is None
+            else f"{percent(low, digits)}{sep}{percent(high, digits)}")
+    return f"{percent(rate, digits)} ({ends})"
 
 
-def signed_points(x: float, digits: int = 1, unit: str = " pts") -> str:
+def signed_points(x: float, digits: int = 1, unit: str | None = None) -> str:
     """A difference of proportions in percentage points with its sign: ``-0.031`` -> ``"−3.1 pts"``.
 
     ``unit=""`` leaves the unit out (``"−3.1"``), for a table whose header names it.
@@ -91,7 +124,8 @@ def signed_points(x: float, digits: int = 1, unit: str = " pts") -> str:
     >>> signed_points(0.0456)
     '+4.6 pts'
     """
-    return with_minus(f"{100 * x:+.{digits}f}{unit}")
+    value = with_minus(f"{100 * x:+.{digits}f}")
+    return _("{value} pts").format(value=value) if unit is None else f"{value}{unit}"
 
 
 def whole(x: float, sign: str = "") -> str:
@@ -156,10 +190,23 @@ def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | No
     ('5.2 h', '13.8 days')
     """
     if seconds != seconds:
-        return na
+        return missing() if na == NA else na
     one, name = duration_unit(seconds, minutes_from=minutes_from, hours_from=hours_from, days_from=days_from)
     text = f"{seconds:.0f}" if one == 1 else f"{seconds / one:.1f}"
-    return f"{text} {name}" if unit else text
+    if not unit:
+        return text
+    return _cldr_unit(float(text), one) if _chinese() else f"{text} {name}"
+
+
+#: Babel's CLDR unit of each size in seconds.
+_CLDR_UNITS = {86400 * 7: "duration-week", 86400: "duration-day", 3600: "duration-hour", 60: "duration-minute",
+               1: "duration-second"}
+
+
+def _cldr_unit(value: float, seconds_in_one: int) -> str:
+    """``value`` of the unit ``seconds_in_one`` long, written by Babel for the reader's locale: ``"2.5分钟"``."""
+    shown = int(value) if float(value).is_integer() else value
+    return format_unit(shown, _CLDR_UNITS[seconds_in_one], length="short", locale=babel_locale())
 
 
 #: Units a configured window or span is written in, largest first: (seconds, singular, plural).
@@ -176,8 +223,8 @@ def span(seconds: float) -> str:
     for size, one, many in _SPAN_UNITS:
         if seconds >= size and seconds % size == 0:
             count = int(seconds // size)
-            return f"{count} {one if count == 1 else many}"
-    return f"{seconds:g} s"
+            return _cldr_unit(count, size) if _chinese() else f"{count} {one if count == 1 else many}"
+    return _cldr_unit(seconds, 1) if _chinese() else f"{seconds:g} s"
 
 
 def elapsed(seconds: float) -> str:
@@ -188,12 +235,15 @@ def elapsed(seconds: float) -> str:
     """
     minutes = int(round(seconds / 60))
     if minutes < 1:
-        return "< 1 min"
+        return _("< 1 min")
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
-    parts = [(days, "day" if days == 1 else "days"), (hours, "h"), (mins, "min")]
-    first = next(i for i, (n, _) in enumerate(parts) if n)
-    return " ".join(f"{n} {name}" for n, name in parts[first:first + 2] if n)
+    parts = [(days, 86400, "day" if days == 1 else "days"), (hours, 3600, "h"), (mins, 60, "min")]
+    first = next(i for i, part in enumerate(parts) if part[0])
+    kept = [part for part in parts[first:first + 2] if part[0]]
+    if _chinese():
+        return "".join(_cldr_unit(n, size) for n, size, _name in kept)
+    return " ".join(f"{n} {name}" for n, _size, name in kept)
 
 
 def instant(stamp) -> str:
@@ -204,8 +254,34 @@ def instant(stamp) -> str:
     ('2025-03-31 14:10', 'n/a')
     """
     if stamp is None or stamp != stamp:
-        return NA
+        return missing()
+    if _chinese():
+        return f"{day(stamp)} {stamp:%H:%M}"
     return f"{stamp:%Y-%m-%d %H:%M}"
+
+
+def day(value: date | datetime | str) -> str:
+    """A calendar day: ``"2026-10-05"`` in English, ``"2026年10月5日"`` in Chinese (Babel, the reader's locale).
+
+    >>> day("2026-10-05")
+    '2026-10-05'
+    """
+    when = date.fromisoformat(str(value)[:10]) if isinstance(value, str) else value
+    if _chinese():
+        return format_skeleton("yMMMd", when, locale=babel_locale())
+    return f"{when:%Y-%m-%d}"
+
+
+def month(value: date | datetime | str) -> str:
+    """A calendar month: ``"2026-10"`` in English, ``"2026年10月"`` in Chinese (Babel, the reader's locale).
+
+    >>> month("2026-10"), month("2026-10-05")
+    ('2026-10', '2026-10')
+    """
+    when = date.fromisoformat(f"{str(value)[:7]}-01") if isinstance(value, str) else value
+    if _chinese():
+        return format_skeleton("yMMM", when, locale=babel_locale())
+    return f"{when:%Y-%m}"
 
 
 def significant_decimals(*xs: float) -> int:
