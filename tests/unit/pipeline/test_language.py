@@ -57,3 +57,24 @@ def test_a_chinese_run_translates_every_markdown_cell_and_leaves_code_alone():
             assert after.source == before.source
     english = translate_markdown(nbformat.read(ONBOARDING, as_version=4), "en")
     assert [c.source.strip() for c in english.cells] == [c.source.strip() for c in source.cells]
+
+
+def test_papermill_alone_translates_with_the_uem_engine(tmp_path):
+    """``papermill ... -p language zh --engine uem``: the Markdown cells come out in Chinese, the code runs."""
+    import papermill
+
+    from uem_helpers.pipeline.kernel import KERNEL_NAME, UEMKernelManager
+
+    heading = next(c.source.strip() for c in nbformat.read(ONBOARDING, as_version=4).cells
+                   if c.cell_type == "markdown" and c.source.startswith("## "))
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('language = ""')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(heading), parameters, nbformat.v4.new_code_cell("print(language)")]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), parameters={"language": "zh"},
+                               engine_name="uem", kernel_name=KERNEL_NAME, kernel_manager_class=UEMKernelManager,
+                               progress_bar=False, cwd=str(tmp_path))
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert out.cells[0].source.startswith("## ") and re.search(r"[\u4e00-\u9fff]", out.cells[0].source)
+    assert out.cells[-1].outputs[0]["text"] == "zh\n"
