@@ -26,7 +26,8 @@ import pytest
 from uem_helpers import __version__
 from uem_helpers.pipeline import runfacts
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.pipeline.export import RUNTIME_CLASS, RunInfo, export_html
+from uem_helpers.pipeline.export import RunInfo, export_html
+from uem_helpers.pipeline.page import RUNTIME_CLASS
 from uem_helpers.pipeline.kernel import install_kernelspec, kernel_spec
 from uem_helpers.pipeline.failures import AlreadyRunningError, CellTimeoutError, KernelDiedError, NotebookCellError, RunTimeoutError
 from uem_helpers.pipeline.status import build_index
@@ -319,8 +320,8 @@ def test_run_period_continues_and_the_index_shows_every_run(project):
     assert "<code>value</code></td><td><code>9</code>" in silent  # each notebook got only its own parameters
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
     assert index.index("2026-02") < index.index("2026-01")  # newest period first
-    assert '<td class="no-data">no data</td>' in index
-    assert '<a href="2026-02/silent_report.html">report</a>' in index
+    assert '<span class="no-data">no data in this period, run on 2026-' in index
+    assert '<a href="2026-02/silent_report.html">Silent report</a>' in index  # its title, linking its report
 
 
 def test_run_period_reports_a_failure_and_goes_on(project, tmp_path):
@@ -352,8 +353,8 @@ def test_index_escapes_names_and_messages(tmp_path):
     page = build_index(tmp_path).read_text(encoding="utf-8")
     assert "<script" not in page and "<img" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
-    assert '<a href="2026-01/a%20b.html">report</a>' in page
-    assert '<td class="interrupted">interrupted</td>' in page  # "running" but its process is gone
+    assert '<a href="2026-01/a%20b.html">&lt;img src=x onerror=alert(1)&gt;</a>' in page
+    assert '<span class="interrupted">interrupted' in page  # "running" but its process is gone
 
 
 # --------------------------------------------------------------------------- export, run facts, kernel

@@ -4,12 +4,14 @@ Notebooks are committed without outputs. Before collection, :func:`write_checked
 writes a copy of each notebook into ``tests/notebooks/generated/`` (git-ignored) with
 
 - ``config_path`` pointing at the repository's ``uem.yml`` (the copy lives elsewhere), and
-- the expected output of the ``# NBVAL_CHECK_OUTPUT`` cell filled in from
-  ``data/sample/ground_truth.json``: numbers the sample generator counted while it
-  planted them, independent of the analysis helpers.
+- the expected output of the headline cell (tagged ``headline`` and ``nbval-check-output``)
+  filled in from ``data/sample/ground_truth.json``: numbers the sample generator counted
+  while it planted them, independent of the analysis helpers.
 
 nbval (``--nbval-lax``) then runs every cell and compares the checked cell's output,
-so the notebook must print exactly the planted, realised numbers.
+so the notebook must print exactly the planted, realised numbers. The report's HTML
+leaves that cell out (the reader never sees it); the pipeline records the same numbers
+in ``<notebook>.headline.json`` beside the report.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def write_checked_copies() -> list[Path]:
         parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         assert 'config_path = "../uem.yml"' in parameters.source, f"{name}: parameters cell changed; update this copy step"
         parameters.source = parameters.source.replace('"../uem.yml"', repr(str(ROOT / "uem.yml")))
-        checked = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
-        assert len(checked) == 1, f"{name}: expected one '# NBVAL_CHECK_OUTPUT' cell"
+        checked = [c for c in nb.cells if c.cell_type == "code" and "nbval-check-output" in c.metadata.get("tags", [])]
+        assert len(checked) == 1, f"{name}: expected one cell tagged 'nbval-check-output'"
+        assert "headline" in checked[0].metadata.tags, f"{name}: the checked cell is the headline cell"
         checked[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=expected(truth))]
         checked[0].execution_count = 1  # nbval compares only cells that look run
         path = GENERATED / f"{name}.ipynb"

@@ -22,15 +22,14 @@ report
   timestamps; only the header's run-time line changes between runs;
 - is not cluttered: stderr streams (warnings, progress bars) are dropped.
 
-:func:`index_html` renders ``reports/index.html`` from the runs' status records.
+- is written for its reader, once: the notebook's title heading leaves the body (the header
+  shows it), and cells tagged ``remove-cell`` (a note to whoever edits the notebook, the
+  explorer) or ``headline`` (the headline numbers the notebook tests compare, recorded
+  beside the report by :mod:`uem_helpers.pipeline.summary`) are not shown;
+- is in the run's language: ``<html lang>``, the header and footer words.
 
-The report starts with a header (:func:`header_html`): the notebook's title,
-its period, parameters, rows read per table and the data fingerprint (from
-:mod:`uem_helpers.pipeline.runfacts`), the package version and the run time. Parameter
-values are masked for personal data like any data text. It ends with a
-privacy footer (:func:`footer_html`) stating the protections the notebook
-recorded: how user ids are pseudonymised, the minimum cell size and the
-kinds of personal data masked.
+The page around the body (header, table of contents, privacy footer, the style) is
+:mod:`uem_helpers.pipeline.page`.
 """
 
 from __future__ import annotations
@@ -43,9 +42,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from functools import lru_cache
 from importlib import resources as package_files
-from urllib.parse import quote
 
 import bleach
 import nbformat
@@ -53,16 +52,18 @@ from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from uem_helpers import __version__
+from uem_helpers.core.i18n import DEFAULT_LANGUAGE, in_language
 from uem_helpers.present import privacy
 from uem_helpers.pipeline import runfacts
+from uem_helpers.pipeline.page import PAGE_CSS, footer_html, header_html, html_lang, masked_kinds, with_contents
+from uem_helpers.pipeline.summary import HEADLINE_TAG
 
 _TEMPLATE_FILE = "uem_report.html.j2"
 # Extends the lab template; every block that would load script from a CDN or
 # render script/widget/Mermaid outputs is emptied, the head gets plotly.js when
 # the report has a plotly figure, the exporter's own figure HTML (an internal
-# mime type only _report_cells writes) is shown as is, and the header goes
-# first in <main>.
+# mime type only _report_cells writes) is shown as is, and the page style and
+# the header go first in <main>.
 _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{{ resources.uem_plotly_js }}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
@@ -78,6 +79,7 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- endblock data_other -%}
 {%- block body_header -%}
 {{ super() }}
+<style>{{ resources.uem_css }}</style>
 {{ resources.uem_header }}
 {%- endblock body_header -%}
 {%- block body_footer -%}
@@ -86,18 +88,6 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- endblock body_footer -%}
 """
 
-#: Class of the header row holding the run time: the only line that differs between runs.
-RUNTIME_CLASS = "uem-runtime"
-#: Class of the privacy footer.
-FOOTER_CLASS = "uem-privacy"
-
-_HEADER_CSS = (
-    ".uem-header{font-family:sans-serif;border-bottom:2px solid #ccc;margin:0 0 1.5em 0;padding:0 0 1em 0}"
-    ".uem-header table{border-collapse:collapse;font-size:0.9em}"
-    ".uem-header th,.uem-header td{text-align:left;vertical-align:top;padding:2px 12px 2px 0}"
-    ".uem-privacy{font-family:sans-serif;font-size:0.85em;color:#555;border-top:2px solid #ccc;"
-    "margin:2em 0 0 0;padding:0.5em 0 0 0}"
-)
 _ALLOWED_TAGS = frozenset(
     "a abbr b blockquote br caption code dd del details div dl dt em h1 h2 h3 h4 h5 h6 hr i img kbd li "
     "ol p pre s span strong sub summary sup table tbody td tfoot th thead tr u ul".split()
@@ -141,6 +131,8 @@ _SCRIPT_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028"
                         "\u2029": "\\u2029"}
 # Elements whose content is code, not text: removed with their content before bleach runs.
 _CODE_ELEMENTS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+#: Tag of a cell the report leaves out (the Jupyter convention): a note to whoever edits the notebook.
+REMOVE_TAG = "remove-cell"
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -160,6 +152,10 @@ class RunInfo:
         When the run started (local time of the machine).
     duration_s : float
         Seconds the run took, export excluded.
+    language : str
+        The report's language (``"en"`` or ``"zh"``): the header's and footer's words and ``<html lang>``.
+    project : Path or None
+        The project folder: a parameter holding an absolute path is shown relative to it.
     """
 
     notebook: str
@@ -167,6 +163,8 @@ class RunInfo:
     period: str | None
     started_at: datetime
     duration_s: float
+    language: str = DEFAULT_LANGUAGE
+    project: Path | None = None
 
 
 def html_exporter() -> HTMLExporter:
@@ -239,33 +237,43 @@ def export_html(nb: nbformat.NotebookNode, info: RunInfo) -> str:
     nb : nbformat.NotebookNode
         The executed notebook (not modified).
     info : RunInfo
-        Parameters, period and run time for the header.
+        Parameters, period, run time and language for the header.
 
     Returns
     -------
     str
-        The HTML document.
+        The HTML document: ``<html lang>`` of the report's language, the header (the title once),
+        a table of contents on a long report, the body, the privacy footer.
     """
     facts = runfacts.read(nb.cells)
-    body, figures = _report_cells(nb, _masked_kinds(facts))
-    resources = {
-        "metadata": {"name": title_of(nb) or info.notebook},
-        "uem_header": header_html(title_of(nb) or info.notebook, info, facts),
-        "uem_footer": footer_html(facts),
-        "uem_figure_mime": _FIGURE_MIME,
-        "uem_plotly_js": f'<script class="{PLOTLY_CLASS}-js">\n{plotly_js()}\n</script>' if figures else "",
-    }
-    output, _ = html_exporter().from_notebook_node(body, resources=resources)
-    return output
+    title = title_of(nb) or info.notebook
+    body, figures = _report_cells(nb, masked_kinds(facts))
+    with in_language(info.language):
+        resources = {
+            "metadata": {"name": title},
+            "uem_css": PAGE_CSS,
+            "uem_header": header_html(title, period=info.period, parameters=info.parameters,
+                                      started_at=info.started_at, duration_s=info.duration_s, facts=facts,
+                                      project=info.project),
+            "uem_footer": footer_html(facts),
+            "uem_figure_mime": _FIGURE_MIME,
+            "uem_plotly_js": f'<script class="{PLOTLY_CLASS}-js">\n{plotly_js()}\n</script>' if figures else "",
+        }
+        output, _ = html_exporter().from_notebook_node(body, resources=resources)
+        output = with_contents(output)
+    return output.replace('<html lang="en">', f'<html lang="{html_lang(info.language)}">', 1)
 
 
 def title_of(nb: nbformat.NotebookNode) -> str | None:
     """The notebook's first markdown heading, without its ``#`` marks; None if it has none.
 
     Headings a code cell shows as Markdown count too (the title a report writes from its config),
-    read as the text they render to (backslash escapes and character references undone).
+    read as the text they render to (backslash escapes and character references undone). Cells the
+    report does not show (tagged ``remove-cell`` or ``headline``) do not count.
     """
     for cell in nb.cells:
+        if _hidden(cell):
+            continue
         texts = [cell.source] if cell.cell_type == "markdown" else [
             "".join(out.get("data", {}).get("text/markdown", "")) for out in cell.get("outputs", [])]
         for text in texts:
@@ -274,78 +282,11 @@ def title_of(nb: nbformat.NotebookNode) -> str | None:
     return None
 
 
-def header_html(title: str, info: RunInfo, facts: runfacts.RunFacts | None) -> str:
-    """The report header block; every value is HTML-escaped.
-
-    Parameters
-    ----------
-    title : str
-        Report title.
-    info : RunInfo
-        Parameters, period and run time.
-    facts : RunFacts or None
-        What the notebook recorded; None when it recorded nothing.
-
-    Returns
-    -------
-    str
-        An HTML ``<header>`` element (with its own inline style).
-    """
-    esc = html.escape
-    masked = _masked_kinds(facts)
-    rows = [("Period", esc(_period_text(info.period, facts)))]
-    params = "".join(
-        f"<tr><td><code>{esc(name)}</code></td><td><code>{privacy.html_text(_show(value), masked)}</code></td></tr>"
-        for name, value in info.parameters.items()
-    )
-    rows.append(("Parameters", f"<table>{params}</table>" if params else "none"))
-    if facts is not None and facts.rows:
-        rows.append(("Rows read", ", ".join(f"{esc(t)}: {n:,}" for t, n in facts.rows.items())))
-    else:
-        rows.append(("Rows read", "not recorded"))
-    rows.append(("Data fingerprint", esc(facts.fingerprint) if facts and facts.fingerprint else "not recorded"))
-    if facts is not None and facts.timezone:
-        rows.append(("Time zone", esc(facts.timezone)))
-    rows.append(("Version", f"uem-workbench {esc(__version__)}"))
-    lines = [f'<header class="uem-header"><style>{_HEADER_CSS}</style>', f"<h1>{esc(title)}</h1>", "<table>"]
-    lines += [f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows]
-    started = info.started_at.isoformat(sep=" ", timespec="seconds")
-    lines.append(
-        f'<tr class="{RUNTIME_CLASS}"><th>Run</th><td>started {esc(started)}, took {info.duration_s:.1f} s</td></tr>'
-    )
-    lines += ["</table>", "</header>"]
-    return "\n".join(lines)
-
-
-def footer_html(facts: runfacts.RunFacts | None) -> str:
-    """The report's privacy footer: which protections the notebook recorded (every value escaped).
-
-    Parameters
-    ----------
-    facts : RunFacts or None
-        What the notebook recorded; without privacy facts the footer says they are unknown.
-
-    Returns
-    -------
-    str
-        An HTML ``<footer>`` element.
-    """
-    sentences = privacy.footer_text(facts.privacy if facts is not None else None)
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
-    return f'<footer class="{FOOTER_CLASS}"><strong>Privacy</strong><ul>{items}</ul></footer>'
-
-
-def _masked_kinds(facts: runfacts.RunFacts | None) -> list[str]:
-    """Kinds of personal data the notebook masked (every kind when it recorded none)."""
-    if facts is not None and facts.privacy is not None:
-        return [k for k in facts.privacy.get("masked", ()) if k in privacy.KINDS]
-    return list(privacy.KINDS)
-
-
 def _report_cells(nb: nbformat.NotebookNode, masked: Sequence[str] = ()) -> tuple[nbformat.NotebookNode, int]:
     """A copy of ``nb`` ready to render, and the number of plotly figures in it.
 
-    Drops stderr streams, run-facts outputs, execution metadata and random ids;
+    Drops the cells the report does not show (:func:`_hidden`), the title heading (the header shows it),
+    code cells left without output, stderr streams, run-facts outputs, execution metadata and random ids;
     drops outputs of script, widgets and Mermaid; keeps only the allowed mime
     types of the others (and only numeric image sizes of their metadata); replaces each plotly bundle by the exporter's own
     figure HTML (:func:`plotly_figure_html`, with the ``masked`` kinds of personal data masked).
@@ -354,6 +295,7 @@ def _report_cells(nb: nbformat.NotebookNode, masked: Sequence[str] = ()) -> tupl
     out.metadata = nbformat.NotebookNode(
         {k: v for k, v in out.metadata.items() if k in ("kernelspec", "language_info")}
     )
+    out.cells = [cell for cell in out.cells if not _hidden(cell)]
     figures = 0
     for index, cell in enumerate(out.cells):
         cell.metadata = nbformat.NotebookNode({})
@@ -379,7 +321,36 @@ def _report_cells(nb: nbformat.NotebookNode, masked: Sequence[str] = ()) -> tupl
                 output.metadata = nbformat.NotebookNode(_image_sizes(output.get("metadata", {})))
             outputs.append(output)
         cell.outputs = outputs
+    _drop_title(out.cells)
+    # A code cell that shows nothing would still leave its padding: a gap in the page.
+    out.cells = [cell for cell in out.cells if cell.cell_type != "code" or cell.outputs]
     return out, figures
+
+
+def _hidden(cell: Mapping) -> bool:
+    """Whether a cell stays out of the report (tagged :data:`REMOVE_TAG` or :data:`HEADLINE_TAG`)."""
+    return not {REMOVE_TAG, HEADLINE_TAG}.isdisjoint(cell.get("metadata", {}).get("tags", ()))
+
+
+def _drop_title(cells: list) -> None:
+    """Take the title heading (the one :func:`title_of` reads) out of the cells: the header shows it."""
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            if m := _HEADING.search(cell.source):
+                cell.source = (cell.source[:m.start()] + cell.source[m.end():]).strip()
+                return
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            text = "".join(data.get("text/markdown", ""))
+            if m := _HEADING.search(text):
+                rest = (text[:m.start()] + text[m.end():]).strip()
+                if rest:
+                    data["text/markdown"] = rest
+                    data.pop("text/plain", None)
+                else:
+                    cell.outputs = [o for o in cell.outputs if o is not output]
+                return
 
 
 def _image_sizes(metadata: Mapping) -> dict:
@@ -508,77 +479,3 @@ def _script_json(value: object) -> str:
     """JSON that is inert inside a ``<script>`` element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_JSON_ESCAPES[m.group()], text)
-
-
-def _period_text(period: str | None, facts: runfacts.RunFacts | None) -> str:
-    parts = [period] if period else []
-    if facts is not None and facts.period:
-        parts.append(f"data {facts.period[0]} to {facts.period[1]}")
-    return "; ".join(parts) or "not given"
-
-
-def _show(value: object) -> str:
-    """A parameter value as the notebook sees it (strings quoted, so "007" reads as text)."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
-
-
-_INDEX_CSS = (
-    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-    "th,td{text-align:left;vertical-align:top;padding:4px 12px;border-bottom:1px solid #ddd}"
-    ".ok{color:#1a7f37}.failed,.interrupted{color:#cf222e}.running{color:#9a6700}.no-data{color:#9a6700}"
-    ".msg{font-family:monospace;font-size:0.85em;white-space:pre-wrap;max-width:60em}"
-)
-
-
-def index_html(records: Sequence[Mapping]) -> str:
-    """The reports index page: one row per report run, every value HTML-escaped.
-
-    Parameters
-    ----------
-    records : sequence of mappings
-        Status records in display order, each with ``folder`` (the period folder name),
-        ``period``, ``notebook``, ``status`` and optionally ``started_at``, ``duration_s``,
-        ``rows``, ``html`` (file name of the last good report) and ``message``.
-
-    Returns
-    -------
-    str
-        A self-contained HTML document.
-    """
-    esc = html.escape
-    rows = []
-    for r in records:
-        status = str(r.get("status", "?"))
-        folder = quote(str(r["folder"]))
-        link = (
-            f'<a href="{esc(folder)}/{esc(quote(str(r["html"])))}">report</a>'
-            if r.get("html")
-            else ""
-        )
-        link += "".join(f' · <a href="{esc(folder)}/{esc(quote(str(a)))}">{esc(str(a))}</a>'
-                        for a in r.get("attachments") or [])
-        rows_read = r.get("rows")
-        rows_text = ", ".join(f"{t}: {n:,}" for t, n in rows_read.items()) if isinstance(rows_read, dict) else ""
-        duration = f"{r['duration_s']} s" if r.get("duration_s") is not None else ""
-        rows.append(
-            "<tr>"
-            f"<td>{esc(str(r.get('period', '')))}</td>"
-            f"<td>{esc(str(r.get('notebook', '')))}</td>"
-            f'<td class="{esc(status.replace(" ", "-"))}">{esc(status)}</td>'
-            f"<td>{esc(str(r.get('started_at', '')))}</td>"
-            f"<td>{esc(duration)}</td>"
-            f"<td>{esc(rows_text)}</td>"
-            f"<td>{link}</td>"
-            f'<td class="msg">{esc(str(r.get("message", "")))}</td>'
-            "</tr>"
-        )
-    body = "\n".join(rows) or '<tr><td colspan="8">No reports yet.</td></tr>'
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>UEM reports</title>\n'
-        f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>UEM reports</h1>\n<table>\n"
-        "<tr><th>Period</th><th>Report</th><th>Status</th><th>Started</th><th>Took</th>"
-        "<th>Rows read</th><th>Last good report</th><th>Details</th></tr>\n"
-        f"{body}\n</table>\n</body>\n</html>\n"
-    )

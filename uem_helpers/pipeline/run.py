@@ -24,13 +24,16 @@ A run, step by step:
    (:mod:`uem_helpers.pipeline.export`) are moved over ``<notebook>.ipynb`` and
    ``<notebook>.html`` with ``os.replace`` (atomic), together with any file
    the notebook attached (:mod:`uem_helpers.pipeline.attachments`, e.g. the retro's
-   ``monthly_retro.md``), and the run folder is removed. A failed run raises a :class:`NotebookRunError` naming the cell
+   ``monthly_retro.md``) and the headline numbers the notebook printed for its tests
+   (``<notebook>.headline.json``, also in the executed notebook's metadata; :mod:`uem_helpers.pipeline.summary`),
+   and the run folder is removed. A failed run raises a :class:`NotebookRunError` naming the cell
    and the cause, keeps its run folder, and leaves the published report
    byte-identical.
-5. Every run writes ``<notebook>.status.json`` beside the report;
-   :func:`~uem_helpers.pipeline.status.build_index` turns those into ``<output_dir>/index.html``, which
-   links each report and its attached files (a failed run keeps linking the
-   last good ones).
+5. Every run writes ``<notebook>.status.json`` beside the report (with its language, and the
+   title, first finding and date of the last good report);
+   :func:`~uem_helpers.pipeline.status.build_index` turns those into ``<output_dir>/index.html``, the
+   landing page in the run's language, which links each report and its attached files (a failed run
+   keeps linking the last good ones).
 
 The steps live in their own modules: :mod:`.notebooks` (finding one), :mod:`.status` (lock, status
 files and the index), :mod:`.execute` (papermill in a child process), :mod:`.failures` (what can go
@@ -39,6 +42,7 @@ wrong); this module runs them in order.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -52,9 +56,10 @@ import nbformat
 from uem_helpers.core.config import load_config
 from uem_helpers.core.errors import EnvironmentFault, ParameterError, UEMError
 from uem_helpers.core.period import parse_period
-from uem_helpers.pipeline import attachments, runfacts
+from uem_helpers.pipeline import attachments, runfacts, summary
 from uem_helpers.pipeline.execute import _execute
-from uem_helpers.pipeline.export import RunInfo, export_html
+from uem_helpers.pipeline.export import RunInfo, export_html, title_of
+from uem_helpers.pipeline.page import project_folder
 from uem_helpers.pipeline.markdown_cells import translate_markdown
 from uem_helpers.pipeline.failures import NotebookRunError, RunInterruptedError
 from uem_helpers.pipeline.notebooks import _period_from_parameters, find_notebook, notebook_folders
@@ -231,6 +236,8 @@ def run_notebook(
             cell_timeout=cell_timeout or cfg.report.cell_timeout,
             run_timeout=run_timeout or cfg.report.run_timeout,
             progress=progress,
+            language=chosen,
+            project=project_folder(config_path),
         )
     return replace(result, warnings=warnings)
 
@@ -290,6 +297,7 @@ def run_period(
 
     cfg = load_config(config_path)
     covered = parse_period(period)
+    chosen = report_language(cfg, language)
     if notebooks is None:
         folders = notebook_folders(cfg)
         notebooks = [n for n in cfg.report.notebooks if any((f / f"{n}.ipynb").is_file() for f in folders)]
@@ -327,13 +335,13 @@ def run_period(
                     language=language,
                 )
             except RunInterruptedError:
-                build_index(root)
+                build_index(root, chosen)
                 raise
             except UEMError as exc:
                 result = RunResult(notebook=str(name), period=period, status=STATUS_FAILED, error=exc)
             results.append(replace(result, warnings=warnings))
             bar.advance(task)
-    build_index(root)
+    build_index(root, chosen)
     return results
 
 
@@ -349,6 +357,8 @@ def _run_locked(
     cell_timeout: int,
     run_timeout: int,
     progress: bool,
+    language: str,
+    project: Path,
 ) -> RunResult:
     started = datetime.now().astimezone()
     run_dir = folder / _RUNS / f"{name}-{started:%Y%m%dT%H%M%S.%f}-{os.getpid()}"
@@ -356,7 +366,9 @@ def _run_locked(
     kept = [a for a in previous.get("attachments") or [] if (folder / str(a)).is_file()]  # the last good run's
     last_good = f"{name}.html" if (folder / f"{name}.html").is_file() else None  # linked until replaced
     status = {"notebook": name, "period": label, "started_at": started.isoformat(timespec="seconds"),
-              "attachments": kept, "html": last_good}
+              "attachments": kept, "html": last_good, "language": language}
+    if last_good:  # what the index shows of the last good report until this run replaces it
+        status.update({k: previous[k] for k in ("title", "finding", "good_at") if k in previous})
     executed = run_dir / f"{name}.ipynb"
     try:
         run_dir.mkdir(parents=True)
@@ -366,13 +378,15 @@ def _run_locked(
         _execute(name, input_nb, input_path, executed, cwd, cell_timeout, run_timeout, progress)
         nb = nbformat.read(executed, as_version=4)
         duration = (datetime.now().astimezone() - started).total_seconds()
-        page = export_html(nb, RunInfo(name, effective_parameters(input_path, values), label, started, duration))
+        page = export_html(nb, RunInfo(name, effective_parameters(input_path, values), label, started, duration,
+                                       language, project))
         # Everything is written into the run folder first (where a full disk would stop it), then moved.
         html_tmp = run_dir / f"{name}.html"
         html_tmp.write_text(page, encoding="utf-8")
         attached = attachments.read(nb.cells)
         for filename, text in attached.items():
             (run_dir / filename).write_text(text, encoding="utf-8")
+        recorded = _record_summary(nb, name, label, executed)
     except UEMError as exc:
         _fail(root, folder, name, status, started, exc, run_dir)
         raise
@@ -390,7 +404,7 @@ def _run_locked(
         raise error from exc
     os.replace(executed, folder / f"{name}.ipynb")
     os.replace(html_tmp, folder / f"{name}.html")
-    for filename in attached:
+    for filename in [*attached, *recorded]:
         os.replace(run_dir / filename, folder / filename)
     shutil.rmtree(run_dir)
     with suppress(OSError):  # other runs' folders may still be there
@@ -403,7 +417,8 @@ def _run_locked(
         folder,
         name,
         {**status, "status": outcome, "duration_s": round(duration, 1), "rows": rows, "html": f"{name}.html",
-         "attachments": sorted(attached)},
+         "attachments": sorted(attached), "title": title_of(nb) or name, "finding": summary.first_finding(nb.cells),
+         "good_at": status["started_at"]},
     )
     return RunResult(
         notebook=name,
@@ -416,6 +431,20 @@ def _run_locked(
         duration_s=duration,
         rows=rows,
     )
+
+
+def _record_summary(nb: nbformat.NotebookNode, name: str, label: str, executed: Path) -> list[str]:
+    """Record the first finding and the headline numbers in the executed notebook's metadata (rewritten in place)
+    and the headline numbers in ``<name>.headline.json`` beside it; the names of the files to publish besides it."""
+    record = summary.headline_record(name, label, nb.cells)
+    nb.metadata[summary.METADATA_KEY] = {"first_finding": summary.first_finding(nb.cells),
+                                         "headline": record["headline"] if record else None}
+    nbformat.write(nb, executed)
+    if record is None:
+        return []
+    filename = f"{name}.headline.json"
+    (executed.parent / filename).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return [filename]
 
 
 def _fail(root: Path, folder: Path, name: str, status: dict, started: datetime, error: UEMError, run_dir: Path,

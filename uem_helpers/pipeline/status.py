@@ -1,6 +1,7 @@
 """The state of every report on disk: the per-report lock (a second run fails fast),
 ``<notebook>.status.json`` (running, ok, no data, failed; interrupted when the running process is
-gone), and ``reports/index.html`` built from those files; safe path components and atomic writes.
+gone; the run's language, and the title, first finding and date of the last good report), and
+``reports/index.html`` built from those files (:mod:`uem_helpers.pipeline.index_page`); safe path components and atomic writes.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from uem_helpers.core.errors import EnvironmentFault, ParameterError
-from uem_helpers.pipeline.export import index_html
+from uem_helpers.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from uem_helpers.pipeline.index_page import index_html
 from uem_helpers.pipeline.failures import AlreadyRunningError
 
 
@@ -24,13 +27,15 @@ STATUS_OK, STATUS_NO_DATA, STATUS_FAILED, STATUS_RUNNING = "ok", "no data", "fai
 STATUS_INTERRUPTED = "interrupted"
 
 
-def build_index(output_dir: str | Path = "reports") -> Path:
-    """Write ``<output_dir>/index.html``: every report by period and notebook, with status and links.
+def build_index(output_dir: str | Path = "reports", language: str | None = None) -> Path:
+    """Write ``<output_dir>/index.html``: the landing page, every report by period with its first finding and status.
 
     Parameters
     ----------
     output_dir : str or Path
         The reports folder.
+    language : str, optional
+        The page's language (the run building it); the language of the latest run recorded when omitted.
 
     Returns
     -------
@@ -41,10 +46,15 @@ def build_index(output_dir: str | Path = "reports") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     records = [_read_status(p) for p in sorted(root.glob("*/*.status.json"))]
     records = [r for r in records if r is not None]
-    records.sort(key=lambda r: (r.get("period", ""), r.get("notebook", "")))
-    records.sort(key=lambda r: r.get("period", ""), reverse=True)
+    for record in records:  # a status file written before runs recorded when their report was made
+        report = root / record["folder"] / str(record.get("html") or "")
+        if record.get("html") and not record.get("good_at") and report.is_file():
+            record["good_at"] = datetime.fromtimestamp(report.stat().st_mtime).isoformat(timespec="seconds")
+    if language is None:
+        latest = max(records, key=lambda r: str(r.get("started_at", "")), default={})
+        language = latest.get("language") if latest.get("language") in LANGUAGES else DEFAULT_LANGUAGE
     path = root / "index.html"
-    _write_atomic(path, index_html(records))
+    _write_atomic(path, index_html(records, language))
     return path
 
 
@@ -86,7 +96,7 @@ def _inside(root: Path, component: str) -> Path:
 
 def _set_status(root: Path, folder: Path, name: str, record: dict) -> None:
     _write_atomic(folder / f"{name}.status.json", json.dumps(record, ensure_ascii=False, indent=1))
-    build_index(root)
+    build_index(root, record.get("language"))
 
 
 def _read_status(path: Path) -> dict | None:

@@ -44,17 +44,30 @@ def md_escape(text: object) -> str:
     return _AUTOLINK.sub(lambda m: _REFERENCE[m.group(0)], escaped)
 
 
-def show(markdown: str) -> None:
+#: Output metadata key marking a report's key findings (the reports index shows the first one).
+KEY_FINDINGS = "uem_key_findings"
+
+
+def show(markdown: str, *, key_findings: bool = False) -> None:
     """Display Markdown in the notebook (as data: never read as a file path or URL); nothing for empty text.
 
     Empty text shows nothing, so a cell whose words apply only sometimes (the data-quality
     opening of the key findings) leaves no trace in the report when they do not.
+
+    Parameters
+    ----------
+    markdown : str
+        The text to show.
+    key_findings : bool
+        The report's key findings: the output is marked (metadata :data:`KEY_FINDINGS`) so the
+        reports index can show the first of them beside the report's link.
     """
     if not markdown:
         return
     from IPython.display import display
 
-    display({"text/markdown": markdown, "text/plain": markdown}, raw=True)
+    metadata = {KEY_FINDINGS: True} if key_findings else None
+    display({"text/markdown": markdown, "text/plain": markdown}, raw=True, metadata=metadata)
 
 
 def funnel_title(config, name: str) -> str:
