@@ -74,9 +74,12 @@ border-bottom:1px solid #d0d7de}}
 main{{max-width:none;padding:0}}
 .jp-OutputArea-output{{overflow:visible}}
 .jp-RenderedMarkdown table{{display:table}}
-.jp-OutputArea-child,.jp-OutputArea-output,img,svg,table,figure,.uem-plotly,.uem-toc{{break-inside:avoid;page-break-inside:avoid}}
+.jp-RenderedHTMLCommon table{{font-size:.7rem;max-width:100%}}
+.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{{padding:2px 4px}}
+.jp-MarkdownCell,.jp-OutputArea-child,.jp-OutputArea-output,img,svg,figure,tr,.uem-plotly,.uem-toc,.uem-privacy{{break-inside:avoid;page-break-inside:avoid}}
 .jp-Cell:has(img),.jp-Cell:has(.uem-plotly){{break-inside:avoid;page-break-inside:avoid}}
 h1,h2,h3,.jp-MarkdownCell{{break-after:avoid;page-break-after:avoid}}
+.jp-Cell:has(+.jp-Cell img),.jp-Cell:has(+.jp-Cell .uem-plotly){{break-after:avoid;page-break-after:avoid}}
 .jp-Cell:has(img)+.jp-Cell:not(:has(h2)){{break-before:avoid;page-break-before:avoid}}
 .uem-header details{{display:none}}
 }}
