@@ -12,14 +12,13 @@ shares the reports' style (:data:`uem_helpers.pipeline.page.PAGE_CSS`).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from itertools import groupby
 from urllib.parse import quote
 
 from uem_helpers.core import formats
 from uem_helpers.core.i18n import DEFAULT_LANGUAGE, _, in_language
-from uem_helpers.pipeline.page import FONT_STACK, PAGE_CSS, html_lang
+from uem_helpers.pipeline.page import FONT_STACK, PAGE_CSS, html_lang, period_words
 
 #: Class of each report's entry on the page.
 ENTRY_CLASS = "uem-report"
@@ -37,7 +36,6 @@ _INDEX_CSS = (
     "details.uem-error pre{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:.25rem 0 0}"
     f"body{{font-family:{FONT_STACK}}}"
 )
-_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def index_html(records: Sequence[Mapping], language: str = DEFAULT_LANGUAGE) -> str:
@@ -64,7 +62,7 @@ def index_html(records: Sequence[Mapping], language: str = DEFAULT_LANGUAGE) -> 
         sections = []
         for (period, folder), group in groupby(ordered, key=lambda r: (str(r.get("period") or ""), str(r["folder"]))):
             entries = "\n".join(_entry(r) for r in sorted(group, key=lambda r: str(r.get("notebook", ""))))
-            sections.append(f"<section>\n<h2>{html.escape(_period_words(period or folder))}</h2>\n{entries}\n</section>")
+            sections.append(f"<section>\n<h2>{html.escape(period_words(period or folder))}</h2>\n{entries}\n</section>")
         empty = _("No reports yet.")
         body = "\n".join(sections) or f"<p>{empty}</p>"
         title = _("User experience reports")
@@ -129,16 +127,6 @@ def _period_key(period: str) -> tuple[str, str]:
     """Sorts periods by their last month, then their first: the latest (and, on a tie, the shortest) last."""
     start, _sep, end = period.partition("..")
     return end or start, start
-
-
-def _period_words(period: str) -> str:
-    """A period folder in the reader's words: ``2026年10月``; a range ``2026-08..2026-10`` as from ... to ..."""
-    start, _sep, end = period.partition("..")
-    if not all(_MONTH.fullmatch(p) for p in (start, end or start)):
-        return period
-    if not end:
-        return formats.month(start)
-    return _("{start} to {end}").format(start=formats.month(start), end=formats.month(end))
 
 
 def _day(stamp: object) -> str:

@@ -168,6 +168,7 @@ _H2 = re.compile(r"<h2(?P<attrs>[^>]*)>(?P<inner>.*?)</h2>", re.DOTALL)
 _ID = re.compile(r'\sid="([^"]*)"')
 _ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def with_contents(page: str, after: str = "</header>") -> str:
@@ -243,11 +244,21 @@ def masked_kinds(facts: runfacts.RunFacts | None) -> list[str]:
     return list(privacy.KINDS)
 
 
+def period_words(period: str) -> str:
+    """A period label in the reader's words: ``2026-10`` as ``2026年10月`` in Chinese, a range as "from ... to ..."."""
+    start, _sep, end = period.partition("..")
+    if not all(_MONTH.fullmatch(p) for p in (start, end or start)):
+        return period
+    if not end:
+        return formats.month(start)
+    return _("{start} to {end}").format(start=formats.month(start), end=formats.month(end))
+
+
 def _period_text(period: str | None, facts: runfacts.RunFacts | None) -> str:
     if facts is not None and facts.period:
         data = _("data {start} to {end}").format(start=_day(facts.period[0]), end=_day(facts.period[1]))
-        return f"{period}; {data}" if period else data
-    return period or _("not given")
+        return _("{period}; {data}").format(period=period_words(period), data=data) if period else data
+    return period_words(period) if period else _("not given")
 
 
 def _day(text: str) -> str:

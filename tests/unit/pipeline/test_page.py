@@ -123,3 +123,4 @@ def test_a_chinese_report_says_so_in_its_lang_and_its_header():
     header = page[page.index('<header class="uem-header">'):page.index("</header>")]
     assert "<th>Period</th>" not in header and "<th>Parameters</th>" not in header
     assert "2026年11月2日" in header  # the run date in the reader's locale
+    assert "2026年10月" in header  # the period too
