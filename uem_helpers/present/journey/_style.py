@@ -5,6 +5,7 @@ inert for plotly, value kinds and their formats, and argument checks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
 
 import matplotlib.ticker as mticker
 import numpy as np
@@ -65,6 +66,16 @@ _VALUE_NAMES = {
 def value_name(value: str) -> str:
     """What a journey-map column is called on a chart, in the reader's language (``"exit rate"``)."""
     return _(_VALUE_NAMES[value]) if value in _VALUE_NAMES else value.replace("_", " ")
+
+
+def joined(items, pattern: str, fields: tuple[str, str] = ("items", "item")) -> str:
+    """``items`` in one sentence, each added by ``pattern``, a message with the two ``fields`` (the items so far,
+    the next one), e.g. ``"{items}; {item}"``, so a language picks its own separator ("；", "、").
+    """
+    items = list(items)
+    done, more = fields
+    return reduce(lambda text, item: _(pattern).format(**{done: text, more: item}), items[1:],
+                  items[0] if items else "")
 
 
 def chain(text: object) -> str:

@@ -8,8 +8,13 @@ parameters name (no sample's story).
 from __future__ import annotations
 
 from uem_helpers.core.formats import percent
-from uem_helpers.core.i18n import _, label, ngettext, pgettext
+from uem_helpers.core.i18n import N_, _, label, ngettext
+from uem_helpers.present.journey._style import joined
 from uem_helpers.present.narrative import framing, md_escape, period_words
+
+
+#: How the names of a list follow each other (``", "``; Chinese ``"、"``).
+NAMES = N_("{names}, {name}"), ("names", "name")
 
 
 def introduction(config, *, period_start: object = None, period_end: object = None, start_event: str = "",
@@ -37,7 +42,7 @@ def introduction(config, *, period_start: object = None, period_end: object = No
     start = start_event or journey.start_event
     parts = []
     if journey.stages:
-        names = ", ".join(md_escape(label(s)) for s in journey.stages)
+        names = joined((md_escape(label(s)) for s in journey.stages), *NAMES)
         parts.append(ngettext("draws the journey map of the config's {n} stage ({names})",
                               "draws the journey map of the config's {n} stages ({names})",
                               len(journey.stages)).format(n=len(journey.stages), names=names))
@@ -46,7 +51,8 @@ def introduction(config, *, period_start: object = None, period_end: object = No
                  if start else _("follows sessions {period}").format(period=period))
     goals = list(getattr(journey, "goal_events", None) or [])
     parts.append(_("finds back-and-forth loops on the way to {goals} and the touchpoints that lose users and hold "
-                   "them longest").format(goals=", ".join(md_escape(label(g)) for g in goals)) if goals else
+                   "them longest").format(goals=joined((md_escape(label(g)) for g in goals), *NAMES))
+                 if goals else
                  _("finds back-and-forth loops and the touchpoints that lose users and hold them longest"))
     if segment_by and segment_a and segment_b:
         parts.append(_("compares {a} with {b} ({segment_by})").format(
@@ -55,5 +61,5 @@ def introduction(config, *, period_start: object = None, period_end: object = No
         parts.append(_("watches the daily conversion of each step of the configured funnels for incidents"))
     body = _("For user-engineering leads and product managers. The report {clauses}, and {last}. Every rate comes "
              "with its {level} confidence interval.").format(
-        clauses=pgettext("list of clauses", ", ").join(parts[:-1]), last=parts[-1], level=percent(0.95))
+        clauses=joined(parts[:-1], N_("{clauses}, {clause}"), ("clauses", "clause")), last=parts[-1], level=percent(0.95))
     return framing(_("The customer journey: where users stall, loop or leave"), body)

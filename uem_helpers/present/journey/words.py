@@ -8,10 +8,10 @@ from __future__ import annotations
 import pandas as pd
 
 from uem_helpers.core.formats import day, duration, month, number, percent, percent_interval, signed_points
-from uem_helpers.core.i18n import _, label, ngettext, pgettext
+from uem_helpers.core.i18n import N_, _, label, ngettext
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
-from uem_helpers.present.journey._style import chain
+from uem_helpers.present.journey._style import chain, joined
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.stories.journey import LOOP_SEGMENT, JourneyAnalysis
 
@@ -37,9 +37,13 @@ def _name(text: object) -> str:
     return f"**{md_escape(chain(text))}**"
 
 
+#: How the clauses or items of one sentence follow each other (``"; "``; Chinese ``"；"``).
+CLAUSES = N_("{items}; {item}")
+
+
 def _listed(items) -> str:
-    """Clauses or items of one sentence, one after the other (``"; "``; Chinese ``"；"``)."""
-    return pgettext("list of clauses", "; ").join(items)
+    """Clauses or items of one sentence, one after the other."""
+    return joined(items, CLAUSES)
 
 
 def no_events(a: JourneyAnalysis) -> str:
