@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from uem_helpers.analyses.journey import USER_END, watch_incidents  # noqa: E402
+from uem_helpers.analyses.journey import OTHER, USER_END, watch_incidents  # noqa: E402
 from uem_helpers.core.i18n import current_language, in_language  # noqa: E402
 from uem_helpers.present import journey as jp  # noqa: E402
 from tests.unit.present.journey._charts import ticks  # noqa: E402
@@ -104,3 +104,13 @@ def test_the_p_chart_in_chinese_dates_its_title_and_axis_in_chinese():
     assert "2026年8月31日" in ax.get_title()
     assert any(text.endswith("月") for text in dates), dates
     assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["控制限（3σ）", "中心线 76%", "每日转化率"]
+
+
+def test_the_sankey_in_chinese_names_its_steps_events_and_markers_in_chinese():
+    links = pd.DataFrame({"step": [1, 1, 1], "source": ["pay", "pay", "pay"], "target": ["paid", OTHER, USER_END],
+                          "sessions": [60, 30, 10]})
+    with in_language("zh", LABELS):
+        fig = jp.sankey(links)
+    assert list(fig.data[0].node.label) == ["第 1 步：支付", "第 2 步：支付成功", "第 2 步：（其他）", "第 2 步：（最后一个事件）"]
+    assert fig.layout.title.text == "从“支付”开始的前 2 步：10% 的会话在这几步内结束（红色）"
+    assert fig.data[0].link.hovertemplate.startswith("%{source.label} → %{target.label}<br>%{value:,} 个会话（占来源节点")
