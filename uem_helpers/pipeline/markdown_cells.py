@@ -22,7 +22,7 @@ from uem_helpers.core.i18n import _, in_language
 
 #: A percent sign before a space ("95% interval"): gettext tools read "% i" as a %-format placeholder
 #: and refuse a translation without it, so the message holds a no-break space there instead.
-_PERCENT_SPACE = re.compile(r"%(?= )")
+_PERCENT_SPACE = re.compile(r"% ")
 
 
 def message_of(text: str) -> str:
