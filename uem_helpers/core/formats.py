@@ -35,12 +35,12 @@ from datetime import date, datetime
 from babel.dates import format_skeleton
 from babel.units import format_unit
 
-from uem_helpers.core.i18n import _, babel_locale, current_language
+from uem_helpers.core.i18n import N_, _, babel_locale, current_language
 
 #: The minus sign used for signed numbers (U+2212, not the hyphen).
 MINUS = "\u2212"
 #: What a missing value prints (in English; :func:`missing` in the reader's language).
-NA = "n/a"
+NA = N_("n/a")
 #: Currency units written before the number ("¥12"), not after it ("12 min").
 PREFIX_UNITS = frozenset({"¥", "$", "€", "£"})
 

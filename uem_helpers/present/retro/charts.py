@@ -14,8 +14,8 @@ from matplotlib.ticker import PercentFormatter
 
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
-from uem_helpers.core.formats import day, month
-from uem_helpers.core.i18n import N_, _, babel_locale
+from uem_helpers.core.formats import day, month, whole
+from uem_helpers.core.i18n import N_, _, babel_locale, label
 from uem_helpers.present.plots import ACCENT, MAIN, new_axes, percent_axis, plain
 from uem_helpers.present.retro._vocabulary import KPI_LABELS, STATUS_COLOURS, _label, _status, _theme
 from uem_helpers.present.retro.words import spiked_theme
@@ -74,10 +74,10 @@ def nps_chart(a: RetroAnalysis):
     x = np.arange(len(s))
     top.errorbar(x, s["nps"], yerr=[s["nps"] - s["low"], s["high"] - s["nps"]], fmt="o-", color=MAIN, capsize=4)
     for xi, v in zip(x, s["nps"]):
-        top.annotate(f"{v:.0f}", (xi, v), xytext=(8, 0), textcoords="offset points", va="center")
+        top.annotate(whole(v), (xi, v), xytext=(8, 0), textcoords="offset points", va="center")
     top.axhline(0, color="#999", lw=1)
     top.set_ylabel(_("NPS (95% CI)"))
-    top.set_title(_("NPS by month: {nps} in {month}").format(nps=f"{s['nps'].iloc[-1]:.0f}",
+    top.set_title(_("NPS by month: {nps} in {month}").format(nps=whole(s["nps"].iloc[-1]),
                                                              month=month(s["month"].iloc[-1])))
     bottom = np.zeros(len(x))
     for name, colour, words in (("detractor_share", ACCENT, N_("detractors (0-6)")),
@@ -142,6 +142,6 @@ def channel_chart(a: RetroAnalysis, *, ax=None):
 
     v = a.volume_by_channel.sort_values("items", ascending=False)
     notes = [f"{s:.0%} ({int(n):,})" for s, n in zip(v["share"], v["items"])]
-    return rate_bars(v["channel"].astype(str), v["share"], v["share_low"], v["share_high"], notes,
+    return rate_bars([label(c) for c in v["channel"].astype(str)], v["share"], v["share_low"], v["share_high"], notes,
                      xlabel=_("Share of the month's feedback items (95% CI)"),
                      title=_("Feedback by channel in {month}").format(month=month(a.month)), ax=ax)

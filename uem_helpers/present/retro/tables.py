@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from uem_helpers.analyses.feedback import ALL_CHANNELS
-from uem_helpers.core.formats import between, day, missing, percent, rate_with_interval
-from uem_helpers.core.i18n import N_, _
+from uem_helpers.core.formats import between, day, missing, percent, rate_with_interval, whole
+from uem_helpers.core.i18n import N_, _, label
 from uem_helpers.analyses.metrics import nps_score
 from uem_helpers.present import privacy
 from uem_helpers.present.privacy.display import SafeTable
@@ -38,8 +38,8 @@ def nps_touchpoint_table(a: RetroAnalysis) -> pd.DataFrame:
                                            "touchpoint", size="users", sums=["promoters", "passives", "detractors"])
     score, se = nps_score(t["promoters"], t["detractors"], t["users"])
     return pd.DataFrame({
-        _(TOUCHPOINT): [_mask(x) for x in t["touchpoint"]], _(ANSWERS): t["users"].astype(int).to_numpy(),
-        _(NPS): [f"{s:.0f} ({between(f'{s - 1.96 * e:.0f}', f'{s + 1.96 * e:.0f}')})" for s, e in zip(score, se)],
+        _(TOUCHPOINT): [_mask(label(x)) for x in t["touchpoint"]], _(ANSWERS): t["users"].astype(int).to_numpy(),
+        _(NPS): [f"{whole(s)} ({between(whole(s - 1.96 * e), whole(s + 1.96 * e))})" for s, e in zip(score, se)],
     }).set_index(_(TOUCHPOINT))
 
 
@@ -67,8 +67,8 @@ def priority_table(a: RetroAnalysis) -> pd.DataFrame:
 
 
 def _channel(name: object) -> str:
-    """A feedback channel as shown: "all" in the reader's language, any other masked."""
-    return _(ALL_CHANNELS) if name == ALL_CHANNELS else _mask(name)
+    """A feedback channel as shown: "all" in the reader's language, any other by its display name, masked."""
+    return _(ALL_CHANNELS) if name == ALL_CHANNELS else _mask(label(name))
 
 
 def loop_table(a: RetroAnalysis) -> pd.DataFrame:
