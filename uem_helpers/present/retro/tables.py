@@ -91,8 +91,10 @@ def backlog_table(a: RetroAnalysis) -> pd.DataFrame:
     b = a.loop.backlog
     b = b[b["channel"] == b["channel"].iloc[0]] if ALL_CHANNELS not in set(b["channel"]) else b[b["channel"] ==
                                                                                                  ALL_CHANNELS]
-    return pd.DataFrame({_(AGE): [_(age) for age in b["age"]], _(OPEN_ITEMS): b["items"].astype(int).to_numpy(),
-                         _(NOT_ANSWERED): b["unreplied"].astype(int).to_numpy()}).set_index(_(AGE))
+    return pd.DataFrame({
+        _(AGE): [_(age) for age in b["age"]], _(OPEN_ITEMS): b["items"].astype(int).to_numpy(),
+        _(NOT_ANSWERED): b["unreplied"].astype(int).to_numpy(),
+    }).set_index(_(AGE))
 
 
 def we_did_table(a: RetroAnalysis) -> SafeTable:

@@ -213,7 +213,9 @@ def rollout_finding(a: RetroAnalysis) -> str:
     """Each rollout's recommendation with its reason, and the sample-ratio check."""
     if not a.rollouts:
         return note(a, "rollouts")
-    lines = [f"**{md_escape(r.experiment)}**: {md_escape(r.sentence())} {md_escape(r.srm.sentence())}"
+    lines = [_("**{experiment}**: {decision} {check}").format(experiment=md_escape(r.experiment),
+                                                              decision=md_escape(r.sentence()),
+                                                              check=md_escape(r.srm.sentence()))
              for r in a.rollouts]
     if a.notes.get("rollouts"):
         lines.append(md_escape(a.notes["rollouts"]))
