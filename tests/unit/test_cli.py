@@ -56,3 +56,32 @@ def test_sample_writes_every_table(tmp_path):
 @pytest.mark.parametrize("args", [["sample", "--users", "0"], ["nonsense"]])
 def test_usage_errors_exit_2(args):
     assert runner.invoke(app, args).exit_code == 2
+
+
+def test_chinese_data_text_shows_as_written_in_messages_and_aligned_in_tables(tmp_path):
+    """Chinese event names and ids: the did-you-mean message and the terminal tables show them as written,
+    and every row of a table is as wide on screen as its header (CJK characters take two cells)."""
+    import pandas as pd
+    from rich.cells import cell_len
+
+    steps = ["开户开始", "提交资料", "身份认证", "开户成功"]
+    rows = [(f"用户{u}", f"2026-10-{u % 20 + 1:02d} 10:0{i}:00", step)
+            for u in range(40) for i, step in enumerate(steps[: u % 4 + 1])]
+    pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]).to_csv(tmp_path / "events.csv", index=False)
+    config = {"sources": {"events": {"path": "events.csv"}}, "funnels": {"开户": {"steps": steps}}}
+    (tmp_path / "uem.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    ok = runner.invoke(app, ["validate", "--config", str(tmp_path / "uem.yml")], env={"COLUMNS": "120"})
+    assert ok.exit_code == 0, ok.output
+    assert "'用户19'" in ok.output  # an example id of a quality finding, in its table
+    lines = ok.output.splitlines()
+    header = next(i for i, line in enumerate(lines) if "finding" in line)
+    row = next(i for i, line in enumerate(lines) if "用户19" in line)
+    table = lines[header:row + 1]  # header, rule and the row with Chinese ids, each padded to the table's width
+    assert len({cell_len(line) for line in table}) == 1, table
+
+    config["funnels"]["开户"]["steps"][2] = "身份认正"
+    (tmp_path / "uem.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    wrong = runner.invoke(app, ["validate", "--config", str(tmp_path / "uem.yml")])
+    assert wrong.exit_code == 2
+    assert "config key 'funnels.开户.steps[2]': event '身份认正' is not in the events table; did you mean '身份认证'?" \
+        in wrong.output

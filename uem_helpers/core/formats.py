@@ -35,12 +35,12 @@ from datetime import date, datetime
 from babel.dates import format_skeleton
 from babel.units import format_unit
 
-from uem_helpers.core.i18n import _, babel_locale, current_language
+from uem_helpers.core.i18n import N_, _, babel_locale, current_language
 
 #: The minus sign used for signed numbers (U+2212, not the hyphen).
 MINUS = "\u2212"
 #: What a missing value prints (in English; :func:`missing` in the reader's language).
-NA = "n/a"
+NA = N_("n/a")
 #: Currency units written before the number ("¥12"), not after it ("12 min").
 PREFIX_UNITS = frozenset({"¥", "$", "€", "£"})
 
@@ -64,22 +64,26 @@ def with_minus(text: str) -> str:
     return text.replace("-", MINUS)
 
 
-def percent(x: float, digits: int = 0, na: str = NA) -> str:
+def percent(x: float, digits: int = 0, na: str | None = None) -> str:
     """A proportion as a percentage: ``0.4512`` -> ``"45%"`` (``digits=1``: ``"45.1%"``); NaN -> ``na``.
 
     >>> percent(float("nan"))
     'n/a'
     """
-    return f"{x:.{digits}%}" if x == x else na
+    if x != x:
+        return missing() if na is None else na
+    return f"{x:.{digits}%}"
 
 
-def signed_percent(x: float, digits: int = 1, na: str = NA) -> str:
+def signed_percent(x: float, digits: int = 1, na: str | None = None) -> str:
     """A relative change with its sign: ``0.123`` -> ``"+12.3%"``, ``-0.05`` -> ``"−5.0%"``.
 
     >>> signed_percent(-0.05)
     '−5.0%'
     """
-    return with_minus(f"{x:+.{digits}%}") if x == x else na
+    if x != x:
+        return missing() if na is None else na
+    return with_minus(f"{x:+.{digits}%}")
 
 
 def between(low: str, high: str) -> str:
@@ -97,7 +101,8 @@ def percent_interval(low: float, high: float, digits: int = 0, label: str | None
     >>> percent_interval(0.42, 0.48)
     '95% CI 42% to 48%'
     """
-    return f"{_('95% CI') if label is None else label} {between(percent(low, digits), percent(high, digits))}"
+    named = _("95% CI") if label is None else label
+    return f"{named} {between(percent(low, digits), percent(high, digits))}"
 
 
 def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str | None = None,
@@ -165,7 +170,7 @@ def duration_unit(seconds: float, *, minutes_from: float = 60, hours_from: float
 
 
 def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | None = HOURS_FROM,
-             days_from: float | None = DAYS_FROM, unit: bool = True, na: str = NA) -> str:
+             days_from: float | None = DAYS_FROM, unit: bool = True, na: str | None = None) -> str:
     """A measured duration in the unit a person would use: ``"45 s"``, ``"2.5 min"``, ``"5.2 h"``, ``"13.8 days"``.
 
     Seconds are whole; minutes, hours and days carry one decimal. Every duration the
@@ -192,7 +197,7 @@ def duration(seconds: float, *, minutes_from: float = 60, hours_from: float | No
     ('5.2 h', '13.8 days')
     """
     if seconds != seconds:
-        return missing() if na == NA else na
+        return missing() if na is None else na
     one, name = duration_unit(seconds, minutes_from=minutes_from, hours_from=hours_from, days_from=days_from)
     text = f"{seconds:.0f}" if one == 1 else f"{seconds / one:.1f}"
     if not unit:

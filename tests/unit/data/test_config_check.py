@@ -132,3 +132,15 @@ def test_alarm_events_are_checked_against_the_data(dataset):
     assert (problem.key, problem.name) == ("journey.alarm_events[1]", "paymnet_error")
     assert config.journey.alarm_events == ["card_bound", "paymnet_error"]
     assert _config().journey.alarm_events == []  # off unless configured
+
+
+def test_labels_must_name_an_event_or_a_configured_name(dataset):
+    """A display name for an event, a funnel or a parameter's text is fine; a misspelled key names itself."""
+    labels = {"open_start": {"zh": "开始开户"}, "account_opening": {"zh": "开户"}, "id_verfied": {"zh": "身份认证"}}
+    with pytest.raises(ConfigDataError) as caught:
+        check_config_against_data(_config(labels=labels), dataset)
+    (problem,) = caught.value.problems
+    assert (problem.key, problem.name, problem.suggestions[0]) == ("labels.id_verfied", "id_verfied", "id_verified")
+    given = _config(labels={"New ID screen": {"zh": "新的身份认证页"}},
+                    report={"parameters": {"onboarding_funnel": {"launch_description": "New ID screen"}}})
+    assert check_config_against_data(given, dataset) == []
