@@ -159,8 +159,9 @@ class Readout:
         extra = []
         if not any(math.isnan(x) for x in rel):
             digits = significant_decimals(*rel)
-            relative = _("{effect}% relative ({level}% CI {low}% to {high}%)").format(
-                effect=signed(rel[0], digits), level=level, low=signed(rel[1], digits), high=signed(rel[2], digits))
+            relative = _("{effect} relative ({level}% CI {low} to {high})").format(
+                effect=f"{signed(rel[0], digits)}%", level=level, low=f"{signed(rel[1], digits)}%",
+                high=f"{signed(rel[2], digits)}%")
             rel_significant = _excludes_zero(rel[1], rel[2])
             if rel_significant == self.significant:
                 text = _("{effect}, {relative}").format(effect=text, relative=relative)
@@ -174,7 +175,7 @@ class Readout:
         closes = not self.p_test and self.test_significant == self.significant
         head = _(_HEADS[direction, closes]).format(metric=name, a=a, b=b, effect=text, p=p)
         if closes:
-            return " ".join([head, *extra])
+            return _sentences(head, *extra)
         if self.p_test and self.test_significant:
             extra.append(_("The {test} finds a significant difference ({p}).").format(test=_(self.p_test), p=p))
         elif self.p_test:
@@ -185,7 +186,7 @@ class Readout:
         else:
             extra.append(_("The test alone finds no significant difference ({p}); it and the interval disagree, "
                            "so read this change as borderline.").format(p=p))
-        return " ".join([head, *extra])
+        return _sentences(head, *extra)
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
@@ -215,6 +216,14 @@ class Readout:
             return _("{effect} pts ({level}% CI {low} to {high})").format(effect=text, **ends)
         return _("{effect} ({level}% CI {low} to {high})").format(
             effect=with_unit(number(effect, digits), unit, sign(effect)), **ends)
+
+
+def _sentences(first: str, *more: str) -> str:
+    """Sentences one after the other, as the reader's language writes them (a space in English, none in Chinese)."""
+    text = first
+    for sentence in more:
+        text = _("{sentence} {next}").format(sentence=text, next=sentence)
+    return text
 
 
 def _excludes_zero(low: float, high: float) -> bool:
