@@ -107,7 +107,7 @@ def new_axes(ax: plt.Axes | None, size: tuple[float, float] | None = None) -> pl
     """``ax`` itself, or a new figure's Axes of ``size`` inches (the report default when None)."""
     if ax is not None:
         return ax
-    _, ax = plt.subplots(figsize=size or plt.rcParams["figure.figsize"], layout="constrained")
+    _figure, ax = plt.subplots(figsize=size or plt.rcParams["figure.figsize"], layout="constrained")
     return ax
 
 

@@ -24,7 +24,8 @@ def _policy():
 def quality() -> DataQuality:
     cover = Coverage(datetime(2025, 1, 1, 0, 2), datetime(2025, 3, 31, 14, 10), datetime(2025, 1, 1),
                      datetime(2025, 4, 1), tables=[TableCoverage("events", "timestamp", datetime(2025, 1, 1, 0, 2),
-                                                                 datetime(2025, 3, 31, 14, 10), 1200)])
+                                                                 datetime(2025, 3, 31, 14, 10), 1200),
+                                                   TableCoverage("users", "signup_at", None, None, 0)])
     return DataQuality([QualityFinding("cut_off_sessions", "events", 12, 100, ["u1"], 0.05),
                         QualityFinding("same_time_ties", "events", 3, 1200, ["u2"], None),
                         QualityFinding("duplicate_rows", "events", 0, 1200, [], 0.01)], cover)
@@ -44,7 +45,7 @@ def test_the_block_in_chinese(quality):
     with in_language("zh"):
         html = quality_words.section(quality)._repr_html_()
     for words in ("<th>发现</th>", "<th>示例（已假名化）</th>", "12 / 100", "<strong>5.0%，已超过</strong>", "仅供参考",
-                  "各表覆盖范围：events（timestamp）2025年1月1日 00:02 至 2025年3月31日 14:10，本期内 1,200 行。",
+                  "各表覆盖范围：events（timestamp）2025年1月1日 00:02 至 2025年3月31日 14:10，本期内 1,200 行；users（signup_at）本期内无数据。",
                   "已检查、未发现问题：完全重复的行。"):
         assert words in html
     assert "<th>Finding" not in html and "above threshold" not in html and "Checked" not in html
