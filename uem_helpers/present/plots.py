@@ -5,9 +5,11 @@ optional ``ax=``, draws on it and returns the Axes, so a caller can keep
 styling. Charts say what they show in their title, axis labels with units,
 and percentages where the number is a share, in the reader's language
 (:mod:`uem_helpers.core.i18n`; steps by their display names, :func:`~uem_helpers.core.i18n.label`).
+Dates on a time axis are written for the reader too (:func:`date_axis`).
 Chinese labels render: every installed CJK font is in matplotlib's fallback list, first
-(the Makefile installs WenQuanYi Micro Hei), so no Chinese glyph is ever missing. Text that comes from data, and every title, is drawn literally (a ``$``
-never starts matplotlib math) with personal data masked (:func:`plain`).
+(the Makefile installs WenQuanYi Micro Hei), so no Chinese glyph is ever missing. Text
+that comes from data, and every title, is drawn literally (a ``$`` never starts
+matplotlib math) with personal data masked (:func:`plain`).
 Segment charts fold segments of fewer users than the privacy minimum into
 "other" (:mod:`uem_helpers.present.privacy`).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
@@ -25,7 +28,7 @@ import seaborn as sns
 from matplotlib import font_manager
 
 from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
-from uem_helpers.core.formats import duration, duration_unit, number, percent
+from uem_helpers.core.formats import day, duration, duration_unit, month, number, percent
 from uem_helpers.core.i18n import N_, _, label, ngettext
 from uem_helpers.core.period import to_datetime
 from uem_helpers.present import privacy
@@ -114,6 +117,18 @@ def new_axes(ax: plt.Axes | None, size: tuple[float, float] | None = None) -> pl
 def percent_axis(axis) -> None:
     """Label an axis holding shares (0 to 1) as percentages."""
     axis.set_major_formatter(mticker.PercentFormatter(xmax=1, decimals=0))
+
+
+def date_axis(axis) -> None:
+    """Write an axis's dates for the reader's language: days and months through :mod:`uem_helpers.core.formats`
+    ("2026-10-05" / "2026年10月5日", "2026-10" / "2026年10月"), at the scale matplotlib chose for the ticks."""
+    locator = axis.get_major_locator()
+    if not isinstance(locator, mdates.AutoDateLocator):
+        return
+    formatter = mdates.AutoDateFormatter(locator)
+    formatter.scaled[mdates.DAYS_PER_MONTH] = lambda x, pos=None: month(mdates.num2date(x))
+    formatter.scaled[1.0] = lambda x, pos=None: day(mdates.num2date(x))
+    axis.set_major_formatter(formatter)
 
 
 def _share_axis(axis, set_limits, room: float) -> None:
@@ -262,6 +277,7 @@ def daily_rate(
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     ax.set_ylim(0, 1.02)
     percent_axis(ax.yaxis)
+    date_axis(ax.xaxis)
     ax.set_ylabel(ylabel or _(DAILY_YLABEL))
     ax.set_xlabel("")
     ax.set_title(plain(title or _(DAILY_TITLE)))

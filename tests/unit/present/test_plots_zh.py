@@ -84,3 +84,14 @@ def test_no_english_words_left_on_the_charts_but_data_and_units():
     ax = draw(plots.funnel_chart(readout()))
     english = [t for t in texts(ax) if any(c.isascii() and c.isalpha() for c in t.replace("id_verified", ""))]
     assert english == []
+
+
+@pytest.mark.parametrize("periods, english, chinese", [(30, "2026-08-13", "2026年8月13日"), (180, "2026-09", "2026年9月")])
+def test_daily_rate_writes_its_dates_for_the_reader(periods, english, chinese):
+    daily = pd.DataFrame({"date": pd.date_range("2026-08-01", periods=periods), "rate": 0.5,
+                          "rate_7d": 0.5, "rate_7d_low": 0.4, "rate_7d_high": 0.6})
+    ax = draw(plots.daily_rate(daily))
+    assert chinese in [t.get_text() for t in ax.get_xticklabels()]
+    with in_language("en"):
+        ax = draw(plots.daily_rate(daily))
+        assert english in [t.get_text() for t in ax.get_xticklabels()]
