@@ -331,7 +331,7 @@ def segment_conversion(readout: pd.DataFrame, segment_by: str, *, title: str | N
     segment_by : str
         The segment column.
     title : str, optional
-        Chart title; "Completion by <segment_by>" when None.
+        Chart title; "Completion by <segment_by>" (its display name) when None.
     ax : matplotlib Axes, optional
     """
     readout = privacy.active().fold_funnel_segments(readout, segment_by)
@@ -339,4 +339,4 @@ def segment_conversion(readout: pd.DataFrame, segment_by: str, *, title: str | N
     notes = [_("{share} of {n}").format(share=percent(c), n=number(n, 0)) for c, n in zip(last["conversion"], last["entered"])]
     return rate_bars(last[segment_by].astype(str).map(privacy.group_label), last["conversion"], last["conversion_low"],
                      last["conversion_high"], notes, xlabel=_("Completed the funnel (share of entered users, 95% CI)"),
-                     title=title or _("Completion by {segment}").format(segment=segment_by), ax=ax)
+                     title=title or _("Completion by {segment}").format(segment=label(segment_by)), ax=ax)
