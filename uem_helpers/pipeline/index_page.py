@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from uem_helpers.core import formats
 from uem_helpers.core.i18n import DEFAULT_LANGUAGE, _, in_language
-from uem_helpers.pipeline.page import FONT_STACK, PAGE_CSS, html_lang, period_words
+from uem_helpers.pipeline.page import PAGE_CSS, html_lang, period_words
 
 #: Class of each report's entry on the page.
 ENTRY_CLASS = "uem-report"
@@ -34,7 +34,6 @@ _INDEX_CSS = (
     ".uem-status span{font-weight:600}"
     "details.uem-error{margin:.5rem 0 0;font-size:.875rem}"
     "details.uem-error pre{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:.25rem 0 0}"
-    f"body{{font-family:{FONT_STACK}}}"
 )
 
 
