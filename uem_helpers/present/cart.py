@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.core.formats import (
-    between, day, number, percent, percent_interval, signed_percent, signed_points, with_minus,
+    between, number, percent, percent_interval, signed_percent, signed_points, with_minus,
 )
 from uem_helpers.core.i18n import N_, _, label, pgettext
 from uem_helpers.present import privacy
@@ -206,8 +206,10 @@ def introduction(config, *, period_start: object = None, period_end: object = No
         Markdown: ``# <title>`` and one paragraph, in the config's and the parameters' words only.
     """
     policy = "experiment" if experiment else "launch" if launch_date else "none"
-    title = _("Carts: why are they left, and what did the shipping policy do?") if policy != "none" else _(
-        "Carts: why are they left?")
+    if policy == "none":
+        title = _("Carts: why are they left?")
+    else:
+        title = _("Carts: why are they left, and what did the shipping policy do?")
     body = _INTRODUCTIONS["checkout" in config.funnels, policy]
     fields = dict(period=period_words(period_start, period_end),
                   rule=_(" (free shipping from {threshold})").format(threshold=f"{threshold:g}") if threshold else "")
@@ -311,6 +313,11 @@ def headline(a: CartAnalysis) -> str:
 
 
 # --- charts ----------------------------------------------------------------------------
+
+
+def checkout_chart_title(config) -> str:
+    """The checkout funnel chart's title: ``"Checkout funnel"``, the funnel by its ``title`` in the config."""
+    return _("{funnel} funnel").format(funnel=funnel_title(config, "checkout"))
 
 
 def abandonment_trend(a: CartAnalysis, *, ax=None):

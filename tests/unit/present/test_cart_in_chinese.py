@@ -10,6 +10,7 @@ from uem_helpers.core.config import load_config
 from uem_helpers.core.i18n import in_language
 from uem_helpers.data.sources import load
 from uem_helpers.present import cart as report
+from uem_helpers.present.narrative import funnel_title
 from uem_helpers.stories.cart import analyse_carts
 
 from ...chinese_text import english_runs, numbers
@@ -51,6 +52,12 @@ def test_events_and_steps_are_named_by_the_configs_display_names(config, analysi
     assert "流失最多的是进入“填写收货信息”之前：流失 632 名用户" in checkout  # shipping_info
     assert drivers.startswith("以下事件发生后，购物车更常被放弃：“查看尺码表”（有该事件时放弃率 69%")  # size_guide
     assert "- 简化结账步骤“填写收货信息”" in tests and "shipping\\_info" not in tests
+
+
+def test_the_checkout_chart_title_names_the_configured_funnel(config):
+    assert report.checkout_chart_title(config) == "Checkout funnel"  # the title the notebook wrote by hand
+    with in_language("zh", config.labels):
+        assert report.checkout_chart_title(config) == f"{funnel_title(config, 'checkout')}漏斗"
 
 
 def test_the_introduction_reads_chinese_with_the_launch_day_and_the_rule(config):
