@@ -36,6 +36,7 @@ from uem_helpers.analyses import metrics
 from uem_helpers.analyses.cart import Carts, prepare_carts, with_segment
 from uem_helpers.core.config import FunnelConfig, UEMConfig
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import _
 from uem_helpers.analyses.feedback import loop_metrics
 from uem_helpers.analyses.funnel import funnel
 from uem_helpers.analyses.sessions import SessionRule
@@ -64,7 +65,7 @@ def month_range(month: object, months: int) -> list[str]:
     """The ``months`` months ending with ``month``, oldest first, as ``"YYYY-MM"``."""
     y, m = map(int, metrics.month_label(month).split("-"))
     out = []
-    for _ in range(months):
+    for _step in range(months):
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     return out[::-1]
@@ -117,28 +118,28 @@ def kpi_values(
     if data.has("nps"):
         frames["nps"] = metrics.nps(data["nps"], by="month", alpha=alpha, **window)
     else:
-        notes["nps"] = "No NPS table is configured (sources.nps)."
+        notes["nps"] = _("No NPS table is configured (sources.nps).")
     if events is not None:
         rule = SessionRule.from_stages(config.sessions.gap, dict(config.journey.stages))
         frames["stickiness"] = metrics.stickiness(events, by="month", alpha=alpha, **window)
         frames["bounce_rate"] = metrics.bounce_rate(events, gap=rule, by="month", alpha=alpha, **window)
         task = settings.task_completion
         if task is None:
-            notes["task_completion"] = "No task is configured (metrics.task_completion: start, success, window)."
+            notes["task_completion"] = _("No task is configured (metrics.task_completion: start, success, window).")
         else:
             frames["task_completion"] = metrics.task_completion(events, task.start, task.success, window=task.window,
                                                                 by="month", alpha=alpha, **window)
         first = settings.first_success
         if first is None or not data.has("users"):
-            notes["first_success_rate"] = ("First success needs a users table with signup_at and "
-                                           "metrics.first_success (event, days).")
+            notes["first_success_rate"] = _("First success needs a users table with signup_at and "
+                                             "metrics.first_success (event, days).")
         else:
             frames["first_success_rate"] = metrics.first_success(data["users"], events, first.event, days=first.days,
                                                                  by="month", alpha=alpha, **window)
         name = settings.account_opening_funnel
         if name is None or name not in config.funnels:
-            notes["account_opening_completion"] = ("No account-opening funnel is named "
-                                                   "(metrics.account_opening_funnel, one of `funnels`).")
+            notes["account_opening_completion"] = _("No account-opening funnel is named "
+                                                     "(metrics.account_opening_funnel, one of `funnels`).")
         else:
             frames["account_opening_completion"] = account_opening_completion(events, config.funnels[name], labels,
                                                                               alpha=alpha)
@@ -146,12 +147,12 @@ def kpi_values(
         typed = carts if carts is not None else prepare_carts(data["carts"])
         frames["cart_conversion"] = cart_conversion(typed, by="month", alpha=alpha, **window)
     else:
-        notes["cart_conversion"] = "No carts table is configured (sources.carts)."
+        notes["cart_conversion"] = _("No carts table is configured (sources.carts).")
     if data.has("feedback"):
         frames["feedback_sla"] = feedback_sla(data["feedback"], sla_hours=settings.feedback_sla_hours, months=labels,
                                               alpha=alpha)
     else:
-        notes["feedback_sla"] = "No feedback table is configured (sources.feedback)."
+        notes["feedback_sla"] = _("No feedback table is configured (sources.feedback).")
     rows = []
     for metric in KPIS:
         frame = frames.get(metric)

@@ -32,6 +32,8 @@ import pandas as pd
 import yaml
 
 from uem_helpers.core.errors import ConfigError, ParameterError
+from uem_helpers.core.formats import month as month_name, percent
+from uem_helpers.core.i18n import _
 from uem_helpers.analyses.metrics import month_label, row_change
 
 #: Keys of one goal; the first five are required.
@@ -213,7 +215,8 @@ def scorecard(
             progress, expected, change["change_low"], change["change_high"],
             higher_is_better=goal.target > goal.baseline,
             no_data=None if this is not None and not math.isnan(value) else (
-                f"no value for {label}" if len(mine) else f"no values for the metric '{goal.metric}'"
+                _("no value for {month}").format(month=month_name(label)) if len(mine)
+                else _("no values for the metric '{metric}'").format(metric=goal.metric)
             ),
         )
         rows.append({
@@ -292,20 +295,26 @@ def goal_status(
     """
     if no_data is not None:
         return "no data", no_data
-    ahead = f"progress {progress:.0%} of the way to target vs {expected:.0%} of the time elapsed"
+    shown = {"progress": percent(progress), "expected": percent(expected), "margin": percent(margin)}
     if progress >= 1:
-        return "on track", f"target reached (progress {progress:.0%})"
+        return "on track", _("target reached (progress {progress})").format(**shown)
     if progress >= expected:
-        return "on track", ahead
+        return "on track", _("progress {progress} of the way to target vs {expected} of the time elapsed").format(
+            **shown)
     if progress < expected - margin:
-        return "off track", f"{ahead}: more than {margin:.0%} behind"
+        return "off track", _("progress {progress} of the way to target vs {expected} of the time elapsed: more "
+                              "than {margin} behind").format(**shown)
     wrong = change_high < 0 if higher_is_better else change_low > 0
     if wrong:  # NaN compares False, so an unknown change is never significant
-        side = "fell" if higher_is_better else "rose"
-        return "off track", (
-            f"{ahead}, and it {side} significantly this month (change interval {change_low:.3g} to {change_high:.3g})"
-        )
-    return "at risk", f"{ahead}: behind, by less than {margin:.0%}"
+        interval = {"low": f"{change_low:.3g}", "high": f"{change_high:.3g}", **shown}
+        if higher_is_better:
+            return "off track", _("progress {progress} of the way to target vs {expected} of the time elapsed, and "
+                                  "it fell significantly this month (change interval {low} to {high})"
+                                  ).format(**interval)
+        return "off track", _("progress {progress} of the way to target vs {expected} of the time elapsed, and it "
+                              "rose significantly this month (change interval {low} to {high})").format(**interval)
+    return "at risk", _("progress {progress} of the way to target vs {expected} of the time elapsed: behind, by "
+                        "less than {margin}").format(**shown)
 
 
 # --- internals ---------------------------------------------------------------------------

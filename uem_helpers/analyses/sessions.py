@@ -59,12 +59,14 @@ import ibis
 
 from uem_helpers.core.config import parse_duration
 from uem_helpers.core.errors import ContractError, ParameterError
+from uem_helpers.core.i18n import N_
 from uem_helpers.core.period import in_period, period_bounds
 
-#: Target name of the "transition" out of a session's last event.
-SESSION_END = "(session end)"
+#: Target name of the "transition" out of a session's last event. Markers stay English in result frames
+#: (they are data); :func:`uem_helpers.core.i18n.label` shows them in the reader's language.
+SESSION_END = N_("(session end)")
 #: Target name of the last event of a cut-off session (still open when the data stops: not an exit).
-CUT_OFF = "(cut off)"
+CUT_OFF = N_("(cut off)")
 DEFAULT_GAP = timedelta(minutes=30)
 
 

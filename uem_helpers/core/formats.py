@@ -147,6 +147,8 @@ HOURS_FROM = 2 * 3600
 DAYS_FROM = 2 * 86400
 #: The units a measured duration is written in, largest first: (seconds in one, name).
 _DURATION_UNITS = ((86400, "days"), (3600, "h"), (60, "min"), (1, "s"))
+#: Seconds in each of those units, by name.
+_DURATION_SECONDS = {name: one for one, name in _DURATION_UNITS}
 
 
 def duration_unit(seconds: float, *, minutes_from: float = 60, hours_from: float | None = HOURS_FROM,
@@ -333,7 +335,7 @@ def signed(x: float, decimals: int) -> str:
 
 
 def with_unit(text: str, unit: str, sign_text: str = "") -> str:
-    """A formatted number with its unit and sign: ``"¥12"``, ``"12%"``, ``"12 min"``.
+    """A formatted number with its unit and sign: ``"¥12"``, ``"12%"``, ``"12 min"`` (``"12分钟"`` in Chinese).
 
     >>> with_unit("12", "¥", MINUS), with_unit("12", "min")
     ('−¥12', '12 min')
@@ -342,6 +344,9 @@ def with_unit(text: str, unit: str, sign_text: str = "") -> str:
         return f"{sign_text}{unit}{text}"
     if unit in ("", "%"):
         return f"{sign_text}{text}{unit}"
+    if _chinese() and unit in _DURATION_SECONDS:  # a duration's unit in the reader's words: "12分钟"
+        return sign_text + format_unit(text, _CLDR_UNITS[_DURATION_SECONDS[unit]], length="short",
+                                       locale=babel_locale())
     return f"{sign_text}{text} {unit}"
 
 

@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 import ibis
 import pandas as pd
 
-from uem_helpers.core.formats import elapsed, instant
+from uem_helpers.core.formats import day, elapsed, instant, number
+from uem_helpers.core.i18n import N_, _, ngettext
 from uem_helpers.core.period import in_period, period_bounds
 from uem_helpers.data.schema import TIME_COLUMN, engine_count
 
@@ -39,6 +40,23 @@ from uem_helpers.data.schema import TIME_COLUMN, engine_count
 TOLERANCE = timedelta(hours=1)
 #: Days of data a before/after comparison needs on each side of a launch (:func:`launch_span_note`).
 MIN_SIDE_DAYS = 7
+
+#: What :meth:`Coverage.sentence` says, by whose times (events or data) and how the data falls short
+#: ({first}, {last}, {start}, {end} filled in; translated where shown).
+SENTENCES = {
+    ("events", "empty"): N_("No events fall in the period, so every number below is empty."),
+    ("data", "empty"): N_("No data fall in the period, so every number below is empty."),
+    ("events", "whole"): N_("The events cover {first} to {last}, the whole period."),
+    ("data", "whole"): N_("The data cover {first} to {last}, the whole period."),
+    ("events", "start"): N_("The events cover {first} to {last}, starting {start} after the period's start."),
+    ("data", "start"): N_("The data cover {first} to {last}, starting {start} after the period's start."),
+    ("events", "end"): N_("The events cover {first} to {last}, {end} short of the period's end."),
+    ("data", "end"): N_("The data cover {first} to {last}, {end} short of the period's end."),
+    ("events", "both"): N_("The events cover {first} to {last}, starting {start} after the period's start and "
+                           "{end} short of the period's end."),
+    ("data", "both"): N_("The data cover {first} to {last}, starting {start} after the period's start and "
+                         "{end} short of the period's end."),
+}
 
 
 @dataclass(frozen=True)
@@ -135,16 +153,12 @@ class Coverage:
         """
         noun = "events" if self.table == "events" else "data"
         if self.empty:
-            return f"No {noun} fall in the period, so every number below is empty."
-        text = f"The {noun} cover {instant(self.first)} to {instant(self.last)}"
-        if self.covers_period:
-            return text + ", the whole period."
-        parts = []
-        if self.short_of_start > self.tolerance:
-            parts.append(f"starting {elapsed(self.short_of_start.total_seconds())} after the period's start")
-        if self.short_of_end > self.tolerance:
-            parts.append(f"{elapsed(self.short_of_end.total_seconds())} short of the period's end")
-        return text + ", " + " and ".join(parts) + "."
+            return _(SENTENCES[noun, "empty"])
+        late, early = self.short_of_start > self.tolerance, self.short_of_end > self.tolerance
+        case = "whole" if self.covers_period else "both" if late and early else "start" if late else "end"
+        return _(SENTENCES[noun, case]).format(first=instant(self.first), last=instant(self.last),
+                                               start=elapsed(self.short_of_start.total_seconds()),
+                                               end=elapsed(self.short_of_end.total_seconds()))
 
     def frame(self) -> pd.DataFrame:
         """One row per table: ``table, column, first, last, rows``."""
@@ -213,16 +227,25 @@ def launch_span_note(cover, launch, guard_days: int = 0, min_side_days: float = 
     guard = timedelta(days=guard_days)
     before = cover.days_between(until=launch - guard)
     after = cover.days_between(since=launch + guard)
-    sides = [f"{_days(days)} {side} it" for days, side in ((before, "before"), (after, "after"))
-             if days < min_side_days]
-    if not sides:
+    short_before, short_after = before < min_side_days, after < min_side_days
+    if not (short_before or short_after):
         return ""
-    need = f"{min_side_days:g} day" + ("" if min_side_days == 1 else "s")
-    guards = f" (leaving out {guard_days} guard day{'' if guard_days == 1 else 's'} on each side)" if guard_days else ""
-    return (f"The before/after comparison needs at least {need} of data on each side of the launch "
-            f"({launch:%Y-%m-%d}){guards}; the data has {' and '.join(sides)}.")
+    if short_before and short_after:
+        sides = _("{before} before it and {after} after it").format(before=_days(before), after=_days(after))
+    elif short_before:
+        sides = _("{before} before it").format(before=_days(before))
+    else:
+        sides = _("{after} after it").format(after=_days(after))
+    need = ngettext("{n} day", "{n} days", 1 if min_side_days == 1 else 2).format(n=number(min_side_days, 2))
+    fields = {"need": need, "launch": day(launch), "sides": sides}
+    if guard_days:
+        guards = ngettext("{n} guard day", "{n} guard days", guard_days).format(n=number(guard_days, 0))
+        return _("The before/after comparison needs at least {need} of data on each side of the launch ({launch}) "
+                 "(leaving out {guards} on each side); the data has {sides}.").format(guards=guards, **fields)
+    return _("The before/after comparison needs at least {need} of data on each side of the launch ({launch}); "
+             "the data has {sides}.").format(**fields)
 
 
 def _days(days: float) -> str:
     """Days of data in words: "nothing", "3 days", "2 days 4 h"."""
-    return "nothing" if days <= 0 else elapsed(days * 86400)
+    return _("nothing") if days <= 0 else elapsed(days * 86400)

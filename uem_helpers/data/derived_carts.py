@@ -30,12 +30,10 @@ import ibis
 
 from uem_helpers.core.config import CartEventsConfig
 from uem_helpers.core.errors import ContractError
+from uem_helpers.core.i18n import _, label
 
 #: Segment columns of the events carried onto the carts (of the cart events; the smallest when they differ).
 CARRIED = ("platform", "channel", "region")
-#: What :func:`derive_carts` writes, for reports to say where the carts came from.
-DERIVED_NOTE = ("Carts are derived from events: each '{cart}' opens a cart or adds to the open one, and a "
-                "'{checkout}' within {window} of the last addition checks it out{value}.")
 
 
 def derive_carts(events: ibis.Table, rule: CartEventsConfig) -> ibis.Table:
@@ -82,10 +80,16 @@ def derive_carts(events: ibis.Table, rule: CartEventsConfig) -> ibis.Table:
 
 
 def note(rule: CartEventsConfig, span: str) -> str:
-    """One sentence for the report: how the carts were derived (``span`` is the window in words)."""
-    value = (f"; its value is the sum of '{rule.value_column}' over the added items" if rule.value_column
-             else "; the log has no amount, so analyses of cart value are skipped")
-    return DERIVED_NOTE.format(cart=rule.cart_event, checkout=rule.checkout_event, window=span, value=value)
+    """One sentence for the report, in the reader's language: how the carts were derived (``span`` is the window
+    in words)."""
+    fields = {"cart": label(rule.cart_event), "checkout": label(rule.checkout_event), "window": span}
+    if rule.value_column:
+        return _("Carts are derived from events: each '{cart}' opens a cart or adds to the open one, and a "
+                 "'{checkout}' within {window} of the last addition checks it out; its value is the sum of "
+                 "'{column}' over the added items.").format(column=rule.value_column, **fields)
+    return _("Carts are derived from events: each '{cart}' opens a cart or adds to the open one, and a "
+             "'{checkout}' within {window} of the last addition checks it out; the log has no amount, so "
+             "analyses of cart value are skipped.").format(**fields)
 
 
 def _amount(events: ibis.Table, column: str | None) -> ibis.Value:

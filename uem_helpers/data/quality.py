@@ -58,6 +58,7 @@ import pandas as pd
 
 from uem_helpers.core.errors import EXIT_DATA, UEMError
 from uem_helpers.core.formats import number, percent
+from uem_helpers.core.i18n import N_, _, in_language, ngettext
 from uem_helpers.core.period import in_period
 from uem_helpers.data.coverage import Coverage, coverage
 from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
@@ -86,44 +87,60 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "lifecycle_rows": 0.0,
 }
 
-#: What each finding means for the numbers, when above its threshold ({share}, {n} and the nouns and verbs
-#: that agree with it, {rows} {users} {values} {are} {hold}, are filled in).
+#: What each finding counted as a share means for the numbers, when above its threshold ({share} and
+#: {table} are filled in; translated where shown).
 MEANING = {
-    "duplicate_rows": "{share} of the rows of table '{table}' are exact duplicates: counts from it are inflated "
-                      "unless the export is de-duplicated",
-    "early_times": "{n} {rows} of table '{table}' {are} dated before 2000: a default date (1970-01-01?) or a "
-                   "typing error upstream; they fall outside every period",
-    "checkout_before_cart": "{share} of checkouts precede their cart: the cart table's clock may be off, so "
-                            "checkout times and the checkout funnel are suspect",
-    "nps_before_first_event": "{share} of NPS answers come before the user's first event: the survey and event "
-                              "clocks (or time zones) may disagree",
-    "several_variants": "{n} {users} {are} in more than one variant of the same experiment: the A/B readouts "
-                        "count them in both arms",
-    "shared_sessions": "{share} of session ids are shared by several users: sessions from the source's ids "
-                       "mix users, so paths and exits are suspect",
-    "cut_off_sessions": "{share} of users were still in a session when the data ends: those sessions are "
-                        "cut off (their last page is not counted as an exit), and their journeys and "
-                        "conversions are incomplete",
-    "lifecycle_rows": "{share} of the events are lifecycle rows other than 'complete' (schedule, start ...): "
-                      "each activity may be counted once per row, so steps and transitions are inflated; keep "
-                      "the 'complete' rows or map each transition to its own event name (sources.events.lifecycle: "
-                      "{{column: ..., mode: activity | activity+lifecycle}})",
-    "hidden_characters": "{n} {values} in table '{table}' {hold} invisible or control characters (NUL, "
-                         "bidirectional overrides, zero-width spaces); they are neutralised where shown",
+    "duplicate_rows": N_("{share} of the rows of table '{table}' are exact duplicates: counts from it are inflated "
+                         "unless the export is de-duplicated."),
+    "checkout_before_cart": N_("{share} of checkouts precede their cart: the cart table's clock may be off, so "
+                               "checkout times and the checkout funnel are suspect."),
+    "nps_before_first_event": N_("{share} of NPS answers come before the user's first event: the survey and event "
+                                 "clocks (or time zones) may disagree."),
+    "shared_sessions": N_("{share} of session ids are shared by several users: sessions from the source's ids "
+                          "mix users, so paths and exits are suspect."),
+    "cut_off_sessions": N_("{share} of users were still in a session when the data ends: those sessions are "
+                           "cut off (their last page is not counted as an exit), and their journeys and "
+                           "conversions are incomplete."),
+    "lifecycle_rows": N_("{share} of the events are lifecycle rows other than 'complete' (schedule, start ...): "
+                         "each activity may be counted once per row, so steps and transitions are inflated; keep "
+                         "the 'complete' rows or map each transition to its own event name (sources.events.lifecycle: "
+                         "{{column: ..., mode: activity | activity+lifecycle}})."),
 }
 
+
+def _counted_meaning(check: str, n: int) -> str | None:
+    """What a finding counted in units means, when above its threshold ({n} and {table} to fill), or None."""
+    if check == "early_times":
+        return ngettext("{n} row of table '{table}' is dated before 2000: a default date (1970-01-01?) or a typing "
+                        "error upstream; they fall outside every period.",
+                        "{n} rows of table '{table}' are dated before 2000: a default date (1970-01-01?) or a typing "
+                        "error upstream; they fall outside every period.", n)
+    if check == "several_variants":
+        return ngettext("{n} user is in more than one variant of the same experiment: the A/B readouts count them "
+                        "in both arms.",
+                        "{n} users are in more than one variant of the same experiment: the A/B readouts count them "
+                        "in both arms.", n)
+    if check == "hidden_characters":
+        return ngettext("{n} value in table '{table}' holds invisible or control characters (NUL, bidirectional "
+                        "overrides, zero-width spaces); they are neutralised where shown.",
+                        "{n} values in table '{table}' hold invisible or control characters (NUL, bidirectional "
+                        "overrides, zero-width spaces); they are neutralised where shown.", n)
+    return None
+
+
+#: Each check in words (translated where shown).
 WHAT = {
-    "duplicate_rows": "exact duplicate rows",
-    "early_times": "times before 2000",
-    "outside_period": "events outside the period",
-    "checkout_before_cart": "checkouts before their cart was created",
-    "nps_before_first_event": "NPS answers before the user's first event",
-    "several_variants": "users in more than one variant of an experiment",
-    "shared_sessions": "session ids shared by several users",
-    "cut_off_sessions": "users still in a session when the data ends",
-    "hidden_characters": "values with invisible or control characters",
-    "same_time_ties": "events at the same instant as another event of the user",
-    "lifecycle_rows": "lifecycle rows other than 'complete' (schedule, start ...)",
+    "duplicate_rows": N_("exact duplicate rows"),
+    "early_times": N_("times before 2000"),
+    "outside_period": N_("events outside the period"),
+    "checkout_before_cart": N_("checkouts before their cart was created"),
+    "nps_before_first_event": N_("NPS answers before the user's first event"),
+    "several_variants": N_("users in more than one variant of an experiment"),
+    "shared_sessions": N_("session ids shared by several users"),
+    "cut_off_sessions": N_("users still in a session when the data ends"),
+    "hidden_characters": N_("values with invisible or control characters"),
+    "same_time_ties": N_("events at the same instant as another event of the user"),
+    "lifecycle_rows": N_("lifecycle rows other than 'complete' (schedule, start ...)"),
 }
 
 
@@ -161,8 +178,8 @@ class QualityFinding:
 
     @property
     def what(self) -> str:
-        """The check in words."""
-        return WHAT[self.check]
+        """The check in words, in the reader's language."""
+        return _(WHAT[self.check])
 
     @property
     def exceeded(self) -> bool:
@@ -171,14 +188,16 @@ class QualityFinding:
 
     def sentence(self) -> str:
         """What the finding means for the numbers, in one sentence (plain text; escape before Markdown)."""
-        template = MEANING.get(self.check, "{n} " + self.what + " in table '{table}'")
-        one = self.n == 1
-        words = {noun: noun[:-1] if one else noun for noun in ("rows", "users", "values")}
-        return template.format(share=percent(self.share, 1), n=number(self.n, 0), table=self.table,
-                               are="is" if one else "are", hold="holds" if one else "hold", **words) + "."
+        fields = {"share": percent(self.share, 1), "n": number(self.n, 0), "table": self.table}
+        if self.check in MEANING:
+            return _(MEANING[self.check]).format(**fields)
+        counted = _counted_meaning(self.check, self.n)
+        if counted is not None:
+            return counted.format(**fields)
+        return _("{n} {what} in table '{table}'.").format(what=self.what, **fields)
 
     def __str__(self) -> str:
-        return (f"table '{self.table}': {self.what}: {number(self.n, 0)} of {number(self.of, 0)} "
+        return (f"table '{self.table}': {WHAT[self.check]}: {number(self.n, 0)} of {number(self.of, 0)} "
                 f"({percent(self.share, 1)})")
 
 
@@ -204,7 +223,7 @@ class DataQuality:
 
     def frame(self) -> pd.DataFrame:
         """One row per finding with a count: ``check, table, what, n, of, share, threshold, exceeded, examples``."""
-        rows = [{"check": f.check, "table": f.table, "what": f.what, "n": f.n, "of": f.of, "share": f.share,
+        rows = [{"check": f.check, "table": f.table, "what": WHAT[f.check], "n": f.n, "of": f.of, "share": f.share,
                  "threshold": f.threshold, "exceeded": f.exceeded, "examples": list(f.examples)}
                 for f in self.findings if f.n]
         return pd.DataFrame(rows, columns=["check", "table", "what", "n", "of", "share", "threshold", "exceeded",
@@ -218,9 +237,11 @@ class DataQualityError(UEMError):
 
     def __init__(self, findings: list[QualityFinding]):
         self.findings = findings
+        with in_language("en"):  # an error message stays English, whatever the report's language
+            meanings = [f.sentence() for f in findings]
         super().__init__(
             f"{len(findings)} data-quality finding(s) above their thresholds (validate.strict is on):\n"
-            + "\n".join(f"  - {f} > {f.threshold:.1%}: {f.sentence()}" for f in findings)
+            + "\n".join(f"  - {f} > {f.threshold:.1%}: {meaning}" for f, meaning in zip(findings, meanings))
             + "\nFix the data, raise the threshold under validate.thresholds, or set validate.strict: false."
         )
 

@@ -29,6 +29,7 @@ import pandas as pd
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.core.formats import span
+from uem_helpers.core.i18n import _
 from uem_helpers.data.csv_lines import first_bad_line
 from uem_helpers.data.lifecycle import apply_lifecycle
 from uem_helpers.data.derived_carts import derive_carts, note as carts_note
@@ -128,8 +129,8 @@ class Dataset:
             return requested or None, ""
         if any(name in self.tables and DEFAULT_SEGMENT in self.tables[name].columns for name in tables):
             return DEFAULT_SEGMENT, ""
-        return None, (f"No segment breakdown: the data has no '{DEFAULT_SEGMENT}' column; set the segment_by "
-                      "parameter to a column to break down by.")
+        return None, _("No segment breakdown: the data has no '{column}' column; set the segment_by parameter to a "
+                       "column to break down by.").format(column=DEFAULT_SEGMENT)
 
     def fingerprint(self) -> str:
         """Short stable hash of the inputs (paths, sizes, mtimes or frame content hashes, and mappings)."""

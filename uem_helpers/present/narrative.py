@@ -18,6 +18,8 @@ from __future__ import annotations
 import html
 import re
 
+from uem_helpers.core.formats import day
+from uem_helpers.core.i18n import _
 from uem_helpers.present import privacy
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~$])")
@@ -72,10 +74,13 @@ def funnel_title(config, name: str) -> str:
 
 
 def period_words(period_start: object, period_end: object) -> str:
-    """The period in words: ``"from 2026-05-01 to 2026-10-31"``; open ends as "the first/last day of data"."""
-    start = md_escape(period_start) if period_start else "the first day of data"
-    end = md_escape(period_end) if period_end else "the last day of data"
-    return f"from {start} to {end}"
+    """The period in words: ``"from 2026-05-01 to 2026-10-31"``; open ends as "the first/last day of data".
+
+    The days are written for the reader's language (:func:`uem_helpers.core.formats.day`).
+    """
+    start = md_escape(day(period_start)) if period_start else _("the first day of data")
+    end = md_escape(day(period_end)) if period_end else _("the last day of data")
+    return _("from {start} to {end}").format(start=start, end=end)
 
 
 def framing(title: str, *paragraphs: str) -> str:

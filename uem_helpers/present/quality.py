@@ -28,7 +28,8 @@ Numbers go through :mod:`uem_helpers.core.formats`.
 from __future__ import annotations
 
 from uem_helpers.core.formats import instant, number, percent
-from uem_helpers.data.coverage import Coverage
+from uem_helpers.core.i18n import N_, _, ngettext
+from uem_helpers.data.coverage import Coverage, TableCoverage
 from uem_helpers.data.quality import DataQuality, QualityFinding
 from uem_helpers.present import privacy
 from uem_helpers.present.narrative import md_escape
@@ -36,8 +37,8 @@ from uem_helpers.present.narrative import md_escape
 #: Class of the collapsed block (the report's HTML keeps it; its ``open`` attribute never is).
 SECTION_CLASS = "uem-quality"
 #: What a check without a threshold shows in the threshold column.
-INFORMATION = "information"
-_COLUMNS = ("Finding", "Table", "Count", "Share", "Threshold", "Examples (pseudonymised)")
+INFORMATION = N_("information")
+_COLUMNS = (N_("Finding"), N_("Table"), N_("Count"), N_("Share"), N_("Threshold"), N_("Examples (pseudonymised)"))
 
 
 def opening(quality: DataQuality) -> str:
@@ -56,8 +57,8 @@ def opening(quality: DataQuality) -> str:
     """
     lines = []
     if quality.coverage is not None and not quality.coverage.covers_period:
-        lines.append(f"- **Data coverage:** {md_escape(quality.coverage.sentence())}")
-    lines += [f"- **Data quality:** {md_escape(f.sentence())}" for f in quality.exceeded]
+        lines.append("- " + _("**Data coverage:** {sentence}").format(sentence=md_escape(quality.coverage.sentence())))
+    lines += ["- " + _("**Data quality:** {sentence}").format(sentence=md_escape(f.sentence())) for f in quality.exceeded]
     return "\n".join(lines)
 
 
@@ -70,12 +71,16 @@ def summary(quality: DataQuality) -> str:
     """
     found = [f for f in quality.findings if f.n]
     short = quality.coverage is not None and not quality.coverage.covers_period
-    tail = "; the data covers less than the period" if short else ""
     if not found:
-        return "Data quality: no findings" + tail
-    noun = "finding" if len(found) == 1 else "findings"
-    return (f"Data quality: {number(len(found), 0)} {noun}, {number(len(quality.exceeded), 0)} above threshold"
-            + tail)
+        return _("Data quality: no findings; the data covers less than the period") if short else \
+            _("Data quality: no findings")
+    fields = {"n": number(len(found), 0), "above": number(len(quality.exceeded), 0)}
+    if short:
+        return ngettext("Data quality: {n} finding, {above} above threshold; the data covers less than the period",
+                        "Data quality: {n} findings, {above} above threshold; the data covers less than the period",
+                        len(found)).format(**fields)
+    return ngettext("Data quality: {n} finding, {above} above threshold",
+                    "Data quality: {n} findings, {above} above threshold", len(found)).format(**fields)
 
 
 def share_text(share: float) -> str:
@@ -90,9 +95,9 @@ def share_text(share: float) -> str:
 def threshold_text(finding: QualityFinding) -> str:
     """The finding's threshold (``"1.0%"``), ``"information"`` without one, and whether the share is above it."""
     if finding.threshold is None:
-        return INFORMATION
+        return _(INFORMATION)
     limit = percent(finding.threshold, 1) if finding.threshold else "0%"
-    return limit + (", exceeded" if finding.exceeded else "")
+    return _("{threshold}, exceeded").format(threshold=limit) if finding.exceeded else limit
 
 
 def example_text(finding: QualityFinding) -> str:
@@ -122,12 +127,13 @@ class QualitySection:
 
     def rows(self) -> list[tuple[str, ...]]:
         """The table's rows as plain text (not masked, not escaped), in :meth:`found` order."""
-        return [(f.what, f.table, f"{number(f.n, 0)} of {number(f.of, 0)}", share_text(f.share), threshold_text(f),
+        return [(f.what, f.table, _("{n} of {of}").format(n=number(f.n, 0), of=number(f.of, 0)), share_text(f.share),
+                 threshold_text(f),
                  example_text(f)) for f in self.found()]
 
     def _repr_html_(self) -> str:
         text = privacy.active().html_text
-        head = "".join(f"<th>{text(c)}</th>" for c in _COLUMNS)
+        head = "".join(f"<th>{text(_(c))}</th>" for c in _COLUMNS)
         body = []
         for finding, row in zip(self.found(), self.rows()):
             cells = [text(v) for v in row]
@@ -135,14 +141,15 @@ class QualitySection:
                 cells[3:5] = [f"<strong>{c}</strong>" for c in cells[3:5]]
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         parts = [f'<details class="{SECTION_CLASS}">', f"<summary>{text(summary(self.quality))}</summary>",
-                 f"<p>{text(_EXPLAINED)}</p>"]
+                 f"<p>{text(_(_EXPLAINED))}</p>"]
         parts += [f"<p>{text(line)}</p>" for line in coverage_lines(self.quality.coverage)]
         if body:
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         found = {f.what for f in self.quality.findings if f.n}
         clean = sorted({f.what for f in self.quality.findings} - found)
         if clean:
-            parts.append(f"<p>{text('Checked, nothing found: ' + '; '.join(clean) + '.')}</p>")
+            checked = _("Checked, nothing found: {checks}.").format(checks=_listed(clean))
+            parts.append(f"<p>{text(checked)}</p>")
         parts.append("</details>")
         return "\n".join(parts)
 
@@ -165,17 +172,33 @@ def coverage_lines(coverage: Coverage | None) -> list[str]:
     """
     if coverage is None:
         return []
-    lines = ["Coverage: " + coverage.sentence()]
+    lines = [_("Coverage: {sentence}").format(sentence=coverage.sentence())]
     if coverage.tables:
-        lines.append("Coverage by table: " + "; ".join(
-            f"{t.table} ({t.column}) " + (f"{instant(t.first)} to {instant(t.last)}, {number(t.rows, 0)} "
-                                          f"{'row' if t.rows == 1 else 'rows'} in the period" if t.rows
-                                          else "no rows in the period")
-            for t in coverage.tables) + ".")
+        lines.append(_("Coverage by table: {tables}.").format(tables=_listed(map(_table_coverage, coverage.tables))))
     return lines
 
 
-_EXPLAINED = (
+def _listed(items) -> str:
+    """Items of a list in a sentence, separated as the reader's language does: ``"a; b; c"`` (``"a；b；c"``)."""
+    items = list(items)
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{item}; {next}").format(item=text, next=item)
+    return text
+
+
+def _table_coverage(table: TableCoverage) -> str:
+    """One table's coverage in the block: ``"events (timestamp) 2025-01-01 00:02 to 2025-03-31 14:10, 120 rows in
+    the period"``."""
+    if not table.rows:
+        return _("{table} ({column}) no rows in the period").format(table=table.table, column=table.column)
+    return ngettext("{table} ({column}) {first} to {last}, {n} row in the period",
+                    "{table} ({column}) {first} to {last}, {n} rows in the period", table.rows).format(
+        table=table.table, column=table.column, first=instant(table.first), last=instant(table.last),
+        n=number(table.rows, 0))
+
+
+_EXPLAINED = N_(
     "What in the loaded data could make the numbers above wrong, counted over the tables this report read. "
     "Shares are of the rows (or users, sessions, checkouts) each check looked at; a finding above its "
     "threshold (validate.thresholds in the config) opens the key findings with what it means. "

@@ -40,6 +40,7 @@ import pandas as pd
 
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import _, label
 from uem_helpers.analyses.journey import (
     JourneyMap,
     bottlenecks,
@@ -153,8 +154,8 @@ def analyse_journey(
     if not stages:
         names = in_window.select("event").distinct().order_by("event").execute()["event"].tolist()
         stages = {ALL_EVENTS_STAGE: names}
-        notes["stages"] = ("The config defines no journey stages (journey.stages), so every event is a touchpoint "
-                           "of one stage.")
+        notes["stages"] = _("The config defines no journey stages (journey.stages), so every event is a touchpoint "
+                            "of one stage.")
     rule = SessionRule.from_stages(config.sessions.gap, stages)
     start_event = start_event or config.journey.start_event
     conversion, steps = _conversion_funnel(config, stages)
@@ -165,7 +166,7 @@ def analyse_journey(
                 segment_b=_text(segment_b), conversion_event=conversion, incident_steps=steps,
                 events=int(counts["events"]), users=int(counts["users"]))
     if int(counts["events"]) == 0:
-        reason = "No event falls in the period, so there is no journey to show."
+        reason = _("No event falls in the period, so there is no journey to show.")
         return JourneyAnalysis(**base, sessions=0, journey=None, bottlenecks=None, transitions=None, paths=None,
                                sankey=None, loops=None, segment_diff=None, p_chart=None, incidents=None,
                                notes=dict.fromkeys(("map", "paths", "loops", "segments", "incidents"), reason))
@@ -184,31 +185,31 @@ def analyse_journey(
 
     flow = sankey = None
     if not start_event:
-        notes["paths"] = "No start event was given (journey.start_event or the start_event parameter)."
+        notes["paths"] = _("No start event was given (journey.start_event or the start_event parameter).")
     else:
         flow = paths(sessions, start_event, max_steps=max_steps + 1, top_n=top_n)
         sankey = sankey_links(sessions, start_event, max_steps=max_steps, top_n=top_n)
         if sankey.empty:
-            notes["paths"] = f"No session in the period has the start event {start_event!r}."
+            notes["paths"] = _("No session in the period has the start event '{event}'.").format(event=label(start_event))
             flow = sankey = None
 
     found_loops = loops(sessions, conversion_event=conversion, goal_events=goals, segment_by=loop_segment,
                         min_users=min_users)
     if found_loops.empty:
-        notes["loops"] = (f"No cycle (A → … → A, up to four steps, not through a goal) was made by at least "
-                          f"{min_users} users.")
+        notes["loops"] = _("No cycle (A → … → A, up to four steps, not through a goal) was made by at least "
+                           "{minimum} users.").format(minimum=min_users)
     if conversion is None:
-        notes["conversion"] = ("No configured funnel runs through the journey's touchpoints, so loops are shown "
-                               "without conversion and there is no incident watch.")
+        notes["conversion"] = _("No configured funnel runs through the journey's touchpoints, so loops are shown "
+                                "without conversion and there is no incident watch.")
 
     diff = None
     if not segment_by:
-        notes["segments"] = "No segments were chosen (set segment_by, segment_a and segment_b)."
+        notes["segments"] = _("No segments were chosen (set segment_by, segment_a and segment_b).")
     else:
         try:
             diff = segment_diff(sessions, segment_by, segment_a, segment_b, users=data.tables.get("users"))
         except ParameterError as exc:
-            notes["segments"] = f"The segment comparison is skipped: {exc}"
+            notes["segments"] = _("The segment comparison is skipped: {reason}").format(reason=exc)
 
     alarms = config.journey.alarm_events
     watch = None

@@ -38,7 +38,8 @@ from uem_helpers.analyses import metrics
 from uem_helpers.analyses.cart import Carts, prepare_carts
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError, UEMError
-from uem_helpers.core.formats import instant
+from uem_helpers.core.formats import day, instant, month as month_name
+from uem_helpers.core.i18n import _, ngettext
 from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.plan import Plan, read_plan, scorecard
@@ -144,9 +145,10 @@ def analyse_retro(
         if "touchpoint" in data["nps"].columns:
             by_touchpoint = metrics.nps(data["nps"], by="touchpoint", period_start=start, period_end=end, alpha=alpha)
         else:
-            notes["nps_touchpoint"] = "The NPS table has no touchpoint column, so NPS is not broken down by touchpoint."
+            notes["nps_touchpoint"] = _("The NPS table has no touchpoint column, so NPS is not broken down by "
+                                        "touchpoint.")
     else:
-        notes["nps"] = kpis.notes.get("nps", "No NPS table is configured.")
+        notes["nps"] = kpis.notes.get("nps", _("No NPS table is configured."))
 
     cohorts_start = month_bounds(month_range(label, RETENTION_MONTHS)[0])[0]
     retention = metrics.retention(events, weeks=RETENTION_WEEKS, period_start=cohorts_start, period_end=end,
@@ -154,26 +156,28 @@ def analyse_retro(
     if retention.attrs.get("incomplete_cohorts"):
         notes["retention"] = retention_span_note(retention, RETENTION_WEEKS)
     elif retention.empty:
-        notes["retention"] = "No user was active in the three months ending with this month."
+        notes["retention"] = _("No user was active in the three months ending with this month.")
 
     classified = volume_channel = volume_category = loop = themes = ranked = we_did = None
     if not data.has("feedback"):
-        notes["feedback"] = "No feedback table is configured (sources.feedback), so the feedback loop is not shown."
+        notes["feedback"] = _("No feedback table is configured (sources.feedback), so the feedback loop is not "
+                              "shown.")
     elif not config.feedback_taxonomy:
-        notes["feedback"] = "No feedback taxonomy is configured (feedback_taxonomy), so feedback is not classified."
+        notes["feedback"] = _("No feedback taxonomy is configured (feedback_taxonomy), so feedback is not classified.")
     else:
         feedback = data["feedback"]
         classified = fb.classify(feedback, config.feedback_taxonomy, period_start=month_bounds(trend[0])[0],
                                  period_end=end)
         this = classified.items["month"] == label
         if not this.any():
-            notes["feedback"] = f"No feedback item was created in {label}."
+            notes["feedback"] = _("No feedback item was created in {month}.").format(month=month_name(label))
         volume_channel = _month_rows(fb.volume(classified, by=("month", "channel")), label)
         volume_category = _month_rows(fb.volume(classified, by=("month", "category")), label)
         missing = [c for c in ("first_reply_at", "resolved_at") if c not in feedback.columns]
         if missing:
-            notes["loop"] = (f"The feedback table has no {' or '.join(missing)} column, so reply times, the SLA "
-                             "and the backlog are not shown (map them under sources.feedback.columns).")
+            notes["loop"] = _("The feedback table has no {columns} column, so reply times, the SLA and the backlog "
+                              "are not shown (map them under sources.feedback.columns).").format(
+                columns=_(" or ").join(missing))
         else:
             loop = fb.loop_metrics(feedback, sla_hours=sla, month=label)
         themes = fb.top_themes(classified, label)
@@ -181,8 +185,8 @@ def analyse_retro(
         if {"resolution", "resolved_at"} <= set(classified.items.columns):
             we_did = fb.you_said_we_did(classified, label)
         else:
-            notes["we_did"] = ("The feedback table has no resolution (or resolved_at) column, so \"you said, we did\" "
-                               "cannot be shown.")
+            notes["we_did"] = _("The feedback table has no resolution (or resolved_at) column, so \"you said, we "
+                                "did\" cannot be shown.")
 
     rollouts = _rollouts(data, carts, config, end, alpha, notes)
     return RetroAnalysis(label, last, n_events, kpis, plan, card, monthly, by_touchpoint, retention, classified,
@@ -206,7 +210,7 @@ def _plan(config: UEMConfig, plan_path, notes: dict) -> Plan | None:
     """The annual plan, or None and a note when none is configured."""
     path = plan_path or config.plan
     if not path:
-        notes["plan"] = "No annual plan is configured (plan: in the config, or the plan_path parameter)."
+        notes["plan"] = _("No annual plan is configured (plan: in the config, or the plan_path parameter).")
         return None
     return read_plan(config.resolve(path), known_metrics=KPIS)
 
@@ -219,32 +223,33 @@ def _rollouts(data: Dataset, typed: Carts | None, config: UEMConfig, end: str, a
               notes: dict) -> tuple[RolloutReadout, ...]:
     """Every configured rollout read on the typed carts (``typed``; None without carts) up to the end of the month."""
     if not config.rollouts:
-        notes["rollouts"] = "No staged rollout is configured (rollouts: in the config)."
+        notes["rollouts"] = _("No staged rollout is configured (rollouts: in the config).")
         return ()
     if not (data.has("assignments") and typed is not None):
-        notes["rollouts"] = "Rollout readouts need the assignments and carts tables."
+        notes["rollouts"] = _("Rollout readouts need the assignments and carts tables.")
         return ()
     assigned = data["assignments"]
     first = assigned.group_by("experiment").aggregate(start=assigned.assigned_at.min()).execute()
     started = dict(zip(first["experiment"], first["start"]))
     carts = typed.window(period_end=end)
-    aov = Guardrail("average order value", carts, numerator="paid", denominator="checked_out", unit="¥")
+    aov = Guardrail(_("average order value"), carts, numerator="paid", denominator="checked_out", unit="¥")
     readouts, problems = [], []
     for name, spec in config.rollouts.items():
         if name not in started:
-            problems.append(f"{name}: no assignment in the assignments table")
+            problems.append(_("{experiment}: no assignment in the assignments table").format(experiment=name))
             continue
         if pd.Timestamp(started[name]) > pd.Timestamp(end) + pd.Timedelta(days=1):
-            problems.append(f"{name}: starts {pd.Timestamp(started[name]):%Y-%m-%d}, after this month")
+            problems.append(_("{experiment}: starts {day}, after this month").format(experiment=name,
+                                                                                 day=day(started[name])))
             continue
         try:
             readouts.append(rollout_readout(
-                carts, data["assignments"], name, metric="cart conversion", outcome="checked_out", guardrails=[aov],
+                carts, data["assignments"], name, metric=_("cart conversion"), outcome="checked_out", guardrails=[aov],
                 control=spec.control, treatment=spec.treatment, expected_shares=spec.expected_shares, alpha=alpha))
         except UEMError as exc:
-            problems.append(f"{name}: {exc}")
+            problems.append(_("{experiment}: {problem}").format(experiment=name, problem=exc))
     if problems:
-        notes["rollouts"] = "Not read here: " + "; ".join(problems) + "."
+        notes["rollouts"] = _("Not read here: {problems}.").format(problems=_("; ").join(problems))
     return tuple(readouts)
 
 
@@ -264,11 +269,15 @@ def retention_span_note(retention: pd.DataFrame, weeks: int) -> str:
     if not incomplete:
         return ""
     end = attrs["data_end"]
-    need = f"Weekly retention follows each cohort for {weeks + 1} full weeks (its first week and {weeks} more)"
+    numbers = {"weeks": weeks, "full": weeks + 1, "end": instant(end), "incomplete": incomplete, "cohorts": cohorts}
     if incomplete == cohorts:
-        return (f"{need}, and the data ends {instant(end)}: no cohort has been followed that long, so "
-                "only the weeks that ended inside the data are shown and counted.")
-    return (f"{need}, and the data ends {instant(end)}: {incomplete} of {cohorts} cohorts (from the week of "
-            f"{attrs['first_incomplete']:%Y-%m-%d}) {'has' if incomplete == 1 else 'have'} not been followed that long; "
-            f"only {'its' if incomplete == 1 else 'their'} weeks that "
-            "ended inside the data are shown and counted.")
+        return _("Weekly retention follows each cohort for {full} full weeks (its first week and {weeks} more), and "
+                 "the data ends {end}: no cohort has been followed that long, so only the weeks that ended inside the "
+                 "data are shown and counted.").format(**numbers)
+    return ngettext("Weekly retention follows each cohort for {full} full weeks (its first week and {weeks} more), "
+                    "and the data ends {end}: {incomplete} of {cohorts} cohorts (from the week of {first}) has not "
+                    "been followed that long; only its weeks that ended inside the data are shown and counted.",
+                    "Weekly retention follows each cohort for {full} full weeks (its first week and {weeks} more), "
+                    "and the data ends {end}: {incomplete} of {cohorts} cohorts (from the week of {first}) have not "
+                    "been followed that long; only their weeks that ended inside the data are shown and counted.",
+                    incomplete).format(first=day(attrs["first_incomplete"]), **numbers)

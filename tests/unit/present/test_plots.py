@@ -58,15 +58,20 @@ def test_funnel_chart_labels_percentages_and_chinese():
     assert ax.get_title() and "95% CI" in ax.get_xlabel()
 
 
-def test_step_times_and_before_after_distributions():
+def completion_times(n: int = 200) -> pd.DataFrame:
+    """Completion times of ``n`` starters over August 2026 (seeded), as ``completion_times`` returns them."""
     rng = np.random.default_rng(0)
-    n = 200
     entered = [datetime(2026, 8, 1) + timedelta(days=int(d)) for d in rng.integers(0, 30, n)]
     times = pd.DataFrame({
         "entered_at": pd.to_datetime(entered), "completed": rng.random(n) < 0.7,
         "seconds_from_previous_2": rng.exponential(60, n), "seconds_from_previous_3": rng.exponential(300, n),
     })
     times["seconds_to_complete"] = times["seconds_from_previous_2"] + times["seconds_from_previous_3"]
+    return times
+
+
+def test_step_times_and_before_after_distributions():
+    times = completion_times()
     ax = draw(plots.step_times(times, STEPS))
     assert "Minutes" in ax.get_xlabel()
     ax = draw(plots.completion_time_before_after(times, "2026-08-15"))

@@ -45,8 +45,11 @@ from uem_helpers.analyses.experiment.before_after import (
 )
 from uem_helpers.analyses.experiment.variants import variant_rate
 from uem_helpers.analyses.experiment.ratios import RatioMetric, variant_ratio, variant_ratios
+from uem_helpers.analyses.experiment.readout import AFTER, BEFORE, group_name
 
 __all__ = [
+    "AFTER",
+    "BEFORE",
     "RatioMetric",
     "before_after_label",
     "before_after_mean",
@@ -55,6 +58,7 @@ __all__ = [
     "compare_means",
     "compare_medians",
     "compare_rates",
+    "group_name",
     "split_before_after",
     "variant_rate",
     "variant_ratio",

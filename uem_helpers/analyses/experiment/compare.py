@@ -7,6 +7,10 @@ import numpy as np
 from uem_helpers import stats
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import N_
+
+#: The test behind a median comparison's p-value, as the readout's sentence names it (translated there).
+MANN_WHITNEY = N_("Mann-Whitney rank test")
 
 
 def compare_rates(
@@ -123,7 +127,7 @@ def compare_medians(
     return _readout(
         r, metric=metric, kind="median", unit=unit, groups=(group_a, group_b), higher_is_better=higher_is_better,
         alpha=alpha, values=(r.median_a, r.median_b), ns=(r.n_a, r.n_b), intervals=(ci_a, ci_b),
-        p_test="Mann-Whitney rank test",
+        p_test=MANN_WHITNEY,
     )
 
 

@@ -16,10 +16,31 @@ import pandas as pd
 
 from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, sign, signed,
                                      significant_decimals, with_unit)
+from uem_helpers.core.i18n import N_, _
 
 #: Seconds in one of each time unit a Readout's values may be given in; these print in the unit
 #: :func:`~uem_helpers.core.formats.duration_unit` picks for their size ("13.8 days", not "19910.3 min").
 TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0, "days": 86400.0}
+#: The groups of a before/after comparison; the sentence names them in the reader's language
+#: (other groups, such as an experiment's variants, are names from the config and shown as they are).
+BEFORE = N_("before")
+AFTER = N_("after")
+
+#: The sentence's opening and effect, by direction and by whether the p-value closes it (see
+#: :meth:`Readout.sentence`); translated where used.
+_HEADS = {
+    ("rose", True): N_("{metric} rose from {a} to {b}: {effect}; {p}."),
+    ("fell", True): N_("{metric} fell from {a} to {b}: {effect}; {p}."),
+    ("same", True): N_("{metric} did not change significantly, {a} vs {b}: {effect}; {p}."),
+    ("rose", False): N_("{metric} rose from {a} to {b}: {effect}."),
+    ("fell", False): N_("{metric} fell from {a} to {b}: {effect}."),
+    ("same", False): N_("{metric} did not change significantly, {a} vs {b}: {effect}."),
+}
+
+
+def group_name(group: str) -> str:
+    """A group as a reader sees it: "before"/"after" in the reader's language, any other name as it is."""
+    return _(group) if group in (BEFORE, AFTER) else group
 
 
 @dataclass(frozen=True)
@@ -126,37 +147,46 @@ class Readout:
             (95% CI −33.7 to −26.1), −66.7% relative (95% CI −71.6% to −60.7%); p < 0.001."``
         """
         scale = 100.0 if self.kind == "rate" else TIME_UNITS.get(self.unit, 1.0)
-        name = self.metric[:1].upper() + self.metric[1:]
-        a, b = (f"{self._values(scale * self.value_a, scale * self.value_b)[i]} ({g})"
+        name = _(self.metric) if self.metric else ""  # the metric in the reader's language when its caller marked it
+        name = name[:1].upper() + name[1:]
+        a, b = (_("{value} ({group})").format(value=self._values(scale * self.value_a, scale * self.value_b)[i],
+                                               group=group_name(g))
                 for i, g in enumerate((self.group_a, self.group_b)))
         level = number(100 * (1 - self.alpha), 1)
         effect, low, high = (scale * x for x in (self.abs_effect, self.ci_low, self.ci_high))
-        text = f"{self._effect(effect, low, high, level)}"
+        text = self._effect(effect, low, high, level)
         rel = [100 * x for x in (self.rel_effect, self.rel_ci_low, self.rel_ci_high)]
         extra = []
         if not any(math.isnan(x) for x in rel):
             digits = significant_decimals(*rel)
-            rel_low, rel_high = signed(rel[1], digits), signed(rel[2], digits)
-            relative = f"{signed(rel[0], digits)}% relative ({level}% CI {rel_low}% to {rel_high}%)"
+            relative = _("{effect} relative ({level}% CI {low} to {high})").format(
+                effect=f"{signed(rel[0], digits)}%", level=level, low=f"{signed(rel[1], digits)}%",
+                high=f"{signed(rel[2], digits)}%")
             rel_significant = _excludes_zero(rel[1], rel[2])
             if rel_significant == self.significant:
-                text += f", {relative}"
+                text = _("{effect}, {relative}").format(effect=text, relative=relative)
+            elif rel_significant:
+                extra.append(_("The relative change, {relative}, is significant on its own.").format(relative=relative))
             else:
-                extra.append(f"The relative change, {relative}, is {'' if rel_significant else 'not '}significant "
-                             "on its own.")
-        if self.significant:
-            head = f"{name} {'rose' if self.abs_effect > 0 else 'fell'} from {a} to {b}"
+                extra.append(_("The relative change, {relative}, is not significant on its own.").format(
+                    relative=relative))
+        direction = ("rose" if self.abs_effect > 0 else "fell") if self.significant else "same"
+        p = p_value(self.p_value)
+        closes = not self.p_test and self.test_significant == self.significant
+        head = _(_HEADS[direction, closes]).format(metric=name, a=a, b=b, effect=text, p=p)
+        if closes:
+            return _sentences(head, *extra)
+        if self.p_test and self.test_significant:
+            extra.append(_("The {test} finds a significant difference ({p}).").format(test=_(self.p_test), p=p))
+        elif self.p_test:
+            extra.append(_("The {test} finds no significant difference ({p}).").format(test=_(self.p_test), p=p))
+        elif self.test_significant:
+            extra.append(_("The test alone finds a significant difference ({p}); it and the interval disagree, "
+                           "so read this change as borderline.").format(p=p))
         else:
-            head = f"{name} did not change significantly, {a} vs {b}"
-        if not self.p_test and self.test_significant == self.significant:
-            return " ".join([f"{head}: {text}; {p_value(self.p_value)}.", *extra])
-        finds = "finds a significant difference" if self.test_significant else "finds no significant difference"
-        if self.p_test:
-            extra.append(f"The {self.p_test} {finds} ({p_value(self.p_value)}).")
-        else:
-            extra.append(f"The test alone {finds} ({p_value(self.p_value)}); it and the interval disagree, "
-                         "so read this change as borderline.")
-        return " ".join([f"{head}: {text}.", *extra])
+            extra.append(_("The test alone finds no significant difference ({p}); it and the interval disagree, "
+                           "so read this change as borderline.").format(p=p))
+        return _sentences(head, *extra)
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
@@ -178,11 +208,22 @@ class Readout:
             one, unit = duration_unit(max(abs(x) for x in (effect, low, high) if x == x))
             effect, low, high = effect / one, low / one, high / one
         digits = significant_decimals(effect, low, high)
-        interval = f"({level}% CI {signed(low, digits)} to {signed(high, digits)})"
+        ends = {"level": level, "low": signed(low, digits), "high": signed(high, digits)}
         if self.kind == "rate":
             text = signed(effect, digits)
-            return f"{text} {'pt' if text.lstrip('+' + MINUS) == '1' else 'pts'} {interval}"
-        return f"{with_unit(number(effect, digits), unit, sign(effect))} {interval}"
+            if text.lstrip("+" + MINUS) == "1":
+                return _("{effect} pt ({level}% CI {low} to {high})").format(effect=text, **ends)
+            return _("{effect} pts ({level}% CI {low} to {high})").format(effect=text, **ends)
+        return _("{effect} ({level}% CI {low} to {high})").format(
+            effect=with_unit(number(effect, digits), unit, sign(effect)), **ends)
+
+
+def _sentences(first: str, *more: str) -> str:
+    """Sentences one after the other, as the reader's language writes them (a space in English, none in Chinese)."""
+    text = first
+    for sentence in more:
+        text = _("{sentence} {next}").format(sentence=text, next=sentence)
+    return text
 
 
 def _excludes_zero(low: float, high: float) -> bool:

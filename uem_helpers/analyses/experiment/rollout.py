@@ -51,11 +51,13 @@ from scipy.stats import norm
 
 from uem_helpers import stats
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.formats import percent
+from uem_helpers.core.i18n import N_, _
 from uem_helpers.analyses.experiment import RatioMetric, variant_ratios
 from uem_helpers.analyses.experiment.readout import Readout
 
 #: The recommendations :func:`rollout_readout` can give.
-SHIP, HOLD, ROLL_BACK = "ship", "hold", "roll back"
+SHIP, HOLD, ROLL_BACK = N_("ship"), N_("hold"), N_("roll back")
 #: Default power of the "how many more users" calculation.
 POWER = 0.8
 
@@ -136,7 +138,8 @@ class RolloutReadout:
 
     def sentence(self) -> str:
         """The recommendation and its reason, e.g. ``"Ship: cart conversion rose ..."``."""
-        return f"{self.recommendation[:1].upper()}{self.recommendation[1:]}: {self.reason}"
+        decision = _(self.recommendation)
+        return _("{decision}: {reason}").format(decision=decision[:1].upper() + decision[1:], reason=self.reason)
 
 
 def rollout_readout(
@@ -268,14 +271,15 @@ def decide(
     if primary.higher_is_better is None:
         raise ParameterError(f"the primary metric '{primary.metric}' needs higher_is_better (True or False)")
     if srm.mismatch:
-        return HOLD, ("fix the split before reading the result. " + srm.sentence()), None
+        return HOLD, _("fix the split before reading the result.") + " " + srm.sentence(), None
     worse = [r for r in (primary, *guardrails) if r.verdict == "worse"]
     if worse:
-        names = ", ".join(f"{r.metric}" for r in worse)
-        return ROLL_BACK, (f"{names} got significantly worse. " + " ".join(r.sentence() for r in worse)), None
+        names = _(", ").join(f"{r.metric}" for r in worse)
+        return ROLL_BACK, " ".join([_("{metrics} got significantly worse.").format(metrics=names),
+                                    *(r.sentence() for r in worse)]), None
     if primary.verdict == "better":
-        held = (" No guardrail got significantly worse (" + ", ".join(r.metric for r in guardrails) + ")."
-                if guardrails else "")
+        held = (" " + _("No guardrail got significantly worse ({metrics}).").format(
+            metrics=_(", ").join(r.metric for r in guardrails)) if guardrails else "")
         return SHIP, primary.sentence() + held, None
     z = norm.isf(primary.alpha / 2)
     se = (primary.ci_high - primary.ci_low) / (2 * z)
@@ -283,18 +287,22 @@ def decide(
     needed = stats.users_needed(se, users, effect, alpha=primary.alpha, power=power)
     head = primary.sentence()
     if not math.isfinite(needed):
-        return HOLD, f"{head} No effect was observed to size a longer test by: keep collecting.", needed
+        return HOLD, head + " " + _("No effect was observed to size a longer test by: keep collecting."), needed
     more = math.ceil(needed - users)
-    what = f"an effect of {_effect(primary, effect)}" + ("" if mde is not None else " (the one observed)")
+    what = (_("an effect of {effect}") if mde is not None else _("an effect of {effect} (the one observed)")).format(
+        effect=_effect(primary, effect))
+    numbers = {"users": f"{users:,}", "power": percent(power), "what": what, "more": f"{more:,}",
+               "needed": f"{math.ceil(needed):,}"}
     if more <= 0:
-        return HOLD, (f"{head} The {users:,} users so far already give {power:.0%} power to detect {what}, so the "
-                      "true effect is probably smaller than that: keep collecting only if a smaller effect matters."), needed
-    return HOLD, (f"{head} Keep collecting: about {more:,} more users (about {math.ceil(needed):,} in all, at the "
-                  f"same split) would give {power:.0%} power to detect {what}."), needed
+        return HOLD, head + " " + _("The {users} users so far already give {power} power to detect {what}, so the "
+                                    "true effect is probably smaller than that: keep collecting only if a smaller "
+                                    "effect matters.").format(**numbers), needed
+    return HOLD, head + " " + _("Keep collecting: about {more} more users (about {needed} in all, at the same split) "
+                                "would give {power} power to detect {what}.").format(**numbers), needed
 
 
 def _effect(r: Readout, effect: float) -> str:
     """An absolute effect in the readout's units: points for rates, the unit otherwise."""
     if r.kind == "rate":
-        return f"{100 * effect:.1f} pts"
+        return _("{value} pts").format(value=f"{100 * effect:.1f}")
     return f"{r.unit}{effect:,.3g}" if r.unit in ("¥", "$", "€", "£") else f"{effect:,.3g} {r.unit}".rstrip()

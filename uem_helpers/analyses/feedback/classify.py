@@ -21,13 +21,15 @@ from threadpoolctl import threadpool_limits
 
 from uem_helpers.analyses.feedback._common import _REQUIRED, _require
 from uem_helpers.core.errors import ConfigError
+from uem_helpers.core.formats import percent
+from uem_helpers.core.i18n import N_, _
 from uem_helpers.core.period import in_period, period_bounds
 from uem_helpers.data.schema import ROW_ORDER
 from uem_helpers.stats import wilson_ci
 
 
 #: Category of an item no keyword matches.
-UNCLASSIFIED = "unclassified"
+UNCLASSIFIED = N_("unclassified")
 
 
 #: Endings an English keyword may carry and still match (``crash`` -> "crashes").
@@ -93,15 +95,20 @@ class ClassifierCheck:
     def sentence(self) -> str:
         """The check in one sentence, e.g. for the report next to the categories."""
         if not self.n_test:
-            return f"Classifier not used: {self.reason}. Unlabelled items are categorised by keywords."
-        method = "the classifier" if self.used else "keywords"
-        return (
-            f"On {self.n_test} held-out labelled items ({FOLDS}-fold cross-validation) the character n-gram "
-            f"classifier was right "
-            f"{self.accuracy:.0%} of the time (95% CI {self.accuracy_low:.0%}-{self.accuracy_high:.0%}), "
-            f"keywords {self.keyword_accuracy:.0%} ({self.keyword_low:.0%}-{self.keyword_high:.0%}); "
-            f"unlabelled items are categorised by {method}."
-        )
+            return _("Classifier not used: {reason}. Unlabelled items are categorised by keywords.").format(
+                reason=self.reason)
+        numbers = {"n": self.n_test, "folds": FOLDS, "accuracy": percent(self.accuracy),
+                   "low": percent(self.accuracy_low), "high": percent(self.accuracy_high),
+                   "keywords": percent(self.keyword_accuracy), "keywords_low": percent(self.keyword_low),
+                   "keywords_high": percent(self.keyword_high)}
+        if self.used:
+            return _("On {n} held-out labelled items ({folds}-fold cross-validation) the character n-gram classifier "
+                     "was right {accuracy} of the time (95% CI {low}-{high}), keywords {keywords} "
+                     "({keywords_low}-{keywords_high}); unlabelled items are categorised by the classifier."
+                     ).format(**numbers)
+        return _("On {n} held-out labelled items ({folds}-fold cross-validation) the character n-gram classifier "
+                 "was right {accuracy} of the time (95% CI {low}-{high}), keywords {keywords} "
+                 "({keywords_low}-{keywords_high}); unlabelled items are categorised by keywords.").format(**numbers)
 
 
 @dataclass(frozen=True)
@@ -240,10 +247,11 @@ def _check_classifier(texts: pd.Series, labels: pd.Series, keyword: pd.Series, m
         return ClassifierCheck(n, 0, nan, nan, nan, nan, nan, nan, False, reason), None
 
     if n < min_labels:
-        return skipped(f"{n} human label(s), fewer than the {min_labels} needed")
+        return skipped(_("{n} human label(s), fewer than the {needed} needed").format(n=n, needed=min_labels))
     checked = counts[counts >= 2]  # a stratified split needs two items per category
     if len(checked) < 2:
-        return skipped(f"fewer than two categories have two or more human labels ({dict(counts)})")
+        return skipped(_("fewer than two categories have two or more human labels ({counts})").format(
+            counts=dict(counts)))
     keep = labels.isin(checked.index).to_numpy()
     x, y = _normalise(texts).to_numpy(), labels.to_numpy()
     folds = StratifiedKFold(n_splits=min(FOLDS, int(checked.min())), shuffle=True, random_state=RANDOM_STATE)
@@ -255,8 +263,8 @@ def _check_classifier(texts: pd.Series, labels: pd.Series, keyword: pd.Series, m
     kw_low, kw_high = wilson_ci(kw_right, n_test)
     acc, kw_acc = right / n_test, kw_right / n_test
     used = acc > kw_acc
-    reason = ("its held-out accuracy is higher than the keywords'" if used
-              else "its held-out accuracy is not higher than the keywords'")
+    reason = (_("its held-out accuracy is higher than the keywords'") if used
+              else _("its held-out accuracy is not higher than the keywords'"))
     check = ClassifierCheck(n, n_test, acc, float(low), float(high), kw_acc, float(kw_low), float(kw_high), used, reason)
     return check, (_model().fit(x, y) if used else None)
 

@@ -11,17 +11,18 @@ import pandas as pd
 
 from uem_helpers.analyses.feedback._common import _REQUIRED, _month, _require
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.core.formats import duration
+from uem_helpers.core.formats import duration, instant, percent
+from uem_helpers.core.i18n import N_, _
 from uem_helpers.core.period import in_period, parse_period, period_bounds, to_datetime
 from uem_helpers.stats import wilson_ci
 
 
 #: Backlog age buckets: label and upper bound in days (the last is open-ended).
-AGE_BUCKETS = (("<1d", 1.0), ("1-3d", 3.0), ("3-7d", 7.0), (">7d", np.inf))
+AGE_BUCKETS = ((N_("<1d"), 1.0), (N_("1-3d"), 3.0), (N_("3-7d"), 7.0), (N_(">7d"), np.inf))
 
 
 #: Channel label of the all-channels rows in loop metrics.
-ALL_CHANNELS = "all"
+ALL_CHANNELS = N_("all")
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,18 @@ class LoopMetrics:
         """The all-channels loop in one sentence."""
         row = self.summary.iloc[0]
         if not row["items"]:
-            return "No feedback was created in the period."
-        reply = (f"median first reply {duration(3600 * row['reply_median_h'])} "
-                 f"(p90 {duration(3600 * row['reply_p90_h'])})"
-                 if row["replied"] else "no item answered yet")
-        sla = (f"{row['within_sla_share']:.0%} answered within {self.sla_hours:g} h "
-               f"(95% CI {row['within_sla_low']:.0%}-{row['within_sla_high']:.0%})" if row["due"] else
-               f"no item past its {self.sla_hours:g} h deadline yet")
-        return (f"{int(row['items']):,} items: {reply}; {sla}; {row['resolved_share']:.0%} resolved; "
-                f"{int(row['open_backlog']):,} open at {self.as_of:%Y-%m-%d %H:%M}.")
+            return _("No feedback was created in the period.")
+        hours = f"{self.sla_hours:g}"
+        reply = (_("median first reply {median} (p90 {p90})").format(
+                     median=duration(3600 * row["reply_median_h"]), p90=duration(3600 * row["reply_p90_h"]))
+                 if row["replied"] else _("no item answered yet"))
+        sla = (_("{share} answered within {hours} h (95% CI {low}-{high})").format(
+                   share=percent(row["within_sla_share"]), hours=hours, low=percent(row["within_sla_low"]),
+                   high=percent(row["within_sla_high"]))
+               if row["due"] else _("no item past its {hours} h deadline yet").format(hours=hours))
+        return _("{items} items: {reply}; {sla}; {resolved} resolved; {open} open at {as_of}.").format(
+            items=f"{int(row['items']):,}", reply=reply, sla=sla, resolved=percent(row["resolved_share"]),
+            open=f"{int(row['open_backlog']):,}", as_of=instant(self.as_of))
 
 
 def loop_metrics(
@@ -157,8 +161,8 @@ def loop_metrics(
     items["resolved"] = items["resolved_at"].notna() & (items["resolved_at"] <= now_at)
     backlog_rows = rows[rows["open_then"].astype(bool)].copy()
     age_days = (pd.Timestamp(as_of) - backlog_rows["created_at"]).dt.total_seconds() / 86400
-    edges = [0.0, *[b for _, b in AGE_BUCKETS]]
-    backlog_rows["age"] = pd.cut(age_days.clip(lower=0), edges, right=False, labels=[a for a, _ in AGE_BUCKETS])
+    edges = [0.0, *[b for _age, b in AGE_BUCKETS]]
+    backlog_rows["age"] = pd.cut(age_days.clip(lower=0), edges, right=False, labels=[a for a, _end in AGE_BUCKETS])
     backlog_rows["unreplied"] = ~(backlog_rows["first_reply_at"].notna() & (backlog_rows["first_reply_at"] <= as_of))
     channels = sorted(set(items["channel"]) | set(backlog_rows["channel"]))
     summary = pd.DataFrame([_loop_row(ALL_CHANNELS, items, backlog_rows)]
@@ -192,7 +196,7 @@ def _loop_row(channel: str, items: pd.DataFrame, backlog_rows: pd.DataFrame) -> 
 
 def _backlog(rows: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
     """Open items by channel (``all`` first) and age bucket; every bucket listed, zeros included."""
-    ages = [a for a, _ in AGE_BUCKETS]
+    ages = [a for a, _end in AGE_BUCKETS]
     frames = []
     for channel in [ALL_CHANNELS, *channels]:
         part = rows if channel == ALL_CHANNELS else rows[rows["channel"] == channel]

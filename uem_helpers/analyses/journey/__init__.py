@@ -22,6 +22,7 @@ pipeline or widgets.
 
 from __future__ import annotations
 
+from uem_helpers.analyses.journey._common import ARROW
 from uem_helpers.analyses.journey.transitions import USER_END, transitions
 from uem_helpers.analyses.journey.paths import OTHER, OTHER_PATHS, paths, sankey_links
 from uem_helpers.analyses.journey.loops import loops
@@ -50,9 +51,17 @@ from uem_helpers.analyses.journey.shifts import (
     alarm_events_daily,
     sustained_shifts,
 )
-from uem_helpers.analyses.journey.watch import MIN_DAYS_SHARP, WATCH_COLUMNS, IncidentWatch, watch_incidents
+from uem_helpers.analyses.journey.watch import (
+    MIN_DAYS_SHARP,
+    SHARP,
+    SUSTAINED,
+    WATCH_COLUMNS,
+    IncidentWatch,
+    watch_incidents,
+)
 
 __all__ = [
+    "ARROW",
     "MIN_DAYS_SHARP",
     "MIN_DAYS_SUSTAINED",
     "SHIFT_COLUMNS",
@@ -69,6 +78,8 @@ __all__ = [
     "OTHER",
     "OTHER_PATHS",
     "SATISFACTION_COLUMNS",
+    "SHARP",
+    "SUSTAINED",
     "TOUCHPOINT_COLUMNS",
     "USER_END",
     "JourneyMap",

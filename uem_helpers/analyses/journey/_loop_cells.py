@@ -25,6 +25,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from uem_helpers.stats import two_proportions
+from uem_helpers.core.i18n import N_
 
 #: The columns :func:`concentration` adds to each cycle.
 CELL_COLUMNS = [
@@ -33,7 +34,7 @@ CELL_COLUMNS = [
 ]
 
 #: Label of the sessions whose segment value is missing.
-NO_SEGMENT = "(missing)"
+NO_SEGMENT = N_("(missing)")
 
 
 def concentration(cells: pd.DataFrame, cycles: pd.DataFrame, *, alpha: float = 0.05,

@@ -61,6 +61,7 @@ from scipy import stats as sps
 
 from uem_helpers.core.formats import duration
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import _, label
 from uem_helpers.analyses.metrics import DETRACTOR_MAX, PROMOTER_MIN, nps_score
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.sessions import Sessions
@@ -228,12 +229,13 @@ def journey_map(
     unmatched = sorted(set(tags.index) - set(layout["touchpoint"]))
     if unmatched:
         notes.append(
-            "Satisfaction tags that match no touchpoint of the journey map (not shown): "
-            + ", ".join(unmatched) + "."
+            _("Satisfaction tags that match no touchpoint of the journey map (not shown): {tags}.").format(
+                tags=", ".join(unmatched))
         )
     silent = list(table.loc[table["events"] == 0, "touchpoint"].drop_duplicates())
     if silent:
-        notes.append("No events in the period at: " + ", ".join(silent) + ".")
+        notes.append(_("No events in the period at: {touchpoints}.").format(
+            touchpoints=", ".join(label(t) for t in silent)))
     return JourneyMap(table=table[MAP_COLUMNS].reset_index(drop=True), notes=notes)
 
 
@@ -285,15 +287,16 @@ def bottlenecks(
     if wanted:
         absent = [c for c in wanted if c not in set(rows["touchpoint"]) and c not in excluded]
         if absent:
-            notes.append("Bottleneck candidates without a row in the touchpoint table: " + ", ".join(absent) + ".")
+            notes.append(_("Bottleneck candidates without a row in the touchpoint table: {touchpoints}.").format(
+                touchpoints=", ".join(label(c) for c in absent)))
         rows = rows[rows["touchpoint"].isin(wanted)]
     rows = rows[rows["events"] > 0]
     small = rows["events"] < min_events
     if small.any():
         notes.append(
-            f"Left out of the bottleneck ranking, fewer than {min_events} events: "
-            + ", ".join(f"{n} ({int(e)})" for n, e in zip(rows.loc[small, "touchpoint"], rows.loc[small, "events"]))
-            + "."
+            _("Left out of the bottleneck ranking, fewer than {minimum} events: {touchpoints}.").format(
+                minimum=min_events, touchpoints=", ".join(
+                    f"{label(n)} ({int(e)})" for n, e in zip(rows.loc[small, "touchpoint"], rows.loc[small, "events"])))
         )
     rows = rows[~small]
     rows["rank_by_exit"] = rows["exit_low"].rank(ascending=False, method="min", na_option="bottom")
@@ -347,9 +350,9 @@ def _satisfaction(nps, feedback, period_start, period_end, notes: list[str]):
     """Per touchpoint tag: NPS answer and feedback counts (an expression), and its columns."""
     parts, columns = [], []
     if nps is None:
-        notes.append("No NPS table: satisfaction by NPS is not shown.")
+        notes.append(_("No NPS table: satisfaction by NPS is not shown."))
     elif "touchpoint" not in nps.columns:
-        notes.append("The NPS table has no 'touchpoint' column: NPS is not linked to touchpoints.")
+        notes.append(_("The NPS table has no 'touchpoint' column: NPS is not linked to touchpoints."))
     else:
         n = nps.filter(in_period(nps.answered_at, period_start, period_end) & nps.touchpoint.notnull())
         parts.append(n.group_by(touchpoint=n.touchpoint.cast("string")).aggregate(
@@ -359,9 +362,9 @@ def _satisfaction(nps, feedback, period_start, period_end, notes: list[str]):
         ))
         columns += ["nps_responses", "promoters", "detractors"]
     if feedback is None:
-        notes.append("No feedback table: feedback is not linked to touchpoints.")
+        notes.append(_("No feedback table: feedback is not linked to touchpoints."))
     elif "touchpoint" not in feedback.columns:
-        notes.append("The feedback table has no 'touchpoint' column: feedback is not linked to touchpoints.")
+        notes.append(_("The feedback table has no 'touchpoint' column: feedback is not linked to touchpoints."))
     else:
         f = feedback.filter(in_period(feedback.created_at, period_start, period_end) & feedback.touchpoint.notnull())
         metrics = {"feedback_items": f.count()}
@@ -369,7 +372,7 @@ def _satisfaction(nps, feedback, period_start, period_end, notes: list[str]):
             metrics["feedback_rated"] = f.rating.count()
             metrics["low_ratings"] = (f.rating <= LOW_RATING_MAX).cast("int64").sum()
         else:
-            notes.append("The feedback table has no 'rating' column: the share of low ratings is not shown.")
+            notes.append(_("The feedback table has no 'rating' column: the share of low ratings is not shown."))
         parts.append(f.group_by(touchpoint=f.touchpoint.cast("string")).aggregate(**metrics))
         columns += list(metrics)
     if not parts:

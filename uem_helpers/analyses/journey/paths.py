@@ -22,12 +22,13 @@ import pandas as pd
 
 from uem_helpers.analyses.journey._common import ARROW, _check_event, _check_int
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, Sessions
+from uem_helpers.core.i18n import N_
 from uem_helpers.stats import wilson_ci
 
 #: Path label of the sessions outside the top paths (:func:`paths`).
-OTHER_PATHS = "(other paths)"
+OTHER_PATHS = N_("(other paths)")
 #: Node label of the events outside a step's top events (:func:`sankey_links`).
-OTHER = "(other)"
+OTHER = N_("(other)")
 
 _PATH_COLUMNS = ["path", "steps", "sessions", "users", "share", "share_low", "share_high"]
 

@@ -30,11 +30,12 @@ import ibis
 import pandas as pd
 
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import N_
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, Sessions, epoch_seconds
 from uem_helpers.stats import wilson_ci
 
 #: Target of the "transition" out of a user's last event in the period (``within="user"``).
-USER_END = "(last event)"
+USER_END = N_("(last event)")
 
 Within = Literal["session", "user"]
 

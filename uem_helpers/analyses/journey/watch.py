@@ -27,12 +27,13 @@ import pandas as pd
 
 from uem_helpers.analyses.journey.incidents import p_chart
 from uem_helpers.analyses.journey.shifts import MIN_DAYS_SUSTAINED, sustained_shifts
+from uem_helpers.core.i18n import N_, _
 from uem_helpers.stats import two_proportions
 
 #: Days of data the p-chart needs.
 MIN_DAYS_SHARP = 7
 #: The methods' names in the ``method`` column.
-SHARP, SUSTAINED = "sharp day", "sustained shift"
+SHARP, SUSTAINED = N_("sharp day"), N_("sustained shift")
 #: Columns of :attr:`IncidentWatch.incidents`.
 WATCH_COLUMNS = ["kind", "step", "outside", "method", "first_date", "last_date", "days", "trials", "successes",
                  "rate", "center", "diff", "diff_low", "diff_high", "excess"]
@@ -85,15 +86,15 @@ def watch_incidents(daily: pd.DataFrame | None, alarm_daily: pd.DataFrame | None
     days = int(pd.concat([pd.to_datetime(f["date"]) for f in frames]).nunique()) if frames else 0
     if days < MIN_DAYS_SHARP:
         return IncidentWatch(None, None, None, None, days, [
-            f"The incident watch needs at least {MIN_DAYS_SUSTAINED} days of data, {MIN_DAYS_SHARP} for "
-            f"sharp days alone; this period has {days}."])
+            _("The incident watch needs at least {sustained} days of data, {sharp} for sharp days alone; "
+              "this period has {days}.").format(sustained=MIN_DAYS_SUSTAINED, sharp=MIN_DAYS_SHARP, days=days)])
     notes = []
     chart = p_chart(daily) if daily is not None and not daily.empty else None
     alarm_chart = p_chart(alarm_daily) if alarm_daily is not None and not alarm_daily.empty else None
     shifts = None
     if days < MIN_DAYS_SUSTAINED:
-        notes.append(f"The sustained-shift watch needs at least {MIN_DAYS_SUSTAINED} days of data; this period has "
-                     f"{days}, so only sharp days were checked.")
+        notes.append(_("The sustained-shift watch needs at least {sustained} days of data; this period has {days}, "
+                       "so only sharp days were checked.").format(sustained=MIN_DAYS_SUSTAINED, days=days))
     else:
         parts = [sustained_shifts(f, direction=d) for f, d in ((daily, "down"), (alarm_daily, "up"))
                  if f is not None and not f.empty]
@@ -135,7 +136,7 @@ def _merged(kind: str, step: str, side: str, series: pd.DataFrame, sharp: pd.Dat
             merged.append([first, last, {method}])
     dates = pd.to_datetime(series["date"])
     inside_any = np.zeros(len(series), dtype=bool)
-    for first, last, _ in merged:
+    for first, last, _methods in merged:
         inside_any |= ((dates >= first) & (dates <= last)).to_numpy()
     out_s, out_n = int(series["successes"][~inside_any].sum()), int(series["trials"][~inside_any].sum())
     rows = []

@@ -5,15 +5,17 @@ inert for plotly, value kinds and their formats, and argument checks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
 
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from uem_helpers.analyses.journey import OTHER, USER_END
+from uem_helpers.analyses.journey import ARROW, OTHER, USER_END
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END
 from uem_helpers.core.formats import duration
 from uem_helpers.core.errors import ContractError, ParameterError
+from uem_helpers.core.i18n import N_, _, label
 from uem_helpers.present import privacy
 from uem_helpers.present.plots import plain
 
@@ -51,12 +53,38 @@ def plotly_text(text: object) -> str:
     return masked.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: What a journey-map column is called on a chart (translated where shown).
 _VALUE_NAMES = {
-    "exit_rate": "exit rate", "stage_share": "share of the stage's users", "median_dwell_seconds": "median dwell",
-    "mean_dwell_seconds": "mean dwell", "p90_dwell_seconds": "90th percentile dwell", "nps": "NPS",
-    "users": "users", "stage_users": "users in the stage", "feedback_items": "feedback items",
-    "nps_responses": "NPS responses",
+    "exit_rate": N_("exit rate"), "stage_share": N_("share of the stage's users"),
+    "median_dwell_seconds": N_("median dwell"), "mean_dwell_seconds": N_("mean dwell"),
+    "p90_dwell_seconds": N_("90th percentile dwell"), "nps": N_("NPS"), "users": N_("users"),
+    "stage_users": N_("users in the stage"), "feedback_items": N_("feedback items"),
+    "nps_responses": N_("NPS responses"),
 }
+
+
+def value_name(value: str) -> str:
+    """What a journey-map column is called on a chart, in the reader's language (``"exit rate"``)."""
+    return _(_VALUE_NAMES[value]) if value in _VALUE_NAMES else value.replace("_", " ")
+
+
+def joined(items, pattern: str, fields: tuple[str, str] = ("items", "item")) -> str:
+    """``items`` in one sentence, each added by ``pattern``, a message with the two ``fields`` (the items so far,
+    the next one), e.g. ``"{items}; {item}"``, so a language picks its own separator ("；", "、").
+    """
+    items = list(items)
+    done, more = fields
+    return reduce(lambda text, item: _(pattern).format(**{done: text, more: item}), items[1:],
+                  items[0] if items else "")
+
+
+def chain(text: object) -> str:
+    """Events joined by arrows (a path, a loop, a funnel step), each by its display name (:func:`label`).
+
+    >>> chain("cart → checkout → (session end)")
+    'cart → checkout → (session end)'
+    """
+    return ARROW.join(label(part) for part in str(text).split(ARROW))
 
 
 def _value_kind(value: str) -> str:
@@ -85,7 +113,7 @@ def _colorbar_format(kind: str):
     if kind == "share":
         return mticker.PercentFormatter(xmax=1, decimals=0)
     if kind == "seconds":
-        return mticker.FuncFormatter(lambda v, _: f"{v:g} min")
+        return mticker.FuncFormatter(lambda v, _pos: _("{value} min").format(value=f"{v:g}"))
     return mticker.StrMethodFormatter("{x:,.0f}")
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.present import privacy
 from uem_helpers.core.formats import duration
-from uem_helpers.present.journey._style import GREY, HOURS_FROM, _empty, _positive_int, _require
+from uem_helpers.core.i18n import _, label
+from uem_helpers.present.journey._style import GREY, HOURS_FROM, _empty, _positive_int, _require, chain
 from uem_helpers.present.plots import ACCENT, MAIN, new_axes, plain, rate_bars
 
 
@@ -49,10 +50,10 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
         loops = loops[loops["same_cycle_as"].isna()]
     large = pd.to_numeric(loops["users"], errors="coerce").fillna(0) >= minimum
     shown = loops[large].head(top_n)
-    note = "" if large.all() else f" (loops of fewer than {minimum} users not shown)"
+    note = "" if large.all() else _(" (loops of fewer than {minimum} users not shown)").format(minimum=minimum)
     if shown.empty:
-        return _empty(new_axes(ax), f"No loop made by at least {minimum} users in the period.",
-                      title or "Loops in the journey")
+        return _empty(new_axes(ax), _("No loop made by at least {minimum} users in the period.").format(minimum=minimum),
+                      title or _("Loops in the journey"))
     rate = pd.to_numeric(shown.get("session_conversion", pd.Series(np.nan, index=shown.index)), errors="coerce")
     top = shown.iloc[0]
     if rate.isna().all():
@@ -61,27 +62,30 @@ def loop_bars(loops: pd.DataFrame, *, top_n: int = 10, title: str | None = None,
         ax.barh(y, shown["users"].astype(float), color=MAIN, height=0.6)
         for yi, n in zip(y, shown["users"]):
             ax.text(float(n), yi, f"  {int(n):,}", va="center", fontsize=10)
-        ax.set_yticks(y, [plain(loop) for loop in shown["loop"]])
+        ax.set_yticks(y, [plain(chain(loop)) for loop in shown["loop"]])
         ax.invert_yaxis()
         ax.margins(x=0.15)
         ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        ax.set_xlabel("Users who made the loop" + note)
+        ax.set_xlabel(_("Users who made the loop{note}").format(note=note))
         ax.grid(axis="y", visible=False)
         common = shown.loc[pd.to_numeric(shown["users"]).idxmax()]
-        ax.set_title(plain(title or f"Most common loop: '{common['loop']}' ({int(common['users']):,} users)"))
+        ax.set_title(plain(title or _("Most common loop: '{loop}' ({users} users)").format(
+            loop=chain(common["loop"]), users=f"{int(common['users']):,}")))
         return ax
     base = pd.to_numeric(shown["baseline_conversion"], errors="coerce").to_numpy(dtype=float)
-    notes = [f"{c:.0%} of {int(n):,} sessions (no loop: {b:.0%})" for c, n, b in zip(rate, shown["sessions"], base)]
-    ax = rate_bars(shown["loop"].astype(str), rate, shown["session_conversion_low"],
+    notes = [_("{rate} of {sessions} sessions (no loop: {baseline})").format(
+        rate=f"{c:.0%}", sessions=f"{int(n):,}", baseline=f"{b:.0%}") for c, n, b in zip(rate, shown["sessions"], base)]
+    ax = rate_bars([chain(loop) for loop in shown["loop"]], rate, shown["session_conversion_low"],
                    shown["session_conversion_high"], notes,
-                   xlabel="Sessions converting: with the loop (bars) and without any loop (diamonds), 95% CI" + note,
+                   xlabel=_("Sessions converting: with the loop (bars) and without any loop (diamonds), "
+                            "95% CI{note}").format(note=note),
                    title="", ax=ax)
     y = np.arange(len(shown))
     low = base - pd.to_numeric(shown["baseline_low"], errors="coerce").to_numpy(dtype=float)
     high = pd.to_numeric(shown["baseline_high"], errors="coerce").to_numpy(dtype=float) - base
     ax.errorbar(base, y, xerr=[low, high], fmt="D", color=ACCENT, markersize=6, capsize=3, lw=1.2, zorder=4)
-    title = title or (f"Sessions with '{top['loop']}' convert at {rate.iloc[0]:.0%} vs {base[0]:.0%} "
-                      "without a loop")
+    title = title or _("Sessions with '{loop}' convert at {rate} vs {baseline} without a loop").format(
+        loop=chain(top["loop"]), rate=f"{rate.iloc[0]:.0%}", baseline=f"{base[0]:.0%}")
     ax.set_title(plain(title), pad=12)
     return ax
 
@@ -116,13 +120,13 @@ def bottleneck_chart(bottlenecks: pd.DataFrame, *, top_n: int = 10, title: str |
     rows = bottlenecks.sort_values("rank", kind="stable") if "rank" in bottlenecks.columns else bottlenecks
     rows = rows.head(top_n)
     if rows.empty:
-        return _empty(new_axes(ax), "No touchpoint to rank in the period.", title or "Bottlenecks")
+        return _empty(new_axes(ax), _("No touchpoint to rank in the period."), title or _("Bottlenecks"))
     lost = rows["users_lost"] if "users_lost" in rows.columns else pd.Series(np.nan, index=rows.index)
-    notes = [f"{r:.0%}" + (f"  ({int(n):,} users lost)" if pd.notna(n) else "")
-             for r, n in zip(rows["exit_rate"], lost)]
+    notes = [_("{rate}  ({users} users lost)").format(rate=f"{r:.0%}", users=f"{int(n):,}") if pd.notna(n)
+             else f"{r:.0%}" for r, n in zip(rows["exit_rate"], lost)]
     ax = new_axes(ax, (11, 0.55 * len(rows) + 1.8))
-    rate_bars(rows["touchpoint"].astype(str), rows["exit_rate"], rows["exit_low"], rows["exit_high"], notes,
-              xlabel="Exit rate: share of its events that end the session (95% CI)", title="", ax=ax)
+    rate_bars([label(t) for t in rows["touchpoint"]], rows["exit_rate"], rows["exit_low"], rows["exit_high"], notes,
+              xlabel=_("Exit rate: share of its events that end the session (95% CI)"), title="", ax=ax)
     dwell = ax.inset_axes([1.04, 0, 0.55, 1], sharey=ax)
     minutes = rows[["mean_dwell_seconds", "dwell_low", "dwell_high"]].astype(float).to_numpy() / 60
     y = np.arange(len(rows))
@@ -133,13 +137,14 @@ def bottleneck_chart(bottlenecks: pd.DataFrame, *, top_n: int = 10, title: str |
             dwell.text(m, yi, f"  {duration(60 * minutes[yi, 0], hours_from=HOURS_FROM)}", va="center", fontsize=9, color=ACCENT)
     dwell.set_xlim(0, np.nanmax(np.append(minutes[:, 2], 0.1)) * 1.35)
     dwell.tick_params(axis="y", labelleft=False, length=0)
-    dwell.set_xlabel("Mean dwell, minutes (95% CI)")
+    dwell.set_xlabel(_("Mean dwell, minutes (95% CI)"))
     dwell.grid(axis="y", visible=False)
     ax.dwell_axes = dwell
     if title is None:
         first = rows.iloc[0]
-        title = (f"Bottleneck #1: '{first['touchpoint']}', {first['exit_rate']:.0%} of its events end the session, "
-                 f"mean dwell {duration(first['mean_dwell_seconds'], hours_from=HOURS_FROM)}")
+        title = _("Bottleneck #1: '{touchpoint}', {rate} of its events end the session, mean dwell {dwell}").format(
+            touchpoint=label(first["touchpoint"]), rate=f"{first['exit_rate']:.0%}",
+            dwell=duration(first["mean_dwell_seconds"], hours_from=HOURS_FROM))
     ax.set_title(plain(title), loc="left")
     return ax
 
@@ -176,8 +181,8 @@ def segment_diff_chart(diff: pd.DataFrame, *, labels: Sequence[str] = ("A", "B")
         raise ParameterError(f"labels must name the two segments (a, b); got {list(labels)!r}")
     a, b = (str(x) for x in labels)
     if diff.empty:
-        return _empty(new_axes(ax), f"No transition made often enough in both {a} and {b} to compare.",
-                      title or f"{a} vs {b}")
+        return _empty(new_axes(ax), _("No transition made often enough in both {a} and {b} to compare.").format(a=a, b=b),
+                      title or _("{a} vs {b}").format(a=a, b=b))
     rows = diff.assign(_sig=diff["significant"].fillna(False).astype(bool), _size=diff["difference"].abs())
     rows = rows.sort_values(["_sig", "_size"], ascending=[False, False], kind="stable").head(top_n)
     ax = new_axes(ax, (11, 0.5 * len(rows) + 1.8))
@@ -185,12 +190,12 @@ def segment_diff_chart(diff: pd.DataFrame, *, labels: Sequence[str] = ("A", "B")
     d = rows["difference"].to_numpy(dtype=float)
     low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
     sig = rows["_sig"].to_numpy()
-    for mask, color, label in ((sig, ACCENT, "significant (BH-corrected)"), (~sig, GREY, "not significant")):
+    for mask, color, legend in ((sig, ACCENT, _("significant (BH-corrected)")), (~sig, GREY, _("not significant"))):
         if mask.any():
             ax.errorbar(d[mask], y[mask], xerr=np.vstack([d[mask] - low[mask], high[mask] - d[mask]]), fmt="o",
-                        color=color, ecolor=color, capsize=4, lw=1.3, ms=6, label=label)
+                        color=color, ecolor=color, capsize=4, lw=1.3, ms=6, label=legend)
     ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(y, [f"{plain(s)} → {plain(t)}" for s, t in zip(rows["source"], rows["target"])])
+    ax.set_yticks(y, [f"{plain(label(s))} → {plain(label(t))}" for s, t in zip(rows["source"], rows["target"])])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     reach = max(float(np.nanmax(np.abs(np.concatenate([low, high])))), 0.01)
     ax.set_xlim(-reach * 1.1, reach * 1.1)
@@ -200,16 +205,20 @@ def segment_diff_chart(diff: pd.DataFrame, *, labels: Sequence[str] = ("A", "B")
                       fontsize=9)
     shares.tick_params(length=0)
     shares.grid(False)
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v * 100:+.0f} pp" if round(v * 100) else "0"))
-    ax.set_xlabel(plain(f"Difference in the share of the source's next steps, {b} − {a} "
-                        "(percentage points, 95% CI)"))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(
+        lambda v, _pos: _("{value} pp").format(value=f"{v * 100:+.0f}") if round(v * 100) else "0"))
+    ax.set_xlabel(plain(_("Difference in the share of the source's next steps, {b} − {a} "
+                          "(percentage points, 95% CI)").format(a=a, b=b)))
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=9, frameon=False)
     if title is None:
         k = int(diff["significant"].fillna(False).astype(bool).sum())
-        title = f"{k} of {len(diff)} transitions differ significantly between {a} and {b}"
+        title = _("{k} of {n} transitions differ significantly between {a} and {b}").format(k=k, n=len(diff), a=a, b=b)
         if k:
             top = rows.iloc[0]
-            title += f"; largest: {top['source']} → {top['target']} ({top['difference'] * 100:+.0f} pp)"
+            title = _("{k} of {n} transitions differ significantly between {a} and {b}; largest: {source} → {target} "
+                      "({difference} pp)").format(k=k, n=len(diff), a=a, b=b, source=label(top["source"]),
+                                                 target=label(top["target"]),
+                                                 difference=f"{top['difference'] * 100:+.0f}")
     ax.set_title(plain(title))
     return ax

@@ -4,6 +4,7 @@ of this package.
 
 from __future__ import annotations
 
+from uem_helpers.core.i18n import _, label
 from uem_helpers.present.journey._style import plotly_text
 from uem_helpers.present.journey.bars import bottleneck_chart, loop_bars, segment_diff_chart
 from uem_helpers.present.journey.heatmaps import journey_heatmap, transition_heatmap
@@ -19,8 +20,8 @@ def map_heatmap(a: JourneyAnalysis, value: str = "exit_rate", *, ax=None):
 
 def sankey_figure(a: JourneyAnalysis):
     """The Sankey of the first steps from the start event (a plotly figure)."""
-    return sankey(a.sankey, title=f"Where sessions go from {plotly_text(a.start_event)}, "
-                                                f"first {a.max_steps} steps (red: session ends)")
+    return sankey(a.sankey, title=_("Where sessions go from {start}, first {steps} steps (red: session ends)").format(
+        start=plotly_text(label(a.start_event)), steps=a.max_steps))
 
 
 def transitions_chart(a: JourneyAnalysis, *, ax=None):
@@ -40,7 +41,7 @@ def bottlenecks_chart(a: JourneyAnalysis, *, ax=None):
 
 def segments_chart(a: JourneyAnalysis, *, ax=None):
     """Transitions whose share differs between the segments."""
-    return segment_diff_chart(a.segment_diff, labels=(str(a.segment_a), str(a.segment_b)), ax=ax)
+    return segment_diff_chart(a.segment_diff, labels=(label(a.segment_a), label(a.segment_b)), ax=ax)
 
 
 def incident_step(a: JourneyAnalysis) -> str | None:

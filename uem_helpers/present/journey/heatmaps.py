@@ -12,14 +12,15 @@ import seaborn as sns
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.present.journey._style import (
     _ENDS,
-    _VALUE_NAMES,
     _colorbar_format,
     _empty,
     _format_value,
     _positive_int,
     _require,
     _value_kind,
+    value_name,
 )
+from uem_helpers.core.i18n import _, label
 from uem_helpers.present.plots import ACCENT, new_axes, plain
 
 
@@ -57,9 +58,10 @@ def journey_heatmap(map_table, value: str = "exit_rate", *, title: str | None = 
     stages = list(dict.fromkeys(rows["stage"]))
     points = list(dict.fromkeys(rows["touchpoint"]))
     ax = new_axes(ax, (2.6 + 1.35 * max(len(stages), 1), 1.4 + 0.42 * max(len(points), 1)))
-    name = _VALUE_NAMES.get(value, value.replace("_", " "))
+    name = value_name(value)
     if rows[value].notna().sum() == 0:
-        return _empty(ax, f"No {name} to show: the journey map has no values for it.", title or f"{name} by stage")
+        return _empty(ax, _("No {name} to show: the journey map has no values for it.").format(name=name),
+                      title or _("{name} by stage").format(name=name))
     grid = rows.pivot_table(index="touchpoint", columns="stage", values=value, aggfunc="first", dropna=False)
     grid = grid.reindex(index=points, columns=stages)
     kind = _value_kind(value)
@@ -73,14 +75,14 @@ def journey_heatmap(map_table, value: str = "exit_rate", *, title: str | None = 
     if kind == "seconds":
         grid = grid / 60  # coloured and scaled in minutes
     # seaborn draws the index and columns as tick labels (and measures them) before they are replaced
-    grid.index, grid.columns = [plain(p) for p in grid.index], [plain(s) for s in grid.columns]
+    grid.index, grid.columns = [plain(label(p)) for p in grid.index], [plain(label(s)) for s in grid.columns]
     with warnings.catch_warnings():  # seaborn 0.13.2 calls a colormap method matplotlib 3.11 deprecates
         warnings.filterwarnings("ignore", "The set_bad function", PendingDeprecationWarning)
         sns.heatmap(grid, ax=ax, cmap=cmap, center=center, vmin=vmin, vmax=vmax, annot=labels.to_numpy(), fmt="",
                     linewidths=0.6, linecolor="white", annot_kws={"fontsize": 9},
                     cbar_kws={"label": name, "shrink": 0.8, "format": _colorbar_format(kind)})
-    ax.set_yticks(np.arange(len(points)) + 0.5, [plain(p) for p in points], rotation=0)
-    ax.set_xticks(np.arange(len(stages)) + 0.5, [plain(s) for s in stages], rotation=0)
+    ax.set_yticks(np.arange(len(points)) + 0.5, [plain(label(p)) for p in points], rotation=0)
+    ax.set_xticks(np.arange(len(stages)) + 0.5, [plain(label(s)) for s in stages], rotation=0)
     ax.xaxis.tick_top()
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -88,9 +90,10 @@ def journey_heatmap(map_table, value: str = "exit_rate", *, title: str | None = 
     ax.grid(False)
     if title is None:
         worst = rows.dropna(subset=[value]).sort_values(value, ascending=(kind == "nps")).iloc[0]
-        word = "lowest" if kind == "nps" else "highest"
-        title = f"{name[0].upper() + name[1:]} by stage and touchpoint: {word} at '{worst['touchpoint']}' " \
-                f"({_format_value(worst[value], kind)})"
+        words = (_("{name} by stage and touchpoint: lowest at '{touchpoint}' ({value})") if kind == "nps" else
+                 _("{name} by stage and touchpoint: highest at '{touchpoint}' ({value})"))
+        title = words.format(name=name[0].upper() + name[1:], touchpoint=label(worst["touchpoint"]),
+                             value=_format_value(worst[value], kind))
     ax.set_title(plain(title), pad=28)
     return ax
 
@@ -123,7 +126,7 @@ def transition_heatmap(transitions: pd.DataFrame, top_n: int = 15, *, title: str
     _positive_int(top_n, "top_n")
     frame = transitions[transitions["transitions"] > 0]
     if frame.empty:
-        return _empty(new_axes(ax), "No transitions in the period.", title or "Next step after each event")
+        return _empty(new_axes(ax), _("No transitions in the period."), title or _("Next step after each event"))
     ends = [e for e in _ENDS if e in set(frame["target"])]
     volume = frame.groupby("source", sort=False)["transitions"].sum().sort_values(ascending=False, kind="stable")
     rows = list(volume.index[:top_n])
@@ -135,29 +138,29 @@ def transition_heatmap(transitions: pd.DataFrame, top_n: int = 15, *, title: str
     grid = grid.reindex(index=rows, columns=columns).fillna(0.0).astype("float64")
     ax = new_axes(ax, (3.2 + 0.62 * len(columns), 1.8 + 0.42 * len(rows)))
     labels = grid.map(lambda v: f"{v:.0%}" if v >= 0.005 else "")
-    grid.index, grid.columns = [plain(r) for r in grid.index], [plain(c) for c in grid.columns]  # as above
+    grid.index, grid.columns = [plain(label(r)) for r in grid.index], [plain(label(c)) for c in grid.columns]  # as above
     sns.heatmap(grid, ax=ax, cmap="Blues", vmin=0, vmax=max(float(grid.to_numpy().max()), 0.01),
                 annot=labels.to_numpy(), fmt="", annot_kws={"fontsize": 8}, linewidths=0.5, linecolor="white",
-                cbar_kws={"label": "Share of the row event's next steps", "shrink": 0.8,
+                cbar_kws={"label": _("Share of the row event's next steps"), "shrink": 0.8,
                           "format": mticker.PercentFormatter(xmax=1, decimals=0)})
-    ax.set_yticks(np.arange(len(rows)) + 0.5, [plain(r) for r in rows], rotation=0)
-    ax.set_xticks(np.arange(len(columns)) + 0.5, [plain(c) for c in columns], rotation=40, ha="right",
+    ax.set_yticks(np.arange(len(rows)) + 0.5, [plain(label(r)) for r in rows], rotation=0)
+    ax.set_xticks(np.arange(len(columns)) + 0.5, [plain(label(c)) for c in columns], rotation=40, ha="right",
                   rotation_mode="anchor")
     for tick, column in zip(ax.get_xticklabels(), columns):
         if column in _ENDS:
             tick.set_color(ACCENT)
     if ends:
         ax.axvline(len(columns) - len(ends), color=ACCENT, lw=2)
-    ax.set_ylabel("Current event")
-    ax.set_xlabel("Next event (session end in red)")
+    ax.set_ylabel(_("Current event"))
+    ax.set_xlabel(_("Next event (session end in red)"))
     ax.tick_params(length=0)
     ax.grid(False)
     if title is None:
-        exits = grid[ends[0]] if ends else pd.Series(dtype=float)
+        exits = grid[plain(label(ends[0]))] if ends else pd.Series(dtype=float)
         if len(exits) and exits.max() > 0:
-            title = f"Next step after each event: sessions end most often after '{exits.idxmax()}' " \
-                    f"({exits.max():.0%} of its next steps)"
+            title = _("Next step after each event: sessions end most often after '{event}' ({share} of its next "
+                      "steps)").format(event=exits.idxmax(), share=f"{exits.max():.0%}")
         else:
-            title = "Next step after each event (share of its next steps)"
+            title = _("Next step after each event (share of its next steps)")
     ax.set_title(plain(title))
     return ax

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.present.journey._style import _empty, _require
+from uem_helpers.core.formats import day
+from uem_helpers.core.i18n import _, current_language, ngettext
+from uem_helpers.present.journey._style import _empty, _require, chain
 from uem_helpers.present.plots import ACCENT, MAIN, new_axes, percent_axis, plain
 
 
@@ -50,23 +52,24 @@ def p_chart(chart: pd.DataFrame, step: str | None = None, *, shifts: pd.DataFram
     ax = new_axes(ax, (10, 4.5))
     rows = chart[chart["step"].astype(str) == str(step)].copy()
     if rows.empty:
-        return _empty(ax, "No days with trials in the period.", title or "Daily conversion")
+        return _empty(ax, _("No days with trials in the period."), title or _("Daily conversion"))
     rows["date"] = pd.to_datetime(rows["date"])
     rows = rows.sort_values("date")
     x = rows["date"]
     ax.fill_between(x, rows["lcl"].astype(float), rows["ucl"].astype(float), step="mid", color=MAIN, alpha=0.12,
-                    lw=0, label="control limits (3σ)")
-    ax.plot(x, rows["center"].astype(float), color=MAIN, ls="--", lw=1.2, label=f"center {rows['center'].iloc[0]:.0%}")
-    ax.plot(x, rows["rate"].astype(float), color="#3d4852", lw=1, marker="o", ms=3, label="daily rate")
+                    lw=0, label=_("control limits (3σ)"))
+    ax.plot(x, rows["center"].astype(float), color=MAIN, ls="--", lw=1.2,
+            label=_("center {rate}").format(rate=f"{rows['center'].iloc[0]:.0%}"))
+    ax.plot(x, rows["rate"].astype(float), color="#3d4852", lw=1, marker="o", ms=3, label=_("daily rate"))
     sustained = _step_runs(shifts, step)
     for i, (first, last) in enumerate(sustained):
         ax.axvspan(first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12), color=ACCENT, alpha=0.1, lw=0,
-                   label="sustained shift" if i == 0 else None)
+                   label=_("sustained shift") if i == 0 else None)
     below, above = rows[rows["outside"] == "below"], rows[rows["outside"] == "above"]
     if len(below):
-        ax.scatter(below["date"], below["rate"], color=ACCENT, s=45, zorder=3, label="below the limits")
+        ax.scatter(below["date"], below["rate"], color=ACCENT, s=45, zorder=3, label=_("below the limits"))
     if len(above):
-        ax.scatter(above["date"], above["rate"], color="#e8a33d", s=45, zorder=3, label="above the limits")
+        ax.scatter(above["date"], above["rate"], color="#e8a33d", s=45, zorder=3, label=_("above the limits"))
     runs = _runs(below["date"])
     for first, last in runs:
         ax.annotate(_date_span(first, last), (first + (last - first) / 2, float(below["rate"].min())),
@@ -76,24 +79,41 @@ def p_chart(chart: pd.DataFrame, step: str | None = None, *, shifts: pd.DataFram
     percent_axis(ax.yaxis)
     locator = mdates.AutoDateLocator(maxticks=10)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
-        locator, offset_formats=["", "%Y", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M"]))
-    ax.set_ylabel("Conversion that day")
+    ax.xaxis.set_major_formatter(_date_formatter(locator))
+    ax.set_ylabel(_("Conversion that day"))
     ax.set_xlabel("")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=5, fontsize=9, frameon=False)
     if title is None:
-        if sustained:
-            spans = ", ".join(_date_span(f, s) for f, s in sustained[:3])
-            title = f"'{step}': sustained drop {spans}"
-            if runs:
-                title += f"; {len(below)} day{'s' * (len(below) != 1)} below the control limits"
-        elif runs:
-            spans = ", ".join(_date_span(f, s) for f, s in runs[:3])
-            title = f"'{step}': {len(below)} day{'s' * (len(below) != 1)} below the control limits ({spans})"
-        else:
-            title = f"'{step}': no day below the control limits"
+        title = _title(chain(step), sustained, runs, len(below))
     ax.set_title(plain(title))
     return ax
+
+
+def _title(step: str, sustained, runs, below: int) -> str:
+    """The chart's default title: the sustained drops, else the days below the control limits, and when."""
+    if sustained:
+        spans = ", ".join(_date_span(f, s) for f, s in sustained[:3])
+        if runs:
+            return ngettext("'{step}': sustained drop {spans}; {n} day below the control limits",
+                            "'{step}': sustained drop {spans}; {n} days below the control limits",
+                            below).format(step=step, spans=spans, n=below)
+        return _("'{step}': sustained drop {spans}").format(step=step, spans=spans)
+    if runs:
+        spans = ", ".join(_date_span(f, s) for f, s in runs[:3])
+        return ngettext("'{step}': {n} day below the control limits ({spans})",
+                        "'{step}': {n} days below the control limits ({spans})", below).format(
+            step=step, n=below, spans=spans)
+    return _("'{step}': no day below the control limits").format(step=step)
+
+
+def _date_formatter(locator) -> mdates.ConciseDateFormatter:
+    """Dates on the axis as the reader writes them: "Feb 03" and "2025" in English, "2月3日" and "2025年" in Chinese."""
+    if current_language() == "zh":
+        return mdates.ConciseDateFormatter(
+            locator, formats=["%Y年", "%-m月", "%-d日", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y年", "%-m月", "%-m月%-d日", "%H:%M", "%H:%M"],
+            offset_formats=["", "%Y年", "%Y年", "%Y年", "%Y年%-m月%-d日", "%Y年%-m月%-d日 %H:%M"])
+    return mdates.ConciseDateFormatter(locator, offset_formats=["", "%Y", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M"])
 
 
 def _step_runs(shifts: pd.DataFrame | None, step: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -117,6 +137,9 @@ def _runs(dates: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
 
 
 def _date_span(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """A day or a run of days, short: "2025-02-03", "2025-02-03–02-23" (Chinese: "2025年2月3日–2025年2月23日")."""
     if first == last:
-        return f"{first:%Y-%m-%d}"
-    return f"{first:%Y-%m-%d}–{last:%m-%d}" if first.year == last.year else f"{first:%Y-%m-%d}–{last:%Y-%m-%d}"
+        return day(first)
+    if current_language() == "zh" or first.year != last.year:
+        return f"{day(first)}–{day(last)}"
+    return f"{first:%Y-%m-%d}–{last:%m-%d}"

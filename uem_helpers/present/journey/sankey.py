@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from uem_helpers.present.journey._style import GREY, OTHER, PLOTLY_FONT, _ENDS, _require, plotly_text
+from uem_helpers.core.i18n import _, label
 from uem_helpers.present.plots import ACCENT, MAIN
 
 
@@ -34,9 +35,9 @@ def sankey(links: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     links = links[pd.to_numeric(links["sessions"], errors="coerce").fillna(0) > 0]
     if links.empty:
         fig = go.Figure()
-        fig.add_annotation(text="No sessions start with the start event in the period.", showarrow=False,
+        fig.add_annotation(text=_("No sessions start with the start event in the period."), showarrow=False,
                            x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14})
-        fig.update_layout(title={"text": plotly_text(title or "First steps of sessions")}, height=300,
+        fig.update_layout(title={"text": plotly_text(title or _("First steps of sessions"))}, height=300,
                           xaxis={"visible": False}, yaxis={"visible": False}, font={"family": PLOTLY_FONT})
         return fig
     steps = links["step"].astype(int).to_numpy()
@@ -49,28 +50,30 @@ def sankey(links: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node={
-            "label": [f"step {k}: {plotly_text(event)}" for k, event in nodes],
-            "color": [_node_color(event) for _, event in nodes],
+            "label": [_("step {k}: {event}").format(k=k, event=plotly_text(label(event))) for k, event in nodes],
+            "color": [_node_color(event) for _step, event in nodes],
             "align": "left", "pad": 14, "thickness": 16, "line": {"width": 0},
-            "hovertemplate": "%{label}<br>%{value:,} sessions<extra></extra>",
+            "hovertemplate": _("{node}<br>{sessions} sessions").format(node="%{label}", sessions="%{value:,}")
+            + "<extra></extra>",
         },
         link={
             "source": [index[n] for n in sources],
             "target": [index[n] for n in targets],
             "value": sessions,
             "customdata": sessions / out_of,
-            "color": [_link_color(event) for _, event in targets],
-            "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} sessions "
-                             "(%{customdata:.0%} of the sessions at the source)<extra></extra>",
+            "color": [_link_color(event) for _step, event in targets],
+            "hovertemplate": _("{source} → {target}<br>{sessions} sessions ({share} of the sessions at the source)").format(
+                source="%{source.label}", target="%{target.label}", sessions="%{value:,}", share="%{customdata:.0%}")
+            + "<extra></extra>",
         },
     ))
     if title is None:
         start = links[links["step"] == links["step"].min()].groupby("source")["sessions"].sum().idxmax()
         started = float(links.loc[links["step"] == links["step"].min(), "sessions"].sum())
         ended = float(links.loc[links["target"].isin(_ENDS), "sessions"].sum())
-        title = (f"The first {int(steps.max()) + 1} steps from '{start}': {ended / started:.0%} of sessions "
-                 "end within them (red)")
-    most = max(pd.Series([k for k, _ in nodes]).value_counts().max(), 1)
+        title = _("The first {steps} steps from '{start}': {share} of sessions end within them (red)").format(
+            steps=int(steps.max()) + 1, start=label(start), share=f"{ended / started:.0%}")
+    most = max(pd.Series([k for k, _event in nodes]).value_counts().max(), 1)
     fig.update_layout(
         title={"text": plotly_text(title), "x": 0.01, "xanchor": "left"},
         font={"family": PLOTLY_FONT, "size": 12},

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from uem_helpers.core.formats import duration, percent, percent_interval, signed_points
+from uem_helpers.core.formats import day, duration, month, number, percent, percent_interval, signed_points
+from uem_helpers.core.i18n import N_, _, label, ngettext
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
+from uem_helpers.present.journey._style import chain, joined
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.stories.journey import LOOP_SEGMENT, JourneyAnalysis
 
@@ -19,18 +21,44 @@ def _dwell(seconds: float) -> str:
     return duration(seconds, minutes_from=120)
 
 
-def _period(a: JourneyAnalysis) -> str:
-    return f"{md_escape(a.period_start or 'the first day of data')} and {md_escape(a.period_end or 'the last')}"
+def _count(n: float) -> str:
+    """A count with thousands separated: ``"1,234"``."""
+    return number(float(n), 0)
+
+
+def _ends(a: JourneyAnalysis) -> dict[str, str]:
+    """The period's first and last day, as the sentences' ``start`` and ``end`` fields."""
+    return {"start": md_escape(day(a.period_start)) if a.period_start else _("the first day of data"),
+            "end": md_escape(day(a.period_end)) if a.period_end else _("the last day of data")}
 
 
 def _name(text: object) -> str:
-    return f"**{md_escape(text)}**"
+    """An event, touchpoint, stage, path or loop in bold, by its display name."""
+    return f"**{md_escape(chain(text))}**"
+
+
+#: How the clauses or items of one sentence follow each other (``"; "``; Chinese ``"；"``).
+CLAUSES = N_("{items}; {item}")
+
+
+#: How sentences follow each other in a paragraph (a space in English, none after "。" in Chinese).
+SENTENCES = N_("{items} {item}")
+
+
+def _listed(items) -> str:
+    """Clauses or items of one sentence, one after the other."""
+    return joined(items, CLAUSES)
+
+
+def _paragraph(*sentences: str) -> str:
+    """Whole sentences one after the other (empty ones left out)."""
+    return joined((s for s in sentences if s), SENTENCES)
 
 
 def no_events(a: JourneyAnalysis) -> str:
     """The sentence shown in every section when the period has no event."""
-    return (f"**No data:** no event falls between {_period(a)}, so this section has nothing to show. "
-            "Check the period and the events source.")
+    return _("**No data:** no event falls between {start} and {end}, so this section has nothing to show. "
+             "Check the period and the events source.").format(**_ends(a))
 
 
 def note(a: JourneyAnalysis, section: str) -> str:
@@ -42,8 +70,8 @@ def overview_finding(a: JourneyAnalysis) -> str:
     """Events, sessions and users in the period."""
     if not a.has_data:
         return no_events(a)
-    return (f"Between {_period(a)}, **{a.users:,}** users made **{a.sessions:,}** sessions with **{a.events:,}** "
-            "events.")
+    return _("Between {start} and {end}, **{users}** users made **{sessions}** sessions with **{events}** "
+             "events.").format(users=_count(a.users), sessions=_count(a.sessions), events=_count(a.events), **_ends(a))
 
 
 def map_finding(a: JourneyAnalysis) -> str:
@@ -54,27 +82,31 @@ def map_finding(a: JourneyAnalysis) -> str:
     parts = []
     for stage, rows in t.groupby("stage", sort=False):
         worst = rows.loc[rows["exit_rate"].idxmax()]
-        parts.append(f"in {_name(stage)} most visits end at {_name(worst['touchpoint'])} "
-                     f"({percent(worst['exit_rate'])} of its visits are the session's last event)")
-    text = "Across the journey, " + "; ".join(parts) + "." if parts else "No touchpoint had events in the period."
-    if a.journey.notes:
-        text += " " + " ".join(md_escape(n) for n in a.journey.notes)
-    return text
+        parts.append(_("in {stage} most visits end at {touchpoint} ({share} of its visits are the session's last "
+                       "event)").format(stage=_name(stage), touchpoint=_name(worst["touchpoint"]),
+                                        share=percent(worst["exit_rate"])))
+    text = (_("Across the journey, {stages}.").format(stages=_listed(parts)) if parts
+            else _("No touchpoint had events in the period."))
+    return _paragraph(text, *(md_escape(n) for n in a.journey.notes))
 
 
 def bottleneck_finding(a: JourneyAnalysis) -> str:
     """The top-ranked bottleneck, with its exit rate and dwell and their intervals."""
     if a.bottlenecks is None or a.bottlenecks.empty:
-        return note(a, "map") or "No touchpoint has enough events to rank bottlenecks."
+        return note(a, "map") or _("No touchpoint has enough events to rank bottlenecks.")
     top = a.bottlenecks.iloc[0]
-    text = (f"The bottleneck is {_name(top['touchpoint'])}: {percent(top['exit_rate'], 1)} of its visits end the session "
-            f"({percent_interval(top['exit_low'], top['exit_high'], 1)}) and users stay {_dwell(top['mean_dwell_seconds'])} "
-            f"on average (95% CI {_dwell(top['dwell_low'])} to {_dwell(top['dwell_high'])}); "
-            f"{int(top['users_lost']):,} users left there and {duration(3600 * top['hours_spent'])} were spent there "
-            "in all.")
+    text = _("The bottleneck is {touchpoint}: {exit_rate} of its visits end the session ({exit_interval}) and users "
+             "stay {dwell} on average (95% CI {dwell_low} to {dwell_high}); {users_lost} users left there and "
+             "{hours} were spent there in all.").format(
+        touchpoint=_name(top["touchpoint"]), exit_rate=percent(top["exit_rate"], 1),
+        exit_interval=percent_interval(top["exit_low"], top["exit_high"], 1), dwell=_dwell(top["mean_dwell_seconds"]),
+        dwell_low=_dwell(top["dwell_low"]), dwell_high=_dwell(top["dwell_high"]), users_lost=_count(int(top["users_lost"])),
+        hours=duration(3600 * top["hours_spent"]))
     if len(a.bottlenecks) > 1:
         nxt = a.bottlenecks.iloc[1]
-        text += f" Next: {_name(nxt['touchpoint'])} ({percent(nxt['exit_rate'])} exits, {_dwell(nxt['mean_dwell_seconds'])})."
+        text = _paragraph(text, _("Next: {touchpoint} ({exit_rate} exits, {dwell}).").format(
+            touchpoint=_name(nxt["touchpoint"]), exit_rate=percent(nxt["exit_rate"]),
+            dwell=_dwell(nxt["mean_dwell_seconds"])))
     return text
 
 
@@ -85,10 +117,13 @@ def paths_finding(a: JourneyAnalysis) -> str:
     top = a.paths.iloc[0]
     ended = a.sankey.loc[a.sankey["target"] == SESSION_END, "sessions"].sum()
     started = a.sankey.loc[a.sankey["step"] == 1, "sessions"].sum()
-    return (f"The most common path from {_name(a.start_event)} is {_name(top['path'])} "
-            f"({percent(top['share'], 1)} of sessions, {percent_interval(top['share_low'], top['share_high'], 1)}). "
-            f"{percent(ended / started if started else float('nan'))} of sessions end within the first "
-            f"{a.max_steps} steps.")
+    common = _("The most common path from {start} is {path} ({share} of sessions, {interval}).").format(
+        start=_name(a.start_event), path=_name(top["path"]), share=percent(top["share"], 1),
+        interval=percent_interval(top["share_low"], top["share_high"], 1))
+    ending = ngettext("{share} of sessions end within the first {steps} step.",
+                      "{share} of sessions end within the first {steps} steps.", a.max_steps).format(
+        share=percent(ended / started if started else float("nan")), steps=a.max_steps)
+    return _paragraph(common, ending)
 
 
 #: The level at which a loop's concentration (q-value) is called significant, as in the analysis' default.
@@ -102,6 +137,11 @@ def distinct_loops(a: JourneyAnalysis) -> pd.DataFrame:
     return a.loops[a.loops["same_cycle_as"].isna()] if "same_cycle_as" in a.loops else a.loops
 
 
+def loop_period(row) -> str:
+    """The month or week a loop concentrates in, as the reader writes it ("2025-03", "2025年3月")."""
+    return month(row["worst_period"]) if row["period_unit"] == "month" else day(row["worst_period"])
+
+
 def loop_where(row, *, short: bool = False) -> str:
     """Where and when a loop concentrates, in words ("on android (…) and in 2025-03 (…)"), or an empty string.
 
@@ -110,28 +150,38 @@ def loop_where(row, *, short: bool = False) -> str:
     """
     parts = []
     if row["segment_q"] < LOOP_ALPHA:
-        parts.append(f"on {_name(row['worst_segment'])}" + ("" if short else
-                     f" (made by {percent(row['segment_rate'], 1)} of the sessions there that reached "
-                     f"{_name(row['start'])}, against {percent(row['segment_rest_rate'], 1)} elsewhere)"))
+        segment = _name(row["worst_segment"])
+        parts.append(_("on {segment}").format(segment=segment) if short else
+                     _("on {segment} (made by {rate} of the sessions there that reached {start}, against {rest} "
+                       "elsewhere)").format(segment=segment, rate=percent(row["segment_rate"], 1),
+                                            start=_name(row["start"]), rest=percent(row["segment_rest_rate"], 1)))
     if row["period_q"] < LOOP_ALPHA:
-        when = (f"in {_name(row['worst_period'])}" if row["period_unit"] == "month"
-                else f"in the week of {_name(row['worst_period'])}")
-        parts.append(when + ("" if short else f" ({percent(row['period_rate'], 1)} against "
-                                              f"{percent(row['period_rest_rate'], 1)} in the other "
-                                              f"{md_escape(row['period_unit'])}s)"))
-    return " and ".join(parts)
+        when, monthly = _name(loop_period(row)), row["period_unit"] == "month"
+        rates = {"rate": percent(row["period_rate"], 1), "rest": percent(row["period_rest_rate"], 1)}
+        if short:
+            parts.append((_("in {month}") if monthly else _("in the week of {day}")).format(month=when, day=when))
+        elif monthly:
+            parts.append(_("in {month} ({rate} against {rest} in the other months)").format(month=when, **rates))
+        else:
+            parts.append(_("in the week of {day} ({rate} against {rest} in the other weeks)").format(day=when, **rates))
+    return _("{first} and {second}").format(first=parts[0], second=parts[1]) if len(parts) == 2 else "".join(parts)
 
 
 def _loop_gap(a: JourneyAnalysis, row) -> str:
     """A loop's sessions against comparable ones: both rates, the gap and its interval."""
-    start = _name(row["start"])
-    mix = f", weighted to the loop's {md_escape(LOOP_SEGMENT)} mix" if "mix" in str(row.get("interval")) else ""
-    return (f"{percent(row['session_conversion'], 1)} of its sessions reach {_name(a.conversion_event)} "
-            f"({percent_interval(row['session_conversion_low'], row['session_conversion_high'], 1)}) against "
-            f"{percent(row['baseline_conversion'], 1)} of sessions that reached {start} without any loop{mix} "
-            f"({percent_interval(row['baseline_low'], row['baseline_high'], 1)}): "
-            f"{signed_points(row['difference'])} (95% CI {signed_points(row['difference_low'])} to "
-            f"{signed_points(row['difference_high'])}, clustered by user)")
+    fields = dict(
+        rate=percent(row["session_conversion"], 1), goal=_name(a.conversion_event),
+        interval=percent_interval(row["session_conversion_low"], row["session_conversion_high"], 1),
+        baseline=percent(row["baseline_conversion"], 1), start=_name(row["start"]),
+        baseline_interval=percent_interval(row["baseline_low"], row["baseline_high"], 1),
+        gap=signed_points(row["difference"]), low=signed_points(row["difference_low"]),
+        high=signed_points(row["difference_high"]), segment=md_escape(LOOP_SEGMENT))
+    if "mix" in str(row.get("interval")):
+        return _("{rate} of its sessions reach {goal} ({interval}) against {baseline} of sessions that reached {start} "
+                 "without any loop, weighted to the loop's {segment} mix ({baseline_interval}): {gap} (95% CI {low} "
+                 "to {high}, clustered by user)").format(**fields)
+    return _("{rate} of its sessions reach {goal} ({interval}) against {baseline} of sessions that reached {start} "
+             "without any loop ({baseline_interval}): {gap} (95% CI {low} to {high}, clustered by user)").format(**fields)
 
 
 def loops_finding(a: JourneyAnalysis) -> str:
@@ -140,21 +190,25 @@ def loops_finding(a: JourneyAnalysis) -> str:
     if rows.empty:
         return note(a, "loops")
     top = rows.iloc[0]
-    who = f"**{int(top['users']):,}** users in {int(top['sessions']):,} sessions"
+    who = _("**{users}** users in {sessions} sessions").format(users=_count(int(top["users"])),
+                                                               sessions=_count(int(top["sessions"])))
     where = loop_where(top)
-    where = f", concentrated {where}" if where else ""
+    where = _(", concentrated {where}").format(where=where) if where else ""
+    loop = _name(top["loop"])
     if not a.conversion_event or top["difference"] != top["difference"]:
-        lead = "The loop that stands out is" if where else "The most common loop is"
-        return f"{lead} {_name(top['loop'])}, made by {who}{where}."
+        lead = (_("The loop that stands out is {loop}, made by {who}{where}.") if where
+                else _("The most common loop is {loop}, made by {who}{where}."))
+        return lead.format(loop=loop, who=who, where=where)
     if top["harmful"]:
-        return (f"The loop that costs most is {_name(top['loop'])}: {who}{where}. {_loop_gap(a, top)}; about "
-                f"**{top['conversions_lost']:,.0f}** conversions lost.")
+        return _("The loop that costs most is {loop}: {who}{where}. {gap}; about **{lost}** conversions lost.").format(
+            loop=loop, who=who, where=where, gap=_loop_gap(a, top), lost=_count(top["conversions_lost"]))
     if top["difference"] < 0:
-        return (f"No loop costs conversions beyond chance. The largest gap is {_name(top['loop'])} ({who}{where}): "
-                f"{_loop_gap(a, top)}, an interval that includes no difference.")
+        return _("No loop costs conversions beyond chance. The largest gap is {loop} ({who}{where}): {gap}, an interval "
+                 "that includes no difference.").format(loop=loop, who=who, where=where, gap=_loop_gap(a, top))
     common = rows.sort_values("users", ascending=False, kind="stable").iloc[0]
-    return (f"No loop's sessions convert less than comparable sessions. The most common loop, {_name(common['loop'])} "
-            f"(**{int(common['users']):,}** users): {_loop_gap(a, common)}.")
+    return _("No loop's sessions convert less than comparable sessions. The most common loop, {loop} (**{users}** "
+             "users): {gap}.").format(loop=_name(common["loop"]), users=_count(int(common["users"])),
+                                      gap=_loop_gap(a, common))
 
 
 def segment_finding(a: JourneyAnalysis) -> str:
@@ -162,15 +216,26 @@ def segment_finding(a: JourneyAnalysis) -> str:
     if a.segment_diff is None:
         return note(a, "segments")
     sig = a.segment_diff[a.segment_diff["significant"]]
-    label = f"{_name(a.segment_a)} vs {_name(a.segment_b)} ({md_escape(a.segment_by)})"
+    pair = _("{a} vs {b} ({segment_by})").format(a=_name(a.segment_a), b=_name(a.segment_b),
+                                                  segment_by=md_escape(a.segment_by))
     if sig.empty:
-        return f"No transition differs significantly between {label} (Benjamini-Hochberg, 5% false discoveries)."
+        return _("No transition differs significantly between {pair} (Benjamini-Hochberg, {rate} false "
+                 "discoveries).").format(pair=pair, rate=percent(0.05))
     top = sig.reindex(sig["difference"].abs().sort_values(ascending=False).index).head(3)
-    items = "; ".join(
-        f"{md_escape(r.source)} → {md_escape(r.target)}: {percent(r.share_a, 1)} vs {percent(r.share_b, 1)} "
-        f"({signed_points(r.difference)}, 95% CI {signed_points(r.ci_low)} to {signed_points(r.ci_high)})"
+    items = _listed(
+        _("{source} → {target}: {share_a} vs {share_b} ({difference}, 95% CI {low} to {high})").format(
+            source=md_escape(label(r.source)), target=md_escape(label(r.target)), share_a=percent(r.share_a, 1),
+            share_b=percent(r.share_b, 1), difference=signed_points(r.difference), low=signed_points(r.ci_low),
+            high=signed_points(r.ci_high))
         for r in top.itertuples())
-    return f"**{len(sig)}** transitions differ significantly between {label}. The largest: {items}."
+    return ngettext("**{n}** transition differs significantly between {pair}. The largest: {items}.",
+                    "**{n}** transitions differ significantly between {pair}. The largest: {items}.",
+                    len(sig)).format(n=len(sig), pair=pair, items=items)
+
+
+def method(text: object) -> str:
+    """How the incident watch found an incident ("sharp day + sustained shift"), in the reader's language."""
+    return " + ".join(_(part) for part in str(text).split(" + "))
 
 
 def incident_finding(a: JourneyAnalysis) -> str:
@@ -186,27 +251,33 @@ def incident_finding(a: JourneyAnalysis) -> str:
     alarms = a.incidents[a.incidents["kind"] != "step"]
     parts = []
     if steps.empty:
-        parts.append("No step's conversion dropped, on a single day or over a sustained run: no incident to report.")
+        parts.append(_("No step's conversion dropped, on a single day or over a sustained run: no incident to report."))
     else:
-        items = "; ".join(
-            f"{md_escape(r.step)} {_when(r.first_date, r.last_date)}: {percent(r.rate)} against a usual "
-            f"{percent(r.center)} ({_difference(r)}; {int(r.trials):,} attempts, about {r.lost:,.0f} conversions "
-            f"lost; {r.method})" for r in steps.itertuples())
-        parts.append(f"**{len(steps)}** possible incident(s), largest loss first: {items}. A sharp day is a day below "
-                     "the control limits (about 1 healthy day in 700 falls there); a sustained shift is a run of days "
-                     "that together convert less than usual (about one false alarm a year per step).")
+        items = _listed(
+            _("{step} {when}: {rate} against a usual {usual} ({difference}; {attempts} attempts, about {lost} "
+              "conversions lost; {method})").format(
+                step=md_escape(chain(r.step)), when=_when(r.first_date, r.last_date), rate=percent(r.rate),
+                usual=percent(r.center), difference=_difference(r), attempts=_count(int(r.trials)),
+                lost=_count(r.lost), method=method(r.method)) for r in steps.itertuples())
+        parts.append(_("**{n}** possible incident(s), largest loss first: {items}. A sharp day is a day below the "
+                       "control limits (about 1 healthy day in 700 falls there); a sustained shift is a run of days "
+                       "that together convert less than usual (about one false alarm a year per step).").format(
+            n=len(steps), items=items))
     if len(alarms):
-        items = "; ".join(
-            f"sessions with {_name(r.step)} {_when(r.first_date, r.last_date)}: {percent(r.rate, 1)} against a "
-            f"usual {percent(r.center, 1)} ({_difference(r)}; {r.method})" for r in alarms.itertuples())
-        parts.append(f"Alarm events rose: {items}.")
+        items = _listed(
+            _("sessions with {event} {when}: {rate} against a usual {usual} ({difference}; {method})").format(
+                event=_name(r.step), when=_when(r.first_date, r.last_date), rate=percent(r.rate, 1),
+                usual=percent(r.center, 1), difference=_difference(r), method=method(r.method))
+            for r in alarms.itertuples())
+        parts.append(_("Alarm events rose: {items}.").format(items=items))
     if a.notes.get("incidents"):
         parts.append(md_escape(a.notes["incidents"]))
-    return " ".join(parts)
+    return _paragraph(*parts)
 
 
 def _difference(r) -> str:
-    return f"{signed_points(r.diff)}, 95% CI {signed_points(r.diff_low)} to {signed_points(r.diff_high)}"
+    return _("{difference}, 95% CI {low} to {high}").format(
+        difference=signed_points(r.diff), low=signed_points(r.diff_low), high=signed_points(r.diff_high))
 
 
 def _by_conversions_lost(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -216,14 +287,17 @@ def _by_conversions_lost(incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def _days(first, last) -> str:
+    """A day or a run of days as plain ISO dates, for the machine-read headline: "2025-02-03 to 2025-02-23"."""
     first, last = pd.Timestamp(first), pd.Timestamp(last)
     return f"{first:%Y-%m-%d}" if first == last else f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
 
 
 def _when(first, last) -> str:
-    """"on 2025-02-03" for one day, "from 2025-02-03 to 2025-02-23" for a run."""
+    """"on 2025-02-03" for one day, "from 2025-02-03 to 2025-02-23" for a run (dates in the reader's language)."""
     first, last = pd.Timestamp(first), pd.Timestamp(last)
-    return f"on {first:%Y-%m-%d}" if first == last else f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if first == last:
+        return _("on {day}").format(day=day(first))
+    return _("from {first} to {last}").format(first=day(first), last=day(last))
 
 
 def key_findings(a: JourneyAnalysis) -> str:
@@ -258,28 +332,37 @@ def next_steps(a: JourneyAnalysis) -> str:
     steps = []
     if a.bottlenecks is not None and not a.bottlenecks.empty:
         touchpoint = a.bottlenecks.iloc[0]["touchpoint"]
-        steps.append(f"Fix {_name(touchpoint)} first: it loses the largest share of its visits and holds users "
-                     f"longest (the top bottleneck). {_tagged_feedback(a, touchpoint)} a change on a share of users.")
+        items = _tagged_feedback(a, touchpoint)
+        fix = (_("Fix {touchpoint} first: it loses the largest share of its visits and holds users longest (the top "
+                 "bottleneck). Read the {items} feedback items tagged with it, then test a change on a share of "
+                 "users.") if items else
+               _("Fix {touchpoint} first: it loses the largest share of its visits and holds users longest (the top "
+                 "bottleneck). Test a change on a share of users."))
+        steps.append(fix.format(touchpoint=_name(touchpoint), items=_count(items)))
     harmful = distinct_loops(a)
     harmful = harmful[harmful["harmful"]] if "harmful" in harmful else harmful.iloc[:0]
     if a.conversion_event and not harmful.empty:
         top = harmful.iloc[0]
         where = loop_where(top, short=True)
-        steps.append(f"Find out why users go round {_name(top['loop'])}{' ' + where if where else ''}: replay a few "
-                     f"of those sessions and check what the page asks for or fails to show. It rests on the loops "
-                     f"finding: its sessions convert {signed_points(top['difference'])} against comparable sessions "
-                     f"(95% CI {signed_points(top['difference_low'])} to {signed_points(top['difference_high'])}), "
-                     f"about {top['conversions_lost']:,.0f} conversions lost.")
+        why = (_("Find out why users go round {loop} {where}: replay a few of those sessions and check what the page "
+                 "asks for or fails to show.") if where else
+               _("Find out why users go round {loop}: replay a few of those sessions and check what the page asks "
+                 "for or fails to show."))
+        rests = _("It rests on the loops finding: its sessions convert {difference} against comparable sessions (95% "
+                  "CI {low} to {high}), about {lost} conversions lost.").format(
+            difference=signed_points(top["difference"]), low=signed_points(top["difference_low"]),
+            high=signed_points(top["difference_high"]), lost=_count(top["conversions_lost"]))
+        steps.append(_paragraph(why.format(loop=_name(top["loop"]), where=where), rests))
     if a.incidents is not None and not a.incidents.empty:
-        steps.append("Check the incident dates against releases and the status page; add an alert on the step "
-                     "conversion (and the alarm events) so the next one is caught the same day.")
-    return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
+        steps.append(_("Check the incident dates against releases and the status page; add an alert on the step "
+                       "conversion (and the alarm events) so the next one is caught the same day."))
+    return "\n".join(f"- {s}" for s in steps) or "- " + _("Nothing stands out; re-run this report next month.")
 
 
-def _tagged_feedback(a: JourneyAnalysis, touchpoint: str) -> str:
-    """"Read the N feedback items tagged with it, then test" when the feedback table has such items, else "Test"."""
+def _tagged_feedback(a: JourneyAnalysis, touchpoint: str) -> int:
+    """How many feedback items are tagged with ``touchpoint`` (0 without a feedback table or such items)."""
     table = a.journey.table if a.journey is not None else None
     if table is None or "feedback_items" not in table.columns:
-        return "Test"
+        return 0
     items = table.loc[table["touchpoint"] == touchpoint, "feedback_items"].sum(min_count=1)
-    return f"Read the {int(items):,} feedback items tagged with it, then test" if items == items and items > 0 else "Test"
+    return int(items) if items == items and items > 0 else 0

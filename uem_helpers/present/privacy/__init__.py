@@ -32,13 +32,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from uem_helpers.core.config import PrivacyConfig
+from uem_helpers.core.formats import number
+from uem_helpers.core.i18n import _
 from uem_helpers.present.privacy.detectors import KIND_NAMES, KINDS, Finding, find_personal_data, id_number_valid, luhn_valid, mask_text
 from uem_helpers.present.privacy.display import HIDDEN_CHARACTERS, SafeTable, html_text, safe_table, visible_text
 from uem_helpers.present.privacy.pseudonyms import KEY_FROM_CONFIG, KEY_FROM_ENV, KEY_PER_RUN, pseudonym, pseudonymize, resolve_key
-from uem_helpers.present.privacy.suppression import OTHER, SUPPRESSED, fold_funnel_segments, fold_small_groups, groups_to_fold, small_label, suppress_small_cells
+from uem_helpers.present.privacy.suppression import (OTHER, SUPPRESSED, fold_funnel_segments, fold_small_groups, group_label,
+                                                     groups_to_fold, small_label, suppress_small_cells)
 
 __all__ = [
-    "HIDDEN_CHARACTERS", "KINDS", "KIND_NAMES", "OTHER", "SUPPRESSED", "Finding", "Policy", "SafeTable", "active",
+    "HIDDEN_CHARACTERS", "KINDS", "KIND_NAMES", "OTHER", "SUPPRESSED", "Finding", "Policy", "SafeTable", "active", "group_label",
     "find_personal_data", "fold_funnel_segments", "fold_small_groups", "footer_text", "groups_to_fold", "html_text", "id_number_valid",
     "luhn_valid", "mask_text", "pseudonym", "pseudonymize", "resolve_key", "safe_table", "small_label",
     "suppress_small_cells", "use", "visible_text",
@@ -167,23 +170,29 @@ def footer_text(facts: dict | None) -> list[str]:
         Plain sentences (not escaped).
     """
     if not facts:
-        return ["This notebook did not record its privacy settings, so the protections applied are unknown."]
+        return [_("This notebook did not record its privacy settings, so the protections applied are unknown.")]
     env = facts.get("key_env") or "UEM_PRIVACY_KEY"
-    key = {
-        KEY_FROM_CONFIG: "with the key set in the config (privacy.key), so a user has the same pseudonym "
-                         "in every report made with that key",
-        KEY_FROM_ENV: f"with the key from the environment variable {env}, so a user has the same pseudonym "
-                      "in every report made with that key",
-        KEY_PER_RUN: f"with a random key made for this run only (no key was set in {env}), so pseudonyms "
-                     "cannot be linked across reports",
-    }.get(facts.get("key"), "with an unknown key")
     size = int(facts.get("min_cell_size", 0))
-    masked = [KIND_NAMES[k] for k in facts.get("masked", ()) if k in KIND_NAMES]
+    masked = [_(KIND_NAMES[k]) for k in facts.get("masked", ()) if k in KIND_NAMES]
     return [
-        f"User ids are shown only as pseudonyms (keyed hash, HMAC-SHA256) {key}.",
-        f"Segments, categories and counts describing fewer than {size} users are folded into "
-        f"\u201c{OTHER}\u201d or shown as \u201c{small_label(size)}\u201d.",
-        ("Personal data masked in text from the data: " + ", ".join(masked) + ".") if masked
-        else "No personal data is masked in text from the data (privacy.mask is empty).",
-        "Text from the data is shown as text: it cannot become markup, links or script.",
+        _key_sentence(facts.get("key"), env),
+        _("Segments, categories and counts describing fewer than {size} users are folded into \u201c{other}\u201d or "
+          "shown as \u201c{small}\u201d.").format(size=number(size, 0), other=_(OTHER), small=small_label(size)),
+        _("Personal data masked in text from the data: {kinds}.").format(kinds=", ".join(masked)) if masked
+        else _("No personal data is masked in text from the data (privacy.mask is empty)."),
+        _("Text from the data is shown as text: it cannot become markup, links or script."),
     ]
+
+
+def _key_sentence(key: str | None, env: str) -> str:
+    """The footer's sentence on pseudonyms: with which key they were made, and what follows for linking them."""
+    if key == KEY_FROM_CONFIG:
+        return _("User ids are shown only as pseudonyms (keyed hash, HMAC-SHA256) with the key set in the config "
+                 "(privacy.key), so a user has the same pseudonym in every report made with that key.")
+    if key == KEY_FROM_ENV:
+        return _("User ids are shown only as pseudonyms (keyed hash, HMAC-SHA256) with the key from the environment "
+                 "variable {env}, so a user has the same pseudonym in every report made with that key.").format(env=env)
+    if key == KEY_PER_RUN:
+        return _("User ids are shown only as pseudonyms (keyed hash, HMAC-SHA256) with a random key made for this run "
+                 "only (no key was set in {env}), so pseudonyms cannot be linked across reports.").format(env=env)
+    return _("User ids are shown only as pseudonyms (keyed hash, HMAC-SHA256) with an unknown key.")

@@ -34,17 +34,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from uem_helpers.core.i18n import N_
+
 #: The kinds of personal data, in the order they are looked for (earlier kinds win overlaps).
 KINDS = ("email", "id_number", "bank_card", "phone", "landline", "ip")
 
-#: Words for each kind, as the report footer names them.
+#: Words for each kind, as the report footer names them (translated there).
 KIND_NAMES = {
-    "phone": "mobile numbers",
-    "landline": "landline numbers",
-    "email": "e-mail addresses",
-    "id_number": "ID numbers",
-    "bank_card": "bank card numbers",
-    "ip": "IP addresses",
+    "phone": N_("mobile numbers"),
+    "landline": N_("landline numbers"),
+    "email": N_("e-mail addresses"),
+    "id_number": N_("ID numbers"),
+    "bank_card": N_("bank card numbers"),
+    "ip": N_("IP addresses"),
 }
 
 # Full-width forms (and the ideographic space) read as ASCII; one character for one, so spans stay aligned.

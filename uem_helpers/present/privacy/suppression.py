@@ -28,12 +28,20 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from uem_helpers.core.i18n import N_, _
 from uem_helpers.stats import wilson_ci
 
-#: Label of the group small groups are folded into.
-OTHER = "other"
-#: Shown in place of a count cell hidden because another cell of its line is small.
-SUPPRESSED = "suppressed"
+#: Label of the group small groups are folded into: the value in result frames (English, as data);
+#: :func:`group_label` shows it in the reader's language.
+OTHER = N_("other")
+#: Shown in place of a count cell hidden because another cell of its line is small (in the reader's language).
+SUPPRESSED = N_("suppressed")
+
+
+def group_label(group: object) -> str:
+    """A group as a reader sees it: the fold of small groups (:data:`OTHER`) in the reader's language,
+    any other group as it is."""
+    return _(OTHER) if group == OTHER else str(group)
 
 
 def small_label(min_size: int) -> str:
@@ -190,7 +198,7 @@ def suppress_small_cells(
     -------
     pandas.DataFrame
         Same shape, object dtype: hidden primary cells read ``"< 10"``, complementary ones
-        ``"suppressed"``, everything else as it was.
+        ``"suppressed"`` (in the reader's language), everything else as it was.
 
     Raises
     ------
@@ -228,7 +236,7 @@ def suppress_small_cells(
     out = table.astype(object).copy()
     for c_index, c in enumerate(cols):
         for r_index in np.flatnonzero(hidden[:, c_index]):
-            out.iat[r_index, out.columns.get_loc(c)] = small_label(min_size) if primary[r_index, c_index] else SUPPRESSED
+            out.iat[r_index, out.columns.get_loc(c)] = small_label(min_size) if primary[r_index, c_index] else _(SUPPRESSED)
     for derived, source in linked.items():
         rows = np.flatnonzero(hidden[:, cols.index(source)]) if source in cols else []
         for r_index in rows:

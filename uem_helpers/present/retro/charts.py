@@ -9,14 +9,22 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from babel.dates import format_skeleton
 from matplotlib.ticker import PercentFormatter
 
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
+from uem_helpers.core.formats import day, month, whole
+from uem_helpers.core.i18n import N_, _, babel_locale, label
 from uem_helpers.present.plots import ACCENT, MAIN, new_axes, percent_axis, plain
-from uem_helpers.present.retro._vocabulary import KPI_LABELS, STATUS_COLOURS, _label
+from uem_helpers.present.retro._vocabulary import KPI_LABELS, STATUS_COLOURS, _label, _status, _theme
 from uem_helpers.present.retro.words import spiked_theme
 from uem_helpers.stories.retro import RetroAnalysis
+
+
+def _month_name(value: object, skeleton: str) -> str:
+    """A month as the reader's calendar names it on an axis: ``"Oct"``, ``"Oct 2026"`` (Chinese: ``"10月"``)."""
+    return format_skeleton(skeleton, pd.Timestamp(str(value)[:7] + "-01").date(), locale=babel_locale())
 
 
 def kpi_small_multiples(a: RetroAnalysis):
@@ -39,22 +47,22 @@ def kpi_small_multiples(a: RetroAnalysis):
         status = "no data"
         if metric in goals.index:
             goal = goals.loc[metric]
-            ax.axhline(goal["target"], color="#333", ls="--", lw=1.2, label="target")
-            ax.axhline(goal["baseline"], color="#999", ls=":", lw=1.2, label="baseline")
+            ax.axhline(goal["target"], color="#333", ls="--", lw=1.2, label=_("target"))
+            ax.axhline(goal["baseline"], color="#999", ls=":", lw=1.2, label=_("baseline"))
             status = goal["status"]
-        ax.set_xticks(x, [pd.Timestamp(m).strftime("%b") for m in s["month"]], fontsize=10)
+        ax.set_xticks(x, [_month_name(m, "MMM") for m in s["month"]], fontsize=10)
         ax.tick_params(axis="y", labelsize=10)
         if rate:
             ax.yaxis.set_major_formatter(PercentFormatter(1, decimals=None))
-        ax.set_title(f"{_label(metric)}: {status}", color=STATUS_COLOURS.get(status, "#333"), fontsize=12,
-                     fontweight="bold")
+        ax.set_title(_("{kpi}: {status}").format(kpi=_label(metric), status=_status(status)),
+                     color=STATUS_COLOURS.get(status, "#333"), fontsize=12, fontweight="bold")
     for ax in list(axes.flat)[len(metrics_shown):]:
         ax.set_visible(False)
     handles, labels = next((h for h in (ax.get_legend_handles_labels() for ax in axes.flat) if h[0]), ([], []))
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=11)
-    first, last = pd.Timestamp(a.kpis.values["month"].min()), pd.Timestamp(a.month)
-    fig.suptitle(f"KPIs by month, {first:%b %Y} to {last:%b %Y}, against the plan "
-                 f"(band: 95% CI; title colour: status in {a.month})", fontsize=14)
+    fig.suptitle(_("KPIs by month, {first} to {last}, against the plan (band: 95% CI; title colour: status in "
+                   "{month})").format(first=_month_name(a.kpis.values["month"].min(), "yMMM"),
+                                      last=_month_name(a.month, "yMMM"), month=month(a.month)), fontsize=14)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return axes
 
@@ -66,20 +74,21 @@ def nps_chart(a: RetroAnalysis):
     x = np.arange(len(s))
     top.errorbar(x, s["nps"], yerr=[s["nps"] - s["low"], s["high"] - s["nps"]], fmt="o-", color=MAIN, capsize=4)
     for xi, v in zip(x, s["nps"]):
-        top.annotate(f"{v:.0f}", (xi, v), xytext=(8, 0), textcoords="offset points", va="center")
+        top.annotate(whole(v), (xi, v), xytext=(8, 0), textcoords="offset points", va="center")
     top.axhline(0, color="#999", lw=1)
-    top.set_ylabel("NPS (95% CI)")
-    top.set_title(f"NPS by month: {s['nps'].iloc[-1]:.0f} in {s['month'].iloc[-1]}")
+    top.set_ylabel(_("NPS (95% CI)"))
+    top.set_title(_("NPS by month: {nps} in {month}").format(nps=whole(s["nps"].iloc[-1]),
+                                                             month=month(s["month"].iloc[-1])))
     bottom = np.zeros(len(x))
-    for name, colour, label in (("detractor_share", ACCENT, "detractors (0-6)"),
-                                ("passive_share", "#bbbbbb", "passives (7-8)"),
-                                ("promoter_share", "#2ca02c", "promoters (9-10)")):
-        split.bar(x, s[name], bottom=bottom, color=colour, label=label, width=0.6)
+    for name, colour, words in (("detractor_share", ACCENT, N_("detractors (0-6)")),
+                                ("passive_share", "#bbbbbb", N_("passives (7-8)")),
+                                ("promoter_share", "#2ca02c", N_("promoters (9-10)"))):
+        split.bar(x, s[name], bottom=bottom, color=colour, label=_(words), width=0.6)
         bottom += s[name].to_numpy()
     percent_axis(split.yaxis)
-    split.set_ylabel("Share of answers")
+    split.set_ylabel(_("Share of answers"))
     split.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
-    split.set_xticks(x, list(s["month"]))
+    split.set_xticks(x, [month(m) for m in s["month"]])
     fig.tight_layout()
     return top
 
@@ -90,14 +99,14 @@ def retention_heatmap(a: RetroAnalysis, *, ax=None):
 
     r = a.retention
     grid = r.pivot(index="cohort_week", columns="week", values="retention")
-    grid.index = [pd.Timestamp(i).strftime("%Y-%m-%d") for i in grid.index]
+    grid.index = [day(pd.Timestamp(i)) for i in grid.index]
     ax = new_axes(ax, (10, 0.42 * len(grid) + 1.8))
     sns.heatmap(grid, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=grid.map(lambda v: "" if v != v else f"{v:.0%}"),
                 fmt="", annot_kws={"fontsize": 8},
-                cbar_kws={"label": "Share of the cohort active", "format": "{x:.0%}"})
-    ax.set_xlabel("Weeks since the cohort's first week")
-    ax.set_ylabel("Cohort (week of first event)")
-    ax.set_title("Weekly cohort retention (only fully observed weeks)")
+                cbar_kws={"label": _("Share of the cohort active"), "format": "{x:.0%}"})
+    ax.set_xlabel(_("Weeks since the cohort's first week"))
+    ax.set_ylabel(_("Cohort (week of first event)"))
+    ax.set_title(_("Weekly cohort retention (only fully observed weeks)"))
     return ax
 
 
@@ -112,16 +121,17 @@ def feedback_volume_chart(a: RetroAnalysis, *, ax=None):
     bottom = np.zeros(len(grid))
     colours = plt.get_cmap("tab10").colors
     for i, theme in enumerate(grid.columns):
-        ax.bar(range(len(grid)), grid[theme], bottom=bottom, color=colours[i % 10], label=plain(theme), width=0.65)
+        ax.bar(range(len(grid)), grid[theme], bottom=bottom, color=colours[i % 10], label=plain(_theme(theme)),
+               width=0.65)
         bottom += grid[theme].to_numpy()
-    ax.set_xticks(range(len(grid)), list(grid.index))
-    ax.set_ylabel("Feedback items")
+    ax.set_xticks(range(len(grid)), [month(m) for m in grid.index])
+    ax.set_ylabel(_("Feedback items"))
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     spike = spiked_theme(a)
-    title = "Feedback by month and theme"
-    if spike is not None:
-        title += f": '{spike['category']}' spiked in {spike['month']}"
+    title = (_("Feedback by month and theme") if spike is None else
+             _("Feedback by month and theme: '{theme}' spiked in {month}").format(
+                 theme=_theme(spike["category"]), month=month(spike["month"])))
     ax.set_title(plain(title))
     return ax
 
@@ -132,6 +142,6 @@ def channel_chart(a: RetroAnalysis, *, ax=None):
 
     v = a.volume_by_channel.sort_values("items", ascending=False)
     notes = [f"{s:.0%} ({int(n):,})" for s, n in zip(v["share"], v["items"])]
-    return rate_bars(v["channel"].astype(str), v["share"], v["share_low"], v["share_high"], notes,
-                     xlabel="Share of the month's feedback items (95% CI)",
-                     title=f"Feedback by channel in {a.month}", ax=ax)
+    return rate_bars([label(c) for c in v["channel"].astype(str)], v["share"], v["share_low"], v["share_high"], notes,
+                     xlabel=_("Share of the month's feedback items (95% CI)"),
+                     title=_("Feedback by channel in {month}").format(month=month(a.month)), ax=ax)

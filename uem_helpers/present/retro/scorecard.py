@@ -11,9 +11,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from uem_helpers.core.formats import with_minus
-from uem_helpers.present.retro._vocabulary import STATUS_COLOURS, _change, _label, _mask, _value
-from uem_helpers.stories.retro import RetroAnalysis
+from uem_helpers.core.formats import between, day, missing, month, percent, with_minus
+from uem_helpers.core.i18n import N_, _, ngettext
+from uem_helpers.present.retro._vocabulary import STATUS_COLOURS, _change, _label, _mask, _status, _value
+from uem_helpers.present.retro.tables import CHANGE, OWNER
+from uem_helpers.stories.retro import TREND_MONTHS, RetroAnalysis
+
+
+#: The scorecard's own column headers (the months are named by :func:`~uem_helpers.core.formats.month`).
+GOAL, DUE, BASELINE_TARGET, PROGRESS, STATUS = (N_("Goal"), N_("Due"), N_("Baseline → target"), N_("Progress"),
+                                                N_("Status"))
 
 
 def scorecard_table(a: RetroAnalysis) -> pd.DataFrame:
@@ -21,18 +28,19 @@ def scorecard_table(a: RetroAnalysis) -> pd.DataFrame:
     rows = []
     for r in a.scorecard.itertuples():
         rows.append({
-            "Goal": _label(r.metric), "Owner": _mask(r.owner), "Due": str(r.due),
-            "Baseline → target": f"{_value(r.metric, r.baseline)} → {_value(r.metric, r.target)}",
-            a.month: (f"{_value(r.metric, r.this_month)} ({_value(r.metric, r.this_month_low)} to "
-                      f"{_value(r.metric, r.this_month_high)})"),
-            a.last_month: _value(r.metric, r.last_month),
-            "Change (95% CI)": (f"{_change(r.metric, r.change)} ({_change(r.metric, r.change_low)} to "
-                                f"{_change(r.metric, r.change_high)})"),
-            "Progress": ("n/a" if r.progress != r.progress else
-                         with_minus(f"{r.progress:.0%} (time {r.expected_progress:.0%})")),
-            "Status": r.status.upper(),
+            _(GOAL): _label(r.metric), _(OWNER): _mask(r.owner), _(DUE): day(r.due),
+            _(BASELINE_TARGET): f"{_value(r.metric, r.baseline)} → {_value(r.metric, r.target)}",
+            month(a.month): (f"{_value(r.metric, r.this_month)} "
+                             f"({between(_value(r.metric, r.this_month_low), _value(r.metric, r.this_month_high))})"),
+            month(a.last_month): _value(r.metric, r.last_month),
+            _(CHANGE): (f"{_change(r.metric, r.change)} "
+                        f"({between(_change(r.metric, r.change_low), _change(r.metric, r.change_high))})"),
+            _(PROGRESS): (missing() if r.progress != r.progress else with_minus(
+                _("{progress} (time {time})").format(progress=percent(r.progress),
+                                                     time=percent(r.expected_progress)))),
+            _(STATUS): _status(r.status).upper(),
         })
-    return pd.DataFrame(rows).set_index("Goal")
+    return pd.DataFrame(rows).set_index(_(GOAL))
 
 
 class ScorecardHTML:
@@ -52,13 +60,14 @@ class ScorecardHTML:
         self.table, self._sparklines, self._statuses = table, sparklines, statuses
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["Goal", "Last 6 months", *self.table.columns])
+        recent = ngettext("Last {n} month", "Last {n} months", TREND_MONTHS).format(n=TREND_MONTHS)
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [_(GOAL), recent, *self.table.columns])
         rows = []
         for goal, row in self.table.iterrows():
             cells = [f"<th>{html.escape(str(goal))}</th>", f"<td>{self._sparklines.get(goal, '')}</td>"]
             for column, value in row.items():
                 text = html.escape(str(value))
-                if column == "Status":
+                if column == _(STATUS):
                     text = _badge(self._statuses.get(goal, "no data")) + " " + text
                 cells.append(f"<td>{text}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -78,8 +87,9 @@ def scorecard_html(a: RetroAnalysis) -> ScorecardHTML:
         statuses[label] = r.status
         s = a.kpi(r.metric)
         if len(s):
+            alt = ngettext("{kpi}: last {n} month", "{kpi}: last {n} months", len(s)).format(kpi=label, n=len(s))
             sparklines[label] = _sparkline(tuple(s["value"]), float(r.target), STATUS_COLOURS.get(r.status, "#333"),
-                                           f"{label}: last {len(s)} months")
+                                           alt)
     return ScorecardHTML(table, sparklines, statuses)
 
 
@@ -103,11 +113,17 @@ def _sparkline(values: tuple[float, ...], target: float, colour: str, alt: str) 
     return f'<img src="{_png(fig)}" alt="{html.escape(alt)}" width="120" height="30">'
 
 
-@cache
 def _badge(status: str) -> str:
-    """A small filled circle in the status colour, as an embedded image."""
+    """A small filled circle in the status colour, as an embedded image described by the status's words."""
+    return f'<img src="{_dot(STATUS_COLOURS.get(status, "#888888"))}" alt="{html.escape(_status(status))}" ' \
+           'width="12" height="12">'
+
+
+@cache
+def _dot(colour: str) -> str:
+    """A small filled circle in ``colour``, as a PNG data URI."""
     fig = plt.figure(figsize=(0.12, 0.12))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.add_patch(plt.Circle((0.5, 0.5), 0.48, color=STATUS_COLOURS.get(status, "#888888")))
+    ax.add_patch(plt.Circle((0.5, 0.5), 0.48, color=colour))
     ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
-    return f'<img src="{_png(fig)}" alt="{html.escape(status)}" width="12" height="12">'
+    return _png(fig)

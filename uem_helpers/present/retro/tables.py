@@ -1,17 +1,34 @@
 """The retro's tables: NPS by touchpoint, feedback themes, priority, the loop and its backlog, "you said,
 we did", rollouts, and the actions with their owners.
+
+Column headers and the words in cells are in the reader's language; the numbers are the same in every language.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from uem_helpers.core.formats import percent, rate_with_interval
+from uem_helpers.analyses.feedback import ALL_CHANNELS
+from uem_helpers.core.formats import between, day, missing, percent, rate_with_interval, whole
+from uem_helpers.core.i18n import N_, _, label
 from uem_helpers.analyses.metrics import nps_score
 from uem_helpers.present import privacy
 from uem_helpers.present.privacy.display import SafeTable
-from uem_helpers.present.retro._vocabulary import _arm, _label, _mask, _pts, _value
+from uem_helpers.present.retro._vocabulary import _arm, _label, _mask, _pts, _theme, _value
 from uem_helpers.stories.retro import RetroAnalysis
+
+#: Column headers of the retro's tables (and of the wiki page's), translated where a table is made.
+ACTION, ANSWERS, AGE, CHANGE, CHANNEL, CONTROL, DECISION, EXPERIMENT = (
+    N_("Action"), N_("Answers"), N_("Age"), N_("Change (95% CI)"), N_("Channel"), N_("Control"), N_("Decision"),
+    N_("Experiment"))
+GROWTH, ITEMS, LAST_MONTH, METRIC, NOT_ANSWERED, NPS, OPEN, OPEN_ITEMS, OWNER = (
+    N_("Growth"), N_("Items"), N_("Last month"), N_("Metric"), N_("Not yet answered"), N_("NPS"), N_("Open"),
+    N_("Open items"), N_("Owner"))
+P90_REPLY, MEDIAN_REPLY, RANK, RESOLVED, SCORE, SEVERITY, SHARE, THEME, TOUCHPOINT = (
+    N_("p90 reply (h)"), N_("Median reply (h)"), N_("Rank"), N_("Resolved"), N_("Score"), N_("Severity"),
+    N_("Share (95% CI)"), N_("Theme"), N_("Touchpoint"))
+TREATMENT, USERS_SAID, VOLUME, WE_DID, WHY, YOU_SAID = (
+    N_("Treatment"), N_("What users said"), N_("Volume"), N_("We did"), N_("Why"), N_("You said (an example)"))
 
 
 def nps_touchpoint_table(a: RetroAnalysis) -> pd.DataFrame:
@@ -21,9 +38,9 @@ def nps_touchpoint_table(a: RetroAnalysis) -> pd.DataFrame:
                                            "touchpoint", size="users", sums=["promoters", "passives", "detractors"])
     score, se = nps_score(t["promoters"], t["detractors"], t["users"])
     return pd.DataFrame({
-        "Touchpoint": [_mask(x) for x in t["touchpoint"]], "Answers": t["users"].astype(int).to_numpy(),
-        "NPS": [f"{s:.0f} ({s - 1.96 * e:.0f} to {s + 1.96 * e:.0f})" for s, e in zip(score, se)],
-    }).set_index("Touchpoint")
+        _(TOUCHPOINT): [_mask(label(x)) for x in t["touchpoint"]], _(ANSWERS): t["users"].astype(int).to_numpy(),
+        _(NPS): [f"{whole(s)} ({between(whole(s - 1.96 * e), whole(s + 1.96 * e))})" for s, e in zip(score, se)],
+    }).set_index(_(TOUCHPOINT))
 
 
 def themes_table(a: RetroAnalysis) -> SafeTable:
@@ -31,54 +48,62 @@ def themes_table(a: RetroAnalysis) -> SafeTable:
     t = a.themes
     quotes = [c for c in t.columns if c.startswith("quote_")]
     return _safe({
-        "Theme": [_mask(c) for c in t["category"]], "Items": t["items"].astype(int).to_numpy(),
-        "Share (95% CI)": [f"{s:.0%} ({lo:.0%}–{hi:.0%})" for s, lo, hi in zip(t["share"], t["share_low"],
-                                                                                t["share_high"])],
-        "Last month": t["last_month"].astype(int).to_numpy(),
-        "What users said": [" / ".join(_mask(q) for q in row if isinstance(q, str) and q)
-                            for row in t[quotes].itertuples(index=False)],
-    }, "Theme")
+        _(THEME): [_theme(c) for c in t["category"]], _(ITEMS): t["items"].astype(int).to_numpy(),
+        _(SHARE): [f"{s:.0%} ({lo:.0%}–{hi:.0%})" for s, lo, hi in zip(t["share"], t["share_low"], t["share_high"])],
+        _(LAST_MONTH): t["last_month"].astype(int).to_numpy(),
+        _(USERS_SAID): [" / ".join(_mask(q) for q in row if isinstance(q, str) and q)
+                        for row in t[quotes].itertuples(index=False)],
+    }, _(THEME))
 
 
 def priority_table(a: RetroAnalysis) -> pd.DataFrame:
     """Themes ranked by priority = volume x severity x growth."""
     t = a.priority
     return pd.DataFrame({
-        "Rank": t["rank"].astype(int).to_numpy(), "Theme": [_mask(c) for c in t["category"]],
-        "Volume": t["volume"].astype(int).to_numpy(), "Severity": [f"{s:.2f}" for s in t["severity"]],
-        "Growth": [f"×{g:.2f}" for g in t["growth"]], "Score": [f"{s:.1f}" for s in t["score"]],
-    }).set_index("Rank")
+        _(RANK): t["rank"].astype(int).to_numpy(), _(THEME): [_theme(c) for c in t["category"]],
+        _(VOLUME): t["volume"].astype(int).to_numpy(), _(SEVERITY): [f"{s:.2f}" for s in t["severity"]],
+        _(GROWTH): [f"×{g:.2f}" for g in t["growth"]], _(SCORE): [f"{s:.1f}" for s in t["score"]],
+    }).set_index(_(RANK))
+
+
+def _channel(name: object) -> str:
+    """A feedback channel as shown: "all" in the reader's language, any other by its display name, masked."""
+    return _(ALL_CHANNELS) if name == ALL_CHANNELS else _mask(label(name))
 
 
 def loop_table(a: RetroAnalysis) -> pd.DataFrame:
     """Reply times, SLA and resolution by channel."""
     s = a.loop.summary
     return pd.DataFrame({
-        "Channel": [_mask(c) for c in s["channel"]], "Items": s["items"].astype(int).to_numpy(),
-        "Median reply (h)": [f"{x:.1f}" if x == x else "n/a" for x in s["reply_median_h"]],
-        "p90 reply (h)": [f"{x:.1f}" if x == x else "n/a" for x in s["reply_p90_h"]],
-        f"Within {a.sla_hours:g} h (95% CI)": [rate_with_interval(x, lo, hi, 0, sep="–") for x, lo, hi in
-                                               zip(s["within_sla_share"], s["within_sla_low"], s["within_sla_high"])],
-        "Resolved": [percent(x) for x in s["resolved_share"]],
-        "Open": s["open_backlog"].astype(int).to_numpy(),
-    }).set_index("Channel")
+        _(CHANNEL): [_channel(c) for c in s["channel"]], _(ITEMS): s["items"].astype(int).to_numpy(),
+        _(MEDIAN_REPLY): [f"{x:.1f}" if x == x else missing() for x in s["reply_median_h"]],
+        _(P90_REPLY): [f"{x:.1f}" if x == x else missing() for x in s["reply_p90_h"]],
+        _("Within {hours} h (95% CI)").format(hours=f"{a.sla_hours:g}"): [
+            rate_with_interval(x, lo, hi, 0, sep="–")
+            for x, lo, hi in zip(s["within_sla_share"], s["within_sla_low"], s["within_sla_high"])],
+        _(RESOLVED): [percent(x, na=missing()) for x in s["resolved_share"]],
+        _(OPEN): s["open_backlog"].astype(int).to_numpy(),
+    }).set_index(_(CHANNEL))
 
 
 def backlog_table(a: RetroAnalysis) -> pd.DataFrame:
     """Open items at the end of the month by age (all channels), and how many have no reply yet."""
     b = a.loop.backlog
-    b = b[b["channel"] == b["channel"].iloc[0]] if "all" not in set(b["channel"]) else b[b["channel"] == "all"]
-    return pd.DataFrame({"Age": b["age"].to_numpy(), "Open items": b["items"].astype(int).to_numpy(),
-                         "Not yet answered": b["unreplied"].astype(int).to_numpy()}).set_index("Age")
+    b = b[b["channel"] == b["channel"].iloc[0]] if ALL_CHANNELS not in set(b["channel"]) else b[b["channel"] ==
+                                                                                                 ALL_CHANNELS]
+    return pd.DataFrame({
+        _(AGE): [_(age) for age in b["age"]], _(OPEN_ITEMS): b["items"].astype(int).to_numpy(),
+        _(NOT_ANSWERED): b["unreplied"].astype(int).to_numpy(),
+    }).set_index(_(AGE))
 
 
 def we_did_table(a: RetroAnalysis) -> SafeTable:
     """You said, we did: each product change with what users said, masked (``.frame``: the data)."""
     t = a.we_did
     return _safe({
-        "We did": [_mask(x) for x in t["we_did"]], "Theme": [_mask(x) for x in t["category"]],
-        "Items": t["items"].astype(int).to_numpy(), "You said (an example)": [_mask(x) for x in t["you_said"]],
-    }, "We did")
+        _(WE_DID): [_mask(x) for x in t["we_did"]], _(THEME): [_theme(x) for x in t["category"]],
+        _(ITEMS): t["items"].astype(int).to_numpy(), _(YOU_SAID): [_mask(x) for x in t["you_said"]],
+    }, _(WE_DID))
 
 
 def _safe(columns: dict, index: str) -> SafeTable:
@@ -94,14 +119,15 @@ def rollout_table(a: RetroAnalysis) -> pd.DataFrame:
             pct = x.kind == "rate" or x.unit == "%"
             fmt = (lambda v: f"{v:.1%}") if pct else (lambda v, u=x.unit: f"{u}{v:,.2f}")
             rows.append({
-                "Experiment": _mask(r.experiment), "Metric": x.metric + ("" if i == 0 else " (guardrail)"),
-                "Control": _arm(fmt, x.value_a, x.value_a_low, x.value_a_high, x.n_a),
-                "Treatment": _arm(fmt, x.value_b, x.value_b_low, x.value_b_high, x.n_b),
-                "Change (95% CI)": (f"{_pts(x.abs_effect, pct, x.unit)} ({_pts(x.ci_low, pct, x.unit)} to "
-                                    f"{_pts(x.ci_high, pct, x.unit)})"),
-                "Decision": r.recommendation if i == 0 else "",
+                _(EXPERIMENT): _mask(r.experiment),
+                _(METRIC): x.metric if i == 0 else _("{metric} (guardrail)").format(metric=x.metric),
+                _(CONTROL): _arm(fmt, x.value_a, x.value_a_low, x.value_a_high, x.n_a),
+                _(TREATMENT): _arm(fmt, x.value_b, x.value_b_low, x.value_b_high, x.n_b),
+                _(CHANGE): (f"{_pts(x.abs_effect, pct, x.unit)} "
+                            f"({between(_pts(x.ci_low, pct, x.unit), _pts(x.ci_high, pct, x.unit))})"),
+                _(DECISION): _(r.recommendation) if i == 0 else "",
             })
-    return pd.DataFrame(rows).set_index(["Experiment", "Metric"])
+    return pd.DataFrame(rows).set_index([_(EXPERIMENT), _(METRIC)])
 
 
 def actions(a: RetroAnalysis) -> pd.DataFrame:
@@ -109,21 +135,26 @@ def actions(a: RetroAnalysis) -> pd.DataFrame:
     rows = []
     if a.scorecard is not None:
         for r in a.scorecard[a.scorecard["status"].isin(["off track", "at risk"])].itertuples():
-            rows.append({"Action": f"Bring {_label(r.metric)} back on track ({_value(r.metric, r.this_month)} vs "
-                                   f"target {_value(r.metric, r.target)} by {r.due})",
-                         "Owner": _mask(r.owner), "Why": r.reason})
+            rows.append({ACTION: _("Bring {kpi} back on track ({value} vs target {target} by {due})").format(
+                             kpi=_label(r.metric), value=_value(r.metric, r.this_month),
+                             target=_value(r.metric, r.target), due=day(r.due)),
+                         OWNER: _mask(r.owner), WHY: r.reason})
     sla_owner = _owner(a, "feedback_sla")
     ranked = a.priority[a.priority["volume"] > 0] if a.priority is not None else pd.DataFrame()
     if len(ranked):
         top = ranked.iloc[0]
-        rows.append({"Action": f"Find and fix the cause behind '{_mask(top['category'])}' feedback",
-                     "Owner": sla_owner,
-                     "Why": (f"highest priority score ({top['score']:.1f}: {int(top['volume'])} items, "
-                             f"severity {top['severity']:.2f}, growth ×{top['growth']:.2f})")})
+        rows.append({ACTION: _("Find and fix the cause behind '{theme}' feedback").format(
+                         theme=_theme(top["category"])),
+                     OWNER: sla_owner,
+                     WHY: _("highest priority score ({score}: {items} items, severity {severity}, growth ×{growth})"
+                            ).format(score=f"{top['score']:.1f}", items=int(top["volume"]),
+                                     severity=f"{top['severity']:.2f}", growth=f"{top['growth']:.2f}")})
     for r in a.rollouts:
-        rows.append({"Action": f"{r.recommendation.capitalize()}: {_mask(r.experiment)}",
-                     "Owner": _owner(a, "cart_conversion"), "Why": _mask(r.reason)})
-    return pd.DataFrame(rows, columns=["Action", "Owner", "Why"])
+        decision = _(r.recommendation)
+        rows.append({ACTION: _("{decision}: {experiment}").format(decision=decision[:1].upper() + decision[1:],
+                                                                  experiment=_mask(r.experiment)),
+                     OWNER: _owner(a, "cart_conversion"), WHY: _mask(r.reason)})
+    return pd.DataFrame(rows, columns=[ACTION, OWNER, WHY]).rename(columns=_)
 
 
 def actions_table(a: RetroAnalysis) -> SafeTable:
@@ -135,5 +166,5 @@ def actions_table(a: RetroAnalysis) -> SafeTable:
 
 def _owner(a: RetroAnalysis, metric: str) -> str:
     if a.scorecard is None or metric not in set(a.scorecard["metric"]):
-        return "to assign"
+        return _("to assign")
     return _mask(a.scorecard.loc[a.scorecard["metric"] == metric, "owner"].iloc[0])

@@ -7,12 +7,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from uem_helpers.core.formats import whole
+from babel.lists import format_list
+
+from uem_helpers.core.formats import month as month_name, percent, whole
+from uem_helpers.core.i18n import N_, _, babel_locale, ngettext
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
 from uem_helpers.present.narrative import framing, md_escape
-from uem_helpers.present.retro._vocabulary import _change, _label, _mask, _row, _value
+from uem_helpers.present.retro._vocabulary import (
+    CLAUSES,
+    _change,
+    _sentences,
+    _joined,
+    _label,
+    _mask,
+    _row,
+    _status,
+    _theme,
+    _value,
+)
 from uem_helpers.stories.retro import RetroAnalysis
 
 
@@ -32,31 +46,32 @@ def introduction(config, month: str) -> str:
         Markdown: ``# <title>`` and one paragraph naming only the sections the configured tables support.
     """
     tables = set(config.sources)
-    parts = ["scores the plan's KPIs for the month against their targets" if config.plan
-             else "shows the month's KPIs (no plan is configured, so there are no targets)"]
-    parts.append("shows NPS and retention" if "nps" in tables else "shows retention")
+    parts = [_("scores the plan's KPIs for the month against their targets") if config.plan
+             else _("shows the month's KPIs (no plan is configured, so there are no targets)")]
+    parts.append(_("shows NPS and retention") if "nps" in tables else _("shows retention"))
     if "feedback" in tables:
-        parts.append("follows the feedback loop (what users wrote, how fast we answered, what is still open, what "
-                     "we changed because of it)")
+        parts.append(_("follows the feedback loop (what users wrote, how fast we answered, what is still open, what "
+                       "we changed because of it)"))
     if config.rollouts and "assignments" in tables:
         count = len(config.rollouts)
-        parts.append("reads the staged rollout in the config" if count == 1 else
-                     f"reads the {count} staged rollouts in the config")
+        parts.append(ngettext("reads the staged rollout in the config",
+                              "reads the {count} staged rollouts in the config", count).format(count=count))
     if config.plan or "feedback" in tables or (config.rollouts and "assignments" in tables):
-        parts.append("ends with actions and owners")
+        parts.append(_("ends with actions and owners"))
     else:
-        parts.append("lists no actions with owners (they come from a plan, feedback or rollouts, and none is "
-                     "configured)")
-    body = (f"For user-engineering, product and service leads at the monthly review of {md_escape(month)}. The report "
-            f"{', '.join(parts[:-1])}, and {parts[-1]}. Every rate comes with its 95% confidence interval; quotes "
-            "are masked. The same findings are published as a wiki page, `monthly_retro.md`, beside this report.")
-    return framing(f"Monthly user engineering retro: {month}", body)
+        parts.append(_("lists no actions with owners (they come from a plan, feedback or rollouts, and none is "
+                       "configured)"))
+    body = _("For user-engineering, product and service leads at the monthly review of {month}. The report {covers}. "
+             "Every rate comes with its {level} confidence interval; quotes are masked. The same findings are "
+             "published as a wiki page, `monthly_retro.md`, beside this report.").format(
+        month=md_escape(month_name(month)), covers=format_list(parts, locale=babel_locale()), level=percent(0.95))
+    return framing(_("Monthly user engineering retro: {month}").format(month=month_name(month)), body)
 
 
 def no_data(a: RetroAnalysis) -> str:
     """The sentence shown when the month has no data at all."""
-    return (f"**No data:** nothing happened in {md_escape(a.month)} in the configured sources, so there is no "
-            "retro to prepare. Check the month and the sources.")
+    return _("**No data:** nothing happened in {month} in the configured sources, so there is no retro to prepare. "
+             "Check the month and the sources.").format(month=_month(a.month))
 
 
 def note(a: RetroAnalysis, section: str) -> str:
@@ -64,18 +79,25 @@ def note(a: RetroAnalysis, section: str) -> str:
     return no_data(a) if not a.has_data else md_escape(a.notes.get(section, ""))
 
 
+#: How many goals have each status, in the order the finding lists them.
+STATUS_COUNTS = {"on track": N_("**{count}** on track"), "at risk": N_("**{count}** at risk"),
+                 "off track": N_("**{count}** off track"), "no data": N_("**{count}** no data")}
+
+
 def scorecard_finding(a: RetroAnalysis) -> str:
     """Goals by status, naming the ones off track and their owners."""
     if a.scorecard is None:
         return note(a, "plan")
     counts = a.scorecard["status"].value_counts()
-    parts = [f"**{counts[s]}** {s}" for s in ("on track", "at risk", "off track", "no data") if s in counts]
-    text = f"Of {len(a.scorecard)} goals in the plan, " + ", ".join(parts) + "."
+    parts = [_(words).format(count=counts[s]) for s, words in STATUS_COUNTS.items() if s in counts]
+    text = _("Of {goals} goals in the plan, {counts}.").format(goals=len(a.scorecard), counts=_joined(parts))
     off = a.scorecard[a.scorecard["status"].isin(["off track", "at risk"])]
     if len(off):
-        text += " Needing attention: " + "; ".join(
-            f"{md_escape(_label(r.metric))} ({r.status}, owner {md_escape(r.owner)}: {_value(r.metric, r.this_month)} "
-            f"against a target of {_value(r.metric, r.target)})" for r in off.itertuples()) + "."
+        text = _sentences(text, _("Needing attention: {goals}.").format(goals=_joined(
+            (_("{kpi} ({status}, owner {owner}: {value} against a target of {target})").format(
+                kpi=md_escape(_label(r.metric)), status=_status(r.status), owner=md_escape(r.owner),
+                value=_value(r.metric, r.this_month), target=_value(r.metric, r.target)) for r in off.itertuples()),
+            CLAUSES)))
     return text
 
 
@@ -85,17 +107,35 @@ def nps_finding(a: RetroAnalysis) -> str:
         return note(a, "nps")
     this, last = _row(a.nps_monthly, a.month), _row(a.nps_monthly, a.last_month)
     if this is None:
-        return f"No NPS answer in {md_escape(a.month)}."
-    text = (f"NPS was **{whole(this['nps'])}** in {md_escape(a.month)} (95% CI {whole(this['low'])} to "
-            f"{whole(this['high'])}, {int(this['responses']):,} answers: {this['promoter_share']:.0%} promoters, "
-            f"{this['detractor_share']:.0%} detractors)")
-    if last is not None:
-        c = nps_change(last, this)
-        verdict = "significantly " if (c["change_low"] > 0 or c["change_high"] < 0) else "not significantly "
-        direction = "down" if c["change"] < 0 else "up"
-        text += (f", {verdict}{direction} {abs(c['change']):.0f} points from {md_escape(a.last_month)} "
-                 f"(95% CI {whole(c['change_low'], '+')} to {whole(c['change_high'], '+')})")
-    return text + "."
+        return _("No NPS answer in {month}.").format(month=_month(a.month))
+    numbers = {"nps": whole(this["nps"]), "month": _month(a.month), "low": whole(this["low"]),
+               "high": whole(this["high"]), "answers": f"{int(this['responses']):,}",
+               "promoters": percent(this["promoter_share"]), "detractors": percent(this["detractor_share"])}
+    if last is None:
+        return _("NPS was **{nps}** in {month} (95% CI {low} to {high}, {answers} answers: {promoters} promoters, "
+                 "{detractors} detractors).").format(**numbers)
+    c = nps_change(last, this)
+    significant, down = c["change_low"] > 0 or c["change_high"] < 0, c["change"] < 0
+    return _(NPS_CHANGES[significant, down]).format(
+        points=f"{abs(c['change']):.0f}", last_month=_month(a.last_month), change_low=whole(c["change_low"], "+"),
+        change_high=whole(c["change_high"], "+"), **numbers)
+
+
+#: The NPS finding with last month's change, by (significant, down).
+NPS_CHANGES = {
+    (True, True): N_("NPS was **{nps}** in {month} (95% CI {low} to {high}, {answers} answers: {promoters} promoters, "
+                     "{detractors} detractors), significantly down {points} points from {last_month} (95% CI "
+                     "{change_low} to {change_high})."),
+    (True, False): N_("NPS was **{nps}** in {month} (95% CI {low} to {high}, {answers} answers: {promoters} "
+                      "promoters, {detractors} detractors), significantly up {points} points from {last_month} (95% "
+                      "CI {change_low} to {change_high})."),
+    (False, True): N_("NPS was **{nps}** in {month} (95% CI {low} to {high}, {answers} answers: {promoters} "
+                      "promoters, {detractors} detractors), not significantly down {points} points from {last_month} "
+                      "(95% CI {change_low} to {change_high})."),
+    (False, False): N_("NPS was **{nps}** in {month} (95% CI {low} to {high}, {answers} answers: {promoters} "
+                       "promoters, {detractors} detractors), not significantly up {points} points from {last_month} "
+                       "(95% CI {change_low} to {change_high})."),
+}
 
 
 def retention_finding(a: RetroAnalysis) -> str:
@@ -103,15 +143,23 @@ def retention_finding(a: RetroAnalysis) -> str:
     r = a.retention
     if r is None or r.empty:
         return note(a, "retention")
-    parts = []
+    shares = {}
     for week in (1, 4):
         rows = r[r["week"] == week]
         if len(rows):
-            share = rows["active_users"].sum() / rows["cohort_users"].sum()
-            parts.append(f"{share:.0%} of users are active again in week {week}")
-    text = "Across the cohorts shown, " + " and ".join(parts) + "." if parts else "Cohorts are too recent to show."
+            shares[week] = percent(rows["active_users"].sum() / rows["cohort_users"].sum())
+    if len(shares) == 2:
+        text = _("Across the cohorts shown, {share} of users are active again in week {week} and {share_later} of "
+                 "users are active again in week {week_later}.").format(share=shares[1], week=1,
+                                                                         share_later=shares[4], week_later=4)
+    elif shares:
+        (week, share), = shares.items()
+        text = _("Across the cohorts shown, {share} of users are active again in week {week}.").format(share=share,
+                                                                                                      week=week)
+    else:
+        text = _("Cohorts are too recent to show.")
     span = note(a, "retention")  # cohorts the data follows too briefly (stories.retro.retention_span_note)
-    return f"{text} {span}" if span else text
+    return _sentences(text, span)
 
 
 def feedback_finding(a: RetroAnalysis) -> str:
@@ -120,18 +168,23 @@ def feedback_finding(a: RetroAnalysis) -> str:
         return note(a, "feedback")
     items = a.classified.items
     this = items[items["month"] == a.month]
-    text = f"**{len(this):,}** feedback items came in during {md_escape(a.month)}."
+    text = _("**{items}** feedback items came in during {month}.").format(items=f"{len(this):,}",
+                                                                          month=_month(a.month))
     if a.themes is not None and len(a.themes):
         top = a.themes.iloc[0]
-        text += (f" The top theme is **{md_escape(top['category'])}** ({int(top['items']):,} items, "
-                 f"{top['share']:.0%}; "
-                 f"{int(top['last_month']):,} the month before).")
+        text = _sentences(text, _("The top theme is **{theme}** ({items} items, {share}; {last_month} the month "
+                                  "before).").format(theme=md_escape(_theme(top["category"])),
+                                                     items=f"{int(top['items']):,}", share=percent(top["share"]),
+                                                     last_month=f"{int(top['last_month']):,}"))
     spike = spiked_theme(a)
     if spike is not None:
-        text += (f" The sharpest spike of the last months: **{md_escape(spike['category'])}** in "
-                 f"{md_escape(spike['month'])} ({int(spike['items']):,} items, {spike['share']:.0%} of that month).")
-    text += " " + (md_escape(a.loop.sentence()) if a.loop is not None else note(a, "loop"))
-    return text + " " + md_escape(a.classified.check.sentence())
+        text = _sentences(text, _("The sharpest spike of the last months: **{theme}** in {month} ({items} items, "
+                                  "{share} of that month).").format(theme=md_escape(_theme(spike["category"])),
+                                                                    month=_month(spike["month"]),
+                                                                    items=f"{int(spike['items']):,}",
+                                                                    share=percent(spike["share"])))
+    return _sentences(text, md_escape(a.loop.sentence()) if a.loop is not None else note(a, "loop"),
+                      md_escape(a.classified.check.sentence()))
 
 
 def spiked_theme(a: RetroAnalysis) -> pd.Series | None:
@@ -151,18 +204,21 @@ def we_did_finding(a: RetroAnalysis) -> str:
     if a.we_did is None:
         return note(a, "feedback") or note(a, "we_did")
     if a.we_did.empty:
-        return f"No item was resolved with a product change in {md_escape(a.month)}."
+        return _("No item was resolved with a product change in {month}.").format(month=_month(a.month))
     top = a.we_did.iloc[0]
-    return (f"**{int(a.we_did['items'].sum()):,}** items were closed with a product change in {md_escape(a.month)}; "
-            f"the largest: \"{md_escape(top['we_did'])}\" ({int(top['items']):,} items about "
-            f"{md_escape(top['category'])}).")
+    return _("**{items}** items were closed with a product change in {month}; the largest: \"{we_did}\" ({top_items} "
+             "items about {theme}).").format(items=f"{int(a.we_did['items'].sum()):,}", month=_month(a.month),
+                                             we_did=md_escape(top["we_did"]), top_items=f"{int(top['items']):,}",
+                                             theme=md_escape(_theme(top["category"])))
 
 
 def rollout_finding(a: RetroAnalysis) -> str:
     """Each rollout's recommendation with its reason, and the sample-ratio check."""
     if not a.rollouts:
         return note(a, "rollouts")
-    lines = [f"**{md_escape(r.experiment)}**: {md_escape(r.sentence())} {md_escape(r.srm.sentence())}"
+    lines = [_("**{experiment}**: {decision} {check}").format(experiment=md_escape(r.experiment),
+                                                              decision=md_escape(r.sentence()),
+                                                              check=md_escape(r.srm.sentence()))
              for r in a.rollouts]
     if a.notes.get("rollouts"):
         lines.append(md_escape(a.notes["rollouts"]))
@@ -176,12 +232,15 @@ def month_in_five(a: RetroAnalysis) -> str:
     points = [scorecard_finding(a), nps_finding(a), _biggest_change(a)]
     if a.classified is not None and a.themes is not None and len(a.themes):
         top = a.themes.iloc[0]
-        points.append(f"Users wrote most about **{md_escape(top['category'])}** ({int(top['items']):,} items)"
-                      + (f"; {md_escape(a.loop.sentence())}" if a.loop is not None else "."))
+        fields = {"theme": md_escape(_theme(top["category"])), "items": f"{int(top['items']):,}"}
+        points.append(_("Users wrote most about **{theme}** ({items} items); {loop}").format(
+            loop=md_escape(a.loop.sentence()), **fields) if a.loop is not None
+            else _("Users wrote most about **{theme}** ({items} items).").format(**fields))
     else:
         points.append(note(a, "feedback"))
-    points.append("; ".join(f"{md_escape(r.experiment)}: **{r.recommendation}**" for r in a.rollouts) + "."
-                  if a.rollouts else note(a, "rollouts"))
+    points.append(_("{decisions}.").format(decisions=_joined(
+        (_("{experiment}: **{decision}**").format(experiment=md_escape(r.experiment), decision=_(r.recommendation))
+         for r in a.rollouts), CLAUSES)) if a.rollouts else note(a, "rollouts"))
     return "\n".join(f"- {p}" for p in points if p)
 
 
@@ -200,11 +259,20 @@ def _biggest_change(a: RetroAnalysis) -> str:
         return ""
     metric, c = best
     if not (c["change_low"] > 0 or c["change_high"] < 0):
-        return "No other KPI changed significantly from last month."
-    word = "rose" if c["change"] > 0 else "fell"
-    return (f"{_label(metric)} {word} to **{_value(metric, c['this_value'])}** from {_value(metric, c['last_value'])} "
-            f"({_change(metric, c['change'])}, 95% CI {_change(metric, c['change_low'])} to "
-            f"{_change(metric, c['change_high'])}), the clearest change of the month.")
+        return _("No other KPI changed significantly from last month.")
+    numbers = {"kpi": md_escape(_label(metric)), "value": _value(metric, c["this_value"]),
+               "last": _value(metric, c["last_value"]), "change": _change(metric, c["change"]),
+               "low": _change(metric, c["change_low"]), "high": _change(metric, c["change_high"])}
+    if c["change"] > 0:
+        return _("{kpi} rose to **{value}** from {last} ({change}, 95% CI {low} to {high}), the clearest change of the "
+                 "month.").format(**numbers)
+    return _("{kpi} fell to **{value}** from {last} ({change}, 95% CI {low} to {high}), the clearest change of the "
+             "month.").format(**numbers)
+
+
+def _month(month: str) -> str:
+    """A month as a reader reads it, escaped for Markdown (``"2026\\-10"``, ``"2026年10月"``)."""
+    return md_escape(month_name(month))
 
 
 def headline(a: RetroAnalysis) -> str:
