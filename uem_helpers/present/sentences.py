@@ -11,7 +11,7 @@ Chinese, as the catalog says).
 from __future__ import annotations
 
 from uem_helpers.core.formats import day
-from uem_helpers.core.i18n import _, label, pgettext
+from uem_helpers.core.i18n import _, label
 from uem_helpers.core.period import to_datetime
 from uem_helpers.present.narrative import md_escape
 
@@ -35,7 +35,7 @@ def period_ends(period_start: object, period_end: object) -> dict[str, str]:
     An open end is said in words: "the first day of data" and "the last".
     """
     start = md_escape(day_of(period_start, "period_start")) if period_start else _("the first day of data")
-    end = md_escape(day_of(period_end, "period_end")) if period_end else pgettext("end of a period", "the last")
+    end = md_escape(day_of(period_end, "period_end")) if period_end else _("the last")
     return {"start": start, "end": end}
 
 
@@ -43,6 +43,5 @@ def then(*texts: str) -> str:
     """Whole sentences one after another, empty ones left out: ``"A. B."`` in English, ``"甲。乙。"`` in Chinese."""
     joined = ""
     for text in filter(None, texts):
-        joined = pgettext("two sentences in a row", "{first} {second}").format(first=joined, second=text) if joined \
-            else text
+        joined = _("{sentence} {next}").format(sentence=joined, next=text) if joined else text
     return joined
