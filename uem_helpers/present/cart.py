@@ -19,13 +19,12 @@ from uem_helpers.core.formats import (
 from uem_helpers.core.i18n import N_, _, label
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
+from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
 from uem_helpers.stories.cart import CartAnalysis
 from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
 from uem_helpers.present.sentences import day_of, name, period_ends, then
 
-#: The two sides of a launch, as the policy readouts name them (translated where shown).
-BEFORE, AFTER = N_("before"), N_("after")
 #: Default chart titles (translated where drawn).
 FEE_SHARE_TITLE = N_("Abandonment by shipping fee as a share of cart value")
 DRIVERS_TITLE = N_("Events before the cart and abandonment")
@@ -37,7 +36,7 @@ def _ends(a: CartAnalysis) -> dict[str, str]:
 
 def _group(group: str) -> str:
     """A readout's group as a column header: "Before"/"After" translated, a variant by its display name."""
-    shown = _(group) if group in (BEFORE, AFTER) else label(group)
+    shown = label(group_name(group))
     return shown[:1].upper() + shown[1:]
 
 
