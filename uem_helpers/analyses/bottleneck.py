@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from uem_helpers.core.formats import duration
+from uem_helpers.core.formats import duration, number, percent
+from uem_helpers.core.i18n import _, label
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,12 @@ class Bottleneck:
     """Steps 2..K ranked by score, with ``rank_by_loss`` and ``rank_by_time``."""
 
     def sentence(self) -> str:
-        """The finding in words, e.g. "The bottleneck is id_verified: ..."."""
-        return (
-            f"The bottleneck is '{self.step}': it loses {self.lost:,} users "
-            f"({self.loss_share:.0%} of all drop-off) and takes a median {duration(self.median_seconds)} "
-            f"({self.time_share:.0%} of a typical completer's time)."
-        )
+        """The finding in words, e.g. "The bottleneck is 'id_verified': ...", the step by its display name."""
+        return _(
+            "The bottleneck is '{step}': it loses {lost} users ({loss_share} of all drop-off) and takes a "
+            "median {median} ({time_share} of a typical completer's time)."
+        ).format(step=label(self.step), lost=number(self.lost, 0), loss_share=percent(self.loss_share),
+                 median=duration(self.median_seconds), time_share=percent(self.time_share))
 
 
 def rank_bottlenecks(readout: pd.DataFrame) -> Bottleneck:

@@ -51,12 +51,15 @@ import pandas as pd
 
 from uem_helpers.core.config import parse_duration
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.i18n import N_
 from uem_helpers.core.period import in_period
 from uem_helpers.stats import wilson_ci
 
 Mode = Literal["ordered", "strict", "any_order"]
 MODES = ("ordered", "strict", "any_order")
 QUANTILES = {"median": 0.5, "p75": 0.75, "p90": 0.9}
+#: The segment of a user without a value in the segment column (a marker: ``label()`` translates it where shown).
+UNKNOWN = N_("(unknown)")
 
 
 def user_funnel(
@@ -264,7 +267,8 @@ def _check_steps(steps: Sequence[str]) -> list[str]:
 def _first_per_user(table: ibis.Table, order: list[str]) -> ibis.Table:
     """The first row of each user by ``order`` (ties are identical rows, so any one will do)."""
     rank = ibis.row_number().over(group_by="user_id", order_by=order)
-    return table.mutate(_rank=rank).filter(ibis._["_rank"] == 0).drop("_rank")
+    ranked = table.mutate(_rank=rank)
+    return ranked.filter(ranked._rank == 0).drop("_rank")
 
 
 def _match_ordered(
@@ -413,7 +417,8 @@ def _attach_segment(
         # The segment of the entry row: the first step-1 event in the period.
         entry_rows = events.filter((events.event == first_step) & in_period(events.timestamp, period_start, period_end))
         rank = ibis.row_number().over(group_by="user_id", order_by=["timestamp", segment_by])
-        seg = entry_rows.mutate(_r=rank).filter(ibis._["_r"] == 0).select("user_id", segment_by)
+        ranked = entry_rows.mutate(_r=rank)
+        seg = ranked.filter(ranked._r == 0).select("user_id", segment_by)
     elif users is not None and segment_by in users.columns:
         seg = users.select("user_id", segment_by)
     else:
@@ -421,9 +426,9 @@ def _attach_segment(
         raise ParameterError(
             f"segment_by={segment_by!r} is not a column of the events or users table; columns are: {', '.join(present)}"
         )
-    seg = seg.mutate(**{segment_by: seg[segment_by].cast("string").fill_null("(unknown)")})
+    seg = seg.mutate(**{segment_by: seg[segment_by].cast("string").fill_null(UNKNOWN)})
     joined = per_user.left_join(seg, "user_id").drop("user_id_right")
-    return joined.mutate(**{segment_by: joined[segment_by].fill_null("(unknown)")})
+    return joined.mutate(**{segment_by: joined[segment_by].fill_null(UNKNOWN)})
 
 
 # --- readout ---------------------------------------------------------------------------

@@ -13,15 +13,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from uem_helpers.core.formats import percent, signed_percent, with_minus
+from uem_helpers.core.formats import (
+    between, number, percent, percent_interval, signed_percent, signed_points, with_minus,
+)
+from uem_helpers.core.i18n import N_, _, label
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
+from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
 from uem_helpers.stories.cart import CartAnalysis
 from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
+from uem_helpers.present.sentences import day_of, name, period_ends, then
 
-def _period(a: CartAnalysis) -> str:
-    return f"{md_escape(a.period_start or 'the first day of data')} and {md_escape(a.period_end or 'the last')}"
+#: Default chart titles (translated where drawn).
+FEE_SHARE_TITLE = N_("Abandonment by shipping fee as a share of cart value")
+DRIVERS_TITLE = N_("Events before the cart and abandonment")
+
+
+def _ends(a: CartAnalysis) -> dict[str, str]:
+    return period_ends(a.period_start, a.period_end)
+
+
+def _group(group: str) -> str:
+    """A readout's group as a column header: "Before"/"After" translated, a variant by its display name."""
+    shown = label(group_name(group))
+    return shown[:1].upper() + shown[1:]
 
 
 # --- words -----------------------------------------------------------------------------
@@ -29,8 +45,8 @@ def _period(a: CartAnalysis) -> str:
 
 def no_carts(a: CartAnalysis) -> str:
     """The sentence shown in every section when no cart was created in the period."""
-    return (f"**No data:** no cart was created between {_period(a)}, so this section has nothing to show. "
-            "Check the period and the carts source.")
+    return _("**No data:** no cart was created between {start} and {end}, so this section has nothing to show. "
+             "Check the period and the carts source.").format(**_ends(a))
 
 
 def overview_finding(a: CartAnalysis) -> str:
@@ -38,14 +54,13 @@ def overview_finding(a: CartAnalysis) -> str:
     if not a.has_data:
         return no_carts(a)
     o = a.outcomes.iloc[0]
-    text = (f"Of **{a.carts:,}** carts created between {_period(a)}, **{a.checked_out:,}** were checked out and "
-            f"**{int(o['abandoned']):,}** abandoned: an abandonment rate of **{percent(o['abandonment_rate'], 1)}** "
-            f"(95% CI {percent(o['abandonment_low'], 1)} to {percent(o['abandonment_high'], 1)}).")
-    if a.checked_out == 0:
-        text += " **No cart was checked out at all**: check that the carts source fills `checked_out_at`."
-    if a.notes.get("source"):
-        text += " " + md_escape(a.notes["source"])
-    return text
+    text = _("Of **{carts}** carts created between {start} and {end}, **{checked_out}** were checked out and "
+             "**{abandoned}** abandoned: an abandonment rate of **{rate}** ({interval}).").format(
+        carts=number(a.carts, 0), checked_out=number(a.checked_out, 0), abandoned=number(o["abandoned"], 0),
+        rate=percent(o["abandonment_rate"], 1),
+        interval=percent_interval(o["abandonment_low"], o["abandonment_high"], 1), **_ends(a))
+    none_checked = _("**No cart was checked out at all**: check that the carts source fills `checked_out_at`.")
+    return then(text, none_checked if a.checked_out == 0 else "", md_escape(a.notes.get("source", "")))
 
 
 def shown_segments(a: CartAnalysis) -> pd.DataFrame | None:
@@ -71,21 +86,25 @@ def segment_finding(a: CartAnalysis) -> str:
     low, high = seg.iloc[0], seg.iloc[-1]
     col = a.segment_by
     if len(seg) == 1:
-        return f"All carts share one {md_escape(col)}: '{md_escape(low[col])}'."
+        return _("All carts share one {segment}: '{value}'.").format(segment=name(col), value=name(low[col]))
     overlap = low["abandonment_high"] >= high["abandonment_low"]
-    return (f"By {md_escape(col)}, abandonment ranges from {percent(low['abandonment_rate'])} ('{md_escape(low[col])}', "
-            f"{int(low['carts']):,} carts) to {percent(high['abandonment_rate'])} ('{md_escape(high[col])}', "
-            f"{int(high['carts']):,} carts); "
-            + ("the intervals overlap, so the difference may be noise." if overlap else "the intervals do not overlap."))
+    text = (_("By {segment}, abandonment ranges from {low} ('{lowest}', {low_carts} carts) to {high} ('{highest}', "
+              "{high_carts} carts); the intervals overlap, so the difference may be noise.") if overlap else
+            _("By {segment}, abandonment ranges from {low} ('{lowest}', {low_carts} carts) to {high} ('{highest}', "
+              "{high_carts} carts); the intervals do not overlap."))
+    return text.format(segment=name(col), low=percent(low["abandonment_rate"]), lowest=name(low[col]),
+                       low_carts=number(low["carts"], 0), high=percent(high["abandonment_rate"]),
+                       highest=name(high[col]), high_carts=number(high["carts"], 0))
 
 
 def segment_chart(a: CartAnalysis, *, ax=None):
     """Abandonment per segment with Wilson 95% intervals and cart counts (small segments folded)."""
     seg = shown_segments(a).sort_values("abandonment_rate", ascending=False)
-    notes = [f"{r:.0%} of {n:,} carts" for r, n in zip(seg["abandonment_rate"], seg["carts"])]
-    return rate_bars(seg[a.segment_by].astype(str), seg["abandonment_rate"], seg["abandonment_low"],
-                     seg["abandonment_high"], notes, xlabel="Abandonment rate (95% CI)",
-                     title=f"Cart abandonment by {a.segment_by}", ax=ax)
+    notes = [_("{rate} of {carts} carts").format(rate=percent(r), carts=number(n, 0))
+             for r, n in zip(seg["abandonment_rate"], seg["carts"])]
+    return rate_bars([label(v) for v in seg[a.segment_by].astype(str)], seg["abandonment_rate"],
+                     seg["abandonment_low"], seg["abandonment_high"], notes, xlabel=_("Abandonment rate (95% CI)"),
+                     title=_("Cart abandonment by {segment}").format(segment=label(a.segment_by)), ax=ax)
 
 
 def checkout_finding(a: CartAnalysis) -> str:
@@ -94,13 +113,14 @@ def checkout_finding(a: CartAnalysis) -> str:
         return md_escape(a.notes.get("checkout", "")) if a.has_data else no_carts(a)
     steps = a.checkout.iloc[1:]
     if a.checkout["entered"].iloc[0] == 0:
-        return "Nobody entered the checkout funnel in the period."
+        return _("Nobody entered the checkout funnel in the period.")
     worst = steps.loc[steps["lost"].idxmax()]
     last = a.checkout.iloc[-1]
-    return (f"Of **{int(last['entered']):,}** users who viewed a cart, **{percent(last['conversion'])}** "
-            f"(95% CI {percent(last['conversion_low'])} to {percent(last['conversion_high'])}) completed an order. "
-            f"The largest drop is before '{md_escape(worst['step'])}': {int(worst['lost']):,} users lost, "
-            f"{percent(1 - worst['step_conversion'])} of those who reached the step before.")
+    return _("Of **{users}** users who viewed a cart, **{share}** ({interval}) completed an order. The largest drop "
+             "is before '{step}': {lost} users lost, {step_share} of those who reached the step before.").format(
+        users=number(last["entered"], 0), share=percent(last["conversion"]),
+        interval=percent_interval(last["conversion_low"], last["conversion_high"]), step=name(worst["step"]),
+        lost=number(worst["lost"], 0), step_share=percent(1 - worst["step_conversion"]))
 
 
 def fee_finding(a: CartAnalysis) -> str:
@@ -109,12 +129,14 @@ def fee_finding(a: CartAnalysis) -> str:
         return md_escape(a.notes["fee"]) if a.has_data and "fee" in a.notes else no_carts(a)
     bins = a.fee_bins[a.fee_bins["carts"] > 0]
     first, last = bins.iloc[0], bins.iloc[-1]
-    scope = "before the launch" if a.launch_date else "in the period"
-    text = (f"For carts created {scope}, abandonment rises from {percent(first['abandonment_rate'])} when shipping is "
-            f"{md_escape(first['bin'])} of the cart value to {percent(last['abandonment_rate'])} when it is "
-            f"{md_escape(last['bin'])}.")
+    text = (_("For carts created before the launch, abandonment rises from {low} when shipping is {low_bin} of the "
+              "cart value to {high} when it is {high_bin}.") if a.launch_date else
+            _("For carts created in the period, abandonment rises from {low} when shipping is {low_bin} of the cart "
+              "value to {high} when it is {high_bin}."))
+    text = text.format(low=percent(first["abandonment_rate"]), low_bin=md_escape(first["bin"]),
+                       high=percent(last["abandonment_rate"]), high_bin=md_escape(last["bin"]))
     fit = md_escape(a.fee_fit.sentence()) if a.fee_fit else md_escape(a.notes.get("fee", ""))
-    return f"{text} {fit}"
+    return then(text, fit)
 
 
 def bunching_finding(a: CartAnalysis) -> str:
@@ -133,11 +155,13 @@ def impact_finding(a: CartAnalysis) -> str:
         return md_escape(a.notes.get("impact", "")) if a.has_data else no_carts(a)
     if a.impact.srm is not None:
         c = a.impact.conversion
-        lines = [(f"Carts created at or after each user's assignment to the experiment **{md_escape(a.experiment)}**, "
-                  f"{md_escape(c.group_b)} vs {md_escape(c.group_a)} (intervals clustered by user). "
-                  f"{md_escape(a.impact.srm.sentence())}")]
+        lines = [_("Carts created at or after each user's assignment to the experiment **{experiment}**, {treatment} "
+                   "vs {control} (intervals clustered by user). {srm}").format(
+            experiment=md_escape(a.experiment), treatment=name(c.group_b), control=name(c.group_a),
+            srm=md_escape(a.impact.srm.sentence()))]
     else:
-        lines = [f"Carts created before vs on or after the launch on **{a.launch_date}**:"]
+        lines = [_("Carts created before vs on or after the launch on **{date}**:").format(
+            date=day_of(a.launch_date, "launch_date"))]
     lines += [f"- {md_escape(r.sentence())}" for r in a.impact.readouts()]
     return "\n".join(lines)
 
@@ -148,12 +172,14 @@ def drivers_finding(a: CartAnalysis) -> str:
         return md_escape(a.notes.get("drivers", "")) if a.has_data else no_carts(a)
     strong = a.drivers[(a.drivers["odds_ratio_low"] > 1)]
     if strong.empty:
-        return "No event before the cart goes with significantly more abandonment (every interval includes 1)."
-    parts = [f"'{md_escape(r.event)}' (abandonment {percent(r.abandonment_with)} with vs {percent(r.abandonment_without)} "
-             f"without; odds ratio {r.odds_ratio:.2f}, 95% CI {r.odds_ratio_low:.2f} to {r.odds_ratio_high:.2f})"
+        return _("No event before the cart goes with significantly more abandonment (every interval includes 1).")
+    parts = [_("'{event}' (abandonment {with_event} with vs {without_event} without; odds ratio {ratio}, 95% CI "
+               "{low} to {high})").format(event=name(r.event), with_event=percent(r.abandonment_with),
+                                         without_event=percent(r.abandonment_without), ratio=f"{r.odds_ratio:.2f}",
+                                         low=f"{r.odds_ratio_low:.2f}", high=f"{r.odds_ratio_high:.2f}")
              for r in strong.head(3).itertuples()]
-    return ("Carts are abandoned more often after " + "; ".join(parts)
-            + ". These are associations, not causes: test a change before believing one.")
+    return _("Carts are abandoned more often after {events}. These are associations, not causes: test a change "
+             "before believing one.").format(events=_("; ").join(parts))
 
 
 def introduction(config, *, period_start: object = None, period_end: object = None, launch_date: object = None,
@@ -178,23 +204,60 @@ def introduction(config, *, period_start: object = None, period_end: object = No
     str
         Markdown: ``# <title>`` and one paragraph, in the config's and the parameters' words only.
     """
-    policy = experiment or launch_date
-    title = "Carts: why are they left" + (", and what did the shipping policy do?" if policy else "?")
-    parts = [f"counts the carts created {period_words(period_start, period_end)} and how many were checked out"]
-    if "checkout" in config.funnels:
-        parts.append(f"follows users through the {md_escape(funnel_title(config, 'checkout'))} funnel")
-    parts.append("measures how the shipping fee's share of the cart value drives abandonment")
-    if policy:
-        how = (f"in the A/B test '{md_escape(experiment)}'" if experiment
-               else f"launched on {md_escape(launch_date)} (carts before against after)")
-        rule = f" (free shipping from {threshold:g})" if threshold else ""
-        parts.append(f"judges the shipping policy{rule} {how} on cart conversion, average order value and the "
-                     "bunching of cart values just above the threshold")
+    policy = "experiment" if experiment else "launch" if launch_date else "none"
+    if policy == "none":
+        title = _("Carts: why are they left?")
     else:
-        parts.append("makes no policy comparison (no policy launch date or experiment is set)")
-    body = (f"For e-commerce product and user-engineering leads. The report {', '.join(parts[:-1])}, and {parts[-1]}. "
-            "Every rate and effect comes with its 95% confidence interval.")
-    return framing(title, body)
+        title = _("Carts: why are they left, and what did the shipping policy do?")
+    body = _INTRODUCTIONS["checkout" in config.funnels, policy]
+    fields = dict(period=period_words(period_start, period_end),
+                  rule=_(" (free shipping from {threshold})").format(threshold=f"{threshold:g}") if threshold else "")
+    if "checkout" in config.funnels:
+        fields["funnel"] = md_escape(funnel_title(config, "checkout"))
+    if experiment:
+        fields["experiment"] = md_escape(experiment)
+    elif launch_date:
+        fields["date"] = md_escape(day_of(launch_date, "policy_launch_date"))
+    return framing(title, _(body).format(**fields))
+
+
+#: The introduction's paragraph by (a checkout funnel is configured, how the policy is judged).
+_INTRODUCTIONS = {
+    (True, "experiment"): N_(
+        "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
+        "many were checked out, follows users through the {funnel} funnel, measures how the shipping fee's share of "
+        "the cart value drives abandonment, and judges the shipping policy{rule} in the A/B test '{experiment}' on "
+        "cart conversion, average order value and the bunching of cart values just above the threshold. Every rate "
+        "and effect comes with its 95% confidence interval."),
+    (True, "launch"): N_(
+        "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
+        "many were checked out, follows users through the {funnel} funnel, measures how the shipping fee's share of "
+        "the cart value drives abandonment, and judges the shipping policy{rule} launched on {date} (carts before "
+        "against after) on cart conversion, average order value and the bunching of cart values just above the "
+        "threshold. Every rate and effect comes with its 95% confidence interval."),
+    (True, "none"): N_(
+        "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
+        "many were checked out, follows users through the {funnel} funnel, measures how the shipping fee's share of "
+        "the cart value drives abandonment, and makes no policy comparison (no policy launch date or experiment is "
+        "set). Every rate and effect comes with its 95% confidence interval."),
+    (False, "experiment"): N_(
+        "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
+        "many were checked out, measures how the shipping fee's share of the cart value drives abandonment, and "
+        "judges the shipping policy{rule} in the A/B test '{experiment}' on cart conversion, average order value and "
+        "the bunching of cart values just above the threshold. Every rate and effect comes with its 95% confidence "
+        "interval."),
+    (False, "launch"): N_(
+        "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
+        "many were checked out, measures how the shipping fee's share of the cart value drives abandonment, and "
+        "judges the shipping policy{rule} launched on {date} (carts before against after) on cart conversion, "
+        "average order value and the bunching of cart values just above the threshold. Every rate and effect comes "
+        "with its 95% confidence interval."),
+    (False, "none"): N_(
+        "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
+        "many were checked out, measures how the shipping fee's share of the cart value drives abandonment, and "
+        "makes no policy comparison (no policy launch date or experiment is set). Every rate and effect comes with "
+        "its 95% confidence interval."),
+}
 
 
 def next_tests(a: CartAnalysis) -> str:
@@ -204,22 +267,24 @@ def next_tests(a: CartAnalysis) -> str:
         return no_carts(a)
     tests = []
     if a.fee_fit is not None and a.fee_fit.odds_ratio_high < 1:
-        tests.append("Test a lower threshold or a flat low fee for carts where shipping is a large share of the "
-                     "value (the fit says the fee share drives abandonment); A/B it on a share of users.")
+        tests.append(_("Test a lower threshold or a flat low fee for carts where shipping is a large share of the "
+                       "value (the fit says the fee share drives abandonment); A/B it on a share of users."))
     if a.bunching is not None and a.bunching.excess.significant:
-        tests.append(f"Test a 'you are ¥X away from free shipping' nudge with add-on suggestions near "
-                     f"{a.threshold:g}: carts bunch just above the threshold, so customers do top up.")
+        tests.append(_("Test a 'you are ¥X away from free shipping' nudge with add-on suggestions near {threshold}: "
+                       "carts bunch just above the threshold, so customers do top up.").format(
+            threshold=f"{a.threshold:g}"))
     if a.checkout is not None and a.has_data and a.checkout["entered"].iloc[0] > 0 and a.checkout.iloc[1:]["lost"].max() > 0:
         worst = a.checkout.iloc[1:].loc[a.checkout.iloc[1:]["lost"].idxmax()]
-        tests.append(f"Simplify the checkout step '{md_escape(worst['step'])}', which loses the most users "
-                     f"({int(worst['lost']):,} of those who reached the step before).")
+        tests.append(_("Simplify the checkout step '{step}', which loses the most users ({lost} of those who reached "
+                       "the step before).").format(step=name(worst["step"]), lost=number(worst["lost"], 0)))
     if a.drivers is not None and not a.drivers.empty and (a.drivers["odds_ratio_low"] > 1).any():
         top = a.drivers[a.drivers["odds_ratio_low"] > 1].iloc[0]
-        tests.append(f"Look into carts that follow '{md_escape(top['event'])}', the event most associated with "
-                     "abandonment.")
+        tests.append(_("Look into carts that follow '{event}', the event most associated with abandonment.").format(
+            event=name(top["event"])))
     if not tests:
-        keep = " keep the policy and" if a.impact is not None and a.impact.conversion.verdict != "worse" else ""
-        tests.append(f"No clear lever stands out;{keep} re-run this report next month.")
+        keep = a.impact is not None and a.impact.conversion.verdict != "worse"
+        tests.append(_("No clear lever stands out; keep the policy and re-run this report next month.") if keep
+                     else _("No clear lever stands out; re-run this report next month."))
     return "\n".join(f"- {t}" for t in tests)
 
 
@@ -249,14 +314,18 @@ def headline(a: CartAnalysis) -> str:
 # --- charts ----------------------------------------------------------------------------
 
 
+def checkout_chart_title(config) -> str:
+    """The checkout funnel chart's title: ``"Checkout funnel"``, the funnel by its ``title`` in the config."""
+    return _("{funnel} funnel").format(funnel=funnel_title(config, "checkout"))
+
+
 def abandonment_trend(a: CartAnalysis, *, ax=None):
     """Daily abandonment and the pooled 7-day rate, with the launch marked (:func:`uem_helpers.present.plots.daily_rate`)."""
-    return daily_rate(a.daily, launch_date=a.launch_date, title="Cart abandonment by day of cart creation",
-                      ylabel="Abandonment rate", ax=ax)
+    return daily_rate(a.daily, launch_date=a.launch_date, title=_("Cart abandonment by day of cart creation"),
+                      ylabel=_("Abandonment rate"), ax=ax)
 
 
-def fee_share_chart(fee_bins: pd.DataFrame, *, title: str = "Abandonment by shipping fee as a share of cart value",
-                    ax=None):
+def fee_share_chart(fee_bins: pd.DataFrame, *, title: str = FEE_SHARE_TITLE, ax=None):
     """Bars of abandonment per fee-share bin, with Wilson 95% intervals and cart counts."""
     bins = fee_bins[fee_bins["carts"] > 0]
     ax = new_axes(ax)
@@ -266,14 +335,15 @@ def fee_share_chart(fee_bins: pd.DataFrame, *, title: str = "Abandonment by ship
     ax.bar(x, rate, color=MAIN, width=0.65)
     ax.errorbar(x, rate, yerr=err, fmt="none", ecolor="black", capsize=4, lw=1)
     for xi, r, hi, n in zip(x, rate, bins["abandonment_high"], bins["carts"]):
-        ax.text(xi, hi + 0.02, f"{r:.0%}\n{n:,} carts", ha="center", va="bottom", fontsize=9)
+        ax.text(xi, hi + 0.02, _("{rate}\n{carts} carts").format(rate=percent(r), carts=number(n, 0)),
+                ha="center", va="bottom", fontsize=9)
     ax.set_xticks(x, bins["bin"])
     ax.set_ylim(0, 1.18)
     ax.set_yticks(np.linspace(0, 1, 6))
     percent_axis(ax.yaxis)
-    ax.set_xlabel("Shipping fee / cart value")
-    ax.set_ylabel("Abandonment rate (95% CI)")
-    ax.set_title(title)
+    ax.set_xlabel(_("Shipping fee / cart value"))
+    ax.set_ylabel(_("Abandonment rate (95% CI)"))
+    ax.set_title(_(title))
     ax.grid(axis="x", visible=False)
     return ax
 
@@ -283,24 +353,26 @@ def bunching_chart(bunching, *, title: str | None = None, ax=None):
     ax = new_axes(ax)
     h = bunching.histogram
     width = float(np.diff(np.sort(h["bin_low"].unique()))[0]) if h["bin_low"].nunique() > 1 else 1.0
-    for group in ("before", "after"):
+    legends = {BEFORE: _("before launch (n={n})").format(n=number(bunching.excess.n_a, 0)),
+               AFTER: _("after launch (n={n})").format(n=number(bunching.excess.n_b, 0))}
+    for group in (BEFORE, AFTER):
         part = h[h["group"] == group]
-        ax.step(part["bin_low"], part["share"], where="post", color=PALETTE[group], lw=2,
-                label=f"{group} launch (n={bunching.excess.n_a if group == 'before' else bunching.excess.n_b:,})")
+        ax.step(part["bin_low"], part["share"], where="post", color=PALETTE[group], lw=2, label=legends[group])
     ax.axvspan(bunching.threshold, bunching.threshold + bunching.band, color=ACCENT, alpha=0.12,
-               label=f"band {bunching.threshold:g} to {bunching.threshold + bunching.band:g}")
+               label=_("band {low} to {high}").format(low=f"{bunching.threshold:g}",
+                                                      high=f"{bunching.threshold + bunching.band:g}"))
     ax.axvline(bunching.threshold, color=ACCENT, ls="--", lw=1.5)
     ax.set_xlim(h["bin_low"].min(), h["bin_low"].max() + width)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
-    ax.set_xlabel(f"Cart value (bins of {width:g})")
-    ax.set_ylabel("Share of the group's carts")
-    ax.set_title(title or f"Cart values around the free-shipping threshold of {bunching.threshold:g}")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: percent(v, 1)))
+    ax.set_xlabel(_("Cart value (bins of {width})").format(width=f"{width:g}"))
+    ax.set_ylabel(_("Share of the group's carts"))
+    ax.set_title(title or _("Cart values around the free-shipping threshold of {threshold}").format(
+        threshold=f"{bunching.threshold:g}"))
     ax.legend(loc="upper right", fontsize=9)
     return ax
 
 
-def drivers_chart(drivers: pd.DataFrame, *, top: int = 10, title: str = "Events before the cart and abandonment",
-                  ax=None):
+def drivers_chart(drivers: pd.DataFrame, *, top: int = 10, title: str = DRIVERS_TITLE, ax=None):
     """Odds ratios of abandonment per event (log scale, 95% CI), most associated first."""
     d = drivers.head(top)
     ax = new_axes(ax, (9, 0.45 * len(d) + 1.8))
@@ -313,12 +385,13 @@ def drivers_chart(drivers: pd.DataFrame, *, top: int = 10, title: str = "Events 
     ax.scatter(orr, y, color=colors, s=40, zorder=2)
     ax.axvline(1, color="black", lw=1)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_yticks(y, [f"{plain(e)} ({n:,} carts)" for e, n in zip(d["event"], d["carts_with"])])
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.set_yticks(y, [_("{event} ({carts} carts)").format(event=plain(label(e)), carts=number(n, 0))
+                      for e, n in zip(d["event"], d["carts_with"])])
     ax.invert_yaxis()
-    ax.set_xlabel("Odds ratio of abandonment, with vs without the event (95% CI; >1 = more abandonment)")
-    ax.set_title(title)
+    ax.set_xlabel(_("Odds ratio of abandonment, with vs without the event (95% CI; >1 = more abandonment)"))
+    ax.set_title(_(title))
     return ax
 
 
@@ -330,35 +403,35 @@ def impact_table(a: CartAnalysis) -> pd.DataFrame:
     rows = {}
     for r in a.impact.readouts():
         def fmt(x: float, r=r) -> str:
-            return f"{x:.1%}" if r.kind == "rate" else f"{r.unit}{x:,.2f}"
+            return percent(x, 1) if r.kind == "rate" else f"{r.unit}{x:,.2f}"
 
         def signed(x: float, r=r) -> str:
-            text = f"{100 * x:+.1f} pts" if r.kind == "rate" else f"{x:+,.2f}"
-            return with_minus(text)
+            return signed_points(x) if r.kind == "rate" else with_minus(f"{x:+,.2f}")
 
-        rows[r.metric[:1].upper() + r.metric[1:]] = {
-            r.group_a[:1].upper() + r.group_a[1:]: fmt(r.value_a), r.group_b[:1].upper() + r.group_b[1:]: fmt(r.value_b),
-            "Change": signed(r.abs_effect),
-            "95% CI": f"{signed(r.ci_low)} to {signed(r.ci_high)}", "Relative": signed_percent(r.rel_effect),
-            "95% CI (relative)": f"{signed_percent(r.rel_ci_low)} to {signed_percent(r.rel_ci_high)}",
-            "p-value": "< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}",
+        metric = _(r.metric)
+        rows[metric[:1].upper() + metric[1:]] = {
+            _group(r.group_a): fmt(r.value_a), _group(r.group_b): fmt(r.value_b),
+            _("Change"): signed(r.abs_effect),
+            _("95% CI"): between(signed(r.ci_low), signed(r.ci_high)), _("Relative"): signed_percent(r.rel_effect),
+            _("95% CI (relative)"): between(signed_percent(r.rel_ci_low), signed_percent(r.rel_ci_high)),
+            _("p-value"): "< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}",
         }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Metric")
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(_("Metric"))
 
 
 def drivers_table(drivers: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
     """The top drivers: carts with the event, abandonment with and without, odds ratio with 95% CI.
 
-    Rows are labelled by event name with personal data masked (active privacy policy); pandas
-    escapes the labels when it renders HTML.
+    Rows are labelled by the event's display name with personal data masked (active privacy policy);
+    pandas escapes the labels when it renders HTML.
     """
     d = drivers.head(top)
     mask = privacy.active().mask_text
     return pd.DataFrame({
-        "Carts with the event": d["carts_with"].map("{:,}".format),
-        "Abandonment with": d["abandonment_with"].map(lambda x: percent(x, 1)),
-        "Abandonment without": d["abandonment_without"].map(lambda x: percent(x, 1)),
-        "Odds ratio": d["odds_ratio"].map("{:.2f}".format),
-        "95% CI": [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(d["odds_ratio_low"], d["odds_ratio_high"])],
-        "p-value": d["p_value"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"),
-    }).set_axis(pd.Index([mask(e) for e in d["event"]], name="Event before the cart"))
+        _("Carts with the event"): d["carts_with"].map(lambda n: number(n, 0)),
+        _("Abandonment with"): d["abandonment_with"].map(lambda x: percent(x, 1)),
+        _("Abandonment without"): d["abandonment_without"].map(lambda x: percent(x, 1)),
+        _("Odds ratio"): d["odds_ratio"].map("{:.2f}".format),
+        _("95% CI"): [between(f"{lo:.2f}", f"{hi:.2f}") for lo, hi in zip(d["odds_ratio_low"], d["odds_ratio_high"])],
+        _("p-value"): d["p_value"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"),
+    }).set_axis(pd.Index([mask(label(e)) for e in d["event"]], name=_("Event before the cart")))

@@ -9,15 +9,18 @@ result so it is right for every run. Data text passes through
 from __future__ import annotations
 
 from uem_helpers.core.formats import duration, number, percent, percent_interval, signed_points, span
+from uem_helpers.core.i18n import _
 from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
+from uem_helpers.present.sentences import day_of, name, period_ends, then
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
 
 
 def title(config, funnel: str, *, launch_date: object = None) -> str:
     """The report's title: the funnel's ``title`` in the config (or its name) and the question the report answers."""
-    question = "where do users get stuck, and did the launch help?" if launch_date else "where do users get stuck?"
-    return f"{funnel_title(config, funnel)}: {question}"
+    question = (_("{funnel}: where do users get stuck, and did the launch help?") if launch_date
+                else _("{funnel}: where do users get stuck?"))
+    return question.format(funnel=funnel_title(config, funnel))
 
 
 def introduction(config, funnel: str, *, period_start: object = None, period_end: object = None,
@@ -44,44 +47,49 @@ def introduction(config, funnel: str, *, period_start: object = None, period_end
         Markdown: ``# <title>`` and one paragraph, nothing in it but the config's and the parameters' words.
     """
     spec = config.funnel(funnel)
-    name = md_escape(funnel_title(config, funnel))
-    first, goal = md_escape(spec.steps[0]), md_escape(spec.steps[-1])
+    fields = dict(name=md_escape(funnel_title(config, funnel)), first=name(spec.steps[0]),
+                  goal=name(spec.steps[-1]), period=period_words(period_start, period_end),
+                  steps=len(spec.steps), window=span(spec.window.total_seconds()))
     if launch_date:
-        what = f" ({md_escape(launch_description)})" if launch_description else ""
-        launch = (f"and tests whether the launch on {md_escape(launch_date)}{what} made completion faster and "
-                  "abandonment lower")
+        launch = md_escape(day_of(launch_date, "launch_date"))
+        if launch_description:
+            launch = _("{date} ({description})").format(date=launch, description=name(launch_description))
+        body = _(
+            "For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
+            "who reached '{first}' {period} through the funnel's {steps} steps to '{goal}' (within {window}), "
+            "finds the step that loses the most users and time, and tests whether the launch on {launch} made "
+            "completion faster and abandonment lower. Every rate comes with its 95% confidence interval."
+        ).format(launch=launch, **fields)
     else:
-        launch = "and makes no before/after comparison (no launch date is set)"
-    body = (
-        f"For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
-        f"who reached '{first}' {period_words(period_start, period_end)} through the funnel's "
-        f"{len(spec.steps)} steps to '{goal}' (within {span(spec.window.total_seconds())}), finds the step that "
-        f"loses the most users and time, {launch}. Every rate comes with its 95% confidence interval."
-    )
+        body = _(
+            "For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
+            "who reached '{first}' {period} through the funnel's {steps} steps to '{goal}' (within {window}), "
+            "finds the step that loses the most users and time, and makes no before/after comparison (no launch "
+            "date is set). Every rate comes with its 95% confidence interval."
+        ).format(**fields)
     return framing(title(config, funnel, launch_date=launch_date), body)
 
 
 def funnel_chart_title(config, funnel: str, *, period_start: object = None, period_end: object = None) -> str:
     """The funnel chart's title: the funnel's title and the period (plain text, for a chart)."""
-    start, end = period_start or "first day", period_end or "last day"
-    return f"{funnel_title(config, funnel)} ({start} to {end})"
+    start = day_of(period_start, "period_start") if period_start else _("first day")
+    end = day_of(period_end, "period_end") if period_end else _("last day")
+    return _("{funnel} ({start} to {end})").format(funnel=funnel_title(config, funnel), start=start, end=end)
 
 
 def _window(analysis: OnboardingAnalysis) -> str:
     return span(analysis.window.total_seconds())
 
 
-def _period(analysis: OnboardingAnalysis) -> str:
-    start, end = analysis.period_start or "the first day of data", analysis.period_end or "the last"
-    return f"{md_escape(start)} and {md_escape(end)}"
+def _ends(analysis: OnboardingAnalysis) -> dict[str, str]:
+    return period_ends(analysis.period_start, analysis.period_end)
 
 
 def no_data(analysis: OnboardingAnalysis) -> str:
     """The sentence shown in every section when nobody started in the period."""
-    return (
-        f"**No data:** nobody started '{md_escape(analysis.steps[0])}' between {_period(analysis)}, "
-        "so this section has nothing to show. Check the period and the funnel's first step."
-    )
+    return _("**No data:** nobody started '{step}' between {start} and {end}, so this section has nothing to "
+             "show. Check the period and the funnel's first step.").format(step=name(analysis.steps[0]),
+                                                                             **_ends(analysis))
 
 
 def empty_step_finding(analysis: OnboardingAnalysis) -> str:
@@ -89,12 +97,15 @@ def empty_step_finding(analysis: OnboardingAnalysis) -> str:
     if not analysis.empty_steps:
         return ""
     k = min(analysis.empty_steps)
-    step = md_escape(analysis.steps[k - 1])
-    after = ", nor any step after it" if k < len(analysis.steps) else ""
-    return (
-        f"No users reached step {k} ('{step}') in this period{after}: the log has no '{step}' event between "
-        f"{_period(analysis)}. Check the period, or whether the event is still logged under this name."
-    )
+    if k < len(analysis.steps):
+        text = _("No users reached step {k} ('{step}') in this period, nor any step after it: the log has no "
+                 "'{event}' event between {start} and {end}. Check the period, or whether the event is still logged "
+                 "under this name.")
+    else:
+        text = _("No users reached step {k} ('{step}') in this period: the log has no '{event}' event between "
+                 "{start} and {end}. Check the period, or whether the event is still logged under this name.")
+    step = analysis.steps[k - 1]
+    return text.format(k=k, step=name(step), event=md_escape(step), **_ends(analysis))
 
 
 def funnel_finding(analysis: OnboardingAnalysis) -> str:
@@ -104,19 +115,18 @@ def funnel_finding(analysis: OnboardingAnalysis) -> str:
     last = analysis.readout.iloc[-1]
     reachable = analysis.readout.iloc[: min(analysis.empty_steps) - 1] if analysis.empty_steps else analysis.readout
     steps = reachable.iloc[1:]
-    text = (
-        f"Of **{number(analysis.entered, 0)}** users who started between {_period(analysis)}, "
-        f"**{percent(last['conversion'])}** ({percent_interval(last['conversion_low'], last['conversion_high'])}) "
-        f"completed within {_window(analysis)}."
-    )
+    text = _("Of **{starters}** users who started between {start} and {end}, **{share}** ({interval}) completed "
+             "within {window}.").format(
+        starters=number(analysis.entered, 0), share=percent(last["conversion"]),
+        interval=percent_interval(last["conversion_low"], last["conversion_high"]), window=_window(analysis),
+        **_ends(analysis))
     if len(steps) and steps["lost"].max() > 0:
         worst = steps.loc[steps["lost"].idxmax()]
-        text += (
-            f" The largest drop is at step {int(worst['step_index'])} "
-            f"'{md_escape(worst['step'])}': {number(worst['lost'], 0)} users lost, "
-            f"{percent(1 - worst['step_conversion'])} of those who reached the step before."
-        )
-    return " ".join([text, md_escape(analysis.open_window_note), empty_step_finding(analysis)]).strip()
+        text = then(text, _("The largest drop is at step {k} '{step}': {lost} users lost, {share} of those who reached "
+                        "the step before.").format(k=int(worst["step_index"]), step=name(worst["step"]),
+                                                   lost=number(worst["lost"], 0),
+                                                   share=percent(1 - worst["step_conversion"])))
+    return then(text, md_escape(analysis.open_window_note), empty_step_finding(analysis))
 
 
 def times_finding(analysis: OnboardingAnalysis) -> str:
@@ -125,14 +135,14 @@ def times_finding(analysis: OnboardingAnalysis) -> str:
         return no_data(analysis)
     steps = analysis.readout.iloc[1:]
     if steps["median_seconds"].isna().all():
-        return "Nobody reached the second step, so there are no step times to show."
+        return _("Nobody reached the second step, so there are no step times to show.")
     slow = steps.loc[steps["median_seconds"].idxmax()]
     done = analysis.times.loc[analysis.times["completed"], "seconds_to_complete"]
-    total = f" Completers took a median {duration(done.median())} in all." if len(done) else ""
-    return (
-        f"The slowest step is '{md_escape(slow['step'])}': a median {duration(slow['median_seconds'])} "
-        f"(p90 {duration(slow['p90_seconds'])}) from the step before.{total}"
-    )
+    text = _("The slowest step is '{step}': a median {median} (p90 {p90}) from the step before.").format(
+        step=name(slow["step"]), median=duration(slow["median_seconds"]), p90=duration(slow["p90_seconds"]))
+    if len(done):
+        text = then(text, _("Completers took a median {total} in all.").format(total=duration(done.median())))
+    return text
 
 
 def bottleneck_finding(analysis: OnboardingAnalysis) -> str:
@@ -148,7 +158,8 @@ def launch_finding(analysis: OnboardingAnalysis) -> str:
         return md_escape(analysis.launch_note)
     launch = analysis.launch
     lines = [
-        f"Comparing starters before and after the launch on **{launch.launch_date}**:",
+        _("Comparing starters before and after the launch on **{date}**:").format(
+            date=day_of(launch.launch_date, "launch_date")),
         f"- {launch.abandonment.sentence()}",
         f"- {launch.mean_minutes.sentence()}",
         f"- {launch.median_minutes.sentence()}",
@@ -165,29 +176,31 @@ def segment_finding(analysis: OnboardingAnalysis) -> str:
     if analysis.by_segment is None:
         if not analysis.has_data:
             return no_data(analysis)
-        return md_escape(analysis.segment_note) or "No segment breakdown was asked for (set `segment_by`)."
+        return md_escape(analysis.segment_note) or _("No segment breakdown was asked for (set `segment_by`).")
     policy = privacy.active()
     segments = policy.fold_funnel_segments(analysis.by_segment, analysis.segment_by)
     last = segments[segments["step_index"] == segments["step_index"].max()]
     last = last.sort_values("conversion", ascending=False)
     best, worst = last.iloc[0], last.iloc[-1]
-    seg = md_escape(analysis.segment_by)
+    seg = name(analysis.segment_by)
     original = analysis.by_segment[analysis.by_segment["step_index"] == 1]
     only_real_other = len(original) == 1 and original[analysis.segment_by].iloc[0] == privacy.OTHER
     if len(last) == 1 and best[analysis.segment_by] == privacy.OTHER and not only_real_other:
-        return (f"No {seg} has at least {policy.min_cell_size} starters apart from the rest, so completion "
-                f"by {seg} is not broken down (all {int(best['entered']):,} starters are shown as one group).")
+        return _("No {segment} has at least {minimum} starters apart from the rest, so completion by {segment} is "
+                 "not broken down (all {starters} starters are shown as one group).").format(
+            segment=seg, minimum=policy.min_cell_size, starters=number(best["entered"], 0))
     if len(last) == 1:
-        return f"All starters share one {seg}: '{md_escape(best[analysis.segment_by])}'."
+        return _("All starters share one {segment}: '{value}'.").format(segment=seg,
+                                                                        value=name(best[analysis.segment_by]))
     overlap = best["conversion_low"] <= worst["conversion_high"]
-    verdict = ("the intervals overlap, so the difference may be noise" if overlap
-               else "the intervals do not overlap")
-    return (
-        f"By {seg}, completion ranges from {percent(worst['conversion'])} "
-        f"('{md_escape(worst[analysis.segment_by])}', {int(worst['entered']):,} starters) to "
-        f"{percent(best['conversion'])} ('{md_escape(best[analysis.segment_by])}', {int(best['entered']):,} starters); "
-        f"{verdict}."
-    )
+    text = (_("By {segment}, completion ranges from {low} ('{worst}', {worst_starters} starters) to {high} "
+              "('{best}', {best_starters} starters); the intervals overlap, so the difference may be noise.")
+            if overlap else
+            _("By {segment}, completion ranges from {low} ('{worst}', {worst_starters} starters) to {high} "
+              "('{best}', {best_starters} starters); the intervals do not overlap."))
+    return text.format(segment=seg, low=percent(worst["conversion"]), worst=name(worst[analysis.segment_by]),
+                       worst_starters=number(worst["entered"], 0), high=percent(best["conversion"]),
+                       best=name(best[analysis.segment_by]), best_starters=number(best["entered"], 0))
 
 
 def key_findings(analysis: OnboardingAnalysis) -> str:
@@ -204,6 +217,24 @@ def key_findings(analysis: OnboardingAnalysis) -> str:
     return "\n".join(f"- {p}" for p in points)
 
 
+def _launch_step(analysis: OnboardingAnalysis) -> str:
+    """What to do about the launch, by its abandonment verdict: keep it, review it, or wait."""
+    ab = analysis.launch.abandonment
+    text = {
+        "better": _("Keep the launch of {date}: abandonment fell from {before} (before) to {after} (after), "
+                    "{change}."),
+        "worse": _("Review the launch of {date}: abandonment rose from {before} (before) to {after} (after), "
+                   "{change}."),
+    }.get(ab.verdict) or _("Do not credit the launch of {date} yet: abandonment did not change significantly, "
+                           "{before} (before) to {after} (after), {change}.")
+    change = _("{effect} (95% CI {low} to {high})").format(effect=signed_points(ab.abs_effect),
+                                                         low=signed_points(ab.ci_low, unit=""),
+                                                         high=signed_points(ab.ci_high, unit=""))
+    return text.format(date=md_escape(day_of(analysis.launch.launch_date, "launch_date")),
+                       before=percent(ab.value_a, 1),
+                       after=percent(ab.value_b, 1), change=change)
+
+
 def next_steps(analysis: OnboardingAnalysis) -> str:
     """What to do next, each step resting on a finding of this report (and only on tables the report read).
 
@@ -216,29 +247,26 @@ def next_steps(analysis: OnboardingAnalysis) -> str:
     steps = []
     b = analysis.bottleneck
     if b is not None:
-        steps.append(f"Fix '{md_escape(b.step)}' first: it is the bottleneck, losing {b.lost:,} users "
-                     f"({percent(b.loss_share)} of all drop-off) and taking a median {duration(b.median_seconds)}. "
-                     "Test the change on a share of users.")
+        steps.append(_("Fix '{step}' first: it is the bottleneck, losing {lost} users ({share} of all drop-off) and "
+                       "taking a median {median}. Test the change on a share of users.").format(
+            step=name(b.step), lost=number(b.lost, 0), share=percent(b.loss_share), median=duration(b.median_seconds)))
     if analysis.launch is not None:
-        ab, date = analysis.launch.abandonment, md_escape(analysis.launch.launch_date)
-        verdict = {"better": f"Keep the launch of {date}: abandonment fell from",
-                   "worse": f"Review the launch of {date}: abandonment rose from"}.get(
-            ab.verdict, f"Do not credit the launch of {date} yet: abandonment did not change significantly,")
-        change = f"{signed_points(ab.abs_effect)} (95% CI {signed_points(ab.ci_low, unit='')} to " \
-                 f"{signed_points(ab.ci_high, unit='')})"
-        steps.append(f"{verdict} {percent(ab.value_a, 1)} (before) to {percent(ab.value_b, 1)} (after), {change}.")
+        steps.append(_launch_step(analysis))
     if analysis.empty_steps:
-        step = md_escape(analysis.steps[min(analysis.empty_steps) - 1])
-        steps.append(f"Check that '{step}' is still logged under this name: the period has no such event.")
+        step = analysis.steps[min(analysis.empty_steps) - 1]
+        steps.append(_("Check that '{step}' is still logged under this name: the period has no such event.").format(
+            step=md_escape(step)))
     if analysis.by_segment is not None and analysis.segment_by:
         segments = privacy.active().fold_funnel_segments(analysis.by_segment, analysis.segment_by)
         last = segments[segments["step_index"] == segments["step_index"].max()].sort_values("conversion")
         if len(last) > 1 and last.iloc[0]["conversion_high"] < last.iloc[-1]["conversion_low"]:
             worst, best = last.iloc[0], last.iloc[-1]
-            steps.append(f"Look at why {md_escape(analysis.segment_by)} '{md_escape(worst[analysis.segment_by])}' "
-                         f"completes less: {percent(worst['conversion'])} against {percent(best['conversion'])} for "
-                         f"'{md_escape(best[analysis.segment_by])}', and the intervals do not overlap.")
-    return "\n".join(f"- {s}" for s in steps) or "- Nothing stands out; re-run this report next month."
+            steps.append(_("Look at why {segment} '{worst}' completes less: {worst_rate} against {best_rate} for "
+                           "'{best}', and the intervals do not overlap.").format(
+                segment=name(analysis.segment_by), worst=name(worst[analysis.segment_by]),
+                worst_rate=percent(worst["conversion"]), best_rate=percent(best["conversion"]),
+                best=name(best[analysis.segment_by])))
+    return "\n".join(f"- {s}" for s in steps) or "- " + _("Nothing stands out; re-run this report next month.")
 
 
 def headline(analysis: OnboardingAnalysis) -> str:

@@ -49,6 +49,8 @@ from uem_helpers.analyses.cart import (
 from uem_helpers.core.config import FunnelConfig
 from uem_helpers.core.errors import MissingTableError, ParameterError
 from uem_helpers.analyses.funnel import funnel
+from uem_helpers.core.formats import day
+from uem_helpers.core.i18n import _
 from uem_helpers.core.period import period_bounds, to_datetime
 from uem_helpers.data.coverage import MIN_SIDE_DAYS, coverage, launch_span_note
 from uem_helpers.data.sources import Dataset
@@ -150,7 +152,7 @@ def analyse_carts(
     window = dict(period_start=period_start, period_end=period_end)
     outcomes = cart_outcomes(carts, **window)
     empty = int(outcomes["carts"].iloc[0]) == 0
-    none_note = "No cart was created in the period, so there is nothing to show."
+    none_note = _("No cart was created in the period, so there is nothing to show.")
     notes: dict[str, str] = {"source": data.derived["carts"]} if "carts" in data.derived else {}
     launch, launch_note = _launch_in_period(launch_date, period_start, period_end)
     if launch is not None:
@@ -169,21 +171,23 @@ def analyse_carts(
     if segment_by:
         by_segment = abandonment_by_segment(carts, segment_by, users=data.tables.get("users"), **window)
     else:
-        notes["segment"] = segment_note or "No segment breakdown was asked for (set `segment_by`)."
+        notes["segment"] = segment_note or _("No segment breakdown was asked for (set `segment_by`).")
 
     checkout = drivers = None
     events = data.tables.get("events")
     if events is None:
-        notes["checkout"] = notes["drivers"] = "No events table is configured, so the funnel and drivers are skipped."
+        notes["checkout"] = notes["drivers"] = _("No events table is configured, so the funnel and drivers are "
+                                                 "skipped.")
     else:
         if checkout_funnel is None:
-            notes["checkout"] = "No checkout funnel is configured, so the funnel section is skipped."
+            notes["checkout"] = _("No checkout funnel is configured, so the funnel section is skipped.")
         else:
             checkout = funnel(events, checkout_funnel.steps, window=checkout_funnel.window, mode=checkout_funnel.mode,
                               exclude=checkout_funnel.exclude, **window)
         drivers = conversion_drivers(carts, events, min_support=min_support, min_users=min_users, **window)
         if drivers.empty:
-            notes["drivers"] = f"No event came before at least {min_support} carts and was missing before as many."
+            notes["drivers"] = _("No event came before at least {n} carts and was missing before as many.").format(
+                n=min_support)
 
     fee_window = window
     if launch is not None:
@@ -191,19 +195,19 @@ def analyse_carts(
         fee_window = dict(period_start=period_start, period_end=day_before)
     fee_bins = fee_fit = None
     if "shipping_fee" not in carts.source_columns:
-        notes["fee"] = ("The carts have no shipping fee (no shipping_fee column), so abandonment by the fee's "
-                        "share of the cart value is not shown.")
+        notes["fee"] = _("The carts have no shipping fee (no shipping_fee column), so abandonment by the fee's "
+                         "share of the cart value is not shown.")
     else:
         fee_bins = abandonment_by_fee_share(carts, **fee_window)
         try:
             fee_fit = fee_share_fit(carts, **fee_window)
         except ParameterError as exc:
-            notes["fee"] = f"The fee-share fit is skipped: {exc}."
+            notes["fee"] = _("The fee-share fit is skipped: {reason}.").format(reason=exc)
 
     bunching = impact = None
     valued = int(carts.table.cart_value.count().execute()) > 0
     if not valued:
-        notes["bunching"] = notes["impact"] = (
+        notes["bunching"] = notes["impact"] = _(
             "The carts have no value (derived from events without carts.value_column), so the policy's effect on "
             "order value, revenue and carts near the threshold cannot be read.")
     elif launch is None:
@@ -212,15 +216,16 @@ def analyse_carts(
         try:
             bunching = threshold_bunching(carts, threshold, launch, **window)
         except ParameterError as exc:
-            notes["bunching"] = f"No before/after comparison: {exc}."
+            notes["bunching"] = _("No before/after comparison: {reason}.").format(reason=exc)
     else:
         try:
             bunching = threshold_bunching(carts, threshold, launch, **window)
             impact = policy_impact(carts, launch, **window)
         except ParameterError as exc:
+            note = _("No before/after comparison: {reason}.").format(reason=exc)
             if bunching is None:
-                notes["bunching"] = f"No before/after comparison: {exc}."
-            notes["impact"] = f"No before/after comparison: {exc}."
+                notes["bunching"] = note
+            notes["impact"] = note
     if experiment and valued:
         notes.pop("impact", None)
         try:
@@ -228,7 +233,8 @@ def analyse_carts(
             impact = policy_impact(carts, assignments=assignments, experiment=experiment, control=control,
                                    treatment=treatment, expected_shares=expected_shares or None, **window)
         except (MissingTableError, ParameterError) as exc:
-            notes["impact"] = f"No A/B readout of experiment '{experiment}': {exc}."
+            notes["impact"] = _("No A/B readout of experiment '{experiment}': {reason}.").format(
+                experiment=experiment, reason=exc)
     return CartAnalysis(_text(period_start), _text(period_end), launch, float(threshold), outcomes, daily,
                         by_segment, segment_by, checkout, fee_bins, fee_fit, bunching, impact, drivers, notes,
                         experiment or None)
@@ -241,10 +247,10 @@ def _text(value: object) -> str | None:
 def _launch_in_period(launch_date: object, period_start: object, period_end: object) -> tuple[str | None, str]:
     """The launch date as ISO text when it falls inside the period, else None and why."""
     if launch_date in (None, ""):
-        return None, "No launch date was given, so there is no before/after comparison."
+        return None, _("No launch date was given, so there is no before/after comparison.")
     launch = to_datetime(launch_date, "launch_date")
     start, stop = period_bounds(period_start, period_end)
     if (start is not None and launch <= start) or (stop is not None and launch >= stop):
-        return None, (f"The launch date {launch:%Y-%m-%d} is outside the period, so there is no before/after "
-                      "comparison; widen the period to include days on both sides of it.")
+        return None, _("The launch date {date} is outside the period, so there is no before/after comparison; "
+                       "widen the period to include days on both sides of it.").format(date=day(launch))
     return f"{launch:%Y-%m-%d}", ""

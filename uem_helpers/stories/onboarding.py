@@ -37,12 +37,16 @@ from uem_helpers.core.config import FunnelConfig, parse_duration
 from uem_helpers.analyses.experiment import before_after_mean, before_after_median, before_after_rate, compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.analyses.funnel import completion_times, daily_completion, funnel, user_funnel
-from uem_helpers.core.formats import instant, span
+from uem_helpers.core.formats import day, instant, number, span
+from uem_helpers.core.i18n import N_, _, ngettext
 from uem_helpers.core.period import in_period as in_period_of, period_bounds, to_datetime
 from uem_helpers.data.coverage import MIN_SIDE_DAYS, coverage, launch_span_note
 from uem_helpers.data.sources import Dataset
 
-#: Days of data needed on each side of a launch for a before/after comparison.
+#: The launch's metrics, as a reader sees them (translated where shown).
+ABANDONMENT = N_("Abandonment")
+MEAN_OPENING_TIME = N_("Mean opening time")
+MEDIAN_OPENING_TIME = N_("Median opening time")
 
 
 @dataclass(frozen=True)
@@ -166,9 +170,9 @@ def analyse_onboarding(
 
     launch, note = None, ""
     if launch_date in (None, ""):
-        note = "No launch date was given, so there is no before/after comparison."
+        note = _("No launch date was given, so there is no before/after comparison.")
     elif empty:
-        note = "Nobody started in the period, so there is no before/after comparison."
+        note = _("Nobody started in the period, so there is no before/after comparison.")
     else:
         launch, note = _compare_launch(events, steps, common, launch_date, period_start, period_end, guard_days,
                                        min_side_days, entries_end=entries_end)
@@ -212,9 +216,12 @@ def _whole_windows(events: ibis.Table, first_step: str, window: timedelta, perio
     late = int(firsts.filter(firsts.entered_at > last_entry).count().execute())
     if late == 0:
         return period_end, 0, ""
-    who = "1 user" if late == 1 else f"{late:,} users"
-    note = (f"{who} started after {instant(last_entry)}, within the last {span(window.total_seconds())} of the data (it ends "
-            f"{instant(data_end)}): still inside the conversion window, so not counted as completing or abandoning.")
+    note = ngettext(
+        "{n} user started after {start}, within the last {window} of the data (it ends {end}): still inside the "
+        "conversion window, so not counted as completing or abandoning.",
+        "{n} users started after {start}, within the last {window} of the data (it ends {end}): still inside the "
+        "conversion window, so not counted as completing or abandoning.", late,
+    ).format(n=number(late, 0), start=instant(last_entry), window=span(window.total_seconds()), end=instant(data_end))
     return last_entry, late, note
 
 
@@ -241,10 +248,8 @@ def _compare_launch(
     launch = to_datetime(launch_date, "launch_date")
     start, stop = period_bounds(period_start, period_end)
     if (start is not None and launch <= start) or (stop is not None and launch >= stop):
-        return None, (
-            f"The launch date {launch:%Y-%m-%d} is outside the period, so there is no before/after "
-            "comparison; widen the period to include days on both sides of it."
-        )
+        return None, _("The launch date {date} is outside the period, so there is no before/after comparison; "
+                       "widen the period to include days on both sides of it.").format(date=day(launch))
     short = launch_span_note(coverage({"events": events}, period_start, period_end), launch, guard_days,
                              min_side_days)
     if short:
@@ -254,8 +259,10 @@ def _compare_launch(
     before = funnel(events, steps, **common, period_start=period_start, period_end=day_before)
     after = funnel(events, steps, **common, period_start=first_after, period_end=entries_end)
     if before["entered"].iloc[0] == 0 or after["entered"].iloc[0] == 0:
-        side = "before" if before["entered"].iloc[0] == 0 else "after"
-        return None, f"Nobody started {side} the launch date {launch:%Y-%m-%d} in the period, so there is no comparison."
+        note = (_("Nobody started before the launch date {date} in the period, so there is no comparison.")
+                if before["entered"].iloc[0] == 0 else
+                _("Nobody started after the launch date {date} in the period, so there is no comparison."))
+        return None, note.format(date=day(launch))
 
     per_user = user_funnel(events, steps, **common, period_start=period_start, period_end=entries_end)
     per_user = per_user.mutate(
@@ -264,16 +271,16 @@ def _compare_launch(
     )
     window = dict(guard_days=guard_days, period_start=period_start, period_end=entries_end)
     abandonment = before_after_rate(
-        per_user, "entered_at", "abandoned", launch_date, metric="Abandonment", higher_is_better=False, **window
+        per_user, "entered_at", "abandoned", launch_date, metric=ABANDONMENT, higher_is_better=False, **window
     )
     completers = per_user.filter(per_user.completed)
     mean_minutes = before_after_mean(
         completers, "entered_at", "minutes_to_complete", launch_date,
-        metric="Mean opening time", unit="min", higher_is_better=False, **window,
+        metric=MEAN_OPENING_TIME, unit="min", higher_is_better=False, **window,
     )
     median_minutes = before_after_median(
         completers, "entered_at", "minutes_to_complete", launch_date,
-        metric="Median opening time", unit="min", higher_is_better=False, **window,
+        metric=MEDIAN_OPENING_TIME, unit="min", higher_is_better=False, **window,
     )
     rows = []
     for k in range(2, len(steps) + 1):

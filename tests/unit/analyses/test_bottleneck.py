@@ -36,3 +36,14 @@ def test_loss_and_time_are_weighed_equally():
 def test_empty_funnel_is_a_clear_error():
     with pytest.raises(ValueError, match="no entered users"):
         rank_bottlenecks(readout(lost=[0, 0], medians=[float("nan")] * 2, entered=0))
+
+
+def test_the_sentence_in_chinese_names_the_step_by_its_display_name():
+    from uem_helpers.core.i18n import in_language
+
+    b = rank_bottlenecks(readout(lost=[5, 30, 5], medians=[60, 300, 40]))
+    assert b.sentence() == ("The bottleneck is 's3': it loses 30 users (75% of all drop-off) and takes a median 5.0 min "
+                            "(75% of a typical completer's time).")
+    with in_language("zh", {"s3": {"zh": "身份认证"}}):
+        assert b.sentence() == ("瓶颈是“身份认证”：该步骤流失 30 名用户（占全部流失的 75%），耗时中位数为 5分钟"
+                                "（占典型完成用户总耗时的 75%）。")

@@ -19,6 +19,8 @@ import statsmodels.api as sm
 from uem_helpers.analyses.cart.abandonment import cart_counts, with_rates
 from uem_helpers.analyses.cart.table import Carts
 from uem_helpers.core.errors import ParameterError
+from uem_helpers.core.formats import number, percent
+from uem_helpers.core.i18n import _
 
 #: Default fee-share bins of :func:`abandonment_by_fee_share` (fractions of cart value).
 FEE_SHARE_BINS = (0.0, 0.05, 0.10, 0.15, 0.20, 0.30, 1.0)
@@ -105,15 +107,17 @@ class FeeShareFit:
     alpha: float
 
     def sentence(self) -> str:
-        """E.g. ``"Each +10 pts of fee share multiplies the odds of checkout by 0.55 (95% CI 0.51 to 0.60) ..."``."""
-        level = f"{100 * (1 - self.alpha):g}%"
+        """E.g. ``"Each +10 pts of shipping fee as a share of cart value lowers the odds of checkout by 45%: ..."``."""
         change = self.odds_ratio_10pts - 1
-        direction = "lowers" if change < 0 else "raises"
-        return (
-            f"Each +10 pts of shipping fee as a share of cart value {direction} the odds of checkout by "
-            f"{abs(change):.0%}: odds ratio {self.odds_ratio_10pts:.2f} ({level} CI {self.odds_ratio_low:.2f} to "
-            f"{self.odds_ratio_high:.2f}), cart value held fixed; logistic fit on {self.carts:,} carts."
-        )
+        text = (_("Each +10 pts of shipping fee as a share of cart value lowers the odds of checkout by {change}: "
+                  "odds ratio {ratio} ({level} CI {low} to {high}), cart value held fixed; logistic fit on {carts} "
+                  "carts.") if change < 0 else
+                _("Each +10 pts of shipping fee as a share of cart value raises the odds of checkout by {change}: "
+                  "odds ratio {ratio} ({level} CI {low} to {high}), cart value held fixed; logistic fit on {carts} "
+                  "carts."))
+        return text.format(change=percent(abs(change)), ratio=f"{self.odds_ratio_10pts:.2f}",
+                           level=f"{100 * (1 - self.alpha):g}%", low=f"{self.odds_ratio_low:.2f}",
+                           high=f"{self.odds_ratio_high:.2f}", carts=number(self.carts, 0))
 
 
 def fee_share_fit(

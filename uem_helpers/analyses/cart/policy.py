@@ -30,12 +30,19 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from uem_helpers.core.formats import signed_points
+from uem_helpers.core.formats import percent, signed_points
+from uem_helpers.core.i18n import N_, _
 from uem_helpers.analyses.cart.table import Carts
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.stats import SRM_ALPHA, SRMResult
+
+
+#: The policy's metrics, as a reader sees them (translated where shown).
+CART_CONVERSION = N_("cart conversion")
+AVERAGE_ORDER_VALUE = N_("average order value")
+REVENUE_PER_CART = N_("revenue per cart")
 
 
 @dataclass(frozen=True)
@@ -65,15 +72,16 @@ class Bunching:
     def sentence(self) -> str:
         """The excess mass with its interval, and the topped-up share."""
         r = self.excess
-        level = f"{100 * (1 - r.alpha):g}%"
-
-        topped = (f" About {self.topped_up_share:.0%} of the carts that came within {self.reach:g} of the "
-                  "threshold were topped up to pass it." if np.isfinite(self.topped_up_share) else "")
-        return (
-            f"Carts valued {self.threshold:g} to {self.threshold + self.band:g} made up {r.value_b:.1%} of carts after "
-            f"the launch vs {r.value_a:.1%} before: an excess of {signed_points(r.abs_effect)} ({level} CI "
-            f"{signed_points(r.ci_low, unit='')} to {signed_points(r.ci_high, unit='')}).{topped}"
-        )
+        text = _("Carts valued {low} to {high} made up {after} of carts after the launch vs {before} before: an "
+                 "excess of {excess} ({level} CI {ci_low} to {ci_high}).").format(
+            low=f"{self.threshold:g}", high=f"{self.threshold + self.band:g}", after=percent(r.value_b, 1),
+            before=percent(r.value_a, 1), excess=signed_points(r.abs_effect), level=f"{100 * (1 - r.alpha):g}%",
+            ci_low=signed_points(r.ci_low, unit=""), ci_high=signed_points(r.ci_high, unit=""))
+        if not np.isfinite(self.topped_up_share):
+            return text
+        topped = _("About {share} of the carts that came within {reach} of the threshold were topped up to pass "
+                   "it.").format(share=percent(self.topped_up_share), reach=f"{self.reach:g}")
+        return _("{sentence} {next}").format(sentence=text, next=topped)
 
 
 def threshold_bunching(
@@ -296,14 +304,14 @@ def policy_impact(
     conversion = compare_rates(
         int(before.loc[before["checked_out"], "carts"].sum()), int(before["carts"].sum()),
         int(after.loc[after["checked_out"], "carts"].sum()), int(after["carts"].sum()),
-        metric="cart conversion", higher_is_better=True, alpha=alpha,
+        metric=CART_CONVERSION, higher_is_better=True, alpha=alpha,
     )
     means = {}
-    for metric, a, b in (("average order value", before[before["checked_out"]], after[after["checked_out"]]),
-                         ("revenue per cart", before, after)):
+    for metric, a, b in ((AVERAGE_ORDER_VALUE, before[before["checked_out"]], after[after["checked_out"]]),
+                         (REVENUE_PER_CART, before, after)):
         means[metric] = compare_means(a["paid"], b["paid"], counts_a=a["carts"], counts_b=b["carts"], metric=metric,
                                       unit=unit, higher_is_better=True, alpha=alpha)
-    return PolicyImpact(conversion, means["average order value"], means["revenue per cart"])
+    return PolicyImpact(conversion, means[AVERAGE_ORDER_VALUE], means[REVENUE_PER_CART])
 
 
 def _ab_impact(carts: Carts, assignments: ibis.Table, experiment: str, *, control: str, treatment: str,
@@ -311,10 +319,10 @@ def _ab_impact(carts: Carts, assignments: ibis.Table, experiment: str, *, contro
                alpha: float, srm_alpha: float) -> PolicyImpact:
     """The A/B mode of :func:`policy_impact`: three ratio metrics of carts, clustered by user, and the SRM check."""
     metrics = [
-        RatioMetric("cart conversion", outcome="checked_out", higher_is_better=True),
-        RatioMetric("average order value", numerator="paid", denominator="checked_out", unit=unit,
+        RatioMetric(CART_CONVERSION, outcome="checked_out", higher_is_better=True),
+        RatioMetric(AVERAGE_ORDER_VALUE, numerator="paid", denominator="checked_out", unit=unit,
                     higher_is_better=True),
-        RatioMetric("revenue per cart", numerator="paid", unit=unit, higher_is_better=True),
+        RatioMetric(REVENUE_PER_CART, numerator="paid", unit=unit, higher_is_better=True),
     ]
     t = carts.window(period_start, period_end)
     readouts, srm = variant_ratios(t, assignments, experiment, metrics, time_col="created_at", control=control,

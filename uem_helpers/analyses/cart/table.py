@@ -29,7 +29,11 @@ from dataclasses import dataclass
 import ibis
 
 from uem_helpers.core.errors import ContractError, ParameterError
+from uem_helpers.core.i18n import N_
 from uem_helpers.core.period import in_period
+
+#: The segment of a cart without a value in the segment column (a marker: ``label()`` translates it where shown).
+UNKNOWN = N_("(unknown)")
 
 
 def cart_table(carts: ibis.Table, *, period_start: object = None, period_end: object = None) -> ibis.Table:
@@ -132,4 +136,4 @@ def with_segment(t: ibis.Table, carts: Carts, segment_by: str, users: ibis.Table
                                  f"columns there are: {', '.join(present)}")
         seg = users.select(_u=users.user_id, _s=users[segment_by].cast("string"))
         t = t.left_join(seg, t.user_id == seg._u).mutate(**{segment_by: ibis._._s}).drop("_u", "_s")
-    return t.mutate(**{segment_by: t[segment_by].cast("string").fill_null("(unknown)")})
+    return t.mutate(**{segment_by: t[segment_by].cast("string").fill_null(UNKNOWN)})
