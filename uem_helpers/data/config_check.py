@@ -18,8 +18,8 @@ notebook runs (``uem validate``, ``uem run``, ``uem report``),
   events, users or carts table;
 - **experiments** under ``rollouts`` must occur in the assignments table (when
   one is configured), with their control, treatment and designed variants;
-- **display names** under ``labels`` must name an event of the events table or a
-  name the config gives (a funnel, a journey stage, a feedback theme, a rollout,
+- **display names** under ``labels`` must name an event of the events table, a
+  column of the events, users or carts table (a segment), or a name the config gives (a funnel, a journey stage, a feedback theme, a rollout,
   a report parameter's value such as ``launch_description``): a misspelled key
   would otherwise leave the raw name in every chart without a word.
 
@@ -160,7 +160,7 @@ def check_config_against_data(
             problems.append(ConfigProblem(key, event, "event", "the events table", _near(event, existing)))
         elif counts[event] == 0:
             warnings.append(ConfigWarning(key, event, (str(period_start or "the start"), str(period_end or "the end"))))
-    problems += _label_problems(config, existing, parameters)
+    problems += _label_problems(config, dataset, existing, parameters)
     problems += _funnel_problems(config, parameters)
     problems += _column_problems(config, dataset, parameters)
     problems += _rollout_problems(config, dataset)
@@ -180,9 +180,10 @@ def _event_counts(events: ibis.Table, period_start: object, period_end: object) 
     return {str(e): int(n) for e, n in zip(frame["event"], frame["n"].fillna(0)) if e is not None}
 
 
-def _label_problems(config: UEMConfig, events: list[str], parameters) -> list[ConfigProblem]:
-    """``labels`` keys that name nothing: no event in the data and no name the config gives."""
+def _label_problems(config: UEMConfig, dataset: Dataset, events: list[str], parameters) -> list[ConfigProblem]:
+    """``labels`` keys that name nothing: no event or segment column in the data, no name the config gives."""
     given = [*config.funnels, *config.journey.stages, *config.feedback_taxonomy, *config.rollouts]
+    given += [c for t in SEGMENT_TABLES if dataset.has(t) for c in dataset.tables[t].columns]
     given += [str(value) for _notebook, _key, value in _parameters(config, parameters, _string_parameters(config))]
     known = sorted({*events, *given})
     return [ConfigProblem(f"labels.{name}", name, "name", "the events table or the config", _near(name, known))

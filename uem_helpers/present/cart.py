@@ -210,7 +210,7 @@ def introduction(config, *, period_start: object = None, period_end: object = No
     else:
         title = _("Carts: why are they left, and what did the shipping policy do?")
     body = _INTRODUCTIONS["checkout" in config.funnels, policy]
-    fields = dict(period=period_words(period_start, period_end),
+    fields = dict(level="95%", period=period_words(period_start, period_end),
                   rule=_(" (free shipping from {threshold})").format(threshold=f"{threshold:g}") if threshold else "")
     if "checkout" in config.funnels:
         fields["funnel"] = md_escape(funnel_title(config, "checkout"))
@@ -228,35 +228,35 @@ _INTRODUCTIONS = {
         "many were checked out, follows users through the {funnel} funnel, measures how the shipping fee's share of "
         "the cart value drives abandonment, and judges the shipping policy{rule} in the A/B test '{experiment}' on "
         "cart conversion, average order value and the bunching of cart values just above the threshold. Every rate "
-        "and effect comes with its 95% confidence interval."),
+        "and effect comes with its {level} confidence interval."),
     (True, "launch"): N_(
         "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
         "many were checked out, follows users through the {funnel} funnel, measures how the shipping fee's share of "
         "the cart value drives abandonment, and judges the shipping policy{rule} launched on {date} (carts before "
         "against after) on cart conversion, average order value and the bunching of cart values just above the "
-        "threshold. Every rate and effect comes with its 95% confidence interval."),
+        "threshold. Every rate and effect comes with its {level} confidence interval."),
     (True, "none"): N_(
         "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
         "many were checked out, follows users through the {funnel} funnel, measures how the shipping fee's share of "
         "the cart value drives abandonment, and makes no policy comparison (no policy launch date or experiment is "
-        "set). Every rate and effect comes with its 95% confidence interval."),
+        "set). Every rate and effect comes with its {level} confidence interval."),
     (False, "experiment"): N_(
         "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
         "many were checked out, measures how the shipping fee's share of the cart value drives abandonment, and "
         "judges the shipping policy{rule} in the A/B test '{experiment}' on cart conversion, average order value and "
-        "the bunching of cart values just above the threshold. Every rate and effect comes with its 95% confidence "
+        "the bunching of cart values just above the threshold. Every rate and effect comes with its {level} confidence "
         "interval."),
     (False, "launch"): N_(
         "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
         "many were checked out, measures how the shipping fee's share of the cart value drives abandonment, and "
         "judges the shipping policy{rule} launched on {date} (carts before against after) on cart conversion, "
         "average order value and the bunching of cart values just above the threshold. Every rate and effect comes "
-        "with its 95% confidence interval."),
+        "with its {level} confidence interval."),
     (False, "none"): N_(
         "For e-commerce product and user-engineering leads. The report counts the carts created {period} and how "
         "many were checked out, measures how the shipping fee's share of the cart value drives abandonment, and "
         "makes no policy comparison (no policy launch date or experiment is set). Every rate and effect comes with "
-        "its 95% confidence interval."),
+        "its {level} confidence interval."),
 }
 
 

@@ -19,7 +19,7 @@ import html
 import re
 
 from uem_helpers.core.formats import day
-from uem_helpers.core.i18n import _
+from uem_helpers.core.i18n import _, label
 from uem_helpers.present import privacy
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~$])")
@@ -73,7 +73,8 @@ def show(markdown: str, *, key_findings: bool = False) -> None:
 
 
 def funnel_title(config, name: str) -> str:
-    """A funnel's ``title`` in the config (``funnels.<name>.title``), or its name when it has none.
+    """A funnel's display name: its ``labels:`` entry in the reader's language, else its ``title`` in the
+    config (``funnels.<name>.title``), else its name.
 
     Parameters
     ----------
@@ -83,7 +84,8 @@ def funnel_title(config, name: str) -> str:
         The funnel's name in ``funnels``.
     """
     funnel = config.funnel(name)
-    return funnel.title or name
+    shown = label(name)
+    return shown if shown != name else funnel.title or name
 
 
 def period_words(period_start: object, period_end: object) -> str:

@@ -47,7 +47,7 @@ def introduction(config, funnel: str, *, period_start: object = None, period_end
         Markdown: ``# <title>`` and one paragraph, nothing in it but the config's and the parameters' words.
     """
     spec = config.funnel(funnel)
-    fields = dict(name=md_escape(funnel_title(config, funnel)), first=name(spec.steps[0]),
+    fields = dict(name=md_escape(funnel_title(config, funnel)), first=name(spec.steps[0]), level="95%",
                   goal=name(spec.steps[-1]), period=period_words(period_start, period_end),
                   steps=len(spec.steps), window=span(spec.window.total_seconds()))
     if launch_date:
@@ -58,14 +58,14 @@ def introduction(config, funnel: str, *, period_start: object = None, period_end
             "For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
             "who reached '{first}' {period} through the funnel's {steps} steps to '{goal}' (within {window}), "
             "finds the step that loses the most users and time, and tests whether the launch on {launch} made "
-            "completion faster and abandonment lower. Every rate comes with its 95% confidence interval."
+            "completion faster and abandonment lower. Every rate comes with its {level} confidence interval."
         ).format(launch=launch, **fields)
     else:
         body = _(
             "For user-engineering leads and the team that owns the {name} funnel. The report follows every user "
             "who reached '{first}' {period} through the funnel's {steps} steps to '{goal}' (within {window}), "
             "finds the step that loses the most users and time, and makes no before/after comparison (no launch "
-            "date is set). Every rate comes with its 95% confidence interval."
+            "date is set). Every rate comes with its {level} confidence interval."
         ).format(**fields)
     return framing(title(config, funnel, launch_date=launch_date), body)
 

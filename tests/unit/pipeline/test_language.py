@@ -73,7 +73,7 @@ def test_papermill_alone_translates_with_the_uem_engine(tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell(heading), parameters, nbformat.v4.new_code_cell("print(language)")]
     nbformat.write(nb, tmp_path / "in.ipynb")
     papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), parameters={"language": "zh"},
-                               engine_name="uem", kernel_name=KERNEL_NAME, kernel_manager_class=UEMKernelManager,
+                               engine_name="uem", kernel_name=KERNEL_NAME, language="python", kernel_manager_class=UEMKernelManager,
                                progress_bar=False, cwd=str(tmp_path))
     out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert out.cells[0].source.startswith("## ") and re.search(r"[\u4e00-\u9fff]", out.cells[0].source)

@@ -90,7 +90,7 @@ def test_the_cart_charts_speak_chinese(config, analysis):
     assert bunching[:3] == ["包邮门槛 99 附近的购物车金额分布", "购物车金额（组距 2）", "占该组购物车的比例"]
     assert bunching[-3:] == ["上线前（n=8,961）", "上线后（n=4,767）", "区间 99 至 109"]
     assert drivers[0] == "购物车创建前的事件与放弃率" and "查看尺码表（2,341 个购物车）" in drivers
-    assert segments[:2] == ["按platform划分的购物车放弃率", "放弃率（95% 置信区间）"]
+    assert segments[:2] == ["按平台划分的购物车放弃率", "放弃率（95% 置信区间）"]
     assert "65%（共 1,339 个购物车）" in segments
     assert all(english_runs(t) == [] for t in fee + bunching + drivers + segments)
 

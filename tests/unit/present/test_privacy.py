@@ -256,8 +256,7 @@ def test_runfacts_carry_the_privacy_facts(monkeypatch):
 def test_header_masks_parameter_values():
     from datetime import datetime
 
-    from uem_helpers.pipeline.export import RunInfo
-
-    info = RunInfo("nb", {"note": "ring 13812345678 <script>"}, "2026-10", datetime(2026, 11, 1), 1.0)
-    head = header_html("T", info, runfacts.RunFacts(privacy=privacy.active().facts()))
+    head = header_html("T", period="2026-10", parameters={"note": "ring 13812345678 <script>"},
+                       started_at=datetime(2026, 11, 1), duration_s=1.0,
+                       facts=runfacts.RunFacts(privacy=privacy.active().facts()))
     assert "13812345678" not in head and "138****5678" in head and "<script>" not in head
