@@ -39,7 +39,10 @@ ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;:]+[A-Za-z][A-Za-z'’-]
 
 def data_words() -> set[str]:
     """Words of the sample's own values: event names, funnel and experiment names, config titles,
-    segment values, the taxonomy's keywords and the launch description given as a parameter."""
+    segment values, the taxonomy's keywords, the launch description given as a parameter, and the
+    feedback users wrote (quoted in the retro as written, some of it in English)."""
+    import pandas as pd
+
     config = load_config(CONFIG_PATH)
     names: set[str] = set()
     for funnel_name, funnel in config.funnels.items():
@@ -50,6 +53,8 @@ def data_words() -> set[str]:
     for parameters in config.report.parameters.values():
         names |= {str(v) for v in parameters.values()}
     names |= {"control", "treatment", "new", "returning", "other"}
+    feedback = config.sources["feedback"]
+    names |= set(pd.read_csv(config.resolve(feedback.path), encoding="gb18030", usecols=["text"])["text"].dropna())
     return {w.lower() for name in names for w in re.split(r"[^A-Za-z0-9]+", name) if w}
 
 

@@ -21,7 +21,7 @@ from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
 from uem_helpers.stories.cart import CartAnalysis
-from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
+from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words, srm_sentence
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
 from uem_helpers.present.sentences import day_of, name, period_ends, then
 
@@ -158,7 +158,7 @@ def impact_finding(a: CartAnalysis) -> str:
         lines = [_("Carts created at or after each user's assignment to the experiment **{experiment}**, {treatment} "
                    "vs {control} (intervals clustered by user). {srm}").format(
             experiment=md_escape(a.experiment), treatment=name(c.group_b), control=name(c.group_a),
-            srm=md_escape(a.impact.srm.sentence()))]
+            srm=md_escape(srm_sentence(a.impact.srm)))]
     else:
         lines = [_("Carts created before vs on or after the launch on **{date}**:").format(
             date=day_of(a.launch_date, "launch_date"))]

@@ -45,18 +45,6 @@ class SRMResult:
     alpha: float
     mismatch: bool
 
-    def sentence(self) -> str:
-        """One sentence for a report: the observed and expected split, and the verdict."""
-        total = sum(self.observed.values())
-        split = " / ".join(
-            f"{name} {n:,} ({n / total:.1%} vs {self.expected_shares[name]:.1%} expected)"
-            for name, n in self.observed.items()
-        )
-        p = "p < 0.001" if self.p_value < 0.001 else f"p = {self.p_value:.2g}"
-        if self.mismatch:
-            return f"Sample ratio mismatch: {split}; {p}. Do not trust this comparison until the cause is found."
-        return f"No sample ratio mismatch: {split}; {p}."
-
 
 def sample_ratio_mismatch(observed_counts, expected_shares, alpha: float = SRM_ALPHA) -> SRMResult:
     """Chi-square check that group sizes match the designed split (sample ratio mismatch, SRM).

@@ -10,6 +10,7 @@ import pytest
 
 from uem_helpers.analyses.cart import table
 from uem_helpers.core.config import load_config
+from uem_helpers.present.narrative import srm_sentence
 from uem_helpers.data.sources import from_frames, load
 from uem_helpers.present import cart as cart_report
 from uem_helpers.present.narrative import md_escape
@@ -203,7 +204,7 @@ def test_sample_ab_mode_recovers_the_planted_rollout(sample_ab):
 def test_ab_mode_report_words_show_the_srm_and_the_variants(sample_ab):
     text = cart_report.impact_finding(sample_ab)
     assert "assignment to the experiment **one\\_tap\\_checkout**" in text
-    srm = sample_ab.impact.srm.sentence()
+    srm = srm_sentence(sample_ab.impact.srm)
     assert srm.startswith("No sample ratio mismatch: control 1,160 (94.5% vs 95.0% expected)")
     assert md_escape(srm) in text
     assert md_escape("Cart conversion rose from 39.4% (control) to 58.9% (treatment)") in text

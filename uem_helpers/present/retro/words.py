@@ -14,7 +14,7 @@ from uem_helpers.core.i18n import N_, _, babel_locale, ngettext
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
-from uem_helpers.present.narrative import framing, md_escape
+from uem_helpers.present.narrative import framing, md_escape, srm_sentence
 from uem_helpers.present.retro._vocabulary import (
     CLAUSES,
     _change,
@@ -218,7 +218,7 @@ def rollout_finding(a: RetroAnalysis) -> str:
         return note(a, "rollouts")
     lines = [_("**{experiment}**: {decision} {check}").format(experiment=md_escape(r.experiment),
                                                               decision=md_escape(r.sentence()),
-                                                              check=md_escape(r.srm.sentence()))
+                                                              check=md_escape(srm_sentence(r.srm)))
              for r in a.rollouts]
     if a.notes.get("rollouts"):
         lines.append(md_escape(a.notes["rollouts"]))
