@@ -3,7 +3,8 @@
 Notebooks are committed without outputs. Before collection, :func:`write_checked_copies`
 writes a copy of each notebook into ``tests/notebooks/generated/`` (git-ignored) with
 
-- ``config_path`` pointing at the repository's ``uem.yml`` (the copy lives elsewhere), and
+- ``config_path`` pointing at the repository's ``uem.yml`` (the copy lives elsewhere),
+- in English and, as ``<name>.zh.ipynb``, in Chinese (:data:`LANGUAGES`), and
 - the expected output of the headline cell (tagged ``headline`` and ``nbval-check-output``)
   filled in from ``data/sample/ground_truth.json``: numbers the sample generator counted
   while it planted them, independent of the analysis helpers.
@@ -20,6 +21,8 @@ import json
 from pathlib import Path
 
 import nbformat
+
+from uem_helpers.pipeline.markdown_cells import translate_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = Path(__file__).resolve().parent / "generated"
@@ -42,22 +45,31 @@ def onboarding_headline(truth: dict) -> str:
 EXPECTED = {"onboarding_funnel": onboarding_headline}
 
 
+#: Each notebook is checked in every report language: ``<name>.ipynb`` in English, ``<name>.zh.ipynb`` in Chinese
+#: (its ``language`` parameter set and its Markdown cells translated, as ``uem run --language zh`` does). The
+#: headline is machine-readable and the same in both.
+LANGUAGES = ("en", "zh")
+
+
 def write_checked_copies() -> list[Path]:
-    """Write the checked copy of every notebook that has an expectation; return their paths."""
+    """Write the checked copy of every notebook that has an expectation, in each language; return their paths."""
     truth = json.loads((ROOT / "data" / "sample" / "ground_truth.json").read_text(encoding="utf-8"))
     GENERATED.mkdir(exist_ok=True)
     written = []
-    for name, expected in EXPECTED.items():
+    for (name, expected), language in ((item, language) for item in EXPECTED.items() for language in LANGUAGES):
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         assert 'config_path = "../uem.yml"' in parameters.source, f"{name}: parameters cell changed; update this copy step"
+        assert '\nlanguage = ""' in parameters.source, f"{name}: no language parameter; update this copy step"
         parameters.source = parameters.source.replace('"../uem.yml"', repr(str(ROOT / "uem.yml")))
+        parameters.source = parameters.source.replace('\nlanguage = ""', f"\nlanguage = {language!r}")
+        translate_markdown(nb, language)
         checked = [c for c in nb.cells if c.cell_type == "code" and "nbval-check-output" in c.metadata.get("tags", [])]
         assert len(checked) == 1, f"{name}: expected one cell tagged 'nbval-check-output'"
         assert "headline" in checked[0].metadata.tags, f"{name}: the checked cell is the headline cell"
         checked[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=expected(truth))]
         checked[0].execution_count = 1  # nbval compares only cells that look run
-        path = GENERATED / f"{name}.ipynb"
+        path = GENERATED / (f"{name}.ipynb" if language == "en" else f"{name}.{language}.ipynb")
         nbformat.write(nb, path)
         written.append(path)
     return written
