@@ -21,7 +21,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 @pytest.fixture(scope="session")
 def spark_con():
-    """The one Spark backend of the test run (local mode, session time zone UTC)."""
+    """The one Spark backend of the test run (local mode, session time zone UTC).
+
+    Under pytest-xdist every test that uses it (or is marked ``spark``) runs on the same worker
+    (the ``spark`` group, :func:`_group`), so the run still starts one Spark session.
+    """
     from uem_helpers.core.config import EngineConfig
     from uem_helpers.data.engine import connect
 
