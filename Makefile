@@ -65,13 +65,17 @@ validate: install
 reports: validate
 	$(BIN)/uem report --period $(PERIOD) --config uem.yml
 
-# The import contracts first (seconds; docs/architecture.md), then every test.
+# The import contracts first (seconds; docs/architecture.md), then every test, on two workers
+# (tests/scheduling.py: a file, or the Spark tests, at a time per worker). WORKERS=0 runs them in one process.
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadgroup
+
 test: install
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest $(XDIST) --durations=15
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not spark and not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not spark and not slow"
 
 # Helpers against hand-written SQL on a ~10M-event log; writes benchmarks/results/<date>.md.
 bench: install

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,15 +23,34 @@ def sample_report(tmp_path_factory) -> Callable[..., Path]:
     """``sample_report(notebook, period=SAMPLE_PERIOD)``: the folder holding that report on the sample.
 
     The first call runs ``uem run`` on the real notebook; later calls return the same folder.
+    Under pytest-xdist the workers share one folder per report in the run's temporary root:
+    the first worker to ask runs it while holding that report's file lock, and every later
+    call, on any worker, reads the same folder, so each report still runs once per test run.
     """
     folders: dict[tuple[str, str], Path] = {}
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent / "sample-reports" if worker else None
+
+    def run(out: Path, notebook: str, period: str) -> None:
+        result = CliRunner().invoke(app, ["run", notebook, "--period", period, "--config", str(CONFIG_PATH),
+                                          "--output-dir", str(out)])
+        assert result.exit_code == 0, result.output
 
     def report(notebook: str, period: str = SAMPLE_PERIOD) -> Path:
         if (notebook, period) not in folders:
-            out = tmp_path_factory.mktemp(f"sample-{notebook}")
-            result = CliRunner().invoke(app, ["run", notebook, "--period", period, "--config", str(CONFIG_PATH),
-                                              "--output-dir", str(out)])
-            assert result.exit_code == 0, result.output
+            if shared is None:
+                out = tmp_path_factory.mktemp(f"sample-{notebook}")
+                run(out, notebook, period)
+            else:
+                from filelock import FileLock  # a dev dependency that only pytest-xdist runs need
+
+                shared.mkdir(exist_ok=True)
+                out, done = shared / f"{notebook}-{period}", shared / f"{notebook}-{period}.done"
+                with FileLock(shared / f"{notebook}-{period}.lock"):
+                    if not done.exists():
+                        shutil.rmtree(out, ignore_errors=True)  # what a failed run on another worker left
+                        run(out, notebook, period)
+                        done.touch()
             folders[notebook, period] = out / period
         return folders[notebook, period]
 

@@ -21,7 +21,11 @@ REPORT = "ok_report"
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory):
-    """``root`` with ``data/`` (a 150-user sample), ``uem.yml``, ``notebooks/`` and ``reports/<PERIOD>/ok_report.html``."""
+    """``root`` with ``data/`` (a 150-user sample), ``uem.yml``, ``notebooks/`` and ``reports/<PERIOD>/ok_report.html``.
+
+    The cases change it as they go, so under pytest-xdist every test of this folder runs on one
+    worker (the ``reliability`` group of tests/conftest.py) and the project is made once.
+    """
     from uem_helpers.pipeline.run import run_notebook
     from uem_helpers.sample import generate
 
@@ -31,7 +35,7 @@ def project(tmp_path_factory):
     for source in config["sources"].values():
         source["path"] = source["path"].replace("data/sample/", "data/")
     config["plan"] = config["plan"].replace("data/sample/", "data/")
-    config["report"] = {"output_dir": "reports"}
+    config["report"]["output_dir"] = "reports"  # the rest stays: labels name its launch_description
     (root / "uem.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     shutil.copytree(FIXTURES, root / "notebooks")
     run_notebook(REPORT, config_path=root / "uem.yml", period=PERIOD)
