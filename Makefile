@@ -56,7 +56,7 @@ catalog: $(STAMP)
 	$(BIN)/pybabel extract --mapping-file $(LOCALE)/babel.cfg --output-file $(POT) --sort-by-file \
 	  --add-comments TRANSLATORS: --project "UEM Workbench" --copyright-holder "UEM Workbench authors" \
 	  --width 100 .
-	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALE) --domain uem --locale zh --width 100
+	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALE) --domain uem --locale zh --width 100 --ignore-obsolete
 
 validate: install
 	$(BIN)/uem validate --config uem.yml

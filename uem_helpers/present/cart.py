@@ -21,7 +21,8 @@ from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
 from uem_helpers.stories.cart import CartAnalysis
-from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words, srm_sentence
+from uem_helpers.analyses.experiment.readout import srm_sentence
+from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
 from uem_helpers.present.sentences import day_of, name, period_ends, then
 

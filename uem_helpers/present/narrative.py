@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 
-from uem_helpers.core.formats import day, number, p_value, percent
+from uem_helpers.core.formats import day
 from uem_helpers.core.i18n import _, label
 from uem_helpers.present import privacy
 
@@ -106,22 +106,3 @@ def framing(title: str, *paragraphs: str) -> str:
     """
     return "\n\n".join([f"# {md_escape(title)}", *(p for p in paragraphs if p)])
 
-
-def srm_sentence(srm) -> str:
-    """A sample-ratio check (:class:`~uem_helpers.stats.SRMResult`) in one sentence: each group's users with its
-    observed and designed share, the p-value and the verdict.
-
-    >>> from uem_helpers.stats import sample_ratio_mismatch
-    >>> srm_sentence(sample_ratio_mismatch({"control": 940, "treatment": 60}, {"control": 0.95, "treatment": 0.05}))
-    'No sample ratio mismatch: control 940 (94.0% vs 95.0% expected) / treatment 60 (6.0% vs 5.0% expected); p = 0.15.'
-    """
-    total = sum(srm.observed.values())
-    split = " / ".join(
-        _("{group} {users} ({observed} vs {designed} expected)").format(
-            group=label(name), users=number(n, 0), observed=percent(n / total, 1),
-            designed=percent(srm.expected_shares[name], 1))
-        for name, n in srm.observed.items())
-    if srm.mismatch:
-        return _("Sample ratio mismatch: {split}; {p}. Do not trust this comparison until the cause is found.").format(
-            split=split, p=p_value(srm.p_value))
-    return _("No sample ratio mismatch: {split}; {p}.").format(split=split, p=p_value(srm.p_value))

@@ -10,7 +10,7 @@ import pytest
 
 from uem_helpers.analyses.cart import table
 from uem_helpers.core.config import load_config
-from uem_helpers.present.narrative import srm_sentence
+from uem_helpers.analyses.experiment.readout import srm_sentence
 from uem_helpers.data.sources import from_frames, load
 from uem_helpers.present import cart as cart_report
 from uem_helpers.present.narrative import md_escape

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, sign, signed,
+from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, percent, sign, signed,
                                      significant_decimals, with_unit)
-from uem_helpers.core.i18n import N_, _
+from uem_helpers.core.i18n import N_, _, label
 
 #: Seconds in one of each time unit a Readout's values may be given in; these print in the unit
 #: :func:`~uem_helpers.core.formats.duration_unit` picks for their size ("13.8 days", not "19910.3 min").
@@ -236,3 +236,23 @@ def _duration(seconds: float) -> str:
     one, unit = duration_unit(seconds)
     value = seconds / one
     return with_unit(number(value, significant_decimals(value)), unit, MINUS if value < 0 else "")
+
+
+def srm_sentence(srm) -> str:
+    """A sample-ratio check (:class:`~uem_helpers.stats.SRMResult`) in one sentence: each group's users with its
+    observed and designed share, the p-value and the verdict.
+
+    >>> from uem_helpers.stats import sample_ratio_mismatch
+    >>> srm_sentence(sample_ratio_mismatch({"control": 940, "treatment": 60}, {"control": 0.95, "treatment": 0.05}))
+    'No sample ratio mismatch: control 940 (94.0% vs 95.0% expected) / treatment 60 (6.0% vs 5.0% expected); p = 0.15.'
+    """
+    total = sum(srm.observed.values())
+    split = " / ".join(
+        _("{group} {users} ({observed} vs {designed} expected)").format(
+            group=label(name), users=number(n, 0), observed=percent(n / total, 1),
+            designed=percent(srm.expected_shares[name], 1))
+        for name, n in srm.observed.items())
+    if srm.mismatch:
+        return _("Sample ratio mismatch: {split}; {p}. Do not trust this comparison until the cause is found.").format(
+            split=split, p=p_value(srm.p_value))
+    return _("No sample ratio mismatch: {split}; {p}.").format(split=split, p=p_value(srm.p_value))

@@ -54,7 +54,7 @@ from uem_helpers.core.errors import ParameterError
 from uem_helpers.core.formats import percent
 from uem_helpers.core.i18n import N_, _
 from uem_helpers.analyses.experiment import RatioMetric, variant_ratios
-from uem_helpers.analyses.experiment.readout import Readout
+from uem_helpers.analyses.experiment.readout import Readout, srm_sentence
 
 #: The recommendations :func:`rollout_readout` can give.
 SHIP, HOLD, ROLL_BACK = N_("ship"), N_("hold"), N_("roll back")
@@ -271,7 +271,7 @@ def decide(
     if primary.higher_is_better is None:
         raise ParameterError(f"the primary metric '{primary.metric}' needs higher_is_better (True or False)")
     if srm.mismatch:
-        return HOLD, _("fix the split before reading the result.") + " " + srm.sentence(), None
+        return HOLD, _("fix the split before reading the result. {check}").format(check=srm_sentence(srm)), None
     worse = [r for r in (primary, *guardrails) if r.verdict == "worse"]
     if worse:
         names = _(", ").join(f"{r.metric}" for r in worse)

@@ -14,7 +14,8 @@ from uem_helpers.core.i18n import N_, _, babel_locale, ngettext
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
-from uem_helpers.present.narrative import framing, md_escape, srm_sentence
+from uem_helpers.analyses.experiment.readout import srm_sentence
+from uem_helpers.present.narrative import framing, md_escape
 from uem_helpers.present.retro._vocabulary import (
     CLAUSES,
     _change,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from uem_helpers.core.i18n import in_language
-from uem_helpers.present.narrative import srm_sentence
+from uem_helpers.analyses.experiment.readout import srm_sentence
 from uem_helpers.stats import sample_ratio_mismatch
 
 LABELS = {"treatment": {"zh": "实验组"}, "control": {"zh": "对照组"}}
