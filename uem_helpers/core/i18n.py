@@ -132,6 +132,16 @@ def pgettext(context: str, message: str) -> str:
     return _translations(current_language()).pgettext(context, message)
 
 
+def sentences(*texts: str) -> str:
+    """Whole sentences one after another, empty ones left out, as the reader's language writes them:
+    a space between them in English, none after a Chinese full stop (the message ``"{sentence} {next}"``).
+    """
+    joined = ""
+    for text in filter(None, texts):
+        joined = _("{sentence} {next}").format(sentence=joined, next=text) if joined else text
+    return joined
+
+
 def N_(message: str) -> str:
     """``message`` unchanged, marked for the catalog: translate it with :func:`_` where it is shown."""
     return message

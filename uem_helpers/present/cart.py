@@ -16,7 +16,7 @@ import pandas as pd
 from uem_helpers.core.formats import (
     between, number, percent, percent_interval, signed_percent, signed_points, with_minus,
 )
-from uem_helpers.core.i18n import N_, _, label
+from uem_helpers.core.i18n import N_, _, label, sentences
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
@@ -24,7 +24,7 @@ from uem_helpers.stories.cart import CartAnalysis
 from uem_helpers.analyses.experiment.readout import srm_sentence
 from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
 from uem_helpers.present.plots import ACCENT, MAIN, PALETTE, daily_rate, new_axes, percent_axis, plain, rate_bars
-from uem_helpers.present.sentences import day_of, name, period_ends, then
+from uem_helpers.present.sentences import day_of, name, period_ends
 
 #: Default chart titles (translated where drawn).
 FEE_SHARE_TITLE = N_("Abandonment by shipping fee as a share of cart value")
@@ -61,7 +61,7 @@ def overview_finding(a: CartAnalysis) -> str:
         rate=percent(o["abandonment_rate"], 1),
         interval=percent_interval(o["abandonment_low"], o["abandonment_high"], 1), **_ends(a))
     none_checked = _("**No cart was checked out at all**: check that the carts source fills `checked_out_at`.")
-    return then(text, none_checked if a.checked_out == 0 else "", md_escape(a.notes.get("source", "")))
+    return sentences(text, none_checked if a.checked_out == 0 else "", md_escape(a.notes.get("source", "")))
 
 
 def shown_segments(a: CartAnalysis) -> pd.DataFrame | None:
@@ -137,7 +137,7 @@ def fee_finding(a: CartAnalysis) -> str:
     text = text.format(low=percent(first["abandonment_rate"]), low_bin=md_escape(first["bin"]),
                        high=percent(last["abandonment_rate"]), high_bin=md_escape(last["bin"]))
     fit = md_escape(a.fee_fit.sentence()) if a.fee_fit else md_escape(a.notes.get("fee", ""))
-    return then(text, fit)
+    return sentences(text, fit)
 
 
 def bunching_finding(a: CartAnalysis) -> str:

@@ -9,9 +9,9 @@ result so it is right for every run. Data text passes through
 from __future__ import annotations
 
 from uem_helpers.core.formats import duration, number, percent, percent_interval, signed_points, span
-from uem_helpers.core.i18n import _
+from uem_helpers.core.i18n import _, sentences
 from uem_helpers.present.narrative import framing, funnel_title, md_escape, period_words
-from uem_helpers.present.sentences import day_of, name, period_ends, then
+from uem_helpers.present.sentences import day_of, name, period_ends
 from uem_helpers.present import privacy
 from uem_helpers.stories.onboarding import OnboardingAnalysis
 
@@ -122,11 +122,11 @@ def funnel_finding(analysis: OnboardingAnalysis) -> str:
         **_ends(analysis))
     if len(steps) and steps["lost"].max() > 0:
         worst = steps.loc[steps["lost"].idxmax()]
-        text = then(text, _("The largest drop is at step {k} '{step}': {lost} users lost, {share} of those who reached "
+        text = sentences(text, _("The largest drop is at step {k} '{step}': {lost} users lost, {share} of those who reached "
                         "the step before.").format(k=int(worst["step_index"]), step=name(worst["step"]),
                                                    lost=number(worst["lost"], 0),
                                                    share=percent(1 - worst["step_conversion"])))
-    return then(text, md_escape(analysis.open_window_note), empty_step_finding(analysis))
+    return sentences(text, md_escape(analysis.open_window_note), empty_step_finding(analysis))
 
 
 def times_finding(analysis: OnboardingAnalysis) -> str:
@@ -141,7 +141,7 @@ def times_finding(analysis: OnboardingAnalysis) -> str:
     text = _("The slowest step is '{step}': a median {median} (p90 {p90}) from the step before.").format(
         step=name(slow["step"]), median=duration(slow["median_seconds"]), p90=duration(slow["p90_seconds"]))
     if len(done):
-        text = then(text, _("Completers took a median {total} in all.").format(total=duration(done.median())))
+        text = sentences(text, _("Completers took a median {total} in all.").format(total=duration(done.median())))
     return text
 
 

@@ -3,9 +3,8 @@
 Each finding of :mod:`uem_helpers.present.onboarding` and :mod:`uem_helpers.present.cart` is
 one message of the catalog with named fields; these helpers fill the fields the same way in
 both reports: a name from the data by its display name (:func:`name`), a date parameter as
-the reader's language writes a day (:func:`day_of`), the period's two ends (:func:`period_ends`),
-and whole sentences one after another (:func:`then`: a space between them in English, none in
-Chinese, as the catalog says).
+the reader's language writes a day (:func:`day_of`) and the period's two ends (:func:`period_ends`).
+Whole sentences one after another: :func:`uem_helpers.core.i18n.sentences`.
 """
 
 from __future__ import annotations
@@ -38,10 +37,3 @@ def period_ends(period_start: object, period_end: object) -> dict[str, str]:
     end = md_escape(day_of(period_end, "period_end")) if period_end else _("the last")
     return {"start": start, "end": end}
 
-
-def then(*texts: str) -> str:
-    """Whole sentences one after another, empty ones left out: ``"A. B."`` in English, ``"甲。乙。"`` in Chinese."""
-    joined = ""
-    for text in filter(None, texts):
-        joined = _("{sentence} {next}").format(sentence=joined, next=text) if joined else text
-    return joined

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.core.formats import percent, signed_points
-from uem_helpers.core.i18n import N_, _
+from uem_helpers.core.i18n import N_, _, sentences
 from uem_helpers.analyses.cart.table import Carts
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
@@ -81,7 +81,7 @@ class Bunching:
             return text
         topped = _("About {share} of the carts that came within {reach} of the threshold were topped up to pass "
                    "it.").format(share=percent(self.topped_up_share), reach=f"{self.reach:g}")
-        return _("{sentence} {next}").format(sentence=text, next=topped)
+        return sentences(text, topped)
 
 
 def threshold_bunching(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, percent, sign, signed,
                                      significant_decimals, with_unit)
-from uem_helpers.core.i18n import N_, _, label
+from uem_helpers.core.i18n import N_, _, label, sentences
 
 #: Seconds in one of each time unit a Readout's values may be given in; these print in the unit
 #: :func:`~uem_helpers.core.formats.duration_unit` picks for their size ("13.8 days", not "19910.3 min").
@@ -175,7 +175,7 @@ class Readout:
         closes = not self.p_test and self.test_significant == self.significant
         head = _(_HEADS[direction, closes]).format(metric=name, a=a, b=b, effect=text, p=p)
         if closes:
-            return _sentences(head, *extra)
+            return sentences(head, *extra)
         if self.p_test and self.test_significant:
             extra.append(_("The {test} finds a significant difference ({p}).").format(test=_(self.p_test), p=p))
         elif self.p_test:
@@ -186,7 +186,7 @@ class Readout:
         else:
             extra.append(_("The test alone finds no significant difference ({p}); it and the interval disagree, "
                            "so read this change as borderline.").format(p=p))
-        return _sentences(head, *extra)
+        return sentences(head, *extra)
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: every field, plus ``significant``, ``verdict`` and ``sentence``."""
@@ -216,14 +216,6 @@ class Readout:
             return _("{effect} pts ({level}% CI {low} to {high})").format(effect=text, **ends)
         return _("{effect} ({level}% CI {low} to {high})").format(
             effect=with_unit(number(effect, digits), unit, sign(effect)), **ends)
-
-
-def _sentences(first: str, *more: str) -> str:
-    """Sentences one after the other, as the reader's language writes them (a space in English, none in Chinese)."""
-    text = first
-    for sentence in more:
-        text = _("{sentence} {next}").format(sentence=text, next=sentence)
-    return text
 
 
 def _excludes_zero(low: float, high: float) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from uem_helpers.core.formats import day, duration, month, number, percent, percent_interval, signed_points
-from uem_helpers.core.i18n import N_, _, label, ngettext
+from uem_helpers.core.i18n import N_, _, label, ngettext, sentences
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
 from uem_helpers.present.journey._style import chain, joined
@@ -41,18 +41,11 @@ def _name(text: object) -> str:
 CLAUSES = N_("{items}; {item}")
 
 
-#: How sentences follow each other in a paragraph (a space in English, none after "。" in Chinese).
-SENTENCES = N_("{items} {item}")
-
-
 def _listed(items) -> str:
     """Clauses or items of one sentence, one after the other."""
     return joined(items, CLAUSES)
 
 
-def _paragraph(*sentences: str) -> str:
-    """Whole sentences one after the other (empty ones left out)."""
-    return joined((s for s in sentences if s), SENTENCES)
 
 
 def no_events(a: JourneyAnalysis) -> str:
@@ -87,7 +80,7 @@ def map_finding(a: JourneyAnalysis) -> str:
                                         share=percent(worst["exit_rate"])))
     text = (_("Across the journey, {stages}.").format(stages=_listed(parts)) if parts
             else _("No touchpoint had events in the period."))
-    return _paragraph(text, *(md_escape(n) for n in a.journey.notes))
+    return sentences(text, *(md_escape(n) for n in a.journey.notes))
 
 
 def bottleneck_finding(a: JourneyAnalysis) -> str:
@@ -104,7 +97,7 @@ def bottleneck_finding(a: JourneyAnalysis) -> str:
         hours=duration(3600 * top["hours_spent"]))
     if len(a.bottlenecks) > 1:
         nxt = a.bottlenecks.iloc[1]
-        text = _paragraph(text, _("Next: {touchpoint} ({exit_rate} exits, {dwell}).").format(
+        text = sentences(text, _("Next: {touchpoint} ({exit_rate} exits, {dwell}).").format(
             touchpoint=_name(nxt["touchpoint"]), exit_rate=percent(nxt["exit_rate"]),
             dwell=_dwell(nxt["mean_dwell_seconds"])))
     return text
@@ -123,7 +116,7 @@ def paths_finding(a: JourneyAnalysis) -> str:
     ending = ngettext("{share} of sessions end within the first {steps} step.",
                       "{share} of sessions end within the first {steps} steps.", a.max_steps).format(
         share=percent(ended / started if started else float("nan")), steps=a.max_steps)
-    return _paragraph(common, ending)
+    return sentences(common, ending)
 
 
 #: The level at which a loop's concentration (q-value) is called significant, as in the analysis' default.
@@ -272,7 +265,7 @@ def incident_finding(a: JourneyAnalysis) -> str:
         parts.append(_("Alarm events rose: {items}.").format(items=items))
     if a.notes.get("incidents"):
         parts.append(md_escape(a.notes["incidents"]))
-    return _paragraph(*parts)
+    return sentences(*parts)
 
 
 def _difference(r) -> str:
@@ -352,7 +345,7 @@ def next_steps(a: JourneyAnalysis) -> str:
                   "CI {low} to {high}), about {lost} conversions lost.").format(
             difference=signed_points(top["difference"]), low=signed_points(top["difference_low"]),
             high=signed_points(top["difference_high"]), lost=_count(top["conversions_lost"]))
-        steps.append(_paragraph(why.format(loop=_name(top["loop"]), where=where), rests))
+        steps.append(sentences(why.format(loop=_name(top["loop"]), where=where), rests))
     if a.incidents is not None and not a.incidents.empty:
         steps.append(_("Check the incident dates against releases and the status page; add an alert on the step "
                        "conversion (and the alarm events) so the next one is caught the same day."))

@@ -4,8 +4,6 @@ its own unit, theme names, masked data text.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from uem_helpers.analyses.feedback import UNCLASSIFIED
@@ -55,15 +53,6 @@ ITEMS, CLAUSES = N_(", "), N_("; ")
 def _joined(parts, separator: str = ITEMS) -> str:
     """Whole items listed with the reader's separator (``"，"`` / ``"；"`` in Chinese)."""
     return _(separator).join(parts)
-
-
-#: A space after a full-width stop: Chinese sentences follow each other without one.
-_AFTER_FULL_WIDTH = re.compile(r"(?<=[。！？；])[ ]+")
-
-
-def _sentences(*parts: str) -> str:
-    """Whole sentences one after the other: a space between them, none after a full-width stop (Chinese)."""
-    return _AFTER_FULL_WIDTH.sub("", " ".join(part for part in parts if part))
 
 
 def _value(metric: str, x: float, digits: int = 1) -> str:

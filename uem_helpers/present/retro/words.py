@@ -10,7 +10,7 @@ import pandas as pd
 from babel.lists import format_list
 
 from uem_helpers.core.formats import month as month_name, percent, whole
-from uem_helpers.core.i18n import N_, _, babel_locale, ngettext
+from uem_helpers.core.i18n import N_, _, babel_locale, ngettext, sentences
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
@@ -19,7 +19,6 @@ from uem_helpers.present.narrative import framing, md_escape
 from uem_helpers.present.retro._vocabulary import (
     CLAUSES,
     _change,
-    _sentences,
     _joined,
     _label,
     _mask,
@@ -94,7 +93,7 @@ def scorecard_finding(a: RetroAnalysis) -> str:
     text = _("Of {goals} goals in the plan, {counts}.").format(goals=len(a.scorecard), counts=_joined(parts))
     off = a.scorecard[a.scorecard["status"].isin(["off track", "at risk"])]
     if len(off):
-        text = _sentences(text, _("Needing attention: {goals}.").format(goals=_joined(
+        text = sentences(text, _("Needing attention: {goals}.").format(goals=_joined(
             (_("{kpi} ({status}, owner {owner}: {value} against a target of {target})").format(
                 kpi=md_escape(_label(r.metric)), status=_status(r.status), owner=md_escape(r.owner),
                 value=_value(r.metric, r.this_month), target=_value(r.metric, r.target)) for r in off.itertuples()),
@@ -160,7 +159,7 @@ def retention_finding(a: RetroAnalysis) -> str:
     else:
         text = _("Cohorts are too recent to show.")
     span = note(a, "retention")  # cohorts the data follows too briefly (stories.retro.retention_span_note)
-    return _sentences(text, span)
+    return sentences(text, span)
 
 
 def feedback_finding(a: RetroAnalysis) -> str:
@@ -173,18 +172,18 @@ def feedback_finding(a: RetroAnalysis) -> str:
                                                                           month=_month(a.month))
     if a.themes is not None and len(a.themes):
         top = a.themes.iloc[0]
-        text = _sentences(text, _("The top theme is **{theme}** ({items} items, {share}; {last_month} the month "
+        text = sentences(text, _("The top theme is **{theme}** ({items} items, {share}; {last_month} the month "
                                   "before).").format(theme=md_escape(_theme(top["category"])),
                                                      items=f"{int(top['items']):,}", share=percent(top["share"]),
                                                      last_month=f"{int(top['last_month']):,}"))
     spike = spiked_theme(a)
     if spike is not None:
-        text = _sentences(text, _("The sharpest spike of the last months: **{theme}** in {month} ({items} items, "
+        text = sentences(text, _("The sharpest spike of the last months: **{theme}** in {month} ({items} items, "
                                   "{share} of that month).").format(theme=md_escape(_theme(spike["category"])),
                                                                     month=_month(spike["month"]),
                                                                     items=f"{int(spike['items']):,}",
                                                                     share=percent(spike["share"])))
-    return _sentences(text, md_escape(a.loop.sentence()) if a.loop is not None else note(a, "loop"),
+    return sentences(text, md_escape(a.loop.sentence()) if a.loop is not None else note(a, "loop"),
                       md_escape(a.classified.check.sentence()))
 
 
