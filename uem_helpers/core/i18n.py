@@ -142,6 +142,12 @@ def sentences(*texts: str) -> str:
     return joined
 
 
+def clauses(items) -> str:
+    """Clauses or items of one sentence, one after another, empty ones left out: ``"a; b; c"`` in English,
+    ``"a；b；c"`` in Chinese (the message ``"; "``)."""
+    return _("; ").join(item for item in items if item)
+
+
 def N_(message: str) -> str:
     """``message`` unchanged, marked for the catalog: translate it with :func:`_` where it is shown."""
     return message

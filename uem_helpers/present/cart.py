@@ -16,7 +16,7 @@ import pandas as pd
 from uem_helpers.core.formats import (
     between, number, percent, percent_interval, signed_percent, signed_points, with_minus,
 )
-from uem_helpers.core.i18n import N_, _, label, sentences
+from uem_helpers.core.i18n import N_, _, clauses, label, sentences
 from uem_helpers.present import privacy
 from uem_helpers.analyses.cart.abandonment import with_rates
 from uem_helpers.analyses.experiment import AFTER, BEFORE, group_name
@@ -180,7 +180,7 @@ def drivers_finding(a: CartAnalysis) -> str:
                                          low=f"{r.odds_ratio_low:.2f}", high=f"{r.odds_ratio_high:.2f}")
              for r in strong.head(3).itertuples()]
     return _("Carts are abandoned more often after {events}. These are associations, not causes: test a change "
-             "before believing one.").format(events=_("; ").join(parts))
+             "before believing one.").format(events=clauses(parts))
 
 
 def introduction(config, *, period_start: object = None, period_end: object = None, launch_date: object = None,

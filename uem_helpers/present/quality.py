@@ -28,7 +28,7 @@ Numbers go through :mod:`uem_helpers.core.formats`.
 from __future__ import annotations
 
 from uem_helpers.core.formats import instant, number, percent
-from uem_helpers.core.i18n import N_, _, ngettext
+from uem_helpers.core.i18n import N_, _, clauses, ngettext
 from uem_helpers.data.coverage import Coverage, TableCoverage
 from uem_helpers.data.quality import DataQuality, QualityFinding
 from uem_helpers.present import privacy
@@ -148,7 +148,7 @@ class QualitySection:
         found = {f.what for f in self.quality.findings if f.n}
         clean = sorted({f.what for f in self.quality.findings} - found)
         if clean:
-            checked = _("Checked, nothing found: {checks}.").format(checks=_listed(clean))
+            checked = _("Checked, nothing found: {checks}.").format(checks=clauses(clean))
             parts.append(f"<p>{text(checked)}</p>")
         parts.append("</details>")
         return "\n".join(parts)
@@ -174,17 +174,8 @@ def coverage_lines(coverage: Coverage | None) -> list[str]:
         return []
     lines = [_("Coverage: {sentence}").format(sentence=coverage.sentence())]
     if coverage.tables:
-        lines.append(_("Coverage by table: {tables}.").format(tables=_listed(map(_table_coverage, coverage.tables))))
+        lines.append(_("Coverage by table: {tables}.").format(tables=clauses(map(_table_coverage, coverage.tables))))
     return lines
-
-
-def _listed(items) -> str:
-    """Items of a list in a sentence, separated as the reader's language does: ``"a; b; c"`` (``"a；b；c"``)."""
-    items = list(items)
-    text = items[0] if items else ""
-    for item in items[1:]:
-        text = _("{item}; {next}").format(item=text, next=item)
-    return text
 
 
 def _table_coverage(table: TableCoverage) -> str:

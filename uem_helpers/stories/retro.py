@@ -39,7 +39,7 @@ from uem_helpers.analyses.cart import Carts, prepare_carts
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError, UEMError
 from uem_helpers.core.formats import day, instant, month as month_name
-from uem_helpers.core.i18n import _, ngettext
+from uem_helpers.core.i18n import _, clauses, ngettext
 from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
 from uem_helpers.core.period import in_period
 from uem_helpers.analyses.plan import Plan, read_plan, scorecard
@@ -249,7 +249,7 @@ def _rollouts(data: Dataset, typed: Carts | None, config: UEMConfig, end: str, a
         except UEMError as exc:
             problems.append(_("{experiment}: {problem}").format(experiment=name, problem=exc))
     if problems:
-        notes["rollouts"] = _("Not read here: {problems}.").format(problems=_("; ").join(problems))
+        notes["rollouts"] = _("Not read here: {problems}.").format(problems=clauses(problems))
     return tuple(readouts)
 
 

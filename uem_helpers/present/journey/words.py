@@ -8,10 +8,10 @@ from __future__ import annotations
 import pandas as pd
 
 from uem_helpers.core.formats import day, duration, month, number, percent, percent_interval, signed_points
-from uem_helpers.core.i18n import N_, _, label, ngettext, sentences
+from uem_helpers.core.i18n import _, clauses, label, ngettext, sentences
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
-from uem_helpers.present.journey._style import chain, joined
+from uem_helpers.present.journey._style import chain
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.stories.journey import LOOP_SEGMENT, JourneyAnalysis
 
@@ -35,15 +35,6 @@ def _ends(a: JourneyAnalysis) -> dict[str, str]:
 def _name(text: object) -> str:
     """An event, touchpoint, stage, path or loop in bold, by its display name."""
     return f"**{md_escape(chain(text))}**"
-
-
-#: How the clauses or items of one sentence follow each other (``"; "``; Chinese ``"；"``).
-CLAUSES = N_("{items}; {item}")
-
-
-def _listed(items) -> str:
-    """Clauses or items of one sentence, one after the other."""
-    return joined(items, CLAUSES)
 
 
 
@@ -78,7 +69,7 @@ def map_finding(a: JourneyAnalysis) -> str:
         parts.append(_("in {stage} most visits end at {touchpoint} ({share} of its visits are the session's last "
                        "event)").format(stage=_name(stage), touchpoint=_name(worst["touchpoint"]),
                                         share=percent(worst["exit_rate"])))
-    text = (_("Across the journey, {stages}.").format(stages=_listed(parts)) if parts
+    text = (_("Across the journey, {stages}.").format(stages=clauses(parts)) if parts
             else _("No touchpoint had events in the period."))
     return sentences(text, *(md_escape(n) for n in a.journey.notes))
 
@@ -215,7 +206,7 @@ def segment_finding(a: JourneyAnalysis) -> str:
         return _("No transition differs significantly between {pair} (Benjamini-Hochberg, {rate} false "
                  "discoveries).").format(pair=pair, rate=percent(0.05))
     top = sig.reindex(sig["difference"].abs().sort_values(ascending=False).index).head(3)
-    items = _listed(
+    items = clauses(
         _("{source} → {target}: {share_a} vs {share_b} ({difference}, 95% CI {low} to {high})").format(
             source=md_escape(label(r.source)), target=md_escape(label(r.target)), share_a=percent(r.share_a, 1),
             share_b=percent(r.share_b, 1), difference=signed_points(r.difference), low=signed_points(r.ci_low),
@@ -246,7 +237,7 @@ def incident_finding(a: JourneyAnalysis) -> str:
     if steps.empty:
         parts.append(_("No step's conversion dropped, on a single day or over a sustained run: no incident to report."))
     else:
-        items = _listed(
+        items = clauses(
             _("{step} {when}: {rate} against a usual {usual} ({difference}; {attempts} attempts, about {lost} "
               "conversions lost; {method})").format(
                 step=md_escape(chain(r.step)), when=_when(r.first_date, r.last_date), rate=percent(r.rate),
@@ -257,7 +248,7 @@ def incident_finding(a: JourneyAnalysis) -> str:
                        "that together convert less than usual (about one false alarm a year per step).").format(
             n=len(steps), items=items))
     if len(alarms):
-        items = _listed(
+        items = clauses(
             _("sessions with {event} {when}: {rate} against a usual {usual} ({difference}; {method})").format(
                 event=_name(r.step), when=_when(r.first_date, r.last_date), rate=percent(r.rate, 1),
                 usual=percent(r.center, 1), difference=_difference(r), method=method(r.method))

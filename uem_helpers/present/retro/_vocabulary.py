@@ -46,13 +46,9 @@ def _theme(category: object) -> str:
     return _(UNCLASSIFIED) if category == UNCLASSIFIED else _mask(label(category))
 
 
-#: Separators of a list of whole items (:func:`_joined`): counts and names (``", "``), clauses (``"; "``).
-ITEMS, CLAUSES = N_(", "), N_("; ")
-
-
-def _joined(parts, separator: str = ITEMS) -> str:
-    """Whole items listed with the reader's separator (``"，"`` / ``"；"`` in Chinese)."""
-    return _(separator).join(parts)
+def _joined(parts) -> str:
+    """Counts and names listed with the reader's separator (``", "``; ``"，"`` in Chinese)."""
+    return _(", ").join(parts)
 
 
 def _value(metric: str, x: float, digits: int = 1) -> str:

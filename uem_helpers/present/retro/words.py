@@ -10,14 +10,13 @@ import pandas as pd
 from babel.lists import format_list
 
 from uem_helpers.core.formats import month as month_name, percent, whole
-from uem_helpers.core.i18n import N_, _, babel_locale, ngettext, sentences
+from uem_helpers.core.i18n import N_, _, babel_locale, clauses, ngettext, sentences
 from uem_helpers.analyses.feedback import volume
 from uem_helpers.analyses.kpis import KPIS
 from uem_helpers.analyses.metrics import nps_change, row_change
 from uem_helpers.analyses.experiment.readout import srm_sentence
 from uem_helpers.present.narrative import framing, md_escape
 from uem_helpers.present.retro._vocabulary import (
-    CLAUSES,
     _change,
     _joined,
     _label,
@@ -93,11 +92,10 @@ def scorecard_finding(a: RetroAnalysis) -> str:
     text = _("Of {goals} goals in the plan, {counts}.").format(goals=len(a.scorecard), counts=_joined(parts))
     off = a.scorecard[a.scorecard["status"].isin(["off track", "at risk"])]
     if len(off):
-        text = sentences(text, _("Needing attention: {goals}.").format(goals=_joined(
+        text = sentences(text, _("Needing attention: {goals}.").format(goals=clauses(
             (_("{kpi} ({status}, owner {owner}: {value} against a target of {target})").format(
                 kpi=md_escape(_label(r.metric)), status=_status(r.status), owner=md_escape(r.owner),
-                value=_value(r.metric, r.this_month), target=_value(r.metric, r.target)) for r in off.itertuples()),
-            CLAUSES)))
+                value=_value(r.metric, r.this_month), target=_value(r.metric, r.target)) for r in off.itertuples()))))
     return text
 
 
@@ -238,9 +236,9 @@ def month_in_five(a: RetroAnalysis) -> str:
             else _("Users wrote most about **{theme}** ({items} items).").format(**fields))
     else:
         points.append(note(a, "feedback"))
-    points.append(_("{decisions}.").format(decisions=_joined(
+    points.append(_("{decisions}.").format(decisions=clauses(
         (_("{experiment}: **{decision}**").format(experiment=md_escape(r.experiment), decision=_(r.recommendation))
-         for r in a.rollouts), CLAUSES)) if a.rollouts else note(a, "rollouts"))
+         for r in a.rollouts))) if a.rollouts else note(a, "rollouts"))
     return "\n".join(f"- {p}" for p in points if p)
 
 
