@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import difflib
 import fcntl
 import json
 import os
@@ -167,7 +168,8 @@ def test_two_runs_differ_only_in_the_run_time_line(published):
     first, second, _ = published
     strip = lambda page: [ln for ln in page.splitlines() if RUNTIME_CLASS not in ln]  # noqa: E731
     assert first != second  # the run time differs ...
-    assert strip(first) == strip(second)  # ... and nothing else
+    changed = [line[:200] for line in difflib.unified_diff(strip(first), strip(second), lineterm="", n=0)]
+    assert strip(first) == strip(second), "\n".join(changed[:20])  # ... and nothing else
 
 
 def test_resolve_parameters_converts_to_declared_types(project):
