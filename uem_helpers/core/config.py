@@ -270,8 +270,11 @@ class ReportConfig(_Strict):
             "cart_abandonment",
             "journey_analysis",
             "monthly_retro",
+            "churn_warning",
         ]
     )
+    """The notebooks ``uem report`` runs, in order; one whose config section is missing (``churn_warning``
+    without ``churn:``) is left out of the batch and the run says so."""
     cell_timeout: int = Field(default=600, ge=1)
     """Seconds one notebook cell may run."""
     run_timeout: int = Field(default=3600, ge=1)

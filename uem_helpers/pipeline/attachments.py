@@ -8,7 +8,7 @@ retro's wiki page::
 :func:`attach` displays a JSON output with the MIME type :data:`MIME_TYPE`.
 JupyterLab has no renderer for it and the report exporter shows only the MIME
 types on its allow-list, so it appears in neither; ``uem run`` / ``uem report``
-read it from the executed notebook with :func:`read` and publish each file
+read it from the executed notebook with :func:`read`, empty it there (:func:`strip`) and publish each file
 beside the report (``reports/<period>/monthly_retro.md``), with the same
 atomic replace as the HTML. The text is the notebook's to make safe: the retro
 masks personal data in it as in the report.
@@ -65,3 +65,16 @@ def read(cells) -> dict[str, str]:
             if isinstance(payload, dict) and isinstance(payload.get("text"), str):
                 found[check_name(payload.get("filename"))] = payload["text"]
     return found
+
+
+def strip(cells) -> None:
+    """Empty the attachments' text in an executed notebook's cells, in place, once they are published.
+
+    The kept notebook then holds no copy of a file meant for fewer readers than the report
+    (the churn report's outreach file has real user ids); each output keeps its file name.
+    """
+    for cell in cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            payload = output.get("data", {}).get(MIME_TYPE)
+            if isinstance(payload, dict):
+                output["data"][MIME_TYPE] = {"filename": payload.get("filename"), "text": "", "published": True}

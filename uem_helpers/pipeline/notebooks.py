@@ -20,6 +20,19 @@ from uem_helpers.pipeline.params import declared_parameters
 BUNDLED_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
+#: Bundled notebooks that need a section of the config, by name: a default batch leaves them out without it.
+NEEDS_SECTION = {"churn_warning": "churn"}
+
+
+def batch_notebooks(cfg: UEMConfig) -> tuple[list[str], list[str]]:
+    """The default batch (``report.notebooks`` that exist) and, in words, the ones left out for a missing section."""
+    folders = notebook_folders(cfg)
+    present = [n for n in cfg.report.notebooks if any((f / f"{n}.ipynb").is_file() for f in folders)]
+    missing = {n: NEEDS_SECTION[n] for n in present if n in NEEDS_SECTION and getattr(cfg, NEEDS_SECTION[n]) is None}
+    notes = [f"{name} was not run: the config has no '{section}:' section" for name, section in missing.items()]
+    return [n for n in present if n not in missing], notes
+
+
 def notebook_folders(cfg: UEMConfig) -> list[Path]:
     """Where notebooks are looked up, in order: ``notebooks/`` beside the config, then the bundled ones."""
     folders = [cfg.resolve("notebooks"), BUNDLED_NOTEBOOKS]

@@ -62,7 +62,7 @@ from uem_helpers.pipeline.export import RunInfo, export_html, title_of
 from uem_helpers.pipeline.page import project_folder
 from uem_helpers.pipeline.markdown_cells import translate_markdown
 from uem_helpers.pipeline.failures import NotebookRunError, RunInterruptedError
-from uem_helpers.pipeline.notebooks import _period_from_parameters, find_notebook, notebook_folders
+from uem_helpers.pipeline.notebooks import _period_from_parameters, batch_notebooks, find_notebook
 from uem_helpers.pipeline.preflight import check_inputs
 from uem_helpers.pipeline.params import (
     declared_parameters,
@@ -217,7 +217,7 @@ def run_notebook(
     warnings = ()
     if check:
         own = {name: {**cfg.report.parameters.get(name, {}), **values}}
-        warnings = tuple(check_inputs(cfg, config_path, parse_period(label), own))
+        warnings = tuple(left_out) + tuple(check_inputs(cfg, config_path, parse_period(label), own))
     root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
     folder = _inside(root, label)
     try:
@@ -298,9 +298,9 @@ def run_period(
     cfg = load_config(config_path)
     covered = parse_period(period)
     chosen = report_language(cfg, language)
+    left_out: list[str] = []
     if notebooks is None:
-        folders = notebook_folders(cfg)
-        notebooks = [n for n in cfg.report.notebooks if any((f / f"{n}.ipynb").is_file() for f in folders)]
+        notebooks, left_out = batch_notebooks(cfg)
     root = Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)
     declared: dict[str, set[str]] = {}
     for name in notebooks:
@@ -314,7 +314,7 @@ def run_period(
             f"their parameters are: {', '.join(sorted(valid)) or 'none'}"
         )
     own = {name: {k: v for k, v in (parameters or {}).items() if k in declared.get(name, ())} for name in notebooks}
-    warnings = tuple(check_inputs(cfg, config_path, covered,
+    warnings = tuple(left_out) + tuple(check_inputs(cfg, config_path, covered,
                                   {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}))
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -386,6 +386,7 @@ def _run_locked(
         attached = attachments.read(nb.cells)
         for filename, text in attached.items():
             (run_dir / filename).write_text(text, encoding="utf-8")
+        attachments.strip(nb.cells)  # the kept notebook (rewritten below) holds no copy: the churn outreach file has real ids
         recorded = _record_summary(nb, name, label, executed)
     except UEMError as exc:
         _fail(root, folder, name, status, started, exc, run_dir)
