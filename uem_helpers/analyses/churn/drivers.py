@@ -31,7 +31,7 @@ COUNTS = frozenset({
 FLAG, TOP_QUARTER = "flag", "top quarter"
 
 DRIVER_COLUMNS = [
-    "feature", "importance", "importance_low", "importance_high", "condition", "threshold", "users_with",
+    "feature", "column", "importance", "importance_low", "importance_high", "condition", "threshold", "users_with",
     "users_without", "churn_with", "churn_without", "relative_risk", "rr_low", "rr_high",
 ]
 
@@ -72,7 +72,8 @@ def drivers(result: ModelResult, validate: pd.DataFrame, n_repeats: int = N_REPE
       or above ``threshold`` (the 75th percentile of the validation users) against those below
       (users without a value, e.g. no NPS answer, are in neither group). A segment column gives
       one flag row per level held by at least ``MIN_LEVEL_USERS`` users, named ``column=level``
-      (that level against all others), with the column's importance.
+      (that level against all others), with the column's importance; ``column`` names the input
+      column of every row, so a reader can take one row per column.
     - ``relative_risk``: ``churn_with / churn_without`` with Katz's log interval
       (:func:`uem_helpers.stats.relative_risk`); NaN when a group is empty.
 
@@ -90,9 +91,9 @@ def drivers(result: ModelResult, validate: pd.DataFrame, n_repeats: int = N_REPE
     Returns
     -------
     pandas.DataFrame
-        ``feature, importance, importance_low, importance_high, condition, threshold, users_with, users_without,
-        churn_with, churn_without, relative_risk, rr_low, rr_high``; most important first (then highest
-        relative risk).
+        ``feature, column, importance, importance_low, importance_high, condition, threshold, users_with,
+        users_without, churn_with, churn_without, relative_risk, rr_low, rr_high``; most important first;
+        a segment's levels together, the one whose relative risk is farthest from 1 first.
     """
     x = validate.loc[:, list(result.features)]
     y = validate["churned"].astype(int).to_numpy()
@@ -102,16 +103,18 @@ def drivers(result: ModelResult, validate: pd.DataFrame, n_repeats: int = N_REPE
     for i, name in enumerate(result.features):
         low, high = np.quantile(drops[i], [alpha / 2, 1 - alpha / 2])
         for feature, condition, threshold, with_, without in _groups(name, x[name], name in result.categorical):
-            rows.append([feature, float(drops[i].mean()), float(low), float(high), condition, threshold,
+            rows.append([feature, name, float(drops[i].mean()), float(low), float(high), condition, threshold,
                          int(with_.sum()), int(without.sum()), int(y[with_].sum()), int(y[without].sum())])
-    out = pd.DataFrame(rows, columns=DRIVER_COLUMNS[:8] + ["churned_with", "churned_without"])
+    out = pd.DataFrame(rows, columns=DRIVER_COLUMNS[:9] + ["churned_with", "churned_without"])
     rr, rr_low, rr_high = relative_risk(out["churned_with"].to_numpy(), out["users_with"].to_numpy(),
                                         out["churned_without"].to_numpy(), out["users_without"].to_numpy(), alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = out.assign(churn_with=out["churned_with"] / out["users_with"].where(out["users_with"] > 0),
                          churn_without=out["churned_without"] / out["users_without"].where(out["users_without"] > 0),
                          relative_risk=rr, rr_low=rr_low, rr_high=rr_high)
-    out = out.sort_values(["importance", "relative_risk", "feature"], ascending=[False, False, True], kind="stable")
+    strength = np.abs(np.log(out["relative_risk"].to_numpy(dtype=float)))
+    out = out.assign(_strength=np.nan_to_num(strength, nan=-1.0)).sort_values(
+        ["importance", "column", "_strength", "feature"], ascending=[False, True, False, True], kind="stable")
     return out[DRIVER_COLUMNS].reset_index(drop=True)
 
 

@@ -47,6 +47,10 @@ def test_the_planted_drivers_rank_above_the_noise(planted):
     noise = table.set_index("feature").loc[["complaint_price", "tenure_days", "sessions"], "importance"]
     assert (noise < _row(table, "payment_errors_recent")["importance"] / 5).all()
     assert table["importance"].is_monotonic_decreasing
+    segment = table[table["column"] == "segment"]
+    assert segment["feature"].iloc[0] == "segment=returning"  # the level farthest from RR 1 leads its column
+    assert list(segment.index) == list(range(segment.index[0], segment.index[0] + 3))  # levels stay together
+    assert (table["column"] == table["feature"].str.split("=").str[0]).all()
 
 
 def test_driver_counts_and_thresholds_by_hand(planted):
