@@ -1,4 +1,4 @@
-"""Statistics on small numbers: confidence intervals, two-group tests, ratio metrics, sample-ratio checks.
+"""Statistics on small numbers: confidence intervals, two-group tests, ratio metrics, sample-ratio checks, classifiers' AUC.
 
 Thin, vectorised wrappers over :mod:`statsmodels` and :mod:`scipy.stats` that
 return the workbench's readout types. Nothing here is estimated by hand where
@@ -19,7 +19,9 @@ Conventions
 
 One private module per concept: :mod:`._proportions` (Wilson intervals, two proportions),
 :mod:`._means`, :mod:`._medians` (bootstrap and rank methods), :mod:`._clusters` (delta-method ratio
-metrics clustered by user), :mod:`._power`, :mod:`._srm` (sample-ratio mismatch), :mod:`._cusum` (sustained shifts of a daily proportion), :mod:`._checks`
+metrics clustered by user), :mod:`._power`, :mod:`._srm` (sample-ratio mismatch), :mod:`._cusum` (sustained shifts of a daily proportion),
+:mod:`._classification` (ROC AUC and its bootstrap intervals, the top decile's precision and lift, calibration
+bins, relative risk), :mod:`._checks`
 (input checks shared by all). Callers import the public names from here.
 """
 
@@ -48,6 +50,18 @@ from uem_helpers.stats._clusters import (
     ratio_metric_se,
 )
 from uem_helpers.stats._power import users_needed
+from uem_helpers.stats._classification import (
+    AUC_RESAMPLES,
+    AUCComparison,
+    AUCResult,
+    TopShare,
+    auc_difference,
+    calibration_bins,
+    relative_risk,
+    roc_auc,
+    roc_auc_ci,
+    top_share,
+)
 from uem_helpers.stats._srm import SRMResult, SRM_ALPHA, sample_ratio_mismatch
 from uem_helpers.stats._cusum import (
     ALARMS_PER_YEAR,
@@ -61,6 +75,16 @@ from uem_helpers.stats._cusum import (
 )
 
 __all__ = [
+    "AUC_RESAMPLES",
+    "AUCComparison",
+    "AUCResult",
+    "TopShare",
+    "auc_difference",
+    "calibration_bins",
+    "relative_risk",
+    "roc_auc",
+    "roc_auc_ci",
+    "top_share",
     "ALARMS_PER_YEAR",
     "ODDS_RATIO",
     "binomial_cusum",
