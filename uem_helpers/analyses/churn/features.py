@@ -74,7 +74,8 @@ FEATURES: dict[str, str] = {
                  "events before the cutoff; '(unknown)' when there is none.",
 }
 
-#: The feature columns in the order :func:`user_features` gives them (before themes and segments).
+#: The first feature columns in the order :func:`user_features` gives them; then ``complaint_<theme>`` per theme,
+#: ``support_contacts`` and the segment columns.
 NUMERIC_FEATURES = ("days_since_active", "active_days", "active_days_recent", "active_days_prior", "activity_trend",
                     "sessions", "session_minutes", "tenure_days", "funnel_failures", "payment_errors",
                     "payment_errors_recent", "carts_abandoned", "nps_last", "detractor", "complaints")
@@ -189,7 +190,8 @@ def user_features(data: Dataset, rule: ChurnRule, cutoff: object, config) -> Fea
     table = table.mutate(activity_trend=table.active_days_recent - table.active_days_prior)
     table = with_segments(table, data, churn.segments, cutoff)
     topics = [f"{COMPLAINT_PREFIX}{t}" for t in themes if f"{COMPLAINT_PREFIX}{t}" in table.columns]
-    ordered = ["user_id", *[c for c in NUMERIC_FEATURES if c in table.columns], *topics, *churn.segments]
+    support = ["support_contacts"] if "support_contacts" in table.columns else []
+    ordered = ["user_id", *[c for c in NUMERIC_FEATURES if c in table.columns], *topics, *support, *churn.segments]
     return FeatureSet(table.select(ordered), missing, cutoff, tuple(churn.segments))
 
 

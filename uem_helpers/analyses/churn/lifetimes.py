@@ -94,7 +94,7 @@ def survival_table(data: Dataset, rule: ChurnRule, as_of: object, config) -> pd.
     frame["churned"] = frame["churned"].astype(bool)
     frame["duration_days"] = frame["duration_days"].astype("float64")
     for column in ("entered_at", "last_active_at", "churned_at", "payment_error_at", "detractor_at"):
-        frame[column] = pd.to_datetime(frame[column])
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")  # one unit on every backend
     return frame
 
 
