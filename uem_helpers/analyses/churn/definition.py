@@ -68,6 +68,7 @@ class ChurnRule:
         if isinstance(self.active_events, str) or not [e for e in self.active_events if e]:
             raise ConfigError("churn.active_events", self.active_events,
                               "name at least one event that means the user is active, e.g. [app_open]")
+        object.__setattr__(self, "active_events", tuple(self.active_events))  # a list given stays hashable
         for key, value in (("churn.inactive_days", self.inactive), ("churn.trend_days", self.trend)):
             if value <= timedelta(0):
                 raise ConfigError(key, value.days, "give a positive number of days, e.g. 30")

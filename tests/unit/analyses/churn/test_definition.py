@@ -86,3 +86,8 @@ def test_an_active_event_only_after_as_of_has_no_rows(data):
     rule = ChurnRule(RULE.inactive, ("app_open", "open_success"), RULE.min_tenure, RULE.trend)
     with pytest.raises(ConfigDataError, match="open_success"):
         cutoffs(data, rule, datetime(2026, 9, 28, 9, 2))  # u1's open_success is at this instant: not before it
+
+
+def test_a_rule_given_a_list_of_events_keeps_them_as_a_tuple():
+    rule = ChurnRule(timedelta(days=10), ["app_open", "open_start"], timedelta(days=5), timedelta(days=3))
+    assert rule == RULE and hash(rule) == hash(RULE) and rule.window == timedelta(days=6)
