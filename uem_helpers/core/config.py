@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from uem_helpers.core.churn_config import ChurnConfig
 from uem_helpers.core.errors import ConfigError
 
 #: Canonical tables of the data contract. Only ``events`` is required.
@@ -304,6 +305,8 @@ class UEMConfig(_Strict):
     """Derive the carts table from events when ``sources`` has no ``carts`` entry."""
     feedback_taxonomy: dict[str, list[str]] = Field(default_factory=dict)
     """Feedback category -> keywords (Chinese and English)."""
+    churn: ChurnConfig | None = None
+    """How churn is defined (:mod:`uem_helpers.core.churn_config`); needed only by the churn analysis."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     labels: dict[str, dict[Literal["en", "zh"], str]] = Field(default_factory=dict)
@@ -442,7 +445,7 @@ def _allowed_keys(loc: list[str]) -> list[str]:
     for part in loc:
         fields = {f.alias or n: f for n, f in (getattr(model, "model_fields", None) or {}).items()}
         if part in fields:
-            model = fields[part].annotation
+            model = _section_model(fields[part].annotation)
         else:  # a dict value: sources.events -> SourceConfig, funnels.x -> FunnelConfig
             args = [a for a in getattr(model, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
             if args:
@@ -451,3 +454,12 @@ def _allowed_keys(loc: list[str]) -> list[str]:
                 return []
     fields = getattr(model, "model_fields", {})
     return [field.alias or name for name, field in fields.items() if name != "base_dir"]
+
+
+def _section_model(annotation: Any) -> Any:
+    """The model of an optional section (``CartEventsConfig | None`` -> ``CartEventsConfig``); else as given."""
+    if isinstance(annotation, type):
+        return annotation
+    inner = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    return inner[0] if len(inner) == 1 and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) \
+        else annotation

@@ -9,18 +9,19 @@ notebook runs (``uem validate``, ``uem run``, ``uem report``),
 - **events** named in ``funnels.<name>.steps`` and ``.exclude``,
   ``journey.start_event``, ``journey.stages.<stage>``,
   ``journey.bottleneck_candidates``, ``journey.goal_events``, ``journey.alarm_events``,
-  ``carts.cart_event`` / ``.checkout_event``, ``metrics.task_completion.start`` / ``.success``, ``metrics.first_success.event`` and the ``start_event``
+  ``carts.cart_event`` / ``.checkout_event``, ``metrics.task_completion.start`` / ``.success``, ``metrics.first_success.event``,
+  ``churn.active_events``, ``churn.support_events``, ``churn.payment_error`` and the ``start_event``
   report parameters must occur in the events table (after the config's
   ``event_names`` mapping);
 - **funnels** named by ``metrics.account_opening_funnel`` and the ``funnel``
   report parameters must be defined under ``funnels``;
 - **columns** named by the ``segment_by`` report parameters must exist in the
-  events, users or carts table;
+  events, users or carts table, and those of ``churn.segments`` in the users or events table;
 - **experiments** under ``rollouts`` must occur in the assignments table (when
   one is configured), with their control, treatment and designed variants;
 - **display names** under ``labels`` must name an event of the events table, a
   column of the events, users or carts table (a segment), or a name the config gives (a funnel, a journey stage, a feedback theme, a rollout,
-  a report parameter's value such as ``launch_description``): a misspelled key
+  the churn outreach's experiment and variants, a report parameter's value such as ``launch_description``): a misspelled key
   would otherwise leave the raw name in every chart without a word.
 
 Every problem is reported at once, each with its config key path, the missing
@@ -53,6 +54,8 @@ FUNNEL_PARAMETERS = ("funnel",)
 COLUMN_PARAMETERS = ("segment_by",)
 #: Tables a segment column may come from.
 SEGMENT_TABLES = ("events", "users", "carts")
+#: Tables a churn segment column may come from (the user's row, else their events).
+CHURN_SEGMENT_TABLES = ("users", "events")
 #: How many near names a problem suggests.
 SUGGESTIONS = 3
 
@@ -112,6 +115,8 @@ def configured_events(config: UEMConfig, parameters: Mapping[str, Mapping[str, o
                   ("metrics.task_completion.success", metrics.task_completion.success)]
     if metrics.first_success is not None:
         found.append(("metrics.first_success.event", metrics.first_success.event))
+    if config.churn is not None:
+        found += config.churn.named_events()
     for notebook, key, value in _parameters(config, parameters, EVENT_PARAMETERS):
         found.append((f"report.parameters.{notebook}.{key}", value))
     return found
@@ -157,12 +162,13 @@ def check_config_against_data(
     warnings: list[ConfigWarning] = []
     for key, event in configured_events(config, parameters):
         if event not in counts:
-            problems.append(ConfigProblem(key, event, "event", "the events table", _near(event, existing)))
+            problems.append(ConfigProblem(key, event, "event", "the events table", nearest_names(event, existing)))
         elif counts[event] == 0:
             warnings.append(ConfigWarning(key, event, (str(period_start or "the start"), str(period_end or "the end"))))
     problems += _label_problems(config, dataset, existing, parameters)
     problems += _funnel_problems(config, parameters)
     problems += _column_problems(config, dataset, parameters)
+    problems += _churn_segment_problems(config, dataset)
     problems += _rollout_problems(config, dataset)
     if problems:
         raise ConfigDataError(problems, source=source)
@@ -183,10 +189,13 @@ def _event_counts(events: ibis.Table, period_start: object, period_end: object) 
 def _label_problems(config: UEMConfig, dataset: Dataset, events: list[str], parameters) -> list[ConfigProblem]:
     """``labels`` keys that name nothing: no event or segment column in the data, no name the config gives."""
     given = [*config.funnels, *config.journey.stages, *config.feedback_taxonomy, *config.rollouts]
+    if config.churn is not None and config.churn.outreach is not None:
+        outreach = config.churn.outreach
+        given += [outreach.experiment, outreach.treatment, outreach.holdout]
     given += [c for t in SEGMENT_TABLES if dataset.has(t) for c in dataset.tables[t].columns]
     given += [str(value) for _notebook, _key, value in _parameters(config, parameters, _string_parameters(config))]
     known = sorted({*events, *given})
-    return [ConfigProblem(f"labels.{name}", name, "name", "the events table or the config", _near(name, known))
+    return [ConfigProblem(f"labels.{name}", name, "name", "the events table or the config", nearest_names(name, known))
             for name in config.labels if name not in known]
 
 
@@ -203,7 +212,7 @@ def _funnel_problems(config: UEMConfig, parameters) -> list[ConfigProblem]:
     named += [(f"report.parameters.{nb}.{key}", value) for nb, key, value in _parameters(config, parameters,
                                                                                          FUNNEL_PARAMETERS)]
     defined = sorted(config.funnels)
-    return [ConfigProblem(key, name, "funnel", "the config's funnels", _near(name, defined))
+    return [ConfigProblem(key, name, "funnel", "the config's funnels", nearest_names(name, defined))
             for key, name in named if name not in config.funnels]
 
 
@@ -211,8 +220,19 @@ def _column_problems(config: UEMConfig, dataset: Dataset, parameters) -> list[Co
     tables = [t for t in SEGMENT_TABLES if dataset.has(t)]
     columns = sorted({c for t in tables for c in dataset.tables[t].columns})
     where = " or ".join(f"the {t} table" for t in tables)
-    return [ConfigProblem(f"report.parameters.{nb}.{key}", value, "column", where, _near(value, columns))
+    return [ConfigProblem(f"report.parameters.{nb}.{key}", value, "column", where, nearest_names(value, columns))
             for nb, key, value in _parameters(config, parameters, COLUMN_PARAMETERS) if value not in columns]
+
+
+def _churn_segment_problems(config: UEMConfig, dataset: Dataset) -> list[ConfigProblem]:
+    """``churn.segments`` columns that neither the users nor the events table has."""
+    if config.churn is None or not config.churn.segments:
+        return []
+    tables = [t for t in CHURN_SEGMENT_TABLES if dataset.has(t)]
+    columns = sorted({c for t in tables for c in dataset.tables[t].columns})
+    where = " or ".join(f"the {t} table" for t in tables)
+    return [ConfigProblem(f"churn.segments[{i}]", column, "column", where, nearest_names(column, columns))
+            for i, column in enumerate(config.churn.segments) if column not in columns]
 
 
 def _rollout_problems(config: UEMConfig, dataset: Dataset) -> list[ConfigProblem]:
@@ -227,12 +247,12 @@ def _rollout_problems(config: UEMConfig, dataset: Dataset) -> list[ConfigProblem
     for name, rollout in config.rollouts.items():
         if name not in variants:
             problems.append(ConfigProblem(f"rollouts.{name}", name, "experiment", "the assignments table",
-                                          _near(name, sorted(variants))))
+                                          nearest_names(name, sorted(variants))))
             continue
         named = [(f"rollouts.{name}.control", rollout.control), (f"rollouts.{name}.treatment", rollout.treatment)]
         named += [(f"rollouts.{name}.expected_shares.{v}", v) for v in (rollout.expected_shares or {})]
         problems += [ConfigProblem(key, variant, "variant", f"experiment '{name}' of the assignments table",
-                                   _near(variant, sorted(variants[name])))
+                                   nearest_names(variant, sorted(variants[name])))
                      for key, variant in dict(named).items() if variant not in variants[name]]
     return problems
 
@@ -244,7 +264,7 @@ def _parameters(config: UEMConfig, parameters, names: Iterable[str]) -> list[tup
             if key in names and isinstance(value, str) and value]
 
 
-def _near(name: str, existing: list[str]) -> tuple[str, ...]:
-    """Up to three existing names closest to ``name`` (case-insensitive), best first."""
+def nearest_names(name: str, existing: list[str]) -> tuple[str, ...]:
+    """Up to three existing names closest to ``name`` (case-insensitive), best first (the "did you mean")."""
     lowered = {e.lower(): e for e in existing}
     return tuple(lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=SUGGESTIONS, cutoff=0.6))

@@ -144,3 +144,21 @@ def test_labels_must_name_an_event_or_a_configured_name(dataset):
     given = _config(labels={"New ID screen": {"zh": "新的身份认证页"}},
                     report={"parameters": {"onboarding_funnel": {"launch_description": "New ID screen"}}})
     assert check_config_against_data(given, dataset) == []
+
+
+def test_the_churn_section_s_events_and_segment_columns_are_checked(dataset):
+    churn = {"active_events": ["open_start", "app_opn"], "support_events": ["custmer_service"],
+             "payment_error": {"attempt": "open_start", "success": "open_sucess"}, "segments": ["platfrom", "platform"],
+             "outreach": {"experiment": "churn_outreach"}}
+    labels = {"outreach": {"zh": "触达组"}, "holdout": {"zh": "对照组"}, "churn_outreach": {"zh": "流失预警触达"}}
+    with pytest.raises(ConfigDataError) as caught:
+        check_config_against_data(_config(churn=churn, labels=labels), dataset)
+    found = {p.key: (p.kind, p.name, p.suggestions) for p in caught.value.problems}
+    assert found == {
+        "churn.active_events[1]": ("event", "app_opn", ()),
+        "churn.support_events[0]": ("event", "custmer_service", ()),
+        "churn.payment_error.success": ("event", "open_sucess", ("open_success",)),
+        "churn.segments[0]": ("column", "platfrom", ("platform",)),
+    }  # the outreach's experiment and variants may be given display names
+    ok = {"active_events": ["open_start"], "payment_error": {"event": "card_bound"}, "segments": ["platform"]}
+    assert check_config_against_data(_config(churn=ok), dataset) == []

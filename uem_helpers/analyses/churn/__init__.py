@@ -3,9 +3,24 @@
 A user *churns* at the start of their first gap of ``churn.inactive_days`` without an
 active event (``churn.active_events``); everything is computed as of a cutoff and sees
 only events strictly before it.
+
+Modules: :mod:`.definition` (the rule, cutoffs, eligibility, labels), :mod:`.features` (one row per user as
+of a cutoff), :mod:`.lifetimes` (the survival table), :mod:`.model` (training, out-of-time validation, the
+recency baseline), :mod:`.drivers` (drivers and each user's reasons). Callers import from here.
 """
 
+from uem_helpers.analyses.churn.definition import (
+    ChurnRule,
+    Cutoffs,
+    as_of_instant,
+    check_active_events,
+    cutoffs,
+    eligible_users,
+    labelled_users,
+)
 from uem_helpers.analyses.churn.drivers import contributions, drivers, reasons
+from uem_helpers.analyses.churn.features import FEATURES, FeatureSet, definition, payment_errors, user_features
+from uem_helpers.analyses.churn.lifetimes import survival_table
 from uem_helpers.analyses.churn.model import (
     MIN_CHURNED,
     ModelResult,
@@ -16,13 +31,26 @@ from uem_helpers.analyses.churn.model import (
 )
 
 __all__ = [
+    "FEATURES",
     "MIN_CHURNED",
+    "ChurnRule",
+    "Cutoffs",
+    "FeatureSet",
     "ModelResult",
     "NotEnoughChurn",
     "Validation",
+    "as_of_instant",
+    "check_active_events",
     "contributions",
+    "cutoffs",
+    "definition",
     "drivers",
+    "eligible_users",
+    "labelled_users",
+    "payment_errors",
     "reasons",
     "score",
+    "survival_table",
     "train_and_validate",
+    "user_features",
 ]
