@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from uem_helpers.core.formats import day, number, percent, rate_with_interval
+from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
 from uem_helpers.core.i18n import _, clauses, ngettext, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
 from uem_helpers.present.narrative import md_escape
@@ -60,27 +60,40 @@ def model_finding(analysis: ChurnAnalysis) -> str:
     base = _("AUC {auc} ({interval})").format(auc=number(b.auc, 2), interval=_interval(b.auc_low, b.auc_high, 2))
     if model.beats_baseline:
         verdict = _("The model ranks users better than their last visit alone: {auc} against {baseline} for "
-                    "recency only, validated on {users} users at {validate}.")
+                    "recency only, a difference of {difference} ({interval}), validated on {users} users at "
+                    "{validate}.")
     else:
         verdict = _("The model does not rank users better than their last visit alone: {auc} against {baseline} "
-                    "for recency only, validated on {users} users at {validate}; use the recency list until it does.")
+                    "for recency only, a difference of {difference} ({interval}), validated on {users} users at "
+                    "{validate}; use the recency list until it does.")
     top = _("Among the tenth of users it rates riskiest, {precision} churned, {lift} times the average of "
             "{base} ({lift_interval}).").format(
         precision=rate_with_interval(v.top_decile_precision, v.top_decile_precision_low,
                                      v.top_decile_precision_high, 0),
         lift=number(v.top_decile_lift, 1), lift_interval=_interval(v.top_decile_lift_low, v.top_decile_lift_high, 1),
         base=percent(v.base_rate))
-    return sentences(verdict.format(auc=auc, baseline=base, users=number(v.users, 0),
-                                    validate=day(analysis.validate_cutoff)), top)
+    return sentences(verdict.format(
+        auc=auc, baseline=base, difference=signed(model.auc_difference, 2),
+        interval=_("95% CI {low} to {high}").format(low=signed(model.auc_difference_low, 2),
+                                                   high=signed(model.auc_difference_high, 2)),
+        users=number(v.users, 0), validate=day(analysis.validate_cutoff)), top)
 
 
 def not_enough_finding(analysis: ChurnAnalysis) -> str:
     """Why there is no model: too few churned users, how many there are and how many it needs."""
     gap = analysis.not_enough
-    return _("There is no risk model this time: {have} users churned after the {which} cutoff, and training and "
-             "validating needs at least {need}. The survival view below still shows how fast users leave; a longer "
-             "period or a shorter inactive_days gives the model more to learn from.").format(
-        have=number(gap.churned, 0), which=_(gap.which), need=number(gap.needed, 0))
+    text = {
+        "training": _("There is no risk model this time: {have} of the {users} users at the training cutoff "
+                      "({cutoff}) churned, and training needs at least {need}."),
+        "validation": _("There is no risk model this time: {have} of the {users} users at the validation cutoff "
+                        "({cutoff}) churned, and validating needs at least {need}."),
+    }[gap.which]
+    cutoff = analysis.train_cutoff if gap.which == "training" else analysis.validate_cutoff
+    return sentences(
+        text.format(have=number(gap.churned, 0), users=number(gap.users, 0), cutoff=day(cutoff),
+                    need=number(gap.needed, 0)),
+        _("The survival view below still shows how fast users leave; data over a longer period or a shorter "
+          "churn.inactive_days gives the model more to learn from."))
 
 
 def driver_sentences(analysis: ChurnAnalysis, top: int = 3) -> list[str]:
