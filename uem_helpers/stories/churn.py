@@ -23,18 +23,17 @@ into one result that the ``churn_warning`` notebook shows section by section.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
 from uem_helpers.analyses.churn import (
-    ChurnRule, FeatureSet, ModelResult, NotEnoughChurn, OutreachDesign, OutreachReadout, assign_outreach,
+    ChurnRule, ModelResult, NotEnoughChurn, OutreachDesign, OutreachReadout, as_of_instant, assign_outreach,
     cutoffs, design_outreach, drivers, hazard_ratios, kaplan_meier, labelled_users, outreach_readout, reasons,
     score, survival_table, train_and_validate, user_features,
 )
 from uem_helpers.core.config import UEMConfig
-from uem_helpers.core.errors import ConfigError
-from uem_helpers.core.period import period_bounds, to_datetime
+from uem_helpers.core.errors import ParameterError
 from uem_helpers.data.sources import Dataset
 
 #: Absolute drop in churn the next campaign's design is sized to detect, unless the notebook says otherwise.
@@ -85,12 +84,6 @@ class ChurnAnalysis:
         return int((~self.survival["churned"]).sum())
 
 
-def default_as_of(period_end: object) -> datetime:
-    """The instant right after the period: what is known at the end of its last day."""
-    _, stop = period_bounds(None, period_end)
-    return stop
-
-
 def analyse_churn(
     data: Dataset,
     config: UEMConfig,
@@ -111,7 +104,8 @@ def analyse_churn(
     config : UEMConfig
         The config; its ``churn:`` section defines churn.
     as_of : date-like, optional
-        What is known: events strictly before this instant. Defaults to the end of ``period_end``.
+        What is known: events strictly before this instant (a date: the end of that day). Defaults to the
+        end of ``period_end``.
     period_end : date-like, optional
         Last day of the report's period (used when ``as_of`` is not given).
     top_k : int, optional
@@ -128,19 +122,15 @@ def analyse_churn(
     Raises
     ------
     ConfigError
-        The config has no ``churn:`` section, or neither ``as_of`` nor ``period_end`` is given.
+        The config has no ``churn:`` section, or the data are too short for its window.
+    ParameterError
+        Neither ``as_of`` nor ``period_end`` is given, or the data end before ``as_of``.
     """
-    if config.churn is None:
-        raise ConfigError("churn", None, "the churn report needs a 'churn:' section in the config "
-                                         "(inactive_days, active_events, ...; see uem.yml)")
-    if as_of in (None, ""):
-        if period_end in (None, ""):
-            raise ConfigError("as_of", as_of, "give as_of or period_end")
-        moment = default_as_of(period_end)
-    else:
-        moment = to_datetime(as_of, "as_of")
     rule = ChurnRule.from_config(config)
-    cut = cutoffs(rule, data, moment)
+    if as_of in (None, "") and period_end in (None, ""):
+        raise ParameterError("the churn report needs as_of or period_end: the instant that fixes what is known")
+    moment = as_of_instant(period_end if as_of in (None, "") else as_of)
+    cut = cutoffs(data, rule, moment)
     k = top_k or config.churn.top_k
 
     train = _labelled_features(data, rule, cut.train, config)
@@ -224,5 +214,5 @@ def _next_campaign(config: UEMConfig, model: ModelResult | None, at_risk: pd.Dat
     holdout = settings.holdout_share if settings is not None else 0.2
     name = campaign or f"{settings.experiment if settings is not None else 'churn_outreach'}_{as_of:%Y%m}"
     design = design_outreach(len(at_risk), model.validation.top_decile_precision, holdout, mde)
-    assignments = assign_outreach(at_risk["user_id"], name, name, holdout, as_of - timedelta(0))
+    assignments = assign_outreach(at_risk["user_id"], name, name, holdout, as_of)
     return design, assignments

@@ -31,16 +31,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import ibis
+import pandas as pd
 
 from uem_helpers.analyses.sessions import epoch_seconds
 from uem_helpers.core.churn_config import require_churn
-from uem_helpers.core.errors import ConfigDataError, ConfigError, ConfigProblem
+from uem_helpers.core.errors import ConfigDataError, ConfigError, ConfigProblem, ParameterError
 from uem_helpers.core.period import is_date_only, to_datetime
 from uem_helpers.data.config_check import nearest_names
 from uem_helpers.data.sources import Dataset
 
 #: Seconds in a day: every ``*_days`` value is a difference of instants divided by it (fractional).
 DAY_SECONDS = 86400.0
+#: How long before ``as_of`` the data may end (an export stops during the last evening): more would count
+#: the missing days as inactivity.
+DATA_END_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,9 @@ def cutoffs(data: Dataset, rule: ChurnRule, as_of: object) -> Cutoffs:
     ConfigError
         The data do not reach back the ``2 x inactive + 2 x trend`` days the training cutoff needs
         (key ``churn.inactive_days``; the message says how far they reach and what is needed).
+    ParameterError
+        The data end more than :data:`DATA_END_SLACK` before ``as_of``: the validation labels would count
+        the missing days as inactivity.
     """
     as_of = to_datetime(as_of, "as_of")
     first = check_active_events(data, rule, as_of)
@@ -161,7 +168,21 @@ def cutoffs(data: Dataset, rule: ChurnRule, as_of: object) -> Cutoffs:
             f"{as_of:%Y-%m-%d %H:%M}, but training at as_of - 2 x inactive_days with a feature window of "
             f"2 x trend_days ({rule.window.days} days) needs {needed.days} days of history; shorten "
             "churn.inactive_days or churn.trend_days, move as_of later, or load more history")
+    last = _last_event(data, as_of)
+    if last is not None and as_of - last > DATA_END_SLACK:
+        raise ParameterError(
+            f"as_of {as_of:%Y-%m-%d %H:%M} is after the data end: the last event before it is at "
+            f"{last:%Y-%m-%d %H:%M}, {(as_of - last).total_seconds() / DAY_SECONDS:.1f} days earlier, so the days "
+            "in between would count as inactivity and inflate churn; set as_of (or the period's end) to "
+            f"{last:%Y-%m-%d} or load the missing days")
     return Cutoffs(as_of=as_of, score=as_of, validate=as_of - rule.inactive, train=as_of - 2 * rule.inactive)
+
+
+def _last_event(data: Dataset, as_of: datetime) -> datetime | None:
+    """The last event (of any name) before ``as_of``."""
+    events = data.require("events", "the churn analysis")
+    last = events.filter(events.timestamp < as_of).timestamp.max().execute()
+    return None if last is None or pd.isna(last) else pd.Timestamp(last).to_pydatetime()
 
 
 def check_active_events(data: Dataset, rule: ChurnRule, as_of: object) -> datetime | None:
