@@ -116,7 +116,8 @@ _DAILY = {
 def daily_caption(daily: pd.DataFrame, *, launch_date: object = None, rate: str = "completion") -> str:
     """What to see in :func:`~uem_helpers.present.plots.daily_rate`: the 7-day rate at the period's two ends.
 
-    ``rate`` is ``"completion"`` or ``"abandonment"``, what the chart's rate counts.
+    ``rate`` is ``"completion"`` or ``"abandonment"``, what the chart's rate counts; the launch is named
+    when it falls within the chart's days.
     """
     known = daily.dropna(subset=["rate_7d"]) if "rate_7d" in daily else daily.iloc[0:0]
     if known.empty:
@@ -124,6 +125,7 @@ def daily_caption(daily: pd.DataFrame, *, launch_date: object = None, rate: str 
     first, last = known.iloc[0], known.iloc[-1]
     fields = dict(first=percent(first["rate_7d"]), first_day=day(pd.Timestamp(first["date"])),
                   last=percent(last["rate_7d"]), last_day=day(pd.Timestamp(last["date"])))
-    if launch_date is None:
+    launch = None if launch_date is None else pd.Timestamp(to_datetime(launch_date, "launch_date"))
+    if launch is None or not pd.Timestamp(daily["date"].min()) <= launch <= pd.Timestamp(daily["date"].max()):
         return _(_DAILY[rate, False]).format(**fields)
-    return _(_DAILY[rate, True]).format(launch=day(to_datetime(launch_date, "launch_date")), **fields)
+    return _(_DAILY[rate, True]).format(launch=day(launch), **fields)
