@@ -74,7 +74,7 @@ padding:0 0 0 .75rem;border-left:3px solid #d0d7de;max-width:52rem}}
 @media print{{
 @page{{margin:1.5cm}}
 main{{max-width:none;padding:0}}
-.jp-OutputArea-output{{overflow:visible}}
+.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{{display:block;overflow:visible}}
 .jp-RenderedMarkdown table{{display:table}}
 .jp-RenderedHTMLCommon table{{font-size:.7rem;max-width:100%}}
 .jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{{padding:2px 4px}}
@@ -82,7 +82,6 @@ main{{max-width:none;padding:0}}
 .jp-Cell:has(img),.jp-Cell:has(.uem-plotly),.jp-Cell:has(.uem-caption){{break-inside:avoid;page-break-inside:avoid}}
 .uem-caption{{break-before:avoid;page-break-before:avoid}}
 h1,h2,h3,.jp-MarkdownCell{{break-after:avoid;page-break-after:avoid}}
-.jp-Cell:has(+.jp-Cell img),.jp-Cell:has(+.jp-Cell .uem-plotly){{break-after:avoid;page-break-after:avoid}}
 .jp-Cell:has(img)+.jp-Cell:not(:has(h2)){{break-before:avoid;page-break-before:avoid}}
 .uem-header details{{display:none}}
 }}

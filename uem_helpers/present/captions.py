@@ -114,7 +114,8 @@ _DAILY = {
 
 
 def daily_caption(daily: pd.DataFrame, *, launch_date: object = None, rate: str = "completion") -> str:
-    """What to see in :func:`~uem_helpers.present.plots.daily_rate`: the 7-day rate at the period's two ends.
+    """What to see in :func:`~uem_helpers.present.plots.daily_rate`: the 7-day rate of the first whole week and
+    of the last.
 
     ``rate`` is ``"completion"`` or ``"abandonment"``, what the chart's rate counts; the launch is named
     when it falls within the chart's days.
@@ -122,7 +123,9 @@ def daily_caption(daily: pd.DataFrame, *, launch_date: object = None, rate: str 
     known = daily.dropna(subset=["rate_7d"]) if "rate_7d" in daily else daily.iloc[0:0]
     if known.empty:
         return _("No week of the period had enough users for a 7-day rate.")
-    first, last = known.iloc[0], known.iloc[-1]
+    dates = pd.to_datetime(known["date"])
+    full = known[dates >= dates.min() + pd.Timedelta(days=6)]  # the first rate that pools a whole week
+    first, last = (full if len(full) else known).iloc[0], known.iloc[-1]
     fields = dict(first=percent(first["rate_7d"]), first_day=day(pd.Timestamp(first["date"])),
                   last=percent(last["rate_7d"]), last_day=day(pd.Timestamp(last["date"])))
     launch = None if launch_date is None else pd.Timestamp(to_datetime(launch_date, "launch_date"))

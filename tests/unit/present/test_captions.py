@@ -56,7 +56,8 @@ def test_a_funnel_that_loses_nobody_says_so():
 
 
 def daily() -> pd.DataFrame:
-    """Ten days; the first has no 7-day rate yet, the 7-day rate is 50% on 2 October and 80% on 10 October."""
+    """Ten days; the first has no rate yet, the first whole week of rates ends on 8 October (70%), the last day is
+    10 October (80%)."""
     rate = [np.nan, 0.5, 0.55, 0.6, 0.6, 0.65, 0.7, 0.7, 0.75, 0.8]
     return pd.DataFrame({"date": pd.date_range("2026-10-01", periods=10), "rate": rate, "rate_7d": rate})
 
@@ -64,13 +65,13 @@ def daily() -> pd.DataFrame:
 def test_the_daily_caption_reads_the_7_day_rate_at_both_ends_and_names_a_launch_inside_the_chart():
     with in_language("en"):
         assert captions.daily_caption(daily(), launch_date="2026-10-05") == (
-            "The 7-day completion rate went from 50% in the week to 2026-10-02 to 80% in the week to 2026-10-10; "
+            "The 7-day completion rate went from 70% in the week to 2026-10-08 to 80% in the week to 2026-10-10; "
             "the dashed line marks the launch on 2026-10-05.")
         assert captions.daily_caption(daily(), launch_date="2026-08-15", rate="abandonment") == (
-            "The 7-day abandonment rate went from 50% in the week to 2026-10-02 to 80% in the week to 2026-10-10.")
+            "The 7-day abandonment rate went from 70% in the week to 2026-10-08 to 80% in the week to 2026-10-10.")
     with in_language("zh"):
         assert captions.daily_caption(daily(), launch_date="2026-10-05") == (
-            "7 日完成率从截至2026年10月2日一周的 50% 变为截至2026年10月10日一周的 80%；虚线标出2026年10月5日的上线。")
+            "7 日完成率从截至2026年10月8日一周的 70% 变为截至2026年10月10日一周的 80%；虚线标出2026年10月5日的上线。")
 
 
 def onboarding(**fields) -> SimpleNamespace:
