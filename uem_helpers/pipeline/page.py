@@ -10,7 +10,7 @@ shows it relative to the project (:func:`shown_path`), never as an absolute path
 
 :data:`PAGE_CSS` is shared by the reports and ``reports/index.html``: one type scale, a font stack
 that covers Chinese (so CJK text never falls back to a font without its glyphs), wide tables that
-scroll inside their box, and a print style that keeps a chart, its caption and its finding on one
+scroll inside their box, and a print style that keeps each chart and the caption under it on one
 page. Every word is written in the language in force (:mod:`uem_helpers.core.i18n`); the exporter
 sets it from the run.
 """
