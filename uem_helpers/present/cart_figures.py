@@ -57,6 +57,8 @@ def checkout_figure(a: CartAnalysis, *, title: str | None = None) -> Captioned:
 def fee_caption(a: CartAnalysis) -> str:
     """Abandonment in the lowest and the highest bin of the shipping fee's share of the cart value."""
     bins = a.fee_bins[a.fee_bins["carts"] > 0]
+    if bins.empty:
+        return _("No cart had a shipping fee to compare, so the chart has no bars.")
     first, last = bins.iloc[0], bins.iloc[-1]
     text = (_("Abandonment rises with the fee's share: from {low} when shipping is {low_bin} of the cart value to "
               "{high} when it is {high_bin}.") if last["abandonment_rate"] > first["abandonment_rate"] else

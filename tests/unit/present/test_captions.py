@@ -209,3 +209,10 @@ def test_a_captioned_chart_shows_the_figure_once_then_its_caption_escaped(monkey
 def test_a_caption_masks_personal_data_like_the_chart_does():
     masked = Captioned(plt.subplots()[1], "'ann@example.com' writes most.").caption
     assert "ann@example.com" not in masked and masked.endswith("writes most.")
+
+
+def test_a_fee_chart_without_carts_says_so():
+    bins = pd.DataFrame({"bin": ["[0%, 5%)"], "carts": [0], "abandonment_rate": [np.nan]})
+    with in_language("en"):
+        assert cart_figures.fee_caption(cart(fee_bins=bins)) == (
+            "No cart had a shipping fee to compare, so the chart has no bars.")

@@ -20,7 +20,7 @@ from uem_helpers.stories.journey import JourneyAnalysis
 
 def map_caption(a: JourneyAnalysis) -> str:
     """The touchpoint whose visits most often end the session (the map's darkest cell)."""
-    t = a.journey.table[a.journey.table["events"] > 0]
+    t = a.journey.table[(a.journey.table["events"] > 0) & a.journey.table["exit_rate"].notna()]
     if t.empty:
         return _("No touchpoint had events in the period, so the map is empty.")
     worst = t.loc[t["exit_rate"].idxmax()]
@@ -48,6 +48,8 @@ def sankey_caption(a: JourneyAnalysis) -> str:
 def transitions_caption(a: JourneyAnalysis) -> str:
     """Where sessions go after the busiest event (the chart's first row), and the event they end after most often."""
     frame = a.transitions[a.transitions["transitions"] > 0]
+    if frame.empty:
+        return _("No transitions in the period.")
     volume = frame.groupby("source", sort=False)["transitions"].sum().sort_values(ascending=False, kind="stable")
     busiest = frame[frame["source"] == volume.index[0]]
     moves = busiest[~busiest["target"].isin(_ENDS)]
