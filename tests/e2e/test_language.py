@@ -122,6 +122,15 @@ def test_every_report_reads_chinese(zh_reports, notebook):
     assert not left, f"{notebook}: {len(left)} English runs remain in the Chinese report: {left[:15]}"
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_every_chart_has_its_caption_in_chinese(zh_reports, notebook):
+    from .test_report_finish import uncaptioned_figures
+
+    page = (zh_reports / PERIOD / f"{notebook}.html").read_text(encoding="utf-8")
+    assert 'class="uem-caption"' in page
+    assert uncaptioned_figures(page) == []
+
+
 def test_the_index_and_the_wiki_page_read_chinese(zh_reports):
     index = visible_text((zh_reports / "index.html").read_text(encoding="utf-8"))
     wiki = next((zh_reports / PERIOD).glob("monthly_retro*.md")).read_text(encoding="utf-8")

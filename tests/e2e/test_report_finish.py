@@ -101,3 +101,44 @@ def test_the_landing_page_shows_the_first_finding_status_and_link_latest_period_
     assert text.count("up to date, run on") == 2
     assert "monthly_retro.md" in text  # the wiki page beside the retro
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}", page) and "Rows read" not in text
+
+
+# A chart of a report: an image output, or the exporter's plotly figure; and the caption under a chart.
+_FIGURE = re.compile(r'<div class="jp-RenderedImage[^"]*"|<div class="uem-plotly"')
+_CAPTION = re.compile(r'<p class="uem-caption">(.*?)</p>', re.DOTALL)
+
+
+def uncaptioned_figures(page: str) -> list[str]:
+    """The charts of a report page without a caption sentence after them in their own cell (each as where it is).
+
+    A chart's cell shows the chart, then its caption (``<p class="uem-caption">``); a second chart in a cell
+    needs its own caption after it. A caption is a sentence: words and a final stop.
+    """
+    missing = []
+    for number, cell in enumerate(re.split(r'<div class="jp-Cell ', page)[1:], start=1):
+        figures = [m.start() for m in _FIGURE.finditer(cell)]
+        for i, start in enumerate(figures):
+            end = figures[i + 1] if i + 1 < len(figures) else len(cell)
+            caption = _CAPTION.search(cell, start, end)
+            words = html.unescape(re.sub(r"<[^>]+>", "", caption.group(1))).strip() if caption else ""
+            if len(words) < 12 or words[-1] not in ".。":
+                missing.append(f"cell {number}, chart {i + 1}: {words or 'no caption'}")
+    return missing
+
+
+def test_the_caption_check_finds_a_chart_without_its_sentence():
+    cell = '<div class="jp-Cell x"><div class="jp-RenderedImage jp-OutputArea-output"><img src="x"></div>'
+    caption = '<p class="uem-caption">Most users are lost before &#x27;2. Verify&#x27;: 31% stop there.</p>'
+    assert uncaptioned_figures(cell + caption) == []
+    assert uncaptioned_figures(cell) == ["cell 1, chart 1: no caption"]
+    assert uncaptioned_figures(cell + cell.replace("jp-Cell x", "jp-Cell y") + caption) == ["cell 1, chart 1: no caption"]
+    assert len(uncaptioned_figures(cell + '<p class="uem-caption"> </p>')) == 1
+    plotly = '<div class="jp-Cell z"><div class="uem-plotly" id="uem-plotly-1"></div><script></script>'
+    assert uncaptioned_figures(plotly + caption) == [] and len(uncaptioned_figures(plotly)) == 1
+
+
+@pytest.mark.parametrize(("notebook", "period"), REPORTS)
+def test_every_chart_has_its_caption(sample_report, notebook, period):
+    page = _page(sample_report, notebook, period)
+    assert _FIGURE.search(page), f"{notebook}: no chart found (the check would pass on nothing)"
+    assert uncaptioned_figures(page) == []

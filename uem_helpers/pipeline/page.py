@@ -10,7 +10,7 @@ shows it relative to the project (:func:`shown_path`), never as an absolute path
 
 :data:`PAGE_CSS` is shared by the reports and ``reports/index.html``: one type scale, a font stack
 that covers Chinese (so CJK text never falls back to a font without its glyphs), wide tables that
-scroll inside their box, and a print style that keeps a chart, its caption and its finding on one
+scroll inside their box, and a print style that keeps each chart and the caption under it on one
 page. Every word is written in the language in force (:mod:`uem_helpers.core.i18n`); the exporter
 sets it from the run.
 """
@@ -69,17 +69,19 @@ border-bottom:1px solid #d0d7de}}
 .uem-toc ol{{margin:0;padding-left:1.5rem;columns:2 18rem}}
 .uem-toc a{{color:#0969da;text-decoration:none}}
 .uem-privacy{{color:#57606a;border-top:2px solid #d0d7de;margin:2rem 0 0;padding:.5rem 0 0}}
+.jp-RenderedHTMLCommon p.uem-caption,p.uem-caption{{font-size:.9375rem;line-height:1.5;color:#424a53;margin:.25rem 0 1rem;
+padding:0 0 0 .75rem;border-left:3px solid #d0d7de;max-width:52rem}}
 @media print{{
 @page{{margin:1.5cm}}
 main{{max-width:none;padding:0}}
-.jp-OutputArea-output{{overflow:visible}}
+.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{{display:block;overflow:visible}}
 .jp-RenderedMarkdown table{{display:table}}
 .jp-RenderedHTMLCommon table{{font-size:.7rem;max-width:100%}}
 .jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{{padding:2px 4px}}
 .jp-MarkdownCell,.jp-OutputArea-child,.jp-OutputArea-output,img,svg,figure,tr,.uem-plotly,.uem-toc,.uem-privacy{{break-inside:avoid;page-break-inside:avoid}}
-.jp-Cell:has(img),.jp-Cell:has(.uem-plotly){{break-inside:avoid;page-break-inside:avoid}}
+.jp-Cell:has(img),.jp-Cell:has(.uem-plotly),.jp-Cell:has(.uem-caption){{break-inside:avoid;page-break-inside:avoid}}
+.uem-caption{{break-before:avoid;page-break-before:avoid}}
 h1,h2,h3,.jp-MarkdownCell{{break-after:avoid;page-break-after:avoid}}
-.jp-Cell:has(+.jp-Cell img),.jp-Cell:has(+.jp-Cell .uem-plotly){{break-after:avoid;page-break-after:avoid}}
 .jp-Cell:has(img)+.jp-Cell:not(:has(h2)){{break-before:avoid;page-break-before:avoid}}
 .uem-header details{{display:none}}
 }}

@@ -1,10 +1,14 @@
-"""The journey report's charts: each takes the analysis and draws one picture with the chart functions
-of this package.
+"""The journey report's charts: each takes the analysis, draws one picture with the chart functions
+of this package and returns it with its caption (:mod:`.captions`) as a
+:class:`~uem_helpers.present.captions.Captioned`, shown together in a notebook cell (``.chart`` is the
+Axes or plotly figure).
 """
 
 from __future__ import annotations
 
 from uem_helpers.core.i18n import _, label
+from uem_helpers.present.captions import Captioned
+from uem_helpers.present.journey import captions
 from uem_helpers.present.journey._style import plotly_text
 from uem_helpers.present.journey.bars import bottleneck_chart, loop_bars, segment_diff_chart
 from uem_helpers.present.journey.heatmaps import journey_heatmap, transition_heatmap
@@ -15,33 +19,35 @@ from uem_helpers.stories.journey import JourneyAnalysis
 
 def map_heatmap(a: JourneyAnalysis, value: str = "exit_rate", *, ax=None):
     """The journey map as a stage x touchpoint heatmap (:func:`~uem_helpers.present.journey.heatmaps.journey_heatmap`)."""
-    return journey_heatmap(a.journey.table, value, ax=ax)
+    return Captioned(journey_heatmap(a.journey.table, value, ax=ax), captions.map_caption(a))
 
 
 def sankey_figure(a: JourneyAnalysis):
     """The Sankey of the first steps from the start event (a plotly figure)."""
-    return sankey(a.sankey, title=_("Where sessions go from {start}, first {steps} steps (red: session ends)").format(
+    figure = sankey(a.sankey, title=_("Where sessions go from {start}, first {steps} steps (red: session ends)").format(
         start=plotly_text(label(a.start_event)), steps=a.max_steps))
+    return Captioned(figure, captions.sankey_caption(a))
 
 
 def transitions_chart(a: JourneyAnalysis, *, ax=None):
     """Share of each event's next step, exits included."""
-    return transition_heatmap(a.transitions, ax=ax)
+    return Captioned(transition_heatmap(a.transitions, ax=ax), captions.transitions_caption(a))
 
 
 def loops_chart(a: JourneyAnalysis, *, ax=None):
     """The loops in rank order (costliest first) and their conversion against comparable sessions."""
-    return loop_bars(a.loops, ax=ax)
+    return Captioned(loop_bars(a.loops, ax=ax), captions.loops_caption(a))
 
 
 def bottlenecks_chart(a: JourneyAnalysis, *, ax=None):
     """Ranked bottlenecks: exit rate and dwell with intervals."""
-    return bottleneck_chart(a.bottlenecks, ax=ax)
+    return Captioned(bottleneck_chart(a.bottlenecks, ax=ax), captions.bottlenecks_caption(a))
 
 
 def segments_chart(a: JourneyAnalysis, *, ax=None):
     """Transitions whose share differs between the segments."""
-    return segment_diff_chart(a.segment_diff, labels=(label(a.segment_a), label(a.segment_b)), ax=ax)
+    chart = segment_diff_chart(a.segment_diff, labels=(label(a.segment_a), label(a.segment_b)), ax=ax)
+    return Captioned(chart, captions.segments_caption(a))
 
 
 def incident_step(a: JourneyAnalysis) -> str | None:
@@ -58,4 +64,5 @@ def incident_step(a: JourneyAnalysis) -> str | None:
 
 def incident_chart(a: JourneyAnalysis, *, ax=None):
     """The p-chart of :func:`incident_step`, its sustained shifts shaded."""
-    return p_chart(a.p_chart, incident_step(a), shifts=a.shifts, ax=ax)
+    step = incident_step(a)
+    return Captioned(p_chart(a.p_chart, step, shifts=a.shifts, ax=ax), captions.incident_caption(a, step))
