@@ -21,6 +21,8 @@ DRIVERS_TITLE = N_("How many times as likely to churn (95% CI)")
 SURVIVAL_TITLE = N_("Share of users still active, by days since their first visit")
 HAZARD_TITLE = N_("How much faster users leave (hazard ratio, 95% CI)")
 DECILES_TITLE = N_("Churn after the outreach, by risk decile (95% CI)")
+#: Drivers drawn in the drivers chart.
+DRIVERS_SHOWN = 8
 
 
 def calibration_chart(validation, ax=None):
@@ -43,7 +45,7 @@ def calibration_chart(validation, ax=None):
     return ax
 
 
-def drivers_chart(drivers: pd.DataFrame, top: int = 8, ax=None):
+def drivers_chart(drivers: pd.DataFrame, top: int = DRIVERS_SHOWN, ax=None):
     """Relative risk of churn of users with each driver against the rest (log scale, 1 = no difference)."""
     rows = drivers.dropna(subset=["relative_risk"]).head(top).iloc[::-1]
     return _forest(rows["feature"].map(reason), rows["relative_risk"], rows["rr_low"], rows["rr_high"],
@@ -58,16 +60,18 @@ def hazard_chart(hazards: pd.DataFrame, ax=None):
                    xlabel=_("Hazard ratio (log scale)"), ax=ax)
 
 
+def shown_groups(curves: pd.DataFrame, minimum: int) -> pd.DataFrame:
+    """The curves of the groups that start with at least ``minimum`` users (smaller ones are not drawn)."""
+    size = curves.groupby("group", sort=False)["at_risk"].transform("max")
+    return curves[size >= minimum]
+
+
 def survival_chart(curves: pd.DataFrame, by: str | None, ax=None):
     """Kaplan-Meier curves with 95% bands; groups under the privacy minimum are left out (and said in the legend)."""
     ax = new_axes(ax, (9, 5))
-    minimum = privacy.active().min_cell_size
-    groups = curves.groupby("group", sort=False)
-    hidden = 0
-    for index, (group, curve) in enumerate(groups):
-        if int(curve["at_risk"].max()) < minimum:
-            hidden += 1
-            continue
+    shown = shown_groups(curves, privacy.active().min_cell_size)
+    hidden = curves["group"].nunique() - shown["group"].nunique()
+    for index, (group, curve) in enumerate(shown.groupby("group", sort=False)):
         colour = [MAIN, ACCENT, "#4f9d69", "#8c6bb1", "#e39b2f", "#6b7a8f"][index % 6]
         name = label(group) if by else _("All users")
         ax.step(curve["day"], curve["survival"], where="post", color=colour,
