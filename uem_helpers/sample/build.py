@@ -296,4 +296,10 @@ goals:
     owner: Kevin Lin
     due: 2026-12-31
     notes: share of feedback with a first reply within 24 hours
+  - metric: churn_rate
+    baseline: 0.30
+    target: 0.22
+    owner: 周婷
+    due: 2026-12-31
+    notes: users active in the last 30 days who do not come back in the next 30 (churn in uem.yml)
 """

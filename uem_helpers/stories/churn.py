@@ -29,7 +29,7 @@ import pandas as pd
 
 from uem_helpers.analyses.churn import (
     ChurnRule, ModelResult, NotEnoughChurn, OutreachDesign, OutreachReadout, as_of_instant, assign_outreach,
-    cutoffs, design_outreach, drivers, hazard_ratios, kaplan_meier, labelled_users, outreach_readout, reasons,
+    cutoffs, design_outreach, drivers, hazard_ratios, kaplan_meier, labelled_features, outreach_readout, reasons,
     score, survival_table, train_and_validate, user_features,
 )
 from uem_helpers.core.config import UEMConfig
@@ -133,8 +133,8 @@ def analyse_churn(
     cut = cutoffs(data, rule, moment)
     k = top_k or config.churn.top_k
 
-    train = _labelled_features(data, rule, cut.train, config)
-    validate = _labelled_features(data, rule, cut.validate, config)
+    train = labelled_features(data, rule, cut.train, config)
+    validate = labelled_features(data, rule, cut.validate, config)
     current = user_features(data, rule, cut.score, config)
     scored = current.to_frame()
 
@@ -163,13 +163,6 @@ def analyse_churn(
         hazard_notes=list(hazard_notes), outreach=readout, outreach_note=outreach_note, design=design,
         assignments=assignments,
     )
-
-
-def _labelled_features(data: Dataset, rule: ChurnRule, cutoff: datetime, config: UEMConfig) -> pd.DataFrame:
-    """Features of the users eligible at ``cutoff`` with their ``churned`` label."""
-    features = user_features(data, rule, cutoff, config).to_frame()
-    labels = labelled_users(data, rule, cutoff).to_pandas().set_index("user_id")["churned"]
-    return features.join(labels, how="inner")
 
 
 def _at_risk(model: ModelResult, scored: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -36,9 +36,11 @@ import pandas as pd
 from uem_helpers.analyses import feedback as fb
 from uem_helpers.analyses import metrics
 from uem_helpers.analyses.cart import Carts, prepare_carts
+from uem_helpers.analyses.churn import (ChurnRule, NotEnoughChurn, as_of_instant, cutoffs, drivers, labelled_features,
+                                        monthly_churn, train_and_validate)
 from uem_helpers.core.config import UEMConfig
-from uem_helpers.core.errors import ParameterError, UEMError
-from uem_helpers.core.formats import day, instant, month as month_name
+from uem_helpers.core.errors import ConfigError, ParameterError, UEMError
+from uem_helpers.core.formats import day, instant, month as month_name, number
 from uem_helpers.core.i18n import _, clauses, ngettext
 from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
 from uem_helpers.core.period import in_period
@@ -78,7 +80,11 @@ class RetroAnalysis:
     sla_hours: float
     notes: dict[str, str] = field(default_factory=dict)
     """Why a section is empty, by section name (``plan``, ``nps``, ``nps_touchpoint``, ``retention``, ``feedback``,
-    ``loop``, ``we_did``, ``rollouts``)."""
+    ``loop``, ``we_did``, ``rollouts``, ``churn``)."""
+    churn_rule: ChurnRule | None = None
+    """The config's churn rule (None without a ``churn:`` section)."""
+    churn_drivers: pd.DataFrame | None = None
+    """The churn model's drivers at the month's end (:func:`uem_helpers.analyses.churn.drivers`), when it could train."""
 
     @property
     def has_data(self) -> bool:
@@ -133,6 +139,14 @@ def analyse_retro(
     # Derive once, hand down: the typed cart table, materialised, shared by the KPIs and the rollouts.
     carts = prepare_carts(data["carts"], cache=True) if data.has("carts") else None
     kpis = kpi_values(data, config, label, months=TREND_MONTHS, alpha=alpha, carts=carts)
+
+    rule, churn_drivers = None, None
+    if config.churn is not None:
+        rule = ChurnRule.from_config(config)
+        as_of = as_of_instant(end)
+        kpis = KPIValues(pd.concat([kpis.values, monthly_churn(data, rule, trend, as_of, alpha=alpha)],
+                                   ignore_index=True), kpis.notes)
+        churn_drivers = _churn_drivers(data, config, rule, as_of, notes)
 
     plan = _plan(config, plan_path, notes)
     card = scorecard(plan, kpis.values, label, alpha=alpha) if plan is not None else None
@@ -190,7 +204,25 @@ def analyse_retro(
 
     rollouts = _rollouts(data, carts, config, end, alpha, notes)
     return RetroAnalysis(label, last, n_events, kpis, plan, card, monthly, by_touchpoint, retention, classified,
-                         volume_channel, volume_category, loop, themes, ranked, we_did, rollouts, sla, notes)
+                         volume_channel, volume_category, loop, themes, ranked, we_did, rollouts, sla, notes,
+                         churn_rule=rule, churn_drivers=churn_drivers)
+
+
+def _churn_drivers(data: Dataset, config: UEMConfig, rule: ChurnRule, as_of, notes: dict) -> pd.DataFrame | None:
+    """The churn model's drivers at the month's end (as the churn report trains it), or None and a note why not."""
+    try:
+        cut = cutoffs(data, rule, as_of)
+        validate = labelled_features(data, rule, cut.validate, config)
+        model = train_and_validate(labelled_features(data, rule, cut.train, config), validate)
+    except NotEnoughChurn as exc:
+        notes["churn"] = _("Too few users churned to train the churn model ({have}; it needs {need}), so its "
+                           "drivers are not shown.").format(have=number(exc.churned, 0), need=number(exc.needed, 0))
+        return None
+    except (ConfigError, ParameterError):
+        notes["churn"] = _("The data do not cover the churn model's training and validation windows before the "
+                           "month's end, so its drivers are not shown.")
+        return None
+    return drivers(model, validate)
 
 
 #: Tables whose rows are the month's activity (users are not: they sign up once).

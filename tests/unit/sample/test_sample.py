@@ -171,7 +171,7 @@ def test_plan_lists_the_goals_of_the_annual_plan(regenerated):
     goals = yaml.safe_load((regenerated / "plan.yml").read_text(encoding="utf-8"))["goals"]
     assert [g["metric"] for g in goals] == ["nps", "stickiness", "bounce_rate", "task_completion",
                                             "first_success_rate", "cart_conversion",
-                                            "account_opening_completion", "feedback_sla"]
+                                            "account_opening_completion", "feedback_sla", "churn_rate"]
     for goal in goals:
         assert set(goal) == {"metric", "baseline", "target", "owner", "due", "notes"}
         assert str(goal["due"]).startswith("2026-12")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
 from uem_helpers.core.i18n import _, clauses, ngettext, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
@@ -97,14 +99,27 @@ def not_enough_finding(analysis: ChurnAnalysis) -> str:
 
 
 def driver_sentences(analysis: ChurnAnalysis, top: int = 3) -> list[str]:
-    """The top drivers as sentences: who has it, how many times as likely to churn, with the interval."""
-    if analysis.drivers is None:
-        return []
-    rows = analysis.drivers.dropna(subset=["relative_risk"]).head(top)
+    """The report's top drivers as sentences (see :func:`driver_lines`)."""
+    return [] if analysis.drivers is None else driver_lines(analysis.drivers, analysis.rule, top)
+
+
+def driver_lines(drivers: pd.DataFrame, rule, top: int = 3) -> list[str]:
+    """The top drivers as sentences: who has it, how many times as likely to churn, with the interval.
+
+    Parameters
+    ----------
+    drivers : pandas.DataFrame
+        :func:`uem_helpers.analyses.churn.drivers` output, most important first.
+    rule : ChurnRule
+        For the windows' lengths the sentences name.
+    top : int
+        How many sentences.
+    """
+    rows = drivers.dropna(subset=["relative_risk"]).head(top)
     return [
         _("{who} are {ratio}× ({interval}) as likely to churn as other users: {with_rate} of {users} against "
           "{without_rate}.").format(
-            who=md_escape(who(r.feature, r.condition, r.threshold, analysis.rule)), ratio=number(r.relative_risk, 1),
+            who=md_escape(who(r.feature, r.condition, r.threshold, rule)), ratio=number(r.relative_risk, 1),
             interval=_interval(r.rr_low, r.rr_high, 1), with_rate=percent(r.churn_with),
             users=number(r.users_with, 0), without_rate=percent(r.churn_without))
         for r in rows.itertuples()

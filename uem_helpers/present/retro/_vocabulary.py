@@ -21,6 +21,7 @@ KPI_LABELS = {
     "cart_conversion": (N_("Cart conversion"), True, True),
     "account_opening_completion": (N_("Account opening completion"), True, True),
     "feedback_sla": (N_("Feedback answered within SLA"), True, True),
+    "churn_rate": (N_("Churn rate"), True, False),
 }
 
 

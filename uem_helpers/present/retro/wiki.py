@@ -19,6 +19,7 @@ from uem_helpers.present.retro.tables import (
     we_did_table,
 )
 from uem_helpers.present.retro.words import (
+    churn_drivers_finding,
     feedback_finding,
     month_in_five,
     no_data,
@@ -71,6 +72,7 @@ def wiki_page(a: RetroAnalysis) -> str:
         (_("You said, we did"), we_did_finding(a),
          we_did_table(a) if a.we_did is not None and len(a.we_did) else None),
         (_("Rollouts"), rollout_finding(a), rollout_table(a) if a.rollouts else None),
+        *([(_("Why users churn"), churn_drivers_finding(a), None)] if a.churn_rule is not None else []),
         (_("Actions"), "", actions(a)),
     ]
     for heading, text, table in sections:

@@ -26,6 +26,7 @@ from uem_helpers.present.retro._vocabulary import (
     _theme,
     _value,
 )
+from uem_helpers.present.churn.words import driver_lines
 from uem_helpers.stories.retro import RetroAnalysis
 
 
@@ -295,3 +296,11 @@ def headline(a: RetroAnalysis) -> str:
         lines.append(f"rollout {_mask(r.experiment)}: control {round(p.value_a * p.n_a)}/{p.n_a} ({p.value_a:.4f}) "
                      f"treatment {round(p.value_b * p.n_b)}/{p.n_b} ({p.value_b:.4f})")
     return "\n".join(lines) if lines else "no data"
+
+
+def churn_drivers_finding(a: RetroAnalysis) -> str:
+    """Why users churn, for the wiki: the churn model's top three drivers as sentences, or why there are none."""
+    if a.churn_drivers is None:
+        return md_escape(a.notes.get("churn", ""))
+    lines = driver_lines(a.churn_drivers, a.churn_rule, top=3)
+    return "\n".join(f"- {line}" for line in lines)
