@@ -25,7 +25,7 @@ from .test_lab import CHROMIUM, CHROMIUM_FLAGS
 pytestmark = pytest.mark.slow
 
 PERIOD = "2026-10"
-NOTEBOOKS = ("onboarding_funnel", "cart_abandonment", "journey_analysis", "monthly_retro")
+NOTEBOOKS = ("onboarding_funnel", "cart_abandonment", "journey_analysis", "monthly_retro", "churn_warning")
 #: Names a Chinese report keeps in Latin letters: methods, products, metric acronyms.
 PROPER_NAMES = {
     "nps", "dau", "mau", "ci", "uem", "workbench", "newcombe", "wilson", "welch", "mann", "whitney", "sankey",

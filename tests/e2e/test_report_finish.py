@@ -26,7 +26,8 @@ from .conftest import SAMPLE_PERIOD
 from .test_language import visible_text
 
 REPORTS = [("onboarding_funnel", SAMPLE_PERIOD), ("cart_abandonment", SAMPLE_PERIOD),
-           ("journey_analysis", SAMPLE_PERIOD), ("monthly_retro", "2026-10")]
+           ("journey_analysis", SAMPLE_PERIOD), ("monthly_retro", "2026-10"),
+           ("churn_warning", "2026-10")]
 # The exporter's own plotly.js and embedded images: long runs of characters that are not the report's text.
 _NOT_TEXT = re.compile(r'<script class="uem-plotly-js">.*?</script>|data:image/[^"\')\s]+', re.DOTALL)
 

@@ -4,7 +4,7 @@
 names, 19-digit member numbers, UTC-suffixed second-resolution times with ties, unsorted rows
 and data that ends mid-session, and plants a sustained low-volume payment incident, a
 four-step checkout loop on one platform in one month, harmless cycles that must not outrank
-it, and a sign-up launch. One ``uem report`` over its quarter runs all four notebooks; the
+it, and a sign-up launch. One ``uem report`` over its quarter runs all five notebooks; the
 tests read those reports and the stories behind them.
 """
 
@@ -27,7 +27,7 @@ from uem_helpers.stories.journey import analyse_journey
 from .. import second_log
 from ..story_words import STORY_WORDS
 
-NOTEBOOKS = ("onboarding_funnel", "cart_abandonment", "journey_analysis", "monthly_retro")
+NOTEBOOKS = ("onboarding_funnel", "cart_abandonment", "journey_analysis", "monthly_retro", "churn_warning")
 PERIOD_START, PERIOD_END = "2025-01-01", "2025-03-31"
 
 
@@ -39,7 +39,7 @@ def _text(page: str) -> str:
 
 @pytest.fixture(scope="module")
 def second(tmp_path_factory):
-    """The log, its config, its truth, and the four reports of one ``uem report`` over the quarter."""
+    """The log, its config, its truth, and the five reports of one ``uem report`` over the quarter."""
     folder = tmp_path_factory.mktemp("second_log")
     config_path, truth = second_log.write(folder)
     result = CliRunner().invoke(app, ["report", "--period", second_log.PERIOD, "--config", str(config_path),

@@ -264,6 +264,8 @@ def config(events_file: str = "events.csv.gz") -> dict:
                   "window": "1d"},
         "metrics": {"task_completion": {"start": "payment_attempt", "success": "payment_ok", "window": "1h"},
                     "account_opening_funnel": "signup"},
+        "churn": {"inactive_days": 30, "active_events": ["launch"], "payment_error": {"event": "payment_error"},
+                  "support_events": ["support_chat"], "segments": ["platform"], "top_k": 20},
         "report": {"output_dir": "reports", "parameters": {
             "onboarding_funnel": {"funnel": "signup", "launch_date": LAUNCH.isoformat(),
                                   "launch_description": "the one-page KYC form"},

@@ -1,0 +1,105 @@
+"""End to end: `uem run churn_warning` on the sample gives the churn report, the outreach file and the planted story.
+
+One run for 2026-10 (as of 2026-11-01) is shared with the other report tests; the planted
+drivers and the outreach effect are checked on the story's result (one module fixture) against
+the generator's design values in ground_truth.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from uem_helpers.core.config import load_config
+from uem_helpers.data.sources import load
+from uem_helpers.stories import analyse_churn
+
+from ..conftest import CONFIG_PATH, SAMPLE_DIR
+from .test_language import visible_text
+from .test_report_finish import uncaptioned_figures
+
+TRUTH = json.loads((SAMPLE_DIR / "ground_truth.json").read_text(encoding="utf-8"))
+PERIOD = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def folder(sample_report):
+    return sample_report("churn_warning", PERIOD)
+
+
+@pytest.fixture(scope="module")
+def page(folder) -> str:
+    return (folder / "churn_warning.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    config = load_config(CONFIG_PATH)
+    return analyse_churn(load(config), config, period_end="2026-10-31")
+
+
+@pytest.fixture(scope="module")
+def user_ids() -> set[str]:
+    return set(pd.read_csv(SAMPLE_DIR / "users.csv", dtype=str, encoding="utf-8-sig")["user_id"])
+
+
+def test_every_section_with_its_chart_and_caption(page):
+    text = visible_text(page)
+    for heading in ("Key findings", "Is the warning any good?", "Why users leave", "How fast each segment leaves",
+                    "Who to reach now", "Did last month's outreach help?", "The next campaign", "What to do next"):
+        assert heading in text, heading
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) == 5
+    assert uncaptioned_figures(page) == []
+    assert "A user churns at the start of their first gap of 30 days without an active event" in text
+
+
+def test_the_first_finding_says_the_model_beats_recency_on_the_sample(page, analysis):
+    text = visible_text(page)
+    findings = text[text.index("Key findings"):]
+    assert analysis.model.beats_baseline
+    assert findings.index("ranks users better than their last visit alone") < findings.index("AUC")
+    assert analysis.model.validation.auc > analysis.model.baseline.auc
+
+
+def test_the_shared_report_holds_no_real_id_and_the_outreach_file_does(folder, page, user_ids):
+    outreach = pd.read_csv(folder / "churn_warning.outreach.csv", dtype=str)
+    listed = set(outreach["user_id"])
+    assert listed and listed <= user_ids
+    assert set(outreach["variant"]) == {"outreach", "holdout"}
+    shown = re.findall(r"\b\d{7}\b", re.sub(r'data:image/[^"\']+', "", page))
+    assert not set(shown) & user_ids, "a real user id is in the shared report"
+    assert "churn_warning.outreach.csv" in visible_text(page) and "not for sharing" in visible_text(page)
+    kept = nbformat.read(folder / "churn_warning.ipynb", as_version=4)
+    assert not listed & set(re.findall(r"\b\d{7}\b", nbformat.writes(kept))), "the kept notebook copies the file"
+
+
+def test_planted_hazard_ratios_lie_in_the_cox_intervals(analysis):
+    planted = TRUTH["churn"]["design"]["hazard_ratios"]
+    hazards = analysis.hazards.set_index(["covariate", "level"])
+    for (covariate, level), value in {("payment_error", ""): planted["payment_error"],
+                                      ("detractor", ""): planted["detractor"],
+                                      ("segment", "returning"): planted["returning"]}.items():
+        row = hazards.loc[(covariate, level)]
+        assert row["lower"] <= value <= row["upper"], (covariate, level, row.to_dict(), value)
+
+
+def test_planted_drivers_come_out_in_their_direction(analysis):
+    drivers = analysis.drivers.set_index("feature")
+    assert drivers.loc["payment_errors", "relative_risk"] > 1 or drivers.loc["payment_errors_recent",
+                                                                             "relative_risk"] > 1
+    assert drivers.loc["detractor", "relative_risk"] > 1
+    assert drivers.loc["segment=returning", "relative_risk"] < 1
+
+
+def test_outreach_readout_counts_what_the_generator_counted_and_covers_its_effect(analysis):
+    truth = TRUTH["churn"]["outreach"]
+    readout = analysis.outreach.readout
+    holdout, treated = truth["realised"]["holdout"], truth["realised"]["outreach"]
+    assert (readout.n_a, round(readout.value_a * readout.n_a)) == (holdout["users"], holdout["churned"])
+    assert (readout.n_b, round(readout.value_b * readout.n_b)) == (treated["users"], treated["churned"])
+    assert readout.ci_low <= truth["design"]["expected_difference"] <= readout.ci_high
+    assert not analysis.outreach.srm.mismatch
