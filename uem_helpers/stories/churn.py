@@ -36,6 +36,8 @@ from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.data.sources import Dataset
 
+#: Why there is no outreach readout (:attr:`ChurnAnalysis.outreach_note`).
+NO_OUTREACH_CONFIGURED, NO_ASSIGNMENTS = "no outreach configured", "no assignments table"
 #: Absolute drop in churn the next campaign's design is sized to detect, unless the notebook says otherwise.
 DEFAULT_MDE = 0.05
 
@@ -67,7 +69,7 @@ class ChurnAnalysis:
     hazard_notes: list[str]
     outreach: OutreachReadout | None
     outreach_note: str
-    """Why there is no outreach readout, when there is none (English reason; the report words it)."""
+    """Why there is no outreach readout (:data:`NO_OUTREACH_CONFIGURED`, :data:`NO_ASSIGNMENTS`), ``""`` with one."""
     design: OutreachDesign | None
     assignments: pd.DataFrame | None
     """The next campaign's assignment of the at-risk users (real ids: for the outreach team's file only)."""
@@ -179,9 +181,9 @@ def _outreach(data: Dataset, rule: ChurnRule, config: UEMConfig, as_of: datetime
     """The past campaign's readout, with risk deciles when there is a model; else None and why."""
     settings = config.churn.outreach
     if settings is None:
-        return None, "no outreach campaign is configured (churn.outreach)"
+        return None, NO_OUTREACH_CONFIGURED
     if not data.has("assignments"):
-        return None, "the data has no assignments table"
+        return None, NO_ASSIGNMENTS
     risk = None
     if model is not None:
         start = _campaign_start(data, settings.experiment)

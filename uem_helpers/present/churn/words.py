@@ -12,11 +12,11 @@ import math
 import pandas as pd
 
 from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
-from uem_helpers.core.i18n import _, clauses, ngettext, sentences
+from uem_helpers.core.i18n import _, clauses, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present.sentences import name
-from uem_helpers.stories.churn import ChurnAnalysis
+from uem_helpers.stories.churn import NO_ASSIGNMENTS, NO_OUTREACH_CONFIGURED, ChurnAnalysis
 
 #: Name of the file with the at-risk users' real ids, published beside the report (not for sharing).
 OUTREACH_FILE = "churn_warning.outreach.csv"
@@ -138,10 +138,8 @@ def survival_finding(analysis: ChurnAnalysis) -> str:
     """How fast users leave, and the strongest hazard ratio with its interval."""
     table = analysis.survival
     churned = int(table["churned"].sum())
-    text = [ngettext("{n} user has churned by {as_of}; ", "{n} users have churned by {as_of}; ", churned).format(
-        n=number(churned, 0), as_of=day(analysis.as_of))
-        + ngettext("{m} is still active or too recent to tell.", "{m} are still active or too recent to tell.",
-                   analysis.censored).format(m=number(analysis.censored, 0))]
+    text = [_("By {as_of}, {n} users had churned; {m} are still active or too recent to tell.").format(
+        as_of=day(analysis.as_of), n=number(churned, 0), m=number(analysis.censored, 0))]
     significant = analysis.hazards[(analysis.hazards["lower"] > 1) | (analysis.hazards["upper"] < 1)]
     if not significant.empty:
         strongest = significant.loc[(significant["hazard_ratio"].map(lambda x: abs(_log(x)))).idxmax()]
@@ -163,7 +161,11 @@ def outreach_finding(analysis: ChurnAnalysis) -> str:
     """The past campaign: churn of treated vs holdout users, with the interval and the sample-ratio check."""
     readout = analysis.outreach
     if readout is None:
-        return _("No past outreach to read out: {reason}.").format(reason=md_escape(analysis.outreach_note))
+        return {
+            NO_OUTREACH_CONFIGURED: _("No past outreach to read out: the config names no outreach campaign "
+                                      "(churn.outreach)."),
+            NO_ASSIGNMENTS: _("No past outreach to read out: the data have no assignments table."),
+        }[analysis.outreach_note]
     return sentences(readout.readout.sentence(), readout.srm_sentence())
 
 
@@ -173,7 +175,8 @@ def design_finding(analysis: ChurnAnalysis) -> str:
     if d is None:
         return ""
     return _("Reaching out to the {users} users on the list with a {holdout} holdout can detect a drop in churn of "
-             "{detectable} or more (95% confidence, 80% power); detecting {mde} needs {needed} users per arm.").format(
+             "{detectable} or more ({confidence} confidence, {power} power); detecting {mde} needs {needed} users per "
+             "arm.").format(confidence=percent(1 - d.alpha), power=percent(d.power),
         users=number(d.users, 0), holdout=percent(d.holdout_share), detectable=percent(d.detectable_effect, 1),
         mde=percent(d.mde, 1), needed=number(d.users_per_arm, 0))
 
