@@ -12,7 +12,9 @@ import math
 import pandas as pd
 
 from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
-from uem_helpers.core.i18n import _, clauses, sentences
+from babel.lists import format_list
+
+from uem_helpers.core.i18n import _, babel_locale, clauses, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present.sentences import name
@@ -40,7 +42,7 @@ def introduction(analysis: ChurnAnalysis) -> str:
 def definition(analysis: ChurnAnalysis) -> str:
     """The churn definition and its consequence for recent users (right-censoring), in words."""
     rule = analysis.rule
-    events = ", ".join(f"'{name(e)}'" for e in rule.active_events)
+    events = format_list([name(e) for e in rule.active_events], style="unit", locale=babel_locale())
     return sentences(
         _("A user churns at the start of their first gap of {days} days without an active event ({events}).").format(
             days=number(rule.inactive.days, 0), events=md_escape(events)),
