@@ -150,7 +150,7 @@ def outreach_readout(data: Dataset, rule: ChurnRule, settings, as_of, risk: pd.S
     mine = table.filter(table.experiment == settings.experiment)
     users = _churn_after(data, rule, mine, known)
     if users.empty:
-        names = sorted(map(str, table.experiment.distinct().to_pandas()["experiment"].dropna()))[:3]
+        names = sorted(map(str, table.select("experiment").distinct().to_pandas()["experiment"].dropna()))[:3]
         raise ConfigDataError([ConfigProblem("churn.outreach.experiment", settings.experiment, "experiment",
                                              "the assignments table", tuple(names))])
     missing = [v for v in (settings.holdout, settings.treatment) if v not in set(users["variant"])]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-
-from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
 from babel.lists import format_list
 
+from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
 from uem_helpers.core.i18n import _, babel_locale, clauses, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
 from uem_helpers.present.narrative import md_escape
