@@ -17,7 +17,7 @@ notebook runs (``uem validate``, ``uem run``, ``uem report``),
   report parameters must be defined under ``funnels``;
 - **columns** named by the ``segment_by`` report parameters must exist in the
   events, users or carts table, and those of ``churn.segments`` in the users or events table;
-- **experiments** under ``rollouts`` must occur in the assignments table (when
+- **experiments** under ``rollouts`` and ``churn.outreach`` must occur in the assignments table (when
   one is configured), with their control, treatment and designed variants;
 - **display names** under ``labels`` must name an event of the events table, a
   column of the events, users or carts table (a segment), or a name the config gives (a funnel, a journey stage, a feedback theme, a rollout,
@@ -236,21 +236,29 @@ def _churn_segment_problems(config: UEMConfig, dataset: Dataset) -> list[ConfigP
 
 
 def _rollout_problems(config: UEMConfig, dataset: Dataset) -> list[ConfigProblem]:
-    if not config.rollouts or not dataset.has("assignments"):
+    """Experiments and variants of ``rollouts`` and of ``churn.outreach`` that the assignments table lacks."""
+    outreach = config.churn.outreach if config.churn is not None else None
+    if not (config.rollouts or outreach) or not dataset.has("assignments"):
         return []
     assignments = dataset.tables["assignments"]
     pairs = assignments.select("experiment", "variant").distinct().execute()
     variants: dict[str, set[str]] = {}
     for experiment, variant in zip(pairs["experiment"], pairs["variant"]):
         variants.setdefault(str(experiment), set()).add(str(variant))
+    experiments = {f"rollouts.{name}": (name, [(f"rollouts.{name}.control", r.control),
+                                               (f"rollouts.{name}.treatment", r.treatment),
+                                               *((f"rollouts.{name}.expected_shares.{v}", v)
+                                                 for v in (r.expected_shares or {}))])
+                   for name, r in config.rollouts.items()}
+    if outreach is not None:
+        experiments["churn.outreach.experiment"] = (outreach.experiment, [
+            ("churn.outreach.treatment", outreach.treatment), ("churn.outreach.holdout", outreach.holdout)])
     problems = []
-    for name, rollout in config.rollouts.items():
+    for key, (name, named) in experiments.items():
         if name not in variants:
-            problems.append(ConfigProblem(f"rollouts.{name}", name, "experiment", "the assignments table",
+            problems.append(ConfigProblem(key, name, "experiment", "the assignments table",
                                           nearest_names(name, sorted(variants))))
             continue
-        named = [(f"rollouts.{name}.control", rollout.control), (f"rollouts.{name}.treatment", rollout.treatment)]
-        named += [(f"rollouts.{name}.expected_shares.{v}", v) for v in (rollout.expected_shares or {})]
         problems += [ConfigProblem(key, variant, "variant", f"experiment '{name}' of the assignments table",
                                    nearest_names(variant, sorted(variants[name])))
                      for key, variant in dict(named).items() if variant not in variants[name]]

@@ -159,6 +159,8 @@ def test_the_churn_section_s_events_and_segment_columns_are_checked(dataset):
         "churn.support_events[0]": ("event", "custmer_service", ()),
         "churn.payment_error.success": ("event", "open_sucess", ("open_success",)),
         "churn.segments[0]": ("column", "platfrom", ("platform",)),
-    }  # the outreach's experiment and variants may be given display names
+        # the outreach's experiment must be in the assignments table (its variants may be given display names)
+        "churn.outreach.experiment": ("experiment", "churn_outreach", ()),
+    }
     ok = {"active_events": ["open_start"], "payment_error": {"event": "card_bound"}, "segments": ["platform"]}
     assert check_config_against_data(_config(churn=ok), dataset) == []
