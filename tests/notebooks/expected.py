@@ -42,7 +42,15 @@ def onboarding_headline(truth: dict) -> str:
     ]) + "\n"
 
 
-EXPECTED = {"onboarding_funnel": onboarding_headline}
+def churn_headline(truth: dict) -> str:
+    """What ``uem_helpers.present.churn.words.headline`` must print: the past outreach's users and churned users
+    per arm, as the generator counted them (no active event in the 30 days after assignment)."""
+    realised = truth["churn"]["outreach"]["realised"]
+    return "\n".join(f"outreach {arm}: users {realised[arm]['users']} churned {realised[arm]['churned']}"
+                     for arm in ("holdout", "outreach")) + "\n"
+
+
+EXPECTED = {"onboarding_funnel": onboarding_headline, "churn_warning": churn_headline}
 
 
 #: Each notebook is checked in every report language: ``<name>.ipynb`` in English, ``<name>.zh.ipynb`` in Chinese

@@ -219,14 +219,14 @@ def reasons_text(features: list[str]) -> str:
 
 
 def headline(analysis: ChurnAnalysis) -> str:
-    """Plain-text headline numbers (stable across runs of the same data, for regression checks)."""
-    lines = [f"eligible: {analysis.eligible}", f"churned: {int(analysis.survival['churned'].sum())}"]
+    """Plain-text headline numbers (stable across runs of the same data, for regression checks): the past
+    outreach's users and churned users per arm, holdout first; the users scored and churned otherwise."""
     readout = analysis.outreach
-    if readout is not None:
-        r = readout.readout
-        lines.append(f"outreach {r.group_a}: {r.n_a} churned {r.value_a:.3f} / {r.group_b}: {r.n_b} "
-                     f"churned {r.value_b:.3f}")
-    return "\n".join(lines)
+    if readout is None:
+        return "\n".join([f"eligible: {analysis.eligible}", f"churned: {int(analysis.survival['churned'].sum())}"])
+    r = readout.readout
+    return "\n".join(f"outreach {group}: users {n} churned {round(value * n)}"
+                     for group, n, value in ((r.group_a, r.n_a, r.value_a), (r.group_b, r.n_b, r.value_b)))
 
 
 def _interval(low: float, high: float, digits: int) -> str:
