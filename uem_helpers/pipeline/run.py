@@ -217,7 +217,7 @@ def run_notebook(
     warnings = ()
     if check:
         own = {name: {**cfg.report.parameters.get(name, {}), **values}}
-        warnings = tuple(left_out) + tuple(check_inputs(cfg, config_path, parse_period(label), own))
+        warnings = tuple(check_inputs(cfg, config_path, parse_period(label), own))
     root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
     folder = _inside(root, label)
     try:

@@ -27,7 +27,7 @@ TIME_VARYING = {"payment_error": "payment_error_at", "detractor": "detractor_at"
 FALLBACK_PENALIZER = 0.01
 #: Follow-up given to a user seen once (days: one second), so their interval has a positive length.
 MIN_FOLLOW_UP_DAYS = 1 / DAY_SECONDS
-_COLUMNS = ["covariate", "level", "hazard_ratio", "lower", "upper", "p_value", "users", "events"]
+_COLUMNS = ["covariate", "level", "reference", "hazard_ratio", "lower", "upper", "p_value", "users", "events"]
 
 
 def kaplan_meier(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
     Returns
     -------
     frame : pandas.DataFrame
-        ``covariate``, ``level`` (``""`` for the flags), ``hazard_ratio``, ``lower``, ``upper``,
+        ``covariate``, ``level`` (``""`` for the flags), ``reference`` (the level it is compared with), ``hazard_ratio``, ``lower``, ``upper``,
         ``p_value``, ``users`` (with the flag at some time, or in the level) and ``events``
         (churned among them).
     notes : list of str
@@ -105,7 +105,7 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
             covariates.append(name)
         elif name in rows:
             notes.append(f"{name} is left out of the Cox model: every user has the same value")
-    levels: dict[str, tuple[str, str]] = {}
+    levels: dict[str, tuple[str, str, str]] = {}
     for column in segments:
         values = table.set_index("user_id")[column].fillna("(missing)").astype(str)
         counts = values.value_counts()
@@ -115,7 +115,7 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
         for level in counts.index[1:]:
             name = f"{column}={level}"
             rows[name] = (rows["user_id"].map(values) == level).astype(float)
-            levels[name] = (column, str(level))
+            levels[name] = (column, str(level), str(counts.index[0]))
             covariates.append(name)
     if not covariates or not table["churned"].any():
         return pd.DataFrame(columns=_COLUMNS), notes + ["no Cox model: nothing varies or nobody churned"]
@@ -139,8 +139,8 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
     for name in covariates:
         row = summary.loc[name]
         flagged = rows.loc[rows[name] > 0, "user_id"].unique()
-        column, level = levels.get(name, (name, ""))
-        out.append({"covariate": column, "level": level, "hazard_ratio": float(row["exp(coef)"]),
+        column, level, reference = levels.get(name, (name, "", ""))
+        out.append({"covariate": column, "level": level, "reference": reference, "hazard_ratio": float(row["exp(coef)"]),
                     "lower": float(row["exp(coef) lower 95%"]), "upper": float(row["exp(coef) upper 95%"]),
                     "p_value": float(row["p"]), "users": int(len(flagged)),
                     "events": int(users.loc[flagged, "churned"].sum())})

@@ -7,6 +7,7 @@ drawn literally (:func:`uem_helpers.present.plots.plain`).
 
 from __future__ import annotations
 
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
@@ -21,6 +22,10 @@ DRIVERS_TITLE = N_("How many times as likely to churn (95% CI)")
 SURVIVAL_TITLE = N_("Share of users still active, by days since their first visit")
 HAZARD_TITLE = N_("How much faster users leave (hazard ratio, 95% CI)")
 DECILES_TITLE = N_("Churn after the outreach, by risk decile (95% CI)")
+#: Ratios a log axis may mark (those within the intervals' range are used).
+_RATIO_TICKS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
+#: The same on a narrow range (the ratios span less than four-fold).
+_FINE_RATIO_TICKS = (0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 #: Drivers drawn in the drivers chart.
 DRIVERS_SHOWN = 8
 
@@ -55,7 +60,7 @@ def drivers_chart(drivers: pd.DataFrame, top: int = DRIVERS_SHOWN, ax=None):
 def hazard_chart(hazards: pd.DataFrame, ax=None):
     """Cox hazard ratios with intervals (log scale, 1 = leaves as fast as the reference)."""
     rows = hazards.iloc[::-1]
-    names = [hazard_name(r.covariate, getattr(r, "level", "")) for r in rows.itertuples()]
+    names = [hazard_name(r.covariate, r.level, r.reference) for r in rows.itertuples()]
     return _forest(names, rows["hazard_ratio"], rows["lower"], rows["upper"], title=_(HAZARD_TITLE),
                    xlabel=_("Hazard ratio (log scale)"), ax=ax)
 
@@ -118,6 +123,12 @@ def _forest(names, value, low, high, *, title: str, xlabel: str, ax=None):
     ax.scatter(value, y, color=colours, zorder=3)
     ax.axvline(1, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
+    lo, hi = float(np.nanmin(low)), float(np.nanmax(high))
+    candidates = _FINE_RATIO_TICKS if hi / lo < 4 else _RATIO_TICKS
+    ticks = [t for t in candidates if lo / 1.3 <= t <= hi * 1.3] or [1.0]
+    ax.xaxis.set_major_locator(mticker.FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: f"{number(v, 2 if v < 1 else 1)}×"))
     ax.set_yticks(y, [plain(n) for n in names])
     ax.set_xlabel(xlabel)
     ax.set_title(title)

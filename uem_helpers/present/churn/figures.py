@@ -82,7 +82,7 @@ def hazard_caption(a: ChurnAnalysis) -> str:
                  "reference.")
     far = clear.loc[clear["hazard_ratio"].map(lambda x: abs(np.log(x))).idxmax()]
     return _("'{who}' stands out: users leave {ratio}× as fast ({interval}); intervals crossing the dashed line "
-             "are no clear difference.").format(who=hazard_name(far["covariate"], far.get("level", "")),
+             "are no clear difference.").format(who=hazard_name(far["covariate"], far["level"], far["reference"]),
                                                 ratio=number(far["hazard_ratio"], 1),
                                                 interval=_interval(far["lower"], far["upper"]))
 

@@ -101,12 +101,16 @@ def reason(feature: str) -> str:
     return _(text) if text else label(feature)
 
 
-def hazard_name(covariate: str, level: object = "") -> str:
-    """A hazard ratio's row as a reader reads it: the time-varying flags by name, a segment level as "column: value"."""
+def hazard_name(covariate: str, level: object = "", reference: object = "") -> str:
+    """A hazard ratio's row as a reader reads it: the time-varying flags by name, a segment level as
+    "column: value (vs reference)"."""
     if covariate == "payment_error":
         return _("After a payment error")
     if covariate == "detractor":
         return _("After a detractor NPS score")
     if isinstance(level, str) and level:
+        if isinstance(reference, str) and reference:
+            return _("{column}: {value} (vs {reference})").format(column=label(covariate), value=label(level),
+                                                                  reference=label(reference))
         return _("{column}: {value}").format(column=label(covariate), value=label(level))
     return label(covariate)

@@ -13,7 +13,7 @@ import pandas as pd
 from babel.lists import format_list
 
 from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
-from uem_helpers.core.i18n import _, babel_locale, clauses, sentences
+from uem_helpers.core.i18n import _, babel_locale, clauses, label, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present.sentences import name
@@ -144,9 +144,7 @@ def survival_finding(analysis: ChurnAnalysis) -> str:
     significant = analysis.hazards[(analysis.hazards["lower"] > 1) | (analysis.hazards["upper"] < 1)]
     if not significant.empty:
         strongest = significant.loc[(significant["hazard_ratio"].map(lambda x: abs(_log(x)))).idxmax()]
-        text.append(_("{who} leave {ratio}× as fast as the others ({interval}).").format(
-            who=md_escape(_hazard_who(strongest, analysis)), ratio=number(strongest["hazard_ratio"], 1),
-            interval=_interval(strongest["lower"], strongest["upper"], 1)))
+        text.append(hazard_sentence(strongest))
     return sentences(*text)
 
 
@@ -237,12 +235,16 @@ def _log(x: float) -> float:
     return math.log(x) if x > 0 else 0.0
 
 
-def _hazard_who(row, analysis: ChurnAnalysis) -> str:
-    """Whom a hazard ratio is about: a time-varying flag, or a segment level against the reference."""
-    feature = row["covariate"] if not isinstance(row.get("level"), str) or not row["level"] else \
-        f"{row['covariate']}={row['level']}"
+def hazard_sentence(row) -> str:
+    """One hazard ratio in words: how much faster users leave after an event, or in a segment level than in
+    its reference level, with the interval."""
+    ratio, interval = number(row["hazard_ratio"], 1), _interval(row["lower"], row["upper"], 1)
     if row["covariate"] == "payment_error":
-        return _("Users after a payment error")
+        return _("After a payment error, users leave {ratio}× as fast as before ({interval}).").format(
+            ratio=ratio, interval=interval)
     if row["covariate"] == "detractor":
-        return _("Users after a detractor NPS score")
-    return who(feature, "flag", 0, analysis.rule)
+        return _("After a detractor NPS score, users leave {ratio}× as fast as before ({interval}).").format(
+            ratio=ratio, interval=interval)
+    return _("Users with {column} '{value}' leave {ratio}× as fast as those with '{reference}' ({interval}).").format(
+        column=label(row["covariate"]), value=md_escape(label(row["level"])),
+        reference=md_escape(label(row["reference"])), ratio=ratio, interval=interval)
