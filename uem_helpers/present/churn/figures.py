@@ -61,6 +61,10 @@ def survival_caption(a: ChurnAnalysis) -> str:
             share=percent(row["survival"]), days=number(common, 0),
             interval=percent_interval(row["lower"], row["upper"]))
     low, high = at["survival"].idxmin(), at["survival"].idxmax()
+    if at.loc[low, "upper"] >= at.loc[high, "lower"]:
+        return _("The curves' bands overlap at {days} days ({low_share} to {high_share} still active): no group "
+                 "leaves clearly faster.").format(days=number(common, 0), low_share=percent(at.loc[low, "survival"]),
+                                                  high_share=percent(at.loc[high, "survival"]))
     return _("'{fast}' leaves fastest: {fast_share} are still active after {days} days ({interval}), against "
              "{slow_share} of '{slow}'.").format(
         fast=label(low), fast_share=percent(at.loc[low, "survival"]), days=number(common, 0),
