@@ -96,10 +96,10 @@ def test_planted_drivers_come_out_in_their_direction(analysis):
 
 
 def test_outreach_readout_counts_what_the_generator_counted_and_covers_its_effect(analysis):
-    truth = TRUTH["churn"]["outreach"]
+    realised, design = TRUTH["churn"]["realised"]["outreach"], TRUTH["churn"]["design"]["outreach"]
     readout = analysis.outreach.readout
-    holdout, treated = truth["realised"]["holdout"], truth["realised"]["outreach"]
+    holdout, treated = realised["holdout"], realised["outreach"]
     assert (readout.n_a, round(readout.value_a * readout.n_a)) == (holdout["users"], holdout["churned"])
     assert (readout.n_b, round(readout.value_b * readout.n_b)) == (treated["users"], treated["churned"])
-    assert readout.ci_low <= truth["design"]["expected_difference"] <= readout.ci_high
+    assert readout.ci_low <= design["expected_churn_difference"] <= readout.ci_high
     assert not analysis.outreach.srm.mismatch

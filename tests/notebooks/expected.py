@@ -45,7 +45,7 @@ def onboarding_headline(truth: dict) -> str:
 def churn_headline(truth: dict) -> str:
     """What ``uem_helpers.present.churn.words.headline`` must print: the past outreach's users and churned users
     per arm, as the generator counted them (no active event in the 30 days after assignment)."""
-    realised = truth["churn"]["outreach"]["realised"]
+    realised = truth["churn"]["realised"]["outreach"]
     return "\n".join(f"outreach {arm}: users {realised[arm]['users']} churned {realised[arm]['churned']}"
                      for arm in ("holdout", "outreach")) + "\n"
 
