@@ -75,7 +75,8 @@ def test_the_shared_report_holds_no_real_id_and_the_outreach_file_does(folder, p
     assert set(outreach["variant"]) == {"outreach", "holdout"}
     shown = re.findall(r"\b\d{7}\b", re.sub(r'data:image/[^"\']+', "", page))
     assert not set(shown) & user_ids, "a real user id is in the shared report"
-    assert "churn_warning.outreach.csv" in visible_text(page) and "not for sharing" in visible_text(page)
+    assert re.search(r"the file <code>churn_warning\.outreach\.csv</code> next to this report: it is not for sharing",
+                     page)
     kept = nbformat.read(folder / "churn_warning.ipynb", as_version=4)
     assert not listed & set(re.findall(r"\b\d{7}\b", nbformat.writes(kept))), "the kept notebook copies the file"
 
