@@ -310,7 +310,7 @@ def _check_campaign(assignments: ibis.Table, settings: OutreachConfig, arms: pd.
     ends = last + rule.inactive
     if ends > as_of:
         raise OutreachTooRecent(
-            f"the outreach '{settings.experiment}' assigned users until {last:%Y-%m-%d %H:%M}; their churn window of "
+            f"the outreach '{settings.experiment}' is too recent to read out: it assigned users until {last:%Y-%m-%d %H:%M}; their churn window of "
             f"{rule.inactive.days} days (churn.inactive_days) ends {ends:%Y-%m-%d %H:%M}, after as_of "
             f"{as_of:%Y-%m-%d %H:%M}, so their churn is not known yet. Read it out with as_of at or after "
             f"{ends:%Y-%m-%d %H:%M}.")

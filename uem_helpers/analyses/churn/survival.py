@@ -130,6 +130,8 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
     missing = [c for c in segments if c not in table.columns]
     if missing:
         raise KeyError(f"the survival table has no column(s) {', '.join(missing)}; columns: {', '.join(table.columns)}")
+    if not table["churned"].astype(bool).any():
+        return _empty(), ["The Cox model cannot be fitted: nobody churned."]
     rows, dummies, levels, segment_notes = _segments(_split(table), table, segments)
     covariates: list[str] = []
     described: list[dict] = []
@@ -153,7 +155,7 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
     if not covariates:
         return _empty(), notes
     if int(rows["event"].sum()) == 0:
-        notes.append("No user churned, so the Cox model cannot be fitted.")
+        notes.append("The Cox model cannot be fitted: nobody churned among the users left in it.")
         return _empty(), notes
     summary, more = _fit(rows[["user_id", "start", "stop", "event", *covariates]])
     notes += more

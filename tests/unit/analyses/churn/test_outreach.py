@@ -117,7 +117,7 @@ def test_errors_name_the_experiment_the_variant_and_what_to_do():
     with pytest.raises(ConfigDataError, match=r"churn\.outreach\.holdout.*'control'.*variants there: holdout, "
                                               r"outreach"):
         outreach_readout(_data(), RULE, SETTINGS.model_copy(update={"holdout": "control"}), AS_OF)
-    with pytest.raises(OutreachTooRecent, match=r"ends 2026-10-11 12:00, after as_of 2026-10-11 06:00.*as_of at or "
+    with pytest.raises(OutreachTooRecent, match=r"too recent to read out.*ends 2026-10-11 12:00, after as_of 2026-10-11 06:00.*as_of at or "
                                                 r"after 2026-10-11 12:00"):
         outreach_readout(_data(), RULE, SETTINGS, datetime(2026, 10, 11, 6))
     assert issubclass(OutreachTooRecent, ParameterError)

@@ -156,3 +156,8 @@ def test_a_fit_that_does_not_converge_gets_a_penalty_or_a_note_never_an_error():
     assert any("penalty" in n for n in notes), notes
     if not frame.empty:
         assert np.isfinite(frame["hazard_ratio"]).all()
+
+
+def test_nobody_churned_gives_an_empty_frame_and_a_note():
+    frame, notes = hazard_ratios(_table([3, 4], [0, 0], payment=[1, None]), [])
+    assert frame.empty and notes == ["The Cox model cannot be fitted: nobody churned."]
