@@ -51,14 +51,14 @@ EVENTS = [
 # holdout: 2 of 4 churned (h2, h4); outreach: 2 of 6 (t3, t6)
 
 
-def _data(assigned=ASSIGNED, events=EVENTS):
+def _data(assigned=ASSIGNED, events=EVENTS, con=None):
     assignments = pd.DataFrame(assigned, columns=["user_id", "variant", "assigned_at"]).assign(
         experiment=lambda f: np.where(f["variant"] == "control", "other_test", "churn_outreach"),
         assigned_at=lambda f: pd.to_datetime(f["assigned_at"]))
     frame = pd.DataFrame(events, columns=["user_id", "timestamp", "event"]).assign(
         timestamp=lambda f: pd.to_datetime(f["timestamp"]))
     return from_frames({"events": frame, "assignments": assignments[["user_id", "experiment", "variant",
-                                                                      "assigned_at"]]})
+                                                                      "assigned_at"]]}, con=con)
 
 
 def _wilson(k: int, n: int, z: float = norm.isf(0.025)) -> tuple[float, float]:
@@ -172,3 +172,12 @@ def test_assignments_load_as_the_assignments_table_and_read_out():
     result = outreach_readout(from_frames({"events": events, "assignments": frame}), RULE, SETTINGS, AS_OF)
     # holdout: h4 churned (1 of 1); outreach: h2 churned (1 of 4)
     assert (result.readout.n_a, result.readout.value_a, result.readout.n_b, result.readout.value_b) == (1, 1.0, 4, 0.25)
+
+
+@pytest.mark.spark
+def test_the_readout_counts_the_same_on_spark(spark_con):
+    result = outreach_readout(_data(con=spark_con), RULE, SETTINGS, AS_OF, risk=pd.Series([0.9], index=["h2"]))
+    assert (result.readout.n_a, result.readout.value_a, result.readout.n_b) == (4, 0.5, 6)
+    assert result.readout.value_b == pytest.approx(2 / 6)
+    assert result.by_decile[["variant", "users", "churned"]].values.tolist() == [["holdout", 1, 1]]
+
