@@ -6,7 +6,8 @@ only events strictly before it.
 
 Modules: :mod:`.definition` (the rule, cutoffs, eligibility, labels), :mod:`.features` (one row per user as
 of a cutoff), :mod:`.lifetimes` (the survival table), :mod:`.model` (training, out-of-time validation, the
-recency baseline), :mod:`.drivers` (drivers and each user's reasons). Callers import from here.
+recency baseline), :mod:`.drivers` (drivers and each user's reasons), :mod:`.survival` (Kaplan-Meier curves, Cox hazard
+ratios), :mod:`.outreach` (the outreach test's design, assignment and readout). Callers import from here.
 """
 
 from uem_helpers.analyses.churn.definition import (
@@ -21,6 +22,16 @@ from uem_helpers.analyses.churn.definition import (
 from uem_helpers.analyses.churn.drivers import contributions, drivers, reasons
 from uem_helpers.analyses.churn.features import FEATURES, FeatureSet, definition, payment_errors, user_features
 from uem_helpers.analyses.churn.lifetimes import survival_table
+from uem_helpers.analyses.churn.outreach import (
+    OutreachDesign,
+    OutreachReadout,
+    OutreachTooRecent,
+    assign_outreach,
+    design_outreach,
+    hash_share,
+    outreach_readout,
+)
+from uem_helpers.analyses.churn.survival import hazard_ratios, kaplan_meier
 from uem_helpers.analyses.churn.model import (
     MIN_CHURNED,
     ModelResult,
@@ -38,15 +49,24 @@ __all__ = [
     "FeatureSet",
     "ModelResult",
     "NotEnoughChurn",
+    "OutreachDesign",
+    "OutreachReadout",
+    "OutreachTooRecent",
     "Validation",
     "as_of_instant",
+    "assign_outreach",
     "check_active_events",
     "contributions",
     "cutoffs",
     "definition",
+    "design_outreach",
     "drivers",
     "eligible_users",
+    "hash_share",
+    "hazard_ratios",
+    "kaplan_meier",
     "labelled_users",
+    "outreach_readout",
     "payment_errors",
     "reasons",
     "score",
