@@ -74,7 +74,7 @@ def test_sample_report_tells_the_story_offline(html):
     assert "The bottleneck is <strong>customer_service</strong>" in html
     assert "payment → order_success from 2026-09-18 to 2026-09-20" in html
     # Loops rank by conversions lost: the planted loop's cost shows in its repeated form (see docs/sample-data.md).
-    assert "The largest gap is <strong>size_guide → product_view → size_guide</strong>" in html
+    assert "The loop that costs most is <strong>size_guide → product_view → size_guide</strong>" in html
     outside_scripts = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)
     assert not re.search(r"(src|href)=\"https?://", outside_scripts)
     assert not re.search(r"<script[^>]+src=", html)  # nothing loaded from elsewhere

@@ -1,10 +1,10 @@
-"""Sample data with planted ground truth: six months of an e-commerce app, six stories.
+"""Sample data with planted ground truth: six months of an e-commerce app, seven stories.
 
 :func:`generate` writes ``events.parquet``, ``users.csv``, ``carts.csv``,
 ``feedback.csv``, ``nps.csv``, ``assignments.csv``, ``plan.yml`` and
 ``ground_truth.json``. The stories (account opening, cart and free shipping,
 journey bottleneck and payment incident, NPS shift, 5% rollout, feedback
-themes with personal data) are described in ``docs/sample-data.md``; their
+themes with personal data, churn causes and a past outreach) are described in ``docs/sample-data.md``; their
 parameters live in :mod:`.design`.
 
 Example

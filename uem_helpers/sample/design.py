@@ -58,7 +58,13 @@ DORMANT_SHARE = 0.01
 """Users who sign up and never come back: they have no events at all."""
 SESSIONS_PER_DAY_MEAN = 0.22
 SESSIONS_PER_DAY_SHAPE = 0.8
+SESSIONS_PER_DAY_FLOOR = 0.25
+"""Lowest session rate of a user while active. Without it (gamma shape 0.8, mean 0.22) many live
+users go 30 days without a session, an observed "churn" that is not one; on seed 9 that false churn
+pulled a Cox model's hazard ratios on the observed 30-day-gap churn to 1.6 (payment error, design
+2.5), 1.5 (detractor, 2.0) and 0.82 (returning, 0.5). With the floor: 2.3, 2.4 and 0.60."""
 LIFETIME_DAYS_MEAN = 120.0
+"""Reference lifetime (1 / h0): a new user with no failed payment, no detractor answer and no outreach."""
 #: Minimum distance between two session starts of one user: a session lasts at most
 #: ~3.6 h by construction, so the next one starts at least 30 min after it ends.
 SESSION_SLOT_S = 4 * 3600 + 30 * 60
@@ -240,3 +246,15 @@ WE_DID_P = 0.35
 SLA_HOURS = 24
 PII_P = {"phone": 0.07, "email": 0.04, "id_number": 0.03}
 NEAR_MISS_P = {"order_number": 0.10, "price": 0.12, "date": 0.10, "tracking_number": 0.05}
+
+# --- story 7: churn and the outreach campaign ----------------------------------------
+#: Proportional-hazards churn: hazard(t) = h0 * exp(sum of log hazard ratios of the covariates
+#: true at t), h0 = 1 / LIFETIME_DAYS_MEAN per day (see :mod:`.churn`).
+CHURN_HAZARD_RATIO = {"payment_error": 2.5, "detractor": 2.0, "returning": 0.5, "outreach": 0.6}
+BASE_LIFETIME_DAYS_MEAN = LIFETIME_DAYS_MEAN / (CHURN_HAZARD_RATIO["returning"] * CHURN_HAZARD_RATIO["outreach"])
+"""Lifetime drawn with the session schedule: its hazard is the smallest the model allows; :mod:`.churn` adds the rest."""
+OUTREACH_EXPERIMENT = "churn_outreach"
+OUTREACH_AT = local_s("2026-10-01 00:00:00")
+OUTREACH_ACTIVE_FROM = local_s("2026-09-01 00:00:00")
+OUTREACH_TREATMENT_SHARE = 0.8
+CHURN_INACTIVE_DAYS = 30

@@ -39,6 +39,11 @@ class CartRows:
     """Local epoch seconds of order_success, -1 when abandoned."""
     carts: Carts
 
+    def subset(self, keep: np.ndarray) -> "CartRows":
+        """The carts where ``keep`` is true."""
+        return CartRows(self.session[keep], self.created_at[keep], self.checked_out_at[keep],
+                        Carts(*(getattr(self.carts, f)[keep] for f in Carts.__dataclass_fields__)))
+
 
 def browse(
     rng: np.random.Generator,

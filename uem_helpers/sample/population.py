@@ -61,7 +61,7 @@ def make_users(rng: np.random.Generator, first: int, n: int) -> Users:
     old_signup = rng.integers(d.RETURNING_SIGNUP_FROM, d.PERIOD_START, n)
     signup = np.where(returning, old_signup, new_signup)
     active_from = np.where(returning, d.PERIOD_START, signup)
-    lifetime = rng.exponential(d.LIFETIME_DAYS_MEAN * d.DAY, n).astype(np.int64)
+    lifetime = rng.exponential(d.BASE_LIFETIME_DAYS_MEAN * d.DAY, n).astype(np.int64)
     active_to = np.minimum(active_from + lifetime, d.PERIOD_END)
     region_p = np.asarray(d.REGION_W, dtype=float) / sum(d.REGION_W)
     return Users(
@@ -89,10 +89,12 @@ class Schedule:
     """Local epoch seconds of the session's first event."""
     kind: np.ndarray
     """BROWSE, OPEN_FIRST or OPEN_RETRY."""
+    rate: np.ndarray
+    """Per user of the chunk: browsing sessions per day while active."""
 
     def subset(self, keep: np.ndarray) -> "Schedule":
         """The sessions where ``keep`` is true."""
-        return Schedule(self.user[keep], self.start[keep], self.kind[keep])
+        return Schedule(self.user[keep], self.start[keep], self.kind[keep], self.rate)
 
 
 def make_schedule(rng: np.random.Generator, users: Users) -> Schedule:
@@ -114,7 +116,8 @@ def make_schedule(rng: np.random.Generator, users: Users) -> Schedule:
     n = len(users.number)
     live = ~users.dormant
     span_days = (users.active_to - users.active_from) / d.DAY
-    rate = rng.gamma(d.SESSIONS_PER_DAY_SHAPE, d.SESSIONS_PER_DAY_MEAN / d.SESSIONS_PER_DAY_SHAPE, n)
+    rate = np.maximum(rng.gamma(d.SESSIONS_PER_DAY_SHAPE, d.SESSIONS_PER_DAY_MEAN / d.SESSIONS_PER_DAY_SHAPE, n),
+                      d.SESSIONS_PER_DAY_FLOOR)
     counts = np.where(live, rng.poisson(rate * span_days), 0)
     owner = np.repeat(np.arange(n), counts)
     lo, hi = users.active_from[owner], users.active_to[owner]
@@ -144,7 +147,7 @@ def make_schedule(rng: np.random.Generator, users: Users) -> Schedule:
     user, start, kind = user[order], start[order], kind[order]
     start = _spaced(user, start)
     keep = start <= d.PERIOD_END - (d.SESSION_SLOT_S - d.SESSION_GAP_S)
-    return Schedule(user, start, kind).subset(keep)
+    return Schedule(user, start, kind, np.where(live, rate, 0.0)).subset(keep)
 
 
 def usage_hour(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:

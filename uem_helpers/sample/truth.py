@@ -201,6 +201,46 @@ def tally_feedback(t: Tally, fb: pd.DataFrame) -> None:
         t.keep(f"fb_{kind}_values", fb.loc[fb[kind], f"{kind}_value"].tolist(), PLANTED_VALUES_CAP)
 
 
+def tally_churn(t: Tally, churn, returning: np.ndarray, session_user: np.ndarray, session_start: np.ndarray,
+                rate: np.ndarray, paid: np.ndarray, detractor: np.ndarray) -> None:
+    """Count churn by segment and covariate, and the outreach campaign per arm.
+
+    Parameters
+    ----------
+    t : Tally
+    churn : Churn
+        Output of :func:`.churn.draw_churn`.
+    returning : numpy.ndarray of bool
+        Segment of each user.
+    session_user, session_start : numpy.ndarray
+        User and start of every session that is written (each starts with an active event).
+    rate : numpy.ndarray
+        Sessions per day of each user while active.
+    paid, detractor : numpy.ndarray of bool
+        The user had a failed payment / a detractor answer before churning.
+    """
+    from uem_helpers.sample.churn import expected_churn
+
+    gone = churn.at < d.PERIOD_END
+    for name, sel in (("new", ~returning), ("returning", returning)):
+        t.add(**{f"churn_{name}_users": sel.sum(), f"churn_{name}_churned": (sel & gone).sum()})
+    t.add(churn_payment_error_users=paid.sum(), churn_detractor_users=detractor.sum())
+    end = d.OUTREACH_AT + d.CHURN_INACTIVE_DAYS * d.DAY
+    window = (session_start >= d.OUTREACH_AT) & (session_start < end)
+    seen = np.zeros(returning.size, bool)
+    seen[session_user[window]] = True
+    p_hold = expected_churn(churn.hazard_at_outreach, rate, d.CHURN_INACTIVE_DAYS)
+    p_out = expected_churn(churn.hazard_at_outreach * d.CHURN_HAZARD_RATIO["outreach"], rate,
+                           d.CHURN_INACTIVE_DAYS)
+    a = churn.assigned
+    for arm, sel in (("outreach", a & churn.treated), ("holdout", a & ~churn.treated)):
+        t.add(**{f"out_{arm}_users": sel.sum(), f"out_{arm}_churned": (sel & ~seen).sum(),
+                 f"out_{arm}_left": (sel & (churn.at < end)).sum(),
+                 f"out_{arm}_payment_error": (sel & paid).sum()})
+    t.add(out_expected_treated_ppm=np.round(p_out[a] * 1e6).sum(),
+          out_expected_holdout_ppm=np.round(p_hold[a] * 1e6).sum(), out_assigned=a.sum())
+
+
 def _expected_whole_seconds(mean: float) -> float:
     """E[min(floor(X), cap)] for a step time X ~ Gamma(shape, mean / shape), as the generator draws it.
 
@@ -241,7 +281,7 @@ def ground_truth(t: Tally, meta: dict) -> dict:
         JSON-ready, with keys in a fixed order.
     """
     return {"meta": meta, "onboarding": _onboarding(t), "cart": _cart(t), "journey": _journey(t),
-            "nps": _nps(t), "rollout": _rollout(t), "feedback": _feedback(t, PHONE_FORMATS)}
+            "nps": _nps(t), "rollout": _rollout(t), "feedback": _feedback(t, PHONE_FORMATS), "churn": _churn(t)}
 
 
 def _onboarding(t: Tally) -> dict:
@@ -428,4 +468,53 @@ def _feedback(t: Tally, phone_formats: list[str]) -> dict:
             "planted": {kind: int(t[f"fb_{kind}"]) for kind in d.PII_P},
             "values": {kind: t.kept(f"fb_{kind}_values") for kind in d.PII_P},
         },
+    }
+
+
+def _churn(t: Tally) -> dict:
+    hr = d.CHURN_HAZARD_RATIO
+    n = t["out_assigned"]
+    treated, holdout = _rate(t["out_expected_treated_ppm"], n * 1_000_000), _rate(t["out_expected_holdout_ppm"],
+                                                                                 n * 1_000_000)
+    arms = {}
+    for arm in ("outreach", "holdout"):
+        users, churned = t[f"out_{arm}_users"], t[f"out_{arm}_churned"]
+        arms[arm] = {"users": int(users), "churned": int(churned), "churn_rate": _rate(churned, users),
+                     "left_within_window": int(t[f"out_{arm}_left"]),
+                     "with_payment_error": int(t[f"out_{arm}_payment_error"])}
+    segments = {name: {"users": int(t[f"churn_{name}_users"]), "left_in_period": int(t[f"churn_{name}_churned"])}
+                for name in ("new", "returning")}
+    return {
+        "model": "proportional hazards: hazard(t) = h0 * product of the hazard ratios of the covariates true at t",
+        "covariates": {
+            "payment_error": "a payment event with no order_success later in the same session, before t "
+                             "(churn config payment_error: {attempt: payment, success: order_success})",
+            "detractor": "an NPS answer with score 0-6 before t",
+            "returning": "users.segment == returning (reference: new)",
+            "outreach": "assigned to variant outreach of churn_outreach, from assigned_at on"},
+        "definition": {"inactive_days": d.CHURN_INACTIVE_DAYS, "active_events": ["app_open", "open_start"]},
+        "design": {
+            "hazard_ratios": dict(hr), "baseline_lifetime_days": d.LIFETIME_DAYS_MEAN,
+            "baseline_hazard_per_day": round(1 / d.LIFETIME_DAYS_MEAN, 6),
+            "sessions_per_day": {"mean": d.SESSIONS_PER_DAY_MEAN, "gamma_shape": d.SESSIONS_PER_DAY_SHAPE},
+            "outreach": {
+                "experiment": d.OUTREACH_EXPERIMENT, "variants": ["outreach", "holdout"],
+                "assigned_at": "2026-10-01 00:00:00", "treatment_share": d.OUTREACH_TREATMENT_SHARE,
+                "holdout_share": round(1 - d.OUTREACH_TREATMENT_SHARE, 6),
+                "eligibility": "alive on 2026-10-01, a session in September 2026, and a failed payment or an "
+                               "NPS answer 0-6 before 2026-10-01",
+                "hazard_ratio": hr["outreach"],
+                "expected_churn_rate": {"outreach": treated, "holdout": holdout},
+                "expected_churn_difference": _diff(treated, holdout),
+                "expected_churn_rule": "mean over assigned users of P(no session in 30 days) = h/(h+r)(1-e^-(h+r)30)"
+                                       " + e^-(h+r)30, h = hazard at assignment, r = the user's session rate"}},
+        "realised": {
+            "segments": segments,
+            "users_with_payment_error": int(t["churn_payment_error_users"]),
+            "users_with_detractor_answer": int(t["churn_detractor_users"]),
+            "outreach": {
+                **arms, "assigned_users": int(n),
+                "churn_rule": "no app_open/open_start in [2026-10-01, 2026-10-31)",
+                "churn_difference": _diff(arms["outreach"]["churn_rate"], arms["holdout"]["churn_rate"]),
+                "treatment_share": _rate(arms["outreach"]["users"], n)}},
     }

@@ -6,8 +6,9 @@ only events strictly before it.
 
 Modules: :mod:`.definition` (the rule, cutoffs, eligibility, labels), :mod:`.features` (one row per user as
 of a cutoff), :mod:`.lifetimes` (the survival table), :mod:`.model` (training, out-of-time validation, the
-recency baseline), :mod:`.drivers` (drivers and each user's reasons), :mod:`.training` (labelled features, churn by month), :mod:`.survival` (Kaplan-Meier, Cox hazard ratios),
-:mod:`.outreach` (the outreach test's design, assignment and readout). Callers import from here.
+recency baseline), :mod:`.drivers` (drivers and each user's reasons), :mod:`.survival` (Kaplan-Meier curves, Cox hazard
+ratios), :mod:`.outreach` (the outreach test's design, assignment and readout), :mod:`.training` (labelled
+features at a cutoff, the churn rate by month). Callers import from here.
 """
 
 from uem_helpers.analyses.churn.definition import (
@@ -22,7 +23,15 @@ from uem_helpers.analyses.churn.definition import (
 from uem_helpers.analyses.churn.drivers import contributions, drivers, reasons
 from uem_helpers.analyses.churn.features import FEATURES, FeatureSet, definition, payment_errors, user_features
 from uem_helpers.analyses.churn.lifetimes import survival_table
-from uem_helpers.analyses.churn.outreach import OutreachDesign, OutreachReadout, assign_outreach, design_outreach, outreach_readout
+from uem_helpers.analyses.churn.outreach import (
+    OutreachDesign,
+    OutreachReadout,
+    OutreachTooRecent,
+    assign_outreach,
+    design_outreach,
+    hash_share,
+    outreach_readout,
+)
 from uem_helpers.analyses.churn.survival import hazard_ratios, kaplan_meier
 from uem_helpers.analyses.churn.training import CHURN_RATE, labelled_features, monthly_churn
 from uem_helpers.analyses.churn.model import (
@@ -35,16 +44,7 @@ from uem_helpers.analyses.churn.model import (
 )
 
 __all__ = [
-    "OutreachDesign",
-    "OutreachReadout",
-    "assign_outreach",
-    "design_outreach",
-    "hazard_ratios",
-    "kaplan_meier",
-    "outreach_readout",
     "CHURN_RATE",
-    "labelled_features",
-    "monthly_churn",
     "FEATURES",
     "MIN_CHURNED",
     "ChurnRule",
@@ -52,15 +52,26 @@ __all__ = [
     "FeatureSet",
     "ModelResult",
     "NotEnoughChurn",
+    "OutreachDesign",
+    "OutreachReadout",
+    "OutreachTooRecent",
     "Validation",
     "as_of_instant",
+    "assign_outreach",
     "check_active_events",
     "contributions",
     "cutoffs",
     "definition",
+    "design_outreach",
     "drivers",
     "eligible_users",
+    "hash_share",
+    "hazard_ratios",
+    "kaplan_meier",
+    "labelled_features",
     "labelled_users",
+    "monthly_churn",
+    "outreach_readout",
     "payment_errors",
     "reasons",
     "score",

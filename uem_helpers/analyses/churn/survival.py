@@ -1,175 +1,270 @@
 """How fast users leave: Kaplan-Meier curves by segment and a Cox model's hazard ratios.
 
-Both read the survival table (:func:`uem_helpers.analyses.churn.survival_table`: one row per
-user, ``duration_days`` from their first active event to churn or censoring).
+Both read the survival table (:func:`~uem_helpers.analyses.churn.lifetimes.survival_table`, one row
+per user, already small): a user's lifetime runs from entry (day 0) to ``duration_days``; it ends
+in churn when ``churned``, else it is right-censored.
 
-- :func:`kaplan_meier`: the share of users still active by day since their first active event,
-  with the 95% interval (Greenwood, log-log, as lifelines computes it) and the users at risk;
-- :func:`hazard_ratios`: a Cox proportional-hazards model with **time-varying** covariates
-  ``payment_error`` and ``detractor`` (0 before the user's first payment error / detractor
-  score, 1 from then on: counting them from the start would credit the time before they
-  happened to them, the immortal-time bias) and the configured segments as one-hot levels
-  against their largest level. Fitted with lifelines' ``CoxTimeVaryingFitter``.
+- **Kaplan-Meier**: ``S(t)``, the share of users still not churned ``t`` days after entry, with
+  95% intervals (lifelines' exponential Greenwood interval), read on every whole day from 0 to the
+  group's longest lifetime; ``at_risk`` is the users whose lifetime reaches that day.
+- **Cox hazard ratios** (proportional hazards, lifelines' ``CoxTimeVaryingFitter``): each lifetime
+  is split at the user's first payment error and first detractor answer (days since entry; one
+  at or before entry counts from day 0), so ``payment_error`` and ``detractor`` are 0 before and
+  1 from then on; a covariate that happens at or after the end of the lifetime does not count.
+  Each segment column enters one-hot, its largest level the reference. A hazard ratio of 2 means
+  users with that covariate leave at twice the rate, at every moment, of comparable users without it.
+  Covariates that do not vary are left out, and said so; a small ridge penalty is added only when
+  the plain fit does not converge, and said so.
+
+Example
+-------
+>>> curves = kaplan_meier(table, "segment")                       # doctest: +SKIP
+>>> hazards, notes = hazard_ratios(table, ["segment", "platform"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+from lifelines import CoxTimeVaryingFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+from pandas.errors import Pandas4Warning
 
-from uem_helpers.analyses.churn.definition import DAY_SECONDS
+#: The time-varying flags of the Cox model and the survival-table column that turns each on.
+FLAGS = {"payment_error": "payment_error_at", "detractor": "detractor_at"}
+#: The group of the one curve when :func:`kaplan_meier` is not given a segment column.
+ALL = "all"
+#: The ridge penalty a Cox fit gets when the plain fit does not converge.
+PENALIZER = 0.01
+#: Columns of :func:`kaplan_meier`'s and :func:`hazard_ratios`' frames.
+CURVE_COLUMNS = ["group", "day", "survival", "lower", "upper", "at_risk"]
+HAZARD_COLUMNS = ["covariate", "level", "reference", "hazard_ratio", "lower", "upper", "p_value", "users", "events"]
+#: A fitted log hazard ratio beyond this (a ratio past 22,000) is the sign of a fit that ran off to infinity.
+MAX_LOG_RATIO = 10.0
+#: Length (days) given to a lifetime of 0 (churned at entry) so it is an interval at risk from day 0.
+ZERO_LIFETIME = 1e-6
 
-#: The time-varying covariates: the survival table's column holding when each starts.
-TIME_VARYING = {"payment_error": "payment_error_at", "detractor": "detractor_at"}
-#: Ridge penalty the Cox fit falls back to when the unpenalised fit does not converge (e.g. a level with no churn).
-FALLBACK_PENALIZER = 0.01
-#: Follow-up given to a user seen once (days: one second), so their interval has a positive length.
-MIN_FOLLOW_UP_DAYS = 1 / DAY_SECONDS
-_COLUMNS = ["covariate", "level", "reference", "hazard_ratio", "lower", "upper", "p_value", "users", "events"]
+
+@contextmanager
+def _lifelines_quietly():
+    """lifelines 0.30 calls pandas reductions positionally (``df.var(0)``), which pandas 3 warns about;
+    that warning is about lifelines' code, not our data, so it is silenced here and only here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Starting with pandas version 4.0 all arguments of",
+                                category=Pandas4Warning)
+        yield
 
 
-def kaplan_meier(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """Kaplan-Meier survival curves, overall or per value of ``by``.
+def kaplan_meier(table: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Kaplan-Meier survival curves, overall or one per level of a segment column.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        The survival table (``duration_days``, ``churned`` and the ``by`` column).
+        The survival table: ``duration_days``, ``churned`` and ``by``.
     by : str, optional
-        Segment column; one curve ``"all"`` when None.
+        Segment column to draw one curve per level of; one curve, group ``"all"``, when None.
 
     Returns
     -------
     pandas.DataFrame
-        ``group``, ``day`` (0, 1, 2, ... up to the group's longest duration), ``survival``,
-        ``lower``, ``upper`` (95%), ``at_risk`` (users still followed at the start of that day),
-        largest group first.
+        ``group``, ``day`` (0, 1, ... to the group's longest lifetime), ``survival`` (share not yet
+        churned at the end of that day), ``lower``, ``upper`` (95% interval), ``at_risk`` (users whose
+        lifetime reaches that day); groups from the largest to the smallest.
     """
-    from lifelines import KaplanMeierFitter
-
-    groups = [("all", table)] if by is None else [
-        (str(name), part) for name, part in table.groupby(table[by].fillna("(missing)").astype(str), sort=False)]
-    groups.sort(key=lambda item: -len(item[1]))
-    frames = []
-    for name, part in groups:
-        if part.empty:
-            continue
-        fit = KaplanMeierFitter().fit(part["duration_days"], part["churned"].astype(bool))
-        days = np.arange(0, int(np.ceil(part["duration_days"].max())) + 1)
-        band = fit.confidence_interval_survival_function_
-        durations = part["duration_days"].to_numpy(float)
-        frames.append(pd.DataFrame({
-            "group": name, "day": days,
-            "survival": fit.survival_function_at_times(days).to_numpy(),
-            "lower": _step(band.iloc[:, 0], days), "upper": _step(band.iloc[:, 1], days),
-            "at_risk": (durations[None, :] >= days[:, None]).sum(axis=1),
-        }))
-    columns = ["group", "day", "survival", "lower", "upper", "at_risk"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    if by is not None and by not in table.columns:
+        raise KeyError(f"the survival table has no column '{by}'; columns: {', '.join(table.columns)}")
+    groups = pd.Series(ALL, index=table.index) if by is None else table[by].astype(str)
+    order = groups.value_counts(sort=False).reset_index()
+    order.columns = ["group", "users"]
+    order = order.sort_values(["users", "group"], ascending=[False, True])
+    parts = [_curve(table.loc[groups == name], name) for name in order["group"]]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in CURVE_COLUMNS}).astype(
+            {"group": "object", "day": "int64", "at_risk": "int64"})
+    return pd.concat(parts, ignore_index=True)
 
 
-def _step(series: pd.Series, days: np.ndarray) -> np.ndarray:
-    """A right-continuous step function (lifelines' index -> value) read at ``days``."""
-    position = np.searchsorted(series.index.to_numpy(float), days, side="right") - 1
-    return series.to_numpy(float)[np.clip(position, 0, None)]
+def _curve(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One group's curve on whole days."""
+    durations = rows["duration_days"].to_numpy(dtype=float)
+    days = np.arange(0, int(np.floor(durations.max())) + 1)
+    with _lifelines_quietly(), np.errstate(divide="ignore", invalid="ignore"):
+        fit = KaplanMeierFitter().fit(durations, rows["churned"].astype(bool).to_numpy(), timeline=days)
+    band = fit.confidence_interval_survival_function_.to_numpy()
+    survival = fit.survival_function_.iloc[:, 0].to_numpy()
+    lower, upper = band[:, 0], band[:, 1]
+    gone = survival <= 0  # the interval is undefined at 0 survival: it is 0 there
+    lower, upper = np.where(gone, 0.0, lower), np.where(gone, 0.0, upper)
+    ordered = np.sort(durations)
+    at_risk = len(ordered) - np.searchsorted(ordered, days, side="left")
+    return pd.DataFrame({"group": name, "day": days.astype("int64"), "survival": survival, "lower": lower,
+                         "upper": upper, "at_risk": at_risk.astype("int64")})
 
 
 def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Cox hazard ratios of the time-varying flags and the segments' levels, with 95% intervals.
+    """Cox hazard ratios of the time-varying payment-error and detractor flags and the segments.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        The survival table.
+        The survival table (``user_id``, ``entered_at``, ``churned``, ``duration_days``,
+        ``payment_error_at``, ``detractor_at`` and the segment columns).
     segments : list of str
-        Segment columns of the table; each level against the column's largest level.
+        Segment columns to adjust for, each one-hot with its largest level as the reference.
 
     Returns
     -------
-    frame : pandas.DataFrame
-        ``covariate``, ``level`` (``""`` for the flags), ``reference`` (the level it is compared with), ``hazard_ratio``, ``lower``, ``upper``,
-        ``p_value``, ``users`` (with the flag at some time, or in the level) and ``events``
-        (churned among them).
-    notes : list of str
-        Covariates left out (no variation, every user alike) and fitting fallbacks, in English.
+    tuple
+        ``(frame, notes)``. ``frame``: ``covariate`` (``payment_error``, ``detractor`` or the segment
+        column), ``level`` (the segment's level; ``""`` for a flag), ``reference`` (the segment's
+        reference level; ``""`` for a flag), ``hazard_ratio``, ``lower``, ``upper`` (95%), ``p_value``,
+        ``users`` (users with the flag during their lifetime, or in the level), ``events`` (churns while
+        flagged, or in the level). ``notes``: sentences about what was left out and why, or a penalty
+        needed to converge; the frame is empty when nothing could be estimated.
     """
-    from lifelines import CoxTimeVaryingFitter
-
     notes: list[str] = []
-    rows = _intervals(table)
-    covariates = []
-    for name in TIME_VARYING:
-        if name in rows and rows[name].nunique() > 1:
-            covariates.append(name)
-        elif name in rows:
-            notes.append(f"{name} is left out of the Cox model: every user has the same value")
-    levels: dict[str, tuple[str, str, str]] = {}
-    for column in segments:
-        values = table.set_index("user_id")[column].fillna("(missing)").astype(str)
-        counts = values.value_counts()
-        if len(counts) < 2:
-            notes.append(f"segment {column} is left out of the Cox model: it has one value")
-            continue
-        for level in counts.index[1:]:
-            name = f"{column}={level}"
-            rows[name] = (rows["user_id"].map(values) == level).astype(float)
-            levels[name] = (column, str(level), str(counts.index[0]))
-            covariates.append(name)
-    if not covariates or not table["churned"].any():
-        return pd.DataFrame(columns=_COLUMNS), notes + ["no Cox model: nothing varies or nobody churned"]
-    data = rows[["user_id", "start", "stop", "event", *covariates]]
-    summary = None
-    for penalizer in (0.0, FALLBACK_PENALIZER):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # lifelines' convergence chatter; a failed fit raises below
-                fit = CoxTimeVaryingFitter(penalizer=penalizer).fit(
-                    data, id_col="user_id", event_col="event", start_col="start", stop_col="stop")
-            summary = fit.summary
-            if penalizer:
-                notes.append(f"the Cox model needed a ridge penalty of {penalizer} to converge")
-            break
-        except Exception as exc:  # lifelines raises ConvergenceError and linear-algebra errors
-            if penalizer:
-                return pd.DataFrame(columns=_COLUMNS), notes + [f"the Cox model did not converge ({exc})"]
-    users = table.set_index("user_id")
-    out = []
-    for name in covariates:
-        row = summary.loc[name]
-        flagged = rows.loc[rows[name] > 0, "user_id"].unique()
-        column, level, reference = levels.get(name, (name, "", ""))
-        out.append({"covariate": column, "level": level, "reference": reference, "hazard_ratio": float(row["exp(coef)"]),
-                    "lower": float(row["exp(coef) lower 95%"]), "upper": float(row["exp(coef) upper 95%"]),
-                    "p_value": float(row["p"]), "users": int(len(flagged)),
-                    "events": int(users.loc[flagged, "churned"].sum())})
-    return pd.DataFrame(out, columns=_COLUMNS), notes
+    missing = [c for c in segments if c not in table.columns]
+    if missing:
+        raise KeyError(f"the survival table has no column(s) {', '.join(missing)}; columns: {', '.join(table.columns)}")
+    if not table["churned"].astype(bool).any():
+        return _empty(), ["The Cox model cannot be fitted: nobody churned."]
+    rows, dummies, levels, segment_notes = _segments(_split(table), table, segments)
+    covariates: list[str] = []
+    described: list[dict] = []
+    for flag in FLAGS:
+        on = rows[rows[flag] == 1]
+        users, events = on["user_id"].nunique(), int(on["event"].sum())
+        if users == 0:
+            notes.append(f"No user had a {_words(flag)} during their lifetime, so it is not in the Cox model.")
+        elif (rows[flag] == 1).all():
+            notes.append(f"Every user had a {_words(flag)} from the start, so it cannot be compared and is not in "
+                         "the Cox model.")
+        elif events == 0:
+            notes.append(f"None of the {users} users with a {_words(flag)} churned after it, so its hazard ratio "
+                         "cannot be estimated and it is not in the Cox model.")
+        else:
+            covariates.append(flag)
+            described.append({"covariate": flag, "level": "", "reference": "", "users": users, "events": events})
+    notes += segment_notes
+    covariates += dummies
+    described += levels
+    if not covariates:
+        return _empty(), notes
+    if int(rows["event"].sum()) == 0:
+        notes.append("The Cox model cannot be fitted: nobody churned among the users left in it.")
+        return _empty(), notes
+    summary, more = _fit(rows[["user_id", "start", "stop", "event", *covariates]])
+    notes += more
+    if summary is None:
+        return _empty(), notes
+    frame = pd.DataFrame(described)
+    frame["hazard_ratio"] = summary["exp(coef)"].to_numpy()
+    frame["lower"] = summary["exp(coef) lower 95%"].to_numpy()
+    frame["upper"] = summary["exp(coef) upper 95%"].to_numpy()
+    frame["p_value"] = summary["p"].to_numpy()
+    return frame[HAZARD_COLUMNS].astype({"users": "int64", "events": "int64"}), notes
 
 
-def _intervals(table: pd.DataFrame) -> pd.DataFrame:
-    """Each user's follow-up split where a time-varying flag switches on: ``user_id, start, stop, event`` + flags.
+def _words(flag: str) -> str:
+    return {"payment_error": "payment error", "detractor": "detractor NPS answer"}[flag]
 
-    Times are days since the user's first active event; a flag that starts at or before it is on from 0,
-    one that starts after the user's follow-up ends never switches on. Only the last interval carries the
-    event. A user seen once (no follow-up) is followed for :data:`MIN_FOLLOW_UP_DAYS`, as the Cox likelihood
-    needs an interval of positive length.
+
+def _empty() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in HAZARD_COLUMNS})
+    return frame.astype({"covariate": "object", "level": "object", "reference": "object", "users": "int64",
+                         "events": "int64"})
+
+
+def _split(table: pd.DataFrame) -> pd.DataFrame:
+    """Start/stop rows: each lifetime cut where a flag turns on, the flags 0 before and 1 from then on."""
+    stop = table["duration_days"].to_numpy(dtype=float)
+    stop = np.where(stop > 0, stop, ZERO_LIFETIME)
+    base = pd.DataFrame({"user_id": table["user_id"].to_numpy(), "_row": np.arange(len(table)), "_end": stop,
+                         "_churned": table["churned"].astype(bool).to_numpy()})
+    onsets = {}
+    for flag, column in FLAGS.items():
+        since = (pd.to_datetime(table[column]) - pd.to_datetime(table["entered_at"])) / pd.Timedelta(days=1)
+        since = since.to_numpy(dtype=float)  # NaN: never
+        onsets[flag] = np.where(since <= 0, 0.0, since)
+    cuts = [np.zeros(len(table)), *(np.where((t > 0) & (t < stop), t, np.nan) for t in onsets.values())]
+    points = pd.DataFrame({"_row": np.tile(np.arange(len(table)), len(cuts)), "start": np.concatenate(cuts)})
+    points = points.dropna().drop_duplicates().sort_values(["_row", "start"], kind="stable")
+    rows = points.merge(base, on="_row", how="left")
+    rows["stop"] = rows.groupby("_row")["start"].shift(-1).fillna(rows["_end"])
+    rows["event"] = (rows["_churned"] & (rows["stop"] == rows["_end"])).astype("int64")
+    for flag, onset in onsets.items():
+        at = onset[rows["_row"].to_numpy()]
+        rows[flag] = ((at <= rows["start"].to_numpy()) & (at < rows["_end"].to_numpy())).astype("int64")
+    return rows.drop(columns=["_end", "_churned"])
+
+
+def _segments(rows: pd.DataFrame, table: pd.DataFrame, segments: list[str]):
+    """One-hot columns of the segments (largest level the reference), what each describes, and notes.
+
+    Users of a level in which nobody churned are left out of the model (its ratio would be 0), and said so.
     """
-    entered = pd.to_datetime(table["entered_at"])
-    stop = np.maximum(table["duration_days"].to_numpy(float), MIN_FOLLOW_UP_DAYS)
-    starts = {}
-    for name, column in TIME_VARYING.items():
-        if column in table.columns:
-            at = (pd.to_datetime(table[column]) - entered).dt.total_seconds().to_numpy() / DAY_SECONDS
-            starts[name] = np.where(np.isnan(at), np.inf, np.clip(at, 0, None))
-    points = np.sort(np.column_stack([np.zeros(len(stop)), *(np.minimum(s, stop) for s in starts.values()), stop]),
-                     axis=1)
-    begin, end = points[:, :-1], points[:, 1:]
-    keep = end > begin
-    user = np.repeat(np.arange(len(stop)), keep.sum(axis=1))
-    begin, end = begin[keep], end[keep]
-    out = pd.DataFrame({"user_id": table["user_id"].to_numpy()[user], "start": begin, "stop": end,
-                        "event": table["churned"].astype(bool).to_numpy()[user] & (end == stop[user])})
-    for name, s in starts.items():
-        out[name] = (s[user] <= begin).astype(float)
-    return out
+    notes, dummies, described = [], [], []
+    keep = np.ones(len(table), dtype=bool)
+    values = {c: table[c].astype(str).to_numpy() for c in segments}
+    for column in segments:
+        counts = pd.Series(values[column]).value_counts()
+        churned = pd.Series(table["churned"].astype(bool).to_numpy()).groupby(values[column]).sum()
+        if len(counts) < 2:
+            notes.append(f"Every user has the same {column} ({counts.index[0] if len(counts) else 'none'}), so it "
+                         "is not in the Cox model.")
+            continue
+        empty = [level for level in counts.index if churned.get(level, 0) == 0]
+        for level in empty:
+            notes.append(f"None of the {int(counts[level])} users with {column} {level} churned, so they are left "
+                         "out of the Cox model.")
+            keep &= values[column] != level
+        counts = counts.drop(empty)
+        if len(counts) < 2:
+            notes.append(f"Only one {column} with churned users is left, so {column} is not in the Cox model.")
+            continue
+        reference = sorted(counts.index, key=lambda level: (-counts[level], level))[0]
+        for level in sorted(counts.index):
+            if level == reference:
+                continue
+            name = f"{column}={level}"
+            rows[name] = (values[column][rows["_row"].to_numpy()] == level).astype("int64")
+            dummies.append(name)
+            described.append({"covariate": column, "level": level, "reference": reference,
+                              "users": int(counts[level]), "events": int(churned[level])})
+    rows = rows[keep[rows["_row"].to_numpy()]]
+    return rows.drop(columns=["_row"]), dummies, described, notes
+
+
+def _fit(rows: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
+    """The Cox fit's summary, with a small penalty when the plain fit does not converge; None if neither does."""
+    problem = ""
+    for penalizer in (0.0, PENALIZER):
+        with _lifelines_quietly(), warnings.catch_warnings(record=True) as caught, \
+                np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            warnings.simplefilter("always", ConvergenceWarning)
+            try:
+                fitter = CoxTimeVaryingFitter(penalizer=penalizer).fit(
+                    rows, event_col="event", start_col="start", stop_col="stop", id_col="user_id")
+            except (ConvergenceError, np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
+                problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                continue
+        # lifelines' low-variance warning ("Column x have very low variance ...") is advice, given before
+        # fitting; a fit that did not converge says so after Newton-Raphson, or shows in its coefficients
+        troubled = [w for w in caught if issubclass(w.category, ConvergenceWarning)
+                    and not str(w.message).startswith("Column")]
+        summary = fitter.summary
+        sane = np.isfinite(summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%"]].to_numpy()).all() \
+            and (summary["coef"].abs() < MAX_LOG_RATIO).all()
+        if not troubled and sane:
+            if penalizer:
+                return summary, [f"The Cox model converged only with a small penalty ({penalizer}), which pulls "
+                                 "its hazard ratios slightly towards 1."]
+            return summary, []
+        problem = (str(troubled[0].message).splitlines()[0].rstrip(".") if troubled
+                   else "a hazard ratio without a finite estimate (complete separation)")
+    return None, [f"The Cox model did not converge, even with a small penalty ({PENALIZER}): {problem}. No hazard "
+                  "ratios are shown."]
