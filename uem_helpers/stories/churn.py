@@ -208,6 +208,9 @@ def _next_campaign(config: UEMConfig, model: ModelResult | None, at_risk: pd.Dat
     settings = config.churn.outreach
     holdout = settings.holdout_share if settings is not None else 0.2
     name = campaign or f"{settings.experiment if settings is not None else 'churn_outreach'}_{as_of:%Y%m}"
-    design = design_outreach(len(at_risk), model.validation.top_decile_precision, holdout, mde)
+    rate = model.validation.top_decile_precision
+    if not rate > mde:  # a drop larger than the churn itself cannot be detected: no design to offer
+        return None, None
+    design = design_outreach(len(at_risk), rate, holdout, mde)
     assignments = assign_outreach(at_risk["user_id"], name, name, holdout, as_of)
     return design, assignments

@@ -28,7 +28,7 @@ def goal(**over):
 def test_read_sample_plan():
     plan = read_plan(SAMPLE_DIR / "plan.yml")
     assert plan.start == date(2026, 1, 1)  # no start: key -> January 1 of the earliest due's year
-    assert len(plan.goals) == 8
+    assert len(plan.goals) == 9
     assert list(plan.goals.columns) == ["metric", "baseline", "target", "owner", "due", "notes"]
     first = plan.goals.iloc[0]
     got = (first.metric, first.baseline, first.target, first.owner, first.due)

@@ -146,7 +146,7 @@ def test_sample_sessions_exits_and_total_dwell_match_the_ground_truth():
         sessions=s.session.nunique(), exits=s.is_exit.cast("int64").sum(),
         single=(s.is_exit & (s.position == 1)).cast("int64").sum(), dwell=s.dwell_seconds.sum(),
     ).execute().iloc[0]
-    assert got["sessions"] == real["sessions"] == 50_478
+    assert got["sessions"] == real["sessions"]
     assert got["exits"] == real["sessions"]
     assert got["single"] / got["sessions"] == pytest.approx(real["bounce_rate"], abs=1e-6)
     # Same-second ties can move dwell between touchpoints, never change a session's total.

@@ -174,10 +174,11 @@ def design_finding(analysis: ChurnAnalysis) -> str:
     if d is None:
         return ""
     return _("Reaching out to the {users} users on the list with a {holdout} holdout can detect a drop in churn of "
-             "{detectable} or more ({confidence} confidence, {power} power); detecting {mde} needs {needed} users per "
-             "arm.").format(confidence=percent(1 - d.alpha), power=percent(d.power),
+             "{detectable} or more ({confidence} confidence, {power} power); detecting {mde} needs {needed} users in "
+             "all ({holdout_users} in the holdout).").format(
         users=number(d.users, 0), holdout=percent(d.holdout_share), detectable=percent(d.detectable_effect, 1),
-        mde=percent(d.mde, 1), needed=number(d.users_per_arm, 0))
+        confidence=percent(1 - d.alpha), power=percent(d.power), mde=percent(d.mde, 1),
+        needed=number(d.users_needed, 0), holdout_users=number(d.users_per_arm, 0))
 
 
 def key_findings(analysis: ChurnAnalysis) -> str:

@@ -182,11 +182,9 @@ def test_sample_size_guide_loop_costs_most(sample):
     events, _ = sample
     out = loops(prepare_sessions(events), conversion_event="order_success", goal_events=["order_success"])
     # The planted product_view ↔ size_guide loop costs only when repeated: size_guide → product_view → size_guide
-    # needs two product_view → size_guide, the generator's rule. A single pass converts better (not harmful).
+    # needs two product_view → size_guide, the generator's rule; it costs the most conversions.
     assert out["loop"].iloc[0] == "size_guide → product_view → size_guide"
-    assert out["difference"].iloc[0] < 0
-    once = out.set_index("loop").loc["product_view → size_guide → product_view"]
-    assert once["difference"] > 0 and not once["harmful"] and once["conversions_lost"] == 0
+    assert out["difference"].iloc[0] < 0 and out["harmful"].iloc[0]
 
 
 @pytest.mark.spark

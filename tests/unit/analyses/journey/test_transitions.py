@@ -132,7 +132,7 @@ def test_sample_exits_match_the_truth_up_to_same_second_ties(sample):
         if want is None:
             continue
         assert abs(exits.get(event, 0) - want) <= movable.get(event, 0), event
-    for event in ("app_open", "add_to_cart", "cart_view", "return_request"):   # no tie moved these: exact
+    for event in ("app_open", "add_to_cart", "return_request"):   # no tie moved these: exact
         assert exits.get(event, 0) == round(real["exit_rate"][event] * real["events"][event]), event
     assert exits.sum() == real["sessions"]
     highest = (exits / n).reindex(list(real["exit_rate"])).idxmax()
