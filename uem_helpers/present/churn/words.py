@@ -44,7 +44,7 @@ def definition(analysis: ChurnAnalysis) -> str:
     events = format_list([name(e) for e in rule.active_events], style="unit", locale=babel_locale())
     return sentences(
         _("A user churns at the start of their first gap of {days} days without an active event ({events}).").format(
-            days=number(rule.inactive.days, 0), events=md_escape(events)),
+            days=number(rule.inactive.days, 0), events=events),
         _("Whether a user seen in the last {days} days has churned is not known yet, so the model learns from "
           "users at {train} (trained) and {validate} (validated on what happened next) and then scores the "
           "{users} users active at {as_of}; users younger than {tenure} days are not scored.").format(
