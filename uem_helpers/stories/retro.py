@@ -36,7 +36,7 @@ import pandas as pd
 from uem_helpers.analyses import feedback as fb
 from uem_helpers.analyses import metrics
 from uem_helpers.analyses.cart import Carts, prepare_carts
-from uem_helpers.analyses.churn import (ChurnRule, NotEnoughChurn, as_of_instant, cutoffs, drivers, labelled_features,
+from uem_helpers.analyses.churn import (CHURN_RATE, ChurnRule, NotEnoughChurn, as_of_instant, cutoffs, drivers, labelled_features,
                                         monthly_churn, train_and_validate)
 from uem_helpers.core.config import UEMConfig
 from uem_helpers.core.errors import ConfigError, ParameterError, UEMError
@@ -244,7 +244,7 @@ def _plan(config: UEMConfig, plan_path, notes: dict) -> Plan | None:
     if not path:
         notes["plan"] = _("No annual plan is configured (plan: in the config, or the plan_path parameter).")
         return None
-    return read_plan(config.resolve(path), known_metrics=KPIS)
+    return read_plan(config.resolve(path), known_metrics=(*KPIS, *([CHURN_RATE] if config.churn is not None else [])))
 
 
 def _month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
