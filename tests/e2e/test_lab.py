@@ -167,7 +167,7 @@ def test_explorer_in_jupyterlab_updates_when_a_widget_changes(lab, tmp_path):
                 raise AssertionError(f"no explorer table; notebook outputs: {outputs}") from None
             assert explorer.locator(".widget-output img").count() == 1
             before = table.inner_text()
-            assert "open_success" in before and "1,082" in before  # the sample's planted completers
+            assert "open_success" in before and "1,063" in before  # the sample's planted completers
 
             explorer.locator(".widget-dropdown:has(label:text-is('Mode')) select").select_option("strict")
             page.wait_for_function(

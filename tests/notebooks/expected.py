@@ -57,6 +57,8 @@ EXPECTED = {"onboarding_funnel": onboarding_headline, "churn_warning": churn_hea
 #: (its ``language`` parameter set and its Markdown cells translated, as ``uem run --language zh`` does). The
 #: headline is machine-readable and the same in both.
 LANGUAGES = ("en", "zh")
+#: Notebooks checked in fewer languages (test time): the churn report's Chinese run is the e2e language test's.
+ONLY_IN = {"churn_warning": ("en",)}
 
 
 def write_checked_copies() -> list[Path]:
@@ -64,7 +66,8 @@ def write_checked_copies() -> list[Path]:
     truth = json.loads((ROOT / "data" / "sample" / "ground_truth.json").read_text(encoding="utf-8"))
     GENERATED.mkdir(exist_ok=True)
     written = []
-    for (name, expected), language in ((item, language) for item in EXPECTED.items() for language in LANGUAGES):
+    for (name, expected), language in ((item, language) for item in EXPECTED.items()
+                                       for language in ONLY_IN.get(item[0], LANGUAGES)):
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         assert 'config_path = "../uem.yml"' in parameters.source, f"{name}: parameters cell changed; update this copy step"
