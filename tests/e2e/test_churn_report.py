@@ -65,7 +65,8 @@ def test_every_section_with_its_chart_and_caption(page):
 
 def test_the_first_finding_is_the_models_verdict_against_recency(page):
     text = visible_text(page)
-    findings = text[text.index("Key findings"):text.index("Is the warning any good?", text.index("Key findings"))]
+    start = text.index("Key findings", text.index("Who is about to leave"))  # the heading, not the contents
+    findings = text[start:text.index("Is the warning any good?", start)]
     verdicts = [findings.find(v) for v in ("The model ranks users better than their last visit alone",
                                            "The model does not rank users better than their last visit alone")]
     found = [v for v in verdicts if v >= 0]

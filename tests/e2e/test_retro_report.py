@@ -47,8 +47,8 @@ def report(sample_report) -> tuple[str, str, str]:
 def test_report_and_wiki_page_are_published_with_every_section(report):
     html, text, md = report
     assert "analyse_retro(" not in html and not re.search(r"(src|href)=\"https?://", html)
-    # small multiples, NPS, retention, feedback by theme, by channel; plus 8 sparklines and 8 status badges
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 5 + 8 + 8
+    # small multiples, NPS, retention, feedback by theme, by channel; plus 9 sparklines and 9 status badges (8 KPIs and churn)
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 5 + 9 + 9
     for heading in ["The month in five sentences", "KPI scorecard against the plan", "NPS", "Retention",
                     "The feedback loop", "Top themes", "You said, we did", "Rollouts", "Actions with owners"]:
         assert heading in text, heading

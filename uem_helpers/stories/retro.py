@@ -39,7 +39,7 @@ from uem_helpers.analyses.cart import Carts, prepare_carts
 from uem_helpers.analyses.churn import (CHURN_RATE, ChurnRule, NotEnoughChurn, as_of_instant, cutoffs, drivers, labelled_features,
                                         monthly_churn, train_and_validate)
 from uem_helpers.core.config import UEMConfig
-from uem_helpers.core.errors import ConfigError, ParameterError, UEMError
+from uem_helpers.core.errors import ConfigDataError, ConfigError, ParameterError, UEMError
 from uem_helpers.core.formats import day, instant, month as month_name, number
 from uem_helpers.core.i18n import _, clauses, ngettext
 from uem_helpers.analyses.kpis import KPIS, KPIValues, kpi_values, month_bounds, month_range
@@ -218,7 +218,7 @@ def _churn_drivers(data: Dataset, config: UEMConfig, rule: ChurnRule, as_of, not
         notes["churn"] = _("Too few users churned to train the churn model ({have}; it needs {need}), so its "
                            "drivers are not shown.").format(have=number(exc.churned, 0), need=number(exc.needed, 0))
         return None
-    except (ConfigError, ParameterError):
+    except (ConfigError, ConfigDataError, ParameterError):  # the data around the month cannot train it
         notes["churn"] = _("The data do not cover the churn model's training and validation windows before the "
                            "month's end, so its drivers are not shown.")
         return None
