@@ -302,8 +302,8 @@ VALUE_CASES = [
               setting("validate.strict", True)),
          DATA, ("checkouts", "carts"), "above their thresholds"),
     Case("strict-two-variants",
-         both(edited("assignments", lambda f: pd.concat([f, f.iloc[:3].assign(
-             variant=f.iloc[:3].variant.map({"control": "treatment", "treatment": "control"}))])),
+         both(edited("assignments", lambda f: pd.concat([f, f[f.variant.isin(["control", "treatment"])].iloc[:3].pipe(
+             lambda g: g.assign(variant=g.variant.map({"control": "treatment", "treatment": "control"})))])),
               setting("validate.strict", True)),
          DATA, ("more than one variant", "assignments"), "above their thresholds"),
     Case("strict-hidden-characters",
