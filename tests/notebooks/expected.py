@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from uem_helpers.analyses.journey import cycle_name
 from uem_helpers.pipeline.markdown_cells import translate_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,9 +132,9 @@ def journey_headline(truth: dict) -> str:
         f"users: {meta['users'] - meta['zero_event_users']}",
         f"bottleneck: {bottleneck} exit rate {exit_rate:.4f} "
         f"mean dwell {realised['mean_dwell_seconds'][bottleneck]:.1f} s",
-        # Loops rank by conversions lost: the planted loop costs only when repeated, which its rotation
-        # size_guide → product_view → size_guide (two product_view → size_guide in one session) captures.
-        f"top loop: {loop[1]} → {loop[0]} → {loop[1]}",
+        # The planted back-and-forth, named from its alphabetically first rotation (either rotation may
+        # cost most: the one-pass loop and its repeated form, see docs/sample-data.md).
+        f"top loop cycle: {cycle_name(' → '.join([*loop, loop[0]]))}",
         f"largest incident: payment → order_success {start} to {end}" if incident["payments_during"] else "",
     ]) + "\n"
 

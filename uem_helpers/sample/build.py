@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.sample import design as d
-from uem_helpers.sample.churn import draw_churn, failed_payments, first_time
+from uem_helpers.sample.churn import draw_churn, failed_payments, fade, first_time, kept_whatever
 from uem_helpers.sample.feedback import make_feedback
 from uem_helpers.sample.journey import browse
 from uem_helpers.sample.onboarding import open_accounts
@@ -123,8 +123,8 @@ def _chunk(rng: np.random.Generator, first: int, n: int, events: EventSink, sink
     """Generate the users numbered ``first .. first + n - 1`` and append their rows to every file.
 
     The whole history is drawn first (from ``rng``), then each user's churn time (from
-    ``churn_rng``, :mod:`.churn`); every row after it is dropped and the stories are tallied
-    on the rows that are written.
+    ``churn_rng``, :mod:`.churn`); sessions thin out in the days before it (the user fades),
+    every row after it is dropped and the stories are tallied on the rows that are written.
     """
     users = make_users(rng, first, n)
     schedule = make_schedule(rng, users)
@@ -159,7 +159,10 @@ def _chunk(rng: np.random.Generator, first: int, n: int, events: EventSink, sink
     september = np.zeros(n, bool)
     september[schedule.user[sept]] = True
     churn = draw_churn(churn_rng, users.returning, users.active_from, users.active_to, pay_at, det_at, september)
-    kept = schedule.start < churn.at[schedule.user]
+    opening = np.zeros(schedule.user.size, bool)
+    opening[attempts.session] = True
+    always = kept_whatever(schedule.user, schedule.start, session_end, number, pay_at, opening)
+    kept = (schedule.start < churn.at[schedule.user]) & fade(churn_rng, schedule.user, schedule.start, churn.at, always)
     tally_churn(tally, churn, users.returning, schedule.user[kept], schedule.start[kept], schedule.rate,
                 pay_at < churn.at, det_at < churn.at)
 
@@ -168,7 +171,7 @@ def _chunk(rng: np.random.Generator, first: int, n: int, events: EventSink, sink
     keep_ev = kept[session]
     session, time, code = session[keep_ev], time[keep_ev], code[keep_ev]
     tally_journey(tally, session, time, code)
-    assigned_at = np.where(assigned_at < churn.at, assigned_at, -1)
+    assigned_at = _first_session_since(schedule.subset(kept), n, d.ROLLOUT_START)  # the first session written
     assigned_user = np.flatnonzero(assigned_at >= 0)
 
     uid = padded("", users.number, USER_ID_WIDTH)

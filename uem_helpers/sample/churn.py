@@ -16,7 +16,10 @@ independent competing times, whose hazards add up to exactly that model:
    hazard ``h0 * exp(b . x(t)) - h_min >= 0``; its covariates change only at the user's first
    failed payment, first detractor answer and, for treated users, the outreach date.
 
-Every row after the churn time is dropped (sessions with their events and carts, NPS answers,
+Users fade before they leave: each session in the :data:`.design.FADE_DAYS` before the churn
+time is kept with probability :data:`.design.FADE_KEEP` (the signup session, the one with the
+user's first failed payment and the last one in September always stay: :func:`kept_whatever`). Every row
+after the churn time is dropped (sessions with their events and carts, NPS answers,
 feedback). Truncating the history at the churn time is consistent: the covariates before it are
 the ones the generated history shows, and the hazard before a covariate happens does not depend
 on it. A *failed payment* is what the churn config reads: a ``payment`` event with no
@@ -154,12 +157,85 @@ def _extra_time(e: np.ndarray, returning: np.ndarray, active_from: np.ndarray, p
     return result
 
 
-def expected_churn(hazard_per_day: np.ndarray, rate_per_day: np.ndarray, days: float) -> np.ndarray:
-    """P(no session in ``days``) of a user alive now with constant hazard and session rate.
+def fade(rng: np.random.Generator, session_user: np.ndarray, session_start: np.ndarray, churn_at: np.ndarray,
+         keep_always: np.ndarray) -> np.ndarray:
+    """Which sessions are kept as their user fades: each one in the FADE_DAYS before churn with probability FADE_KEEP.
 
-    Sessions are a Poisson process with ``rate`` while alive, lifetime exponential with ``hazard``:
-    ``P = h / (h + r) * (1 - exp(-(h + r) * days)) + exp(-(h + r) * days)``.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The churn stream.
+    session_user, session_start : numpy.ndarray
+        Chunk user index and start (local epoch seconds) of every session.
+    churn_at : numpy.ndarray
+        Each user's churn time.
+    keep_always : numpy.ndarray of bool
+        Sessions never thinned (:func:`kept_whatever`).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for a session kept (sessions after the churn time are dropped elsewhere).
     """
-    total = hazard_per_day + rate_per_day
-    stay = np.exp(-total * days)
-    return np.where(total > 0, hazard_per_day / np.where(total > 0, total, 1) * (1 - stay) + stay, 1.0)
+    at = churn_at[session_user]
+    fading = (session_start >= at - d.FADE_DAYS * d.DAY) & (session_start < at)
+    return ~fading | keep_always | (rng.random(session_user.size) < d.FADE_KEEP)
+
+
+def kept_whatever(session_user: np.ndarray, session_start: np.ndarray, session_end: np.ndarray,
+                  session_number: np.ndarray, pay_at: np.ndarray, opening: np.ndarray) -> np.ndarray:
+    """Sessions a fading user still has: signup, account opening, first failed payment, last in September.
+
+    The signup session stays so a user's first event is their signup; account-opening sessions,
+    so the onboarding story keeps its attempts; the first failed payment's, so the covariate the
+    data show is the one the hazard used; the last session in September, so every user the
+    outreach campaign picked ("a session in September") shows one.
+
+    Parameters
+    ----------
+    session_user, session_start, session_end, session_number : numpy.ndarray
+        Chunk user index, start, end and number (1 = signup) of every session.
+    pay_at : numpy.ndarray
+        Each user's first failed payment (``_NEVER`` when none).
+    opening : numpy.ndarray of bool
+        Sessions with an account-opening attempt.
+    """
+    paid = pay_at[session_user]
+    september = np.flatnonzero((session_start >= d.OUTREACH_ACTIVE_FROM) & (session_start < d.OUTREACH_AT))
+    last = np.full(session_user.max(initial=-1) + 1, -1, dtype=np.int64)
+    np.maximum.at(last, session_user[september], september)
+    seen = np.zeros(session_user.size, bool)
+    seen[last[last >= 0]] = True
+    return (session_number == 1) | opening | ((session_start <= paid) & (paid <= session_end)) | seen
+
+
+def expected_churn(hazard_per_day: np.ndarray, rate_per_day: np.ndarray, days: float,
+                   fade_days: float = d.FADE_DAYS, fade_keep: float = d.FADE_KEEP) -> np.ndarray:
+    """P(no session in the next ``days``) of a user alive now, with constant hazard and session rate.
+
+    The lifetime left ``s`` is exponential with hazard ``h``; sessions are a Poisson process with
+    rate ``r``, thinned to ``fade_keep * r`` in the ``fade_days`` before ``s`` and none after it.
+    Given ``s``, the expected sessions in ``[0, days)`` are
+    ``E(s) = r * clip(s - fade_days, 0, days) + fade_keep * r * clip(min(s, days) - max(s - fade_days, 0), 0)``,
+    so ``P = integral of h e^(-h s) e^(-E(s)) ds``. ``E`` is linear between its kinks (0,
+    ``fade_days``, ``days``, ``days + fade_days``), so the integral is a sum of exact exponential
+    pieces plus the tail ``e^(-h (days + fade_days) - r days)``. Without fading (``fade_keep = 1``)
+    it is ``h / (h + r) (1 - e^(-(h + r) days)) + e^(-(h + r) days)``.
+    """
+    h = np.asarray(hazard_per_day, float)
+    r = np.asarray(rate_per_day, float)
+
+    def expected_sessions(s: float) -> np.ndarray:
+        normal = min(max(s - fade_days, 0.0), days)
+        faded = max(min(s, days) - max(s - fade_days, 0.0), 0.0)
+        return r * (normal + fade_keep * faded)
+
+    kinks = sorted({0.0, min(fade_days, days), max(fade_days, days), days + fade_days})
+    total = np.exp(-h * kinks[-1] - expected_sessions(kinks[-1]))
+    for s1, s2 in zip(kinks[:-1], kinks[1:]):
+        e1, e2 = expected_sessions(s1), expected_sessions(s2)
+        slope = (e2 - e1) / (s2 - s1)
+        rate = h + slope
+        span = np.where(rate > 0, (np.exp(-rate * s1) - np.exp(-rate * s2)) / np.where(rate > 0, rate, 1.0), s2 - s1)
+        total = total + h * np.exp(-(e1 - slope * s1)) * span
+    return total

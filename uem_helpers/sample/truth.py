@@ -496,7 +496,12 @@ def _churn(t: Tally) -> dict:
         "design": {
             "hazard_ratios": dict(hr), "baseline_lifetime_days": d.LIFETIME_DAYS_MEAN,
             "baseline_hazard_per_day": round(1 / d.LIFETIME_DAYS_MEAN, 6),
-            "sessions_per_day": {"mean": d.SESSIONS_PER_DAY_MEAN, "gamma_shape": d.SESSIONS_PER_DAY_SHAPE},
+            "sessions_per_day": {"mean": d.SESSIONS_PER_DAY_MEAN, "gamma_shape": d.SESSIONS_PER_DAY_SHAPE,
+                                 "floor": d.SESSIONS_PER_DAY_FLOOR},
+            "fading": {"days_before_churn": d.FADE_DAYS, "sessions_kept": d.FADE_KEEP,
+                       "rule": "each session in the days before the churn time is kept with this probability "
+                               "(always kept: the signup session, account-opening sessions, the one with the first failed payment "
+                               "and the last one in September)"},
             "outreach": {
                 "experiment": d.OUTREACH_EXPERIMENT, "variants": ["outreach", "holdout"],
                 "assigned_at": "2026-10-01 00:00:00", "treatment_share": d.OUTREACH_TREATMENT_SHARE,
@@ -506,8 +511,9 @@ def _churn(t: Tally) -> dict:
                 "hazard_ratio": hr["outreach"],
                 "expected_churn_rate": {"outreach": treated, "holdout": holdout},
                 "expected_churn_difference": _diff(treated, holdout),
-                "expected_churn_rule": "mean over assigned users of P(no session in 30 days) = h/(h+r)(1-e^-(h+r)30)"
-                                       " + e^-(h+r)30, h = hazard at assignment, r = the user's session rate"}},
+                "expected_churn_rule": "mean over assigned users of P(no session in 30 days), h = hazard at "
+                                       "assignment, r = the user's session rate, thinned to fade_keep * r in the "
+                                       "fade_days before churn (sample.churn.expected_churn)"}},
         "realised": {
             "segments": segments,
             "users_with_payment_error": int(t["churn_payment_error_users"]),

@@ -25,7 +25,7 @@ from __future__ import annotations
 from uem_helpers.analyses.journey._common import ARROW
 from uem_helpers.analyses.journey.transitions import USER_END, transitions
 from uem_helpers.analyses.journey.paths import OTHER, OTHER_PATHS, paths, sankey_links
-from uem_helpers.analyses.journey.loops import loops
+from uem_helpers.analyses.journey.loops import cycle_name, loops
 from uem_helpers.analyses.journey.segments import segment_diff
 from uem_helpers.analyses.journey.map import (
     BOTTLENECK_COLUMNS,
@@ -62,6 +62,7 @@ from uem_helpers.analyses.journey.watch import (
 
 __all__ = [
     "ARROW",
+    "cycle_name",
     "MIN_DAYS_SHARP",
     "MIN_DAYS_SUSTAINED",
     "SHIFT_COLUMNS",

@@ -239,13 +239,23 @@ def _cells(cycle: ibis.Table, reach: ibis.Table) -> ibis.Table:
     return ibis.union(with_cycle.select("loop", "start", "day", "segment", "sessions"), reached)
 
 
+def cycle_name(loop: str) -> str:
+    """A loop named from the rotation that comes first alphabetically: the same for every rotation of one cycle.
+
+    >>> cycle_name("size_guide → product_view → size_guide")
+    'product_view → size_guide → product_view'
+    """
+    ring = loop.split(ARROW)[:-1]
+    first = min(ring[i:] + ring[:i] for i in range(len(ring)))
+    return ARROW.join([*first, first[0]])
+
+
 def _rotations(names: pd.Series) -> list[str | None]:
     """Per cycle in rank order, the higher-ranked cycle it is a rotation of (``B → A → B`` of ``A → B → A``), else None."""
-    first: dict[tuple[str, ...], str] = {}
+    first: dict[str, str] = {}
     out = []
     for name in names:
-        ring = tuple(name.split(ARROW)[:-1])
-        key = min(ring[i:] + ring[:i] for i in range(len(ring)))
+        key = cycle_name(name)
         out.append(first.get(key))
         first.setdefault(key, name)
     return out

@@ -9,6 +9,7 @@ import pandas as pd
 
 from uem_helpers.core.formats import day, duration, month, number, percent, percent_interval, signed_points
 from uem_helpers.core.i18n import _, clauses, label, ngettext, sentences
+from uem_helpers.analyses.journey import cycle_name
 from uem_helpers.analyses.sessions import SESSION_END
 from uem_helpers.present import privacy
 from uem_helpers.present.journey._style import chain
@@ -302,7 +303,8 @@ def headline(a: JourneyAnalysis) -> str:
         lines.append(f"bottleneck: {privacy.active().mask_text(top['touchpoint'])} exit rate {top['exit_rate']:.4f} "
                      f"mean dwell {top['mean_dwell_seconds']:.1f} s")
     if a.loops is not None and not a.loops.empty:
-        lines.append(f"top loop: {privacy.active().mask_text(a.loops.iloc[0]['loop'])}")
+        # The cycle, from its alphabetically first rotation: which rotation ranks first is the data's, not the cycle's.
+        lines.append(f"top loop cycle: {privacy.active().mask_text(cycle_name(a.loops.iloc[0]['loop']))}")
     if a.incidents is not None and (a.incidents["outside"] == "below").any():
         worst = _by_conversions_lost(a.incidents[a.incidents["outside"] == "below"]).iloc[0]
         lines.append(f"largest incident: {worst['step']} {_days(worst['first_date'], worst['last_date'])}")
