@@ -105,6 +105,16 @@ def percent_interval(low: float, high: float, digits: int = 0, label: str | None
     return f"{named} {between(percent(low, digits), percent(high, digits))}"
 
 
+def number_interval(low: float, high: float, decimals: int, label: str | None = None) -> str:
+    """An interval of plain numbers (a ratio, an AUC): ``"95% CI 1.8 to 3.4"`` (``label`` replaces ``"95% CI"``).
+
+    >>> number_interval(1.84, 3.36, 1)
+    '95% CI 1.8 to 3.4'
+    """
+    named = _("95% CI") if label is None else label
+    return f"{named} {between(number(low, decimals), number(high, decimals))}"
+
+
 def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str | None = None,
                        sep: str | None = None) -> str:
     """A rate and its interval in brackets: ``"12.3% (11.0% to 13.5%)"``; NaN rate -> ``na``.

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from uem_helpers.core.formats import number, percent, percent_interval
+from uem_helpers.core.formats import number, number_interval, percent, percent_interval
 from uem_helpers.core.i18n import _, label
 from uem_helpers.present import privacy
 from uem_helpers.present.captions import Captioned
 from uem_helpers.present.churn import charts
 from uem_helpers.present.churn.vocabulary import hazard_name, who
 from uem_helpers.stories.churn import ChurnAnalysis
-
-
-def _interval(low: float, high: float) -> str:
-    return _("95% CI {low} to {high}").format(low=number(low, 1), high=number(high, 1))
 
 
 def calibration_caption(a: ChurnAnalysis) -> str:
@@ -40,7 +36,7 @@ def drivers_caption(a: ChurnAnalysis) -> str:
     return _("Points right of the dashed line churn more than the rest: {who} stand out at {ratio}× "
              "({interval}).").format(who=who(far["feature"], far["condition"], far["threshold"], a.rule),
                                      ratio=number(far["relative_risk"], 1),
-                                     interval=_interval(far["rr_low"], far["rr_high"]))
+                                     interval=number_interval(far["rr_low"], far["rr_high"], 1))
 
 
 def drivers_figure(a: ChurnAnalysis) -> Captioned:
@@ -88,7 +84,7 @@ def hazard_caption(a: ChurnAnalysis) -> str:
     return _("'{who}' stands out: users leave {ratio}× as fast ({interval}); intervals crossing the dashed line "
              "are no clear difference.").format(who=hazard_name(far["covariate"], far["level"], far["reference"]),
                                                 ratio=number(far["hazard_ratio"], 1),
-                                                interval=_interval(far["lower"], far["upper"]))
+                                                interval=number_interval(far["lower"], far["upper"], 1))
 
 
 def hazard_figure(a: ChurnAnalysis) -> Captioned:

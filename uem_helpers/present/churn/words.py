@@ -12,7 +12,7 @@ import math
 import pandas as pd
 from babel.lists import format_list
 
-from uem_helpers.core.formats import day, number, percent, rate_with_interval, signed
+from uem_helpers.core.formats import day, number, number_interval, percent, rate_with_interval, signed
 from uem_helpers.core.i18n import _, babel_locale, clauses, label, sentences
 from uem_helpers.present.churn.vocabulary import reason, who
 from uem_helpers.present.narrative import md_escape
@@ -59,8 +59,8 @@ def model_finding(analysis: ChurnAnalysis) -> str:
     if analysis.model is None:
         return not_enough_finding(analysis)
     model, v, b = analysis.model, analysis.model.validation, analysis.model.baseline
-    auc = _("AUC {auc} ({interval})").format(auc=number(v.auc, 2), interval=_interval(v.auc_low, v.auc_high, 2))
-    base = _("AUC {auc} ({interval})").format(auc=number(b.auc, 2), interval=_interval(b.auc_low, b.auc_high, 2))
+    auc = _("AUC {auc} ({interval})").format(auc=number(v.auc, 2), interval=number_interval(v.auc_low, v.auc_high, 2))
+    base = _("AUC {auc} ({interval})").format(auc=number(b.auc, 2), interval=number_interval(b.auc_low, b.auc_high, 2))
     if model.beats_baseline:
         verdict = _("The model ranks users better than their last visit alone: {auc} against {baseline} for "
                     "recency only, a difference of {difference} ({interval}), validated on {users} users at "
@@ -73,7 +73,7 @@ def model_finding(analysis: ChurnAnalysis) -> str:
             "{base} ({lift_interval}).").format(
         precision=rate_with_interval(v.top_decile_precision, v.top_decile_precision_low,
                                      v.top_decile_precision_high, 0),
-        lift=number(v.top_decile_lift, 1), lift_interval=_interval(v.top_decile_lift_low, v.top_decile_lift_high, 1),
+        lift=number(v.top_decile_lift, 1), lift_interval=number_interval(v.top_decile_lift_low, v.top_decile_lift_high, 1),
         base=percent(v.base_rate))
     return sentences(verdict.format(
         auc=auc, baseline=base, difference=signed(model.auc_difference, 2),
@@ -121,7 +121,7 @@ def driver_lines(drivers: pd.DataFrame, rule, top: int = 3) -> list[str]:
         _("{who} are {ratio}× ({interval}) as likely to churn as other users: {with_rate} of {users} against "
           "{without_rate}.").format(
             who=md_escape(who(r.feature, r.condition, r.threshold, rule)), ratio=number(r.relative_risk, 1),
-            interval=_interval(r.rr_low, r.rr_high, 1), with_rate=percent(r.churn_with),
+            interval=number_interval(r.rr_low, r.rr_high, 1), with_rate=percent(r.churn_with),
             users=number(r.users_with, 0), without_rate=percent(r.churn_without))
         for r in rows.itertuples()
     ]
@@ -131,7 +131,8 @@ def drivers_finding(analysis: ChurnAnalysis) -> str:
     """The drivers section's words: a list of sentences, or why there are none."""
     lines = driver_sentences(analysis)
     if not lines:
-        return not_enough_finding(analysis) if analysis.model is None else ""
+        return _("Without a risk model there are no drivers to show (why: see the key findings).") \
+            if analysis.model is None else ""
     return "\n".join(f"- {line}" for line in lines)
 
 
@@ -151,7 +152,7 @@ def survival_finding(analysis: ChurnAnalysis) -> str:
 def at_risk_note(analysis: ChurnAnalysis) -> str:
     """Under the risk list: pseudonyms here; the real ids only in the outreach file, not for sharing."""
     if analysis.at_risk is None:
-        return not_enough_finding(analysis)
+        return _("Without a risk model there is no risk list this time (why: see the key findings).")
     return _("Users are shown under pseudonyms. The list with real user ids, for the team that reaches out, is the "
              "file {file} next to this report: it is not for sharing.").format(file=f"`{OUTREACH_FILE}`")
 
@@ -228,10 +229,6 @@ def headline(analysis: ChurnAnalysis) -> str:
                      for group, n, value in ((r.group_a, r.n_a, r.value_a), (r.group_b, r.n_b, r.value_b)))
 
 
-def _interval(low: float, high: float, digits: int) -> str:
-    return _("95% CI {low} to {high}").format(low=number(low, digits), high=number(high, digits))
-
-
 def _log(x: float) -> float:
     return math.log(x) if x > 0 else 0.0
 
@@ -239,7 +236,7 @@ def _log(x: float) -> float:
 def hazard_sentence(row) -> str:
     """One hazard ratio in words: how much faster users leave after an event, or in a segment level than in
     its reference level, with the interval."""
-    ratio, interval = number(row["hazard_ratio"], 1), _interval(row["lower"], row["upper"], 1)
+    ratio, interval = number(row["hazard_ratio"], 1), number_interval(row["lower"], row["upper"], 1)
     if row["covariate"] == "payment_error":
         return _("After a payment error, users leave {ratio}× as fast as before ({interval}).").format(
             ratio=ratio, interval=interval)
