@@ -71,6 +71,8 @@ def _execute(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
     # Figures must be embedded even where the caller runs headless with MPLBACKEND=Agg.
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    if on_step is not None:
+        on_step("starting the kernel")
     with open(run_dir / "run.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", _RUNNER, str(spec_path)],

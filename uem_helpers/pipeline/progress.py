@@ -84,11 +84,13 @@ class Progress:
         self._step = ""
         self._shown_step = ""
         self._drawn = 0  # characters of the terminal line now on screen
+        self._counted = True
 
-    def start(self, name: str) -> None:
-        """An item begins: the next notebook, or a check."""
+    def start(self, name: str, counted: bool = True) -> None:
+        """An item begins: the next notebook, or (``counted=False``, outside the ``[i/total]`` count) a check."""
         with self._lock:
-            self._index += 1
+            self._index += counted
+            self._counted = counted
             self._name, self._step, self._shown_step = name, "", ""
             self._started = self._step_since = self._clock()
             if self.live:
@@ -158,7 +160,7 @@ class Progress:
                     self._drawn = 0
 
     def _prefix(self) -> str:
-        counter = f"[{self._index}/{self.total}] " if self.total and self.total > 1 else ""
+        counter = f"[{self._index}/{self.total}] " if self._counted and self.total and self.total > 1 else ""
         return f"{counter}{self._name}"
 
     def _draw(self) -> None:

@@ -46,7 +46,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from functools import partial
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -217,40 +217,39 @@ def run_notebook(
     if "language" in declared_parameters(source):
         values["language"] = chosen
     input_nb = translate_markdown(parameterize(source, values), chosen)
-    warnings = ()
-    if check:
-        own = {name: {**cfg.report.parameters.get(name, {}), **values}}
-        warnings = tuple(check_inputs(cfg, config_path, parse_period(label), own))
-    root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
-    folder = _inside(root, label)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, "creating the report folder") from exc
-    shown = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
+    own_line = not isinstance(progress, Progress)  # a batch's Progress: the batch starts and finishes this item
+    shown = Progress(enabled=bool(progress)) if own_line else progress
+    with shown.ticking() if own_line else nullcontext():
+        warnings = ()
+        if check:
+            own = {name: {**cfg.report.parameters.get(name, {}), **values}}
+            warnings = tuple(_checked(shown, lambda: check_inputs(cfg, config_path, parse_period(label), own,
+                                                                  on_step=shown.step)))
+        root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
+        folder = _inside(root, label)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentFault.from_os_error(exc, "creating the report folder") from exc
 
-    def locked() -> RunResult:
-        with _report_lock(folder, name, label):
-            return _run_locked(
-                input_nb,
-                name=name,
-                label=label,
-                values=values,
-                root=root,
-                folder=folder,
-                cwd=source.parent,
-                cell_timeout=cell_timeout or cfg.report.cell_timeout,
-                run_timeout=run_timeout or cfg.report.run_timeout,
-                on_step=shown.step,
-                language=chosen,
-                project=project_folder(config_path),
-            )
+        def locked() -> RunResult:
+            with _report_lock(folder, name, label):
+                return _run_locked(
+                    input_nb,
+                    name=name,
+                    label=label,
+                    values=values,
+                    root=root,
+                    folder=folder,
+                    cwd=source.parent,
+                    cell_timeout=cell_timeout or cfg.report.cell_timeout,
+                    run_timeout=run_timeout or cfg.report.run_timeout,
+                    on_step=shown.step,
+                    language=chosen,
+                    project=project_folder(config_path),
+                )
 
-    if shown is progress:  # one item of the caller's batch: the caller starts and finishes it
-        result = locked()
-    else:
-        with shown.ticking():
-            result = _tracked(shown, name, locked)
+        result = _tracked(shown, name, locked) if own_line else locked()
     return replace(result, warnings=warnings)
 
 
@@ -325,12 +324,13 @@ def run_period(
             f"their parameters are: {', '.join(sorted(valid)) or 'none'}"
         )
     own = {name: {k: v for k, v in (parameters or {}).items() if k in declared.get(name, ())} for name in notebooks}
-    warnings = tuple(left_out) + tuple(check_inputs(cfg, config_path, covered,
-                                  {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}))
     results = []
     shown = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
     shown.total = len(notebooks)
     with shown.ticking():
+        named = {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}
+        warnings = tuple(left_out) + tuple(_checked(shown, lambda: check_inputs(cfg, config_path, covered, named,
+                                                                                on_step=shown.step)))
         for name in notebooks:
             try:
                 result = _tracked(shown, str(name), partial(
@@ -354,6 +354,18 @@ def run_period(
             results.append(replace(result, warnings=warnings))
     build_index(root, chosen)
     return results
+
+
+def _checked(shown: Progress, work: Callable[[], list[str]]) -> list[str]:
+    """``work()``, the check before a run, as a step of ``shown`` outside its count of notebooks."""
+    shown.start("checking the data and the config", counted=False)
+    try:
+        found = work()
+    except BaseException:
+        shown.finish(STATUS_FAILED)
+        raise
+    shown.finish("done")
+    return found
 
 
 def _tracked(shown: Progress, name: str, work: Callable[[], RunResult]) -> RunResult:

@@ -75,6 +75,8 @@ def test_a_log_gets_time_stamped_lines_at_a_sensible_rate_and_no_carriage_return
     clock, out = FakeClock(), io.StringIO()  # not a terminal: a cron job's log
     shown = _progress(out, clock, total=2)
     assert not shown.live
+    shown.start("checking the data", counted=False)  # outside the count of notebooks
+    shown.finish("done")
     shown.start("journey_map")
     for second in range(0, 600):  # a cell a second for ten minutes, and a tick every second
         clock.seconds = second
@@ -87,6 +89,8 @@ def test_a_log_gets_time_stamped_lines_at_a_sensible_rate_and_no_carriage_return
     shown.finish("ok")
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue()
+    assert lines[:2] == ["2026-11-02 06:00:00 checking the data started", "2026-11-02 06:00:00 checking the data done in 0 s"]
+    lines = lines[2:]
     assert lines[0] == "2026-11-02 06:00:00 [1/2] journey_map started"
     assert lines[1] == "2026-11-02 06:00:30 [1/2] journey_map cell 2/31 (0:30)"
     assert lines[-3] == "2026-11-02 06:11:40 [1/2] journey_map cell 30/31 (11:40)"
