@@ -334,6 +334,9 @@ def test_run_period_continues_and_the_index_shows_every_run(project):
     for result in results:  # the time each notebook took, in its status file and on the index
         status = json.loads((result.html.parent / f"{result.notebook}.status.json").read_text(encoding="utf-8"))
         assert status["duration_s"] == round(result.duration_s, 1) and status["duration_s"] > 0
+        slowest = status["slowest_cells"]  # where the time went, cells numbered as failures number them
+        assert slowest and [c["seconds"] for c in slowest] == sorted((c["seconds"] for c in slowest), reverse=True)
+        assert all(isinstance(c["cell"], int) and c["cell"] > 1 and c["line"] for c in slowest)
     silent = results[1].html.read_text(encoding="utf-8")
     assert "<tr><th>Rows read</th><td>not recorded</td></tr>" in silent
     assert "<tr><th>Data fingerprint</th><td>not recorded</td></tr>" in silent

@@ -27,7 +27,7 @@ from uem_helpers.pipeline.failures import (
     RunTimeoutError,
 )
 from uem_helpers.pipeline.kernel import KERNEL_NAME
-from uem_helpers.pipeline.progress import cell_numbers, read_step, write_step
+from uem_helpers.pipeline.progress import cell_numbers, is_injected, read_step, write_step
 from uem_helpers.pipeline.status import _write_atomic
 
 
@@ -131,8 +131,7 @@ class _StepEngine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
         run_dir = Path(nb_man.output_path).parent
-        numbers, total = cell_numbers(nb_man.nb.cells,
-                                      lambda c: "injected-parameters" in c.get("metadata", {}).get("tags", []))
+        numbers, total = cell_numbers(nb_man.nb.cells, is_injected)
         cell_start = nb_man.cell_start
 
         def start(cell, cell_index=None, **more):

@@ -207,6 +207,27 @@ def cell_numbers(cells: list, skip: Callable[[object], bool]) -> tuple[list[int]
     return numbers, count
 
 
+def slowest_cells(cells: list, count: int = 3) -> list[dict]:
+    """The ``count`` cells of an executed notebook that took longest, as papermill timed them, slowest first.
+
+    Each is ``{"cell": number (as error messages number it), "seconds": ..., "line": its first line}``; a run's
+    status file keeps them, so that a slow report says where its time went.
+    """
+    numbers, _total = cell_numbers(cells, is_injected)
+    timed = []
+    for cell, number in zip(cells, numbers):
+        seconds = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if cell.get("cell_type") == "code" and not is_injected(cell) and isinstance(seconds, (int, float)):
+            line = next((ln.strip() for ln in str(cell.get("source", "")).splitlines() if ln.strip()), "")
+            timed.append({"cell": number, "seconds": round(float(seconds), 1), "line": line[:100]})
+    return sorted(timed, key=lambda c: -c["seconds"])[:count]
+
+
+def is_injected(cell) -> bool:
+    """Whether ``cell`` holds the parameters papermill injected (not a cell of the notebook as written)."""
+    return "injected-parameters" in cell.get("metadata", {}).get("tags", [])
+
+
 def write_step(run_dir: Path, text: str) -> None:
     """Record the step a runner is on (``"cell 14/31"``) in its run folder, atomically, for :func:`read_step`."""
     path = run_dir / STEP_FILE

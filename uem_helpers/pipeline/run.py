@@ -65,7 +65,7 @@ from uem_helpers.pipeline.markdown_cells import translate_markdown
 from uem_helpers.pipeline.failures import NotebookRunError, RunInterruptedError
 from uem_helpers.pipeline.notebooks import _period_from_parameters, batch_notebooks, find_notebook
 from uem_helpers.pipeline.preflight import check_inputs
-from uem_helpers.pipeline.progress import Progress
+from uem_helpers.pipeline.progress import Progress, slowest_cells
 from uem_helpers.pipeline.params import (
     declared_parameters,
     report_language,
@@ -457,7 +457,7 @@ def _run_locked(
         name,
         {**status, "status": outcome, "duration_s": round(duration, 1), "rows": rows, "html": f"{name}.html",
          "attachments": sorted(attached), "title": title_of(nb) or name, "finding": summary.first_finding(nb.cells),
-         "good_at": status["started_at"]},
+         "good_at": status["started_at"], "slowest_cells": slowest_cells(nb.cells)},
     )
     return RunResult(
         notebook=name,

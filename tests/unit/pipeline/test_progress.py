@@ -11,7 +11,16 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from uem_helpers.pipeline import execute
-from uem_helpers.pipeline.progress import STEP_EVERY, STILL_EVERY, Progress, cell_numbers, read_step, write_step
+from uem_helpers.pipeline.progress import (
+    STEP_EVERY,
+    STILL_EVERY,
+    Progress,
+    cell_numbers,
+    is_injected,
+    read_step,
+    slowest_cells,
+    write_step,
+)
 
 
 class FakeClock:
@@ -143,8 +152,19 @@ def test_cells_are_numbered_as_error_messages_number_them():
     nb = new_notebook(cells=[new_markdown_cell("# t"), new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
                              new_code_cell("x = 2", metadata={"tags": ["injected-parameters"]}),
                              new_code_cell("print(x)")])
-    numbers, total = cell_numbers(nb.cells, lambda c: "injected-parameters" in c.metadata.get("tags", []))
+    numbers, total = cell_numbers(nb.cells, is_injected)
     assert (numbers, total) == ([1, 2, 2, 3], 3)
+
+
+def test_the_slowest_cells_are_named_as_error_messages_name_them():
+    timed = [new_markdown_cell("# t"), new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+             new_code_cell("x = 2", metadata={"tags": ["injected-parameters"]}),
+             new_code_cell("\nanalysis = analyse_journey(data)\nprint(1)"), new_code_cell("report.show(analysis)"),
+             new_code_cell("never_ran()")]
+    for cell, seconds in zip(timed[1:5], [0.01, 99.0, 62.34, 1.5]):
+        cell.metadata["papermill"] = {"duration": seconds}
+    assert slowest_cells(timed, count=2) == [{"cell": 3, "seconds": 62.3, "line": "analysis = analyse_journey(data)"},
+                                             {"cell": 4, "seconds": 1.5, "line": "report.show(analysis)"}]
 
 
 def test_the_runner_records_each_cell_it_starts_in_the_run_folder(tmp_path, monkeypatch):
