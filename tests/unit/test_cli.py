@@ -28,7 +28,8 @@ def test_validate_prints_a_summary_of_the_sample(monkeypatch):
     assert steps[0] == "validate started" and re.fullmatch(r"validate done in \d+ s", steps[-1]), steps
     names = [re.sub(r" \(\d+:\d\d\)$", "", step) for step in steps[1:-1]]
     for table in ["events", "users", "carts", "feedback", "nps", "assignments"]:
-        assert names.index(f"validate opening {table}") < names.index(f"validate typing and checking {table}")
+        assert (names.index(f"validate opening {table}") < names.index(f"validate typing {table}")
+                < names.index(f"validate checking {table} against the data contract"))
     assert names[-4:] == ["validate checking that ids join across tables",
                           "validate checking the config's names against the data", "validate measuring data quality",
                           "validate counting rows and users per table"]

@@ -185,7 +185,8 @@ def load(
     validate : bool
         Check the data contract and raise on errors; warnings are collected either way.
     on_step : callable, optional
-        Told what is being done, table by table (``"opening events"``, ``"typing and checking events"``):
+        Told what is being done, table by table (``"opening events"``, ``"typing events"``, ``"checking events
+        against the data contract"``):
         ``uem validate`` shows it as its progress.
 
     Returns
@@ -297,7 +298,7 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id
     typed: dict[str, ibis.Table] = {}
     for name, table in raw.items():
         if on_step is not None:
-            on_step(f"typing and checking {name}")
+            on_step(f"typing {name}")
         try:
             table = _mapped(name, table, mapping.get(name, {}))
         except ContractError as exc:
@@ -315,6 +316,8 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id
         typed[name] = table
     if validate:
         for name, table in typed.items():
+            if on_step is not None:
+                on_step(f"checking {name} against the data contract")
             errors += schema.validate_table(name, table)
         if errors:
             raise ContractErrors(errors)
