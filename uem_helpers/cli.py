@@ -39,6 +39,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from uem_helpers.core import formats
 from uem_helpers.core.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -64,6 +65,9 @@ ParamOption = Annotated[
 OutputOption = Annotated[Path | None, typer.Option("--output-dir", help="Where reports go (default: the config's).")]
 CellTimeoutOption = Annotated[int | None, typer.Option("--cell-timeout", min=1, help="Seconds one cell may run.")]
 RunTimeoutOption = Annotated[int | None, typer.Option("--run-timeout", min=1, help="Seconds one notebook may run.")]
+ProgressOption = Annotated[bool, typer.Option(
+    "--progress/--no-progress",
+    help="Show progress on stderr: one updating line on a terminal, time-stamped lines in a log.")]
 LanguageOption = Annotated[
     str | None, typer.Option("--language", help="en or zh: the reports' language (default: the config's report.language).")
 ]
@@ -172,6 +176,7 @@ def validate(
     config: ConfigOption = Path("uem.yml"),
     period: Annotated[str | None, typer.Option(
         "--period", help="YYYY-MM or YYYY-MM..YYYY-MM: also warn about configured events with no rows in it.")] = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Load every configured table, check the data contract and the config's names, print a per-table summary."""
     from uem_helpers.core.config import load_config
@@ -179,15 +184,27 @@ def validate(
     from uem_helpers.data.config_check import check_config_against_data
     from uem_helpers.data.quality import data_quality
     from uem_helpers.data.sources import load
+    from uem_helpers.pipeline.progress import Progress
 
     settings = load_config(config)
-    dataset = load(settings)
     window = parse_period(period) if period else None
-    name_warnings = check_config_against_data(settings, dataset, window and window.start, window and window.end,
-                                              source=str(config))
-    quality = data_quality(dataset, window and window.start, window and window.end, strict=settings.checks.strict,
-                           config=settings)
-    summary = dataset.summary().drop(columns=["timezone"], errors="ignore")
+    shown = Progress(enabled=progress)
+    with shown.ticking():
+        shown.start("validate")
+        try:
+            dataset = load(settings, on_step=shown.step)
+            shown.step("checking the config's names against the data")
+            name_warnings = check_config_against_data(settings, dataset, window and window.start,
+                                                      window and window.end, source=str(config))
+            shown.step("measuring data quality")
+            quality = data_quality(dataset, window and window.start, window and window.end,
+                                   strict=settings.checks.strict, config=settings)
+            shown.step("counting rows and users per table")
+            summary = dataset.summary().drop(columns=["timezone"], errors="ignore")
+        except BaseException:
+            shown.finish("failed")
+            raise
+        shown.finish("done")
     table = Table(title=f"Data summary (times in {dataset.timezone})", box=box.SIMPLE_HEAD)
     for column in summary.columns:
         table.add_column(str(column), justify="right" if summary[column].dtype.kind in "iuf" else "left",
@@ -216,13 +233,14 @@ def run(
     cell_timeout: CellTimeoutOption = None,
     run_timeout: RunTimeoutOption = None,
     language: LanguageOption = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Run one notebook with papermill into reports/<period>/<notebook>.html (and rebuild the index)."""
     from uem_helpers.pipeline.run import run_notebook
 
     result = run_notebook(
         notebook, _parameters(parameter), config_path=config, period=period, output_dir=output_dir,
-        cell_timeout=cell_timeout, run_timeout=run_timeout, progress=True, language=language,
+        cell_timeout=cell_timeout, run_timeout=run_timeout, progress=progress, language=language,
     )
     _print_results([result])
 
@@ -239,7 +257,7 @@ def report(
     output_dir: OutputOption = None,
     cell_timeout: CellTimeoutOption = None,
     run_timeout: RunTimeoutOption = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    progress: ProgressOption = True,
     language: LanguageOption = None,
 ) -> None:
     """Run every notebook for a period (the config's report.notebooks that exist) and rebuild reports/index.html."""
@@ -295,7 +313,8 @@ def _print_results(results) -> None:
         elif r.status == "no data":
             console.print(f"[yellow]no data[/] {r.notebook} ({r.period}): the report says so -> {r.html}", highlight=False, soft_wrap=True)
         else:
-            console.print(f"[green]ok[/] {r.notebook} ({r.period}) in {r.duration_s:.0f} s -> {r.html}", highlight=False, soft_wrap=True)
+            console.print(f"[green]ok[/] {r.notebook} ({r.period}) in {formats.duration(r.duration_s)} -> {r.html}",
+                          highlight=False, soft_wrap=True)
 
 
 def _print_quality(quality) -> None:

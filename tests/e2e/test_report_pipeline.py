@@ -12,6 +12,7 @@ import ast
 import contextlib
 import difflib
 import fcntl
+import io
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from uem_helpers.pipeline.failures import AlreadyRunningError, CellTimeoutError,
 from uem_helpers.pipeline.status import build_index
 from uem_helpers.core.period import parse_period
 from uem_helpers.pipeline.params import resolve_parameters
+from uem_helpers.pipeline.progress import Progress
 from uem_helpers.pipeline.run import run_notebook, run_period
 
 FIXTURES = Path(__file__).parent / "notebooks"
@@ -308,15 +310,33 @@ def _processes_in(folder: Path, grace_s: float = 5.0) -> list:
 # --------------------------------------------------------------------------- batches and the index
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_run_period_continues_and_the_index_shows_every_run(project):
+    screen = _Terminal()
     results = run_period(
         "2026-02",
         config_path=project / "uem.yml",
         output_dir=project / "reports",
         parameters={"events_read": "0", "value": "9"},
-        progress=False,
+        progress=Progress(screen, width=200),
     )
     assert [(r.notebook, r.status) for r in results] == [("ok_report", "no data"), ("silent_report", "ok")]
+    # a terminal: one line redrawn with the cell the kernel is on (its last one at least), one kept per notebook
+    cells = len(nbformat.read(FIXTURES / "ok_report.ipynb", as_version=4).cells)
+    drawn = screen.getvalue().split("\r")
+    assert any(re.fullmatch(rf"\[1/2\] ok_report  cell {cells}/{cells}  0:\d\d *", line) for line in drawn), drawn
+    assert re.search(r"\[1/2\] ok_report  no data  \d+ s *\n", screen.getvalue())
+    assert re.search(r"\[2/2\] silent_report  ok  \d+ s *\n$", screen.getvalue())
+    for result in results:  # the time each notebook took, in its status file and on the index
+        status = json.loads((result.html.parent / f"{result.notebook}.status.json").read_text(encoding="utf-8"))
+        assert status["duration_s"] == round(result.duration_s, 1) and status["duration_s"] > 0
+        slowest = status["slowest_cells"]  # where the time went, cells numbered as failures number them
+        assert slowest and [c["seconds"] for c in slowest] == sorted((c["seconds"] for c in slowest), reverse=True)
+        assert all(isinstance(c["cell"], int) and c["cell"] > 1 and c["line"] for c in slowest)
     silent = results[1].html.read_text(encoding="utf-8")
     assert "<tr><th>Rows read</th><td>not recorded</td></tr>" in silent
     assert "<tr><th>Data fingerprint</th><td>not recorded</td></tr>" in silent
@@ -324,6 +344,7 @@ def test_run_period_continues_and_the_index_shows_every_run(project):
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
     assert index.index("2026-02") < index.index("2026-01")  # newest period first
     assert '<span class="no-data">no data in this period, run on 2026-' in index
+    assert len(re.findall(r'<span class="uem-took">took \d+ s</span>', index)) >= 2
     assert '<a href="2026-02/silent_report.html">Silent report</a>' in index  # its title, linking its report
 
 
@@ -333,9 +354,17 @@ def test_run_period_reports_a_failure_and_goes_on(project, tmp_path):
         config_path=project / "uem.yml",
         notebooks=["no_such", "silent_report"],
         output_dir=tmp_path,
-        progress=False,
+        progress=Progress(log := io.StringIO()),
     )
     assert [(r.notebook, r.status) for r in results] == [("no_such", "failed"), ("silent_report", "ok")]
+    # not a terminal (a cron log): a time-stamped line when each notebook starts and one when it ends
+    lines = [line[20:] for line in log.getvalue().splitlines()]
+    assert "\r" not in log.getvalue()
+    assert [re.sub(r"\d+ s$", "N s", line) for line in lines[:5]] == [
+        "checking the data and the config started", "checking the data and the config done in N s",
+        "[1/2] no_such started", "[1/2] no_such failed in N s", "[2/2] silent_report started"]
+    assert re.fullmatch(r"\[2/2\] silent_report ok in \d+ s", lines[-1]) and all(
+        re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S", line) for line in log.getvalue().splitlines())
     assert isinstance(results[0].error, ParameterError) and not results[0].ok
     with pytest.raises(ParameterError, match="no notebook of this batch has a parameter 'star_date'.*month"):
         run_period("2026-04", config_path=project / "uem.yml", parameters={"star_date": "x"}, output_dir=tmp_path)

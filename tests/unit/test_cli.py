@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from uem_helpers.cli import app
+from uem_helpers.pipeline import progress
 
 from tests.conftest import CONFIG_PATH, SAMPLE_DIR
 
 runner = CliRunner()
 
 
-def test_validate_prints_a_summary_of_the_sample():
+def test_validate_prints_a_summary_of_the_sample(monkeypatch):
+    monkeypatch.setattr(progress, "STEP_EVERY", 0)  # every step a line (a log gets one per 30 s)
     result = runner.invoke(app, ["validate", "--config", str(CONFIG_PATH)])
     assert result.exit_code == 0, result.output
     for word in ["events", "users", "carts", "feedback", "nps", "assignments", "Asia/Shanghai", "OK"]:
         assert word in result.output
     assert "warning:" in result.output  # the sample plants users without events
+    # not a terminal: its steps as time-stamped lines on stderr, each with the time so far
+    steps = [line[20:] for line in result.stderr.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d validate ", line)]
+    assert steps[0] == "validate started" and re.fullmatch(r"validate done in \d+ s", steps[-1]), steps
+    names = [re.sub(r" \(\d+:\d\d\)$", "", step) for step in steps[1:-1]]
+    for table in ["events", "users", "carts", "feedback", "nps", "assignments"]:
+        assert (names.index(f"validate opening {table}") < names.index(f"validate typing {table}")
+                < names.index(f"validate checking {table} against the data contract"))
+    assert names[-4:] == ["validate checking that ids join across tables",
+                          "validate checking the config's names against the data", "validate measuring data quality",
+                          "validate counting rows and users per table"]
+    assert "\r" not in result.stderr
 
 
 def test_validate_names_a_missing_file(tmp_path):
@@ -27,6 +42,8 @@ def test_validate_names_a_missing_file(tmp_path):
     result = runner.invoke(app, ["validate", "--config", str(config)])
     assert result.exit_code == 3  # data that fails the contract
     assert "events" in result.output and "nowhere/events.csv" in result.output
+    assert re.search(r"validate failed in \d+ s\n", result.stderr)  # the progress line ends before the message
+    assert result.stderr.index("validate failed") < result.stderr.index("error:")
 
 
 def test_validate_names_a_wrong_config_key(tmp_path):
@@ -39,9 +56,10 @@ def test_validate_names_a_wrong_config_key(tmp_path):
 def test_validate_with_only_an_event_log_says_what_is_skipped(tmp_path):
     config = tmp_path / "uem.yml"
     config.write_text(yaml.safe_dump({"sources": {"events": {"path": str(SAMPLE_DIR / "events.parquet")}}}), encoding="utf-8")
-    result = runner.invoke(app, ["validate", "--config", str(config)])
+    result = runner.invoke(app, ["validate", "--config", str(config), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "Not configured" in result.output and "carts" in result.output
+    assert "validate" not in result.stderr  # --no-progress: no progress lines
 
 
 def test_sample_writes_every_table(tmp_path):

@@ -263,6 +263,17 @@ def elapsed(seconds: float) -> str:
     return " ".join(f"{n} {name}" for n, _size, name in kept)
 
 
+def clock(seconds: float) -> str:
+    """Time elapsed as a running clock, ``"1:42"`` or ``"1:02:03"``: the ticking counter of a progress line.
+
+    >>> clock(0), clock(102.9), clock(3723)
+    ('0:00', '1:42', '1:02:03')
+    """
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def instant(stamp) -> str:
     """A timestamp to the minute, ``"2025-03-31 14:10"`` (``"n/a"`` when missing).
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,7 +167,8 @@ class Dataset:
 
 
 def load(
-    config: UEMConfig, con: ibis.BaseBackend | None = None, tables: Iterable[str] | None = None, validate: bool = True
+    config: UEMConfig, con: ibis.BaseBackend | None = None, tables: Iterable[str] | None = None, validate: bool = True,
+    on_step: Callable[[str], None] | None = None,
 ) -> Dataset:
     """Open the configured sources as canonical tables on one backend.
 
@@ -183,6 +184,10 @@ def load(
         ``Dataset.require`` explains it in a sentence); only ``events`` must be configured.
     validate : bool
         Check the data contract and raise on errors; warnings are collected either way.
+    on_step : callable, optional
+        Told what is being done, table by table (``"opening events"``, ``"typing events"``, ``"checking events
+        against the data contract"``):
+        ``uem validate`` shows it as its progress.
 
     Returns
     -------
@@ -201,6 +206,8 @@ def load(
     names = [n for n in tables if n in config.sources] if tables is not None else list(config.sources)
     raw, inputs, zones = {}, [], {}
     for name in names:
+        if on_step is not None:
+            on_step(f"opening {name}")
         src = config.sources[name]
         raw[name], files = _open_source(name, src, config, con)
         zones[name] = src.timezone or config.timezone
@@ -213,7 +220,8 @@ def load(
     events_map = config.sources["events"].event_names if "events" in names else {}
     widths = {name: config.sources[name].id_width for name in names}
     formats = {name: config.sources[name].time_format for name in names}
-    dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths, formats)
+    dataset = _build(con, raw, config.timezone, zones, mapping, events_map, validate, inputs, widths, formats,
+                     on_step=on_step)
     lifecycle = config.sources["events"].lifecycle if "events" in dataset.tables else None
     if lifecycle is not None:
         dataset.tables["events"] = apply_lifecycle(dataset.tables["events"], lifecycle)
@@ -224,6 +232,8 @@ def load(
         dataset.derived["carts"] = carts_note(config.carts, span(config.carts.window.total_seconds()))
         inputs.append({"carts": config.carts.model_dump(mode="json")})
     if validate:
+        if on_step is not None:
+            on_step("checking that ids join across tables")
         check_id_overlap(dataset, config.checks.min_id_overlap)
     return dataset
 
@@ -282,11 +292,13 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id_widths=None,
-           time_formats=None) -> Dataset:
+           time_formats=None, on_step=None) -> Dataset:
     """Map, type and validate every raw table; raise one ContractErrors listing every problem."""
     errors: list[ContractError] = []
     typed: dict[str, ibis.Table] = {}
     for name, table in raw.items():
+        if on_step is not None:
+            on_step(f"typing {name}")
         try:
             table = _mapped(name, table, mapping.get(name, {}))
         except ContractError as exc:
@@ -304,6 +316,8 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id
         typed[name] = table
     if validate:
         for name, table in typed.items():
+            if on_step is not None:
+                on_step(f"checking {name} against the data contract")
             errors += schema.validate_table(name, table)
         if errors:
             raise ContractErrors(errors)

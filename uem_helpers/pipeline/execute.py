@@ -12,10 +12,12 @@ import sys
 import threading
 import time
 from contextlib import suppress
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import papermill
+from papermill.engines import NBClientEngine, papermill_engines
 
 from uem_helpers.pipeline.failures import (
     CellTimeoutError,
@@ -25,6 +27,7 @@ from uem_helpers.pipeline.failures import (
     RunTimeoutError,
 )
 from uem_helpers.pipeline.kernel import KERNEL_NAME
+from uem_helpers.pipeline.progress import cell_numbers, is_injected, read_step, write_step
 from uem_helpers.pipeline.status import _write_atomic
 
 
@@ -32,6 +35,12 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 _RUNNER = "import sys; from uem_helpers.pipeline.execute import _runner_main; _runner_main(sys.argv[1])"
+
+#: Seconds between two looks at the runner (has it ended, which cell is it on).
+_POLL = 0.5
+
+#: The runner's papermill engine (registered in the runner process only).
+_ENGINE = "uem-steps"
 
 
 def _execute(
@@ -42,9 +51,12 @@ def _execute(
     cwd: Path,
     cell_timeout: int,
     run_timeout: int,
-    progress: bool,
+    on_step: Callable[[str], None] | None = None,
 ) -> None:
-    """Execute the notebook in a child process with a deadline; raise a NotebookRunError on failure."""
+    """Execute the notebook in a child process with a deadline; raise a NotebookRunError on failure.
+
+    ``on_step`` is called with the cell the runner is on (``"cell 14/31"``) each time it moves on.
+    """
     run_dir = input_path.parent
     result_path = run_dir / "result.json"
     spec = {
@@ -52,7 +64,6 @@ def _execute(
         "output": str(executed),
         "cwd": str(cwd),
         "cell_timeout": cell_timeout,
-        "progress": progress,
         "result": str(result_path),
     }
     spec_path = run_dir / "runner.json"
@@ -60,18 +71,20 @@ def _execute(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
     # Figures must be embedded even where the caller runs headless with MPLBACKEND=Agg.
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    if on_step is not None:
+        on_step("starting the kernel")
     with open(run_dir / "run.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", _RUNNER, str(spec_path)],
             stdin=subprocess.DEVNULL,
             stdout=log,
-            stderr=None if progress else log,
+            stderr=log,
             cwd=cwd,
             env=env,
             start_new_session=True,
         )
         try:
-            code = proc.wait(timeout=run_timeout)
+            code = _wait(proc, run_dir, time.monotonic() + run_timeout, on_step)
         except subprocess.TimeoutExpired:
             _kill_tree(proc)
             number, line = _failing_cell(input_nb, executed)
@@ -95,6 +108,42 @@ def _execute(
     raise KernelDiedError(name, f"the kernel died ({result['detail']})", number, line, _kept(executed))
 
 
+def _wait(proc: subprocess.Popen, run_dir: Path, deadline: float, on_step: Callable[[str], None] | None) -> int:
+    """The runner's exit code, handing its step to ``on_step`` meanwhile (and its last one when it ends);
+    TimeoutExpired at the deadline."""
+    while True:
+        try:
+            code = proc.wait(timeout=max(min(_POLL, deadline - time.monotonic()), 0.01))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+            code = None
+        step = read_step(run_dir)
+        if on_step is not None and step:
+            on_step(step)
+        if code is not None:
+            return code
+
+
+class _StepEngine(NBClientEngine):
+    """papermill's nbclient engine, writing the cell it starts into the run folder (:func:`write_step`)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        run_dir = Path(nb_man.output_path).parent
+        numbers, total = cell_numbers(nb_man.nb.cells, is_injected)
+        cell_start = nb_man.cell_start
+
+        def start(cell, cell_index=None, **more):
+            if cell_index is not None:
+                with suppress(OSError):  # progress is a courtesy; the run goes on without it
+                    write_step(run_dir, f"cell {numbers[cell_index]}/{total}")
+            return cell_start(cell, cell_index, **more)
+
+        nb_man.cell_start = start
+        return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+
 def _kept(executed: Path) -> Path:
     """The failed notebook, or its run folder when papermill had not written it yet."""
     return executed if executed.is_file() else executed.parent
@@ -110,6 +159,7 @@ def _runner_main(spec_path: str) -> None:
 
     _stop_with_parent(os.getppid())
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    papermill_engines.register(_ENGINE, _StepEngine)
     try:
         papermill.execute_notebook(
             spec["input"],
@@ -118,7 +168,8 @@ def _runner_main(spec_path: str) -> None:
             language="python",
             cwd=spec["cwd"],
             execution_timeout=spec["cell_timeout"],
-            progress_bar=spec["progress"],
+            progress_bar=False,
+            engine_name=_ENGINE,
             log_output=False,
             kernel_manager_class=UEMKernelManager,
         )

@@ -3,9 +3,9 @@
 The latest period first; for each report its title (linking to the last good report), its first
 finding in one sentence (:func:`uem_helpers.pipeline.summary.first_finding`, recorded in the
 status file when the report was published), its status in words ("up to date", "failed — showing
-the last good report from ...") and the run date in the reader's locale, then any file published
-beside it (the retro's wiki page). What went wrong with a failed run is in a collapsed block (the
-error messages stay English). The page is written in the language of the run that builds it and
+the last good report from ...") and the run date in the reader's locale, how long the run took
+(``duration_s`` of its status file), then any file published beside it (the retro's wiki page).
+What went wrong with a failed run is in a collapsed block (the error messages stay English). The page is written in the language of the run that builds it and
 shares the reports' style (:data:`uem_helpers.pipeline.page.PAGE_CSS`).
 """
 
@@ -31,7 +31,7 @@ _INDEX_CSS = (
     ".uem-status{font-size:.875rem;color:#57606a;margin:0}"
     ".uem-status .ok{color:#1a7f37}.uem-status .failed,.uem-status .interrupted{color:#cf222e}"
     ".uem-status .running,.uem-status .no-data{color:#9a6700}"
-    ".uem-status span{font-weight:600}"
+    ".uem-status span{font-weight:600}.uem-status span.uem-took{font-weight:400}"
     "details.uem-error{margin:.5rem 0 0;font-size:.875rem}"
     "details.uem-error pre{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:.25rem 0 0}"
 )
@@ -100,6 +100,21 @@ def status_words(record: Mapping) -> str:
     return _("{status} — showing the last good report").format(status=words)
 
 
+def run_time_words(record: Mapping) -> str:
+    """How long the recorded run took, in the reader's language (``"took 1.7 min"``); empty when not recorded.
+
+    A failed or interrupted run says how long it ran before it stopped (``"stopped after 3 s"``).
+    """
+    seconds = record.get("duration_s")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
+        return ""
+    if str(record.get("status", "")) in ("failed", "interrupted"):
+        return _("stopped after {duration}").format(duration=formats.duration(seconds))
+    if str(record.get("status", "")) in ("ok", "no data"):
+        return _("took {duration}").format(duration=formats.duration(seconds))
+    return ""
+
+
 def _entry(record: Mapping) -> str:
     esc = html.escape
     folder = quote(str(record["folder"]))
@@ -112,8 +127,10 @@ def _entry(record: Mapping) -> str:
     status = str(record.get("status", "?"))
     files = "".join(f' · <a href="{esc(folder)}/{esc(quote(str(a)))}">{esc(str(a))}</a>'
                     for a in record.get("attachments") or [])
+    took = run_time_words(record)
+    took = f' · <span class="uem-took">{esc(took)}</span>' if took else ""
     lines.append(f'<p class="uem-status"><span class="{esc(status.replace(" ", "-"))}">'
-                 f"{esc(status_words(record))}</span>{files}</p>")
+                 f"{esc(status_words(record))}</span>{took}{files}</p>")
     if record.get("message") and status in ("failed", "interrupted"):
         summary = _("What went wrong")
         lines.append(f'<details class="uem-error"><summary>{summary}</summary>'

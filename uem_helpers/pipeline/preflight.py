@@ -14,7 +14,7 @@ events with no rows in the period, and what the loader noticed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from uem_helpers.core.config import UEMConfig
@@ -29,6 +29,7 @@ def check_inputs(
     config_path: str | Path,
     period: Period,
     parameters: Mapping[str, Mapping[str, object]] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Check the data and the config's names for a run over ``period``; return its warnings.
 
@@ -43,6 +44,8 @@ def check_inputs(
     parameters : mapping, optional
         Notebook -> parameter -> value of this run; the config's ``report.parameters`` for
         notebooks not given.
+    on_step : callable, optional
+        Told each step as it begins (``"opening events"``...), for the progress line.
 
     Returns
     -------
@@ -58,10 +61,13 @@ def check_inputs(
     DataQualityError
         ``validate.strict`` and a data-quality finding above its threshold (exit code 3).
     """
-    dataset = load(cfg)
+    step = on_step if on_step is not None else (lambda text: None)
+    dataset = load(cfg, on_step=step)
     named = {**cfg.report.parameters, **(parameters or {})}
+    step("checking the config's names against the data")
     warnings = check_config_against_data(cfg, dataset, period.start, period.end, parameters=named,
                                          source=str(config_path))
     if cfg.checks.strict:
+        step("measuring data quality")
         data_quality(dataset, period.start, period.end, strict=True, config=cfg)
     return [*map(str, dataset.warnings), *map(str, warnings)]

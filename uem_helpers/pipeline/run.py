@@ -45,8 +45,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext, suppress
+from functools import partial
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +65,7 @@ from uem_helpers.pipeline.markdown_cells import translate_markdown
 from uem_helpers.pipeline.failures import NotebookRunError, RunInterruptedError
 from uem_helpers.pipeline.notebooks import _period_from_parameters, batch_notebooks, find_notebook
 from uem_helpers.pipeline.preflight import check_inputs
+from uem_helpers.pipeline.progress import Progress, slowest_cells
 from uem_helpers.pipeline.params import (
     declared_parameters,
     report_language,
@@ -149,7 +151,7 @@ def run_notebook(
     output_dir: str | Path | None = None,
     cell_timeout: int | None = None,
     run_timeout: int | None = None,
-    progress: bool = False,
+    progress: bool | Progress = False,
     check: bool = True,
     language: str | None = None,
 ) -> RunResult:
@@ -172,8 +174,9 @@ def run_notebook(
         Seconds one cell may run; the config's ``report.cell_timeout`` when omitted.
     run_timeout : int, optional
         Seconds the whole run may take; the config's ``report.run_timeout`` when omitted.
-    progress : bool
-        Show papermill's per-cell progress bar on stderr.
+    progress : bool or Progress
+        Show the run's progress (the cell it is on, the time so far) on stderr; or report it into this
+        :class:`~uem_helpers.pipeline.progress.Progress` (a batch's), which the caller starts and finishes.
     check : bool
         Check the data and the config's names first (:func:`~uem_helpers.pipeline.preflight.check_inputs`);
         :func:`run_period` checks once for the batch and turns this off.
@@ -214,31 +217,39 @@ def run_notebook(
     if "language" in declared_parameters(source):
         values["language"] = chosen
     input_nb = translate_markdown(parameterize(source, values), chosen)
-    warnings = ()
-    if check:
-        own = {name: {**cfg.report.parameters.get(name, {}), **values}}
-        warnings = tuple(check_inputs(cfg, config_path, parse_period(label), own))
-    root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
-    folder = _inside(root, label)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EnvironmentFault.from_os_error(exc, "creating the report folder") from exc
-    with _report_lock(folder, name, label):
-        result = _run_locked(
-            input_nb,
-            name=name,
-            label=label,
-            values=values,
-            root=root,
-            folder=folder,
-            cwd=source.parent,
-            cell_timeout=cell_timeout or cfg.report.cell_timeout,
-            run_timeout=run_timeout or cfg.report.run_timeout,
-            progress=progress,
-            language=chosen,
-            project=project_folder(config_path),
-        )
+    own_line = not isinstance(progress, Progress)  # a batch's Progress: the batch starts and finishes this item
+    shown = Progress(enabled=bool(progress)) if own_line else progress
+    with shown.ticking() if own_line else nullcontext():
+        warnings = ()
+        if check:
+            own = {name: {**cfg.report.parameters.get(name, {}), **values}}
+            warnings = tuple(_checked(shown, lambda: check_inputs(cfg, config_path, parse_period(label), own,
+                                                                  on_step=shown.step)))
+        root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
+        folder = _inside(root, label)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentFault.from_os_error(exc, "creating the report folder") from exc
+
+        def locked() -> RunResult:
+            with _report_lock(folder, name, label):
+                return _run_locked(
+                    input_nb,
+                    name=name,
+                    label=label,
+                    values=values,
+                    root=root,
+                    folder=folder,
+                    cwd=source.parent,
+                    cell_timeout=cell_timeout or cfg.report.cell_timeout,
+                    run_timeout=run_timeout or cfg.report.run_timeout,
+                    on_step=shown.step,
+                    language=chosen,
+                    project=project_folder(config_path),
+                )
+
+        result = _tracked(shown, name, locked) if own_line else locked()
     return replace(result, warnings=warnings)
 
 
@@ -251,7 +262,7 @@ def run_period(
     parameters: Mapping[str, object] | None = None,
     cell_timeout: int | None = None,
     run_timeout: int | None = None,
-    progress: bool = True,
+    progress: bool | Progress = True,
     language: str | None = None,
 ) -> list[RunResult]:
     """Run every report of a period, continuing past failures, and rebuild the index.
@@ -274,8 +285,9 @@ def run_period(
         declares is refused.
     cell_timeout, run_timeout : int, optional
         As in :func:`run_notebook`.
-    progress : bool
-        Show a progress bar for the batch.
+    progress : bool or Progress
+        Show each notebook's progress on stderr (:mod:`uem_helpers.pipeline.progress`: one updating line on a
+        terminal, time-stamped lines in a log), or report it into this :class:`Progress`.
     language : str, optional
         ``"en"`` or ``"zh"`` for every report of the batch; the config's ``report.language`` when omitted.
 
@@ -293,8 +305,6 @@ def run_period(
     RunInterruptedError
         Ctrl-C or SIGTERM; the interrupted report's status says so, later reports did not run.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     cfg = load_config(config_path)
     covered = parse_period(period)
     chosen = report_language(cfg, language)
@@ -314,16 +324,17 @@ def run_period(
             f"their parameters are: {', '.join(sorted(valid)) or 'none'}"
         )
     own = {name: {k: v for k, v in (parameters or {}).items() if k in declared.get(name, ())} for name in notebooks}
-    warnings = tuple(left_out) + tuple(check_inputs(cfg, config_path, covered,
-                                  {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}))
     results = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task(f"reports {period}", total=len(notebooks))
+    shown = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
+    shown.total = len(notebooks)
+    with shown.ticking():
+        named = {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}
+        warnings = tuple(left_out) + tuple(_checked(shown, lambda: check_inputs(cfg, config_path, covered, named,
+                                                                                on_step=shown.step)))
         for name in notebooks:
-            bar.update(task, description=f"{period} {name}")
             try:
-                result = run_notebook(
+                result = _tracked(shown, str(name), partial(
+                    run_notebook,
                     name,
                     own[name],
                     config_path=config_path,
@@ -333,16 +344,43 @@ def run_period(
                     run_timeout=run_timeout,
                     check=False,
                     language=language,
-                )
+                    progress=shown,
+                ))
             except RunInterruptedError:
                 build_index(root, chosen)
                 raise
             except UEMError as exc:
                 result = RunResult(notebook=str(name), period=period, status=STATUS_FAILED, error=exc)
             results.append(replace(result, warnings=warnings))
-            bar.advance(task)
     build_index(root, chosen)
     return results
+
+
+def _checked(shown: Progress, work: Callable[[], list[str]]) -> list[str]:
+    """``work()``, the check before a run, as a step of ``shown`` outside its count of notebooks."""
+    shown.start("checking the data and the config", counted=False)
+    try:
+        found = work()
+    except BaseException:
+        shown.finish(STATUS_FAILED)
+        raise
+    shown.finish("done")
+    return found
+
+
+def _tracked(shown: Progress, name: str, work: Callable[[], RunResult]) -> RunResult:
+    """``work()`` as one item of ``shown``: started, then finished with its outcome (a failure's too)."""
+    shown.start(name)
+    try:
+        result = work()
+    except RunInterruptedError:
+        shown.finish(STATUS_INTERRUPTED)
+        raise
+    except (UEMError, KeyboardInterrupt):
+        shown.finish(STATUS_FAILED)
+        raise
+    shown.finish(result.status, result.duration_s)
+    return result
 
 
 def _run_locked(
@@ -356,7 +394,7 @@ def _run_locked(
     cwd: Path,
     cell_timeout: int,
     run_timeout: int,
-    progress: bool,
+    on_step: Callable[[str], None],
     language: str,
     project: Path,
 ) -> RunResult:
@@ -375,7 +413,7 @@ def _run_locked(
         _set_status(root, folder, name, {**status, "status": STATUS_RUNNING, "pid": os.getpid()})
         input_path = run_dir / f"{name}.input.ipynb"
         nbformat.write(input_nb, input_path)
-        _execute(name, input_nb, input_path, executed, cwd, cell_timeout, run_timeout, progress)
+        _execute(name, input_nb, input_path, executed, cwd, cell_timeout, run_timeout, on_step)
         nb = nbformat.read(executed, as_version=4)
         duration = (datetime.now().astimezone() - started).total_seconds()
         page = export_html(nb, RunInfo(name, effective_parameters(input_path, values), label, started, duration,
@@ -419,7 +457,7 @@ def _run_locked(
         name,
         {**status, "status": outcome, "duration_s": round(duration, 1), "rows": rows, "html": f"{name}.html",
          "attachments": sorted(attached), "title": title_of(nb) or name, "finding": summary.first_finding(nb.cells),
-         "good_at": status["started_at"]},
+         "good_at": status["started_at"], "slowest_cells": slowest_cells(nb.cells)},
     )
     return RunResult(
         notebook=name,

@@ -86,3 +86,9 @@ def test_duration_unit_is_chosen_by_size_and_shared_by_a_range():
         (1, "s"), (1, "s"), (60, "min"), (3600, "h"), (86400, "days")]
     assert f.duration_unit(-90000 * 2) == (86400, "days")
     assert f.duration_unit(30, minutes_from=0) == (60, "min")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "0:00"), (9.99, "0:09"), (102.9, "1:42"), (3599, "59:59"),
+                                                (3600, "1:00:00"), (3723, "1:02:03"), (-1, "0:00")])
+def test_clock_ticks_in_whole_seconds(seconds, text):
+    assert f.clock(seconds) == text

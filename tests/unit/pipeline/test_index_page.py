@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_output
 
 from uem_helpers.core.i18n import LOCALE_DIR, in_language
 from uem_helpers.pipeline import summary
-from uem_helpers.pipeline.index_page import index_html, status_words
+from uem_helpers.pipeline.index_page import index_html, run_time_words, status_words
 from uem_helpers.pipeline.status import build_index
 from uem_helpers.present.narrative import KEY_FINDINGS
 
@@ -37,13 +37,13 @@ def test_the_landing_page_shows_each_report_with_its_first_finding_status_and_li
     assert page.index("2026-10") < page.index("80% completed.")  # the October section comes first
     assert '<a href="2026-10/onboarding_funnel.html">Account opening: where do users get stuck?</a>' in page
     assert '<p class="uem-finding">87% of starters completed within 1 h.</p>' in page
-    assert '<span class="ok">up to date, run on 2026-11-02</span>' in page
+    assert '<span class="ok">up to date, run on 2026-11-02</span> · <span class="uem-took">took 31 s</span>' in page
     text = _text(page)
-    assert "failed on 2026-11-03 — showing the last good report from 2026-10-04" in text
+    assert "failed on 2026-11-03 — showing the last good report from 2026-10-04 · monthly_retro.md" in text
     assert '<a href="2026-10/monthly_retro.html">Monthly retro</a>' in page  # the last good report, still linked
     assert '<a href="2026-10/monthly_retro.md">monthly_retro.md</a>' in page
     assert "<details" in page and "KeyError" in page  # what went wrong, collapsed
-    assert "47704" not in page and "47,704" not in page and "31.2" not in page  # no row counts, no durations
+    assert "47704" not in page and "47,704" not in page and "31.2" not in page  # no row counts; the time in words
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d", page)  # no bare ISO time stamps
     assert '<html lang="en">' in page
 
@@ -66,6 +66,20 @@ def test_status_words(record, words):
     assert status_words(record) == words
 
 
+@pytest.mark.parametrize(("record", "words"), [
+    ({"status": "ok", "duration_s": 31.2}, "took 31 s"),
+    ({"status": "no data", "duration_s": 102.4}, "took 1.7 min"),
+    ({"status": "failed", "duration_s": 3.0}, "stopped after 3 s"),
+    ({"status": "interrupted", "duration_s": 7200}, "stopped after 2.0 h"),
+    ({"status": "running", "duration_s": 5}, ""),  # a running record's time is the last run's, not this one's
+    ({"status": "ok"}, ""),  # a status file written before runs recorded their time
+    ({"status": "ok", "duration_s": "31"}, ""),
+    ({"status": "ok", "duration_s": float("nan")}, ""),
+])
+def test_the_time_a_run_took_in_words(record, words):
+    assert run_time_words(record) == words
+
+
 def test_the_index_is_written_in_the_language_of_the_latest_run_unless_told(tmp_path):
     folder = tmp_path / "2026-10"
     folder.mkdir()
@@ -83,6 +97,7 @@ def test_a_chinese_landing_page():
     assert '<html lang="zh-CN">' in page
     assert "2026年11月2日" in page and "2026年10月" in page
     assert "up to date" not in page and "failed on" not in page
+    assert "耗时 31秒" in page and "took 31" not in page
     with in_language("zh"):
         assert "2026年10月4日" in status_words(FAILED)
 
