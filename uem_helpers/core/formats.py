@@ -106,13 +106,16 @@ def percent_interval(low: float, high: float, digits: int = 0, label: str | None
 
 
 def number_interval(low: float, high: float, decimals: int, label: str | None = None) -> str:
-    """An interval of plain numbers (a ratio, an AUC): ``"95% CI 1.8 to 3.4"`` (``label`` replaces ``"95% CI"``).
+    """An interval of plain numbers (a ratio, an AUC): ``"95% CI 1.8 to 3.0"`` (``label`` replaces ``"95% CI"``).
 
-    >>> number_interval(1.84, 3.36, 1)
-    '95% CI 1.8 to 3.4'
+    Both ends keep ``decimals`` decimals, trailing zeros too, so they read alike ("0.85 to 0.90").
+
+    >>> number_interval(1.84, 2.999, 1), number_interval(-0.5, 1, 2)
+    ('95% CI 1.8 to 3.0', '95% CI −0.50 to 1.00')
     """
     named = _("95% CI") if label is None else label
-    return f"{named} {between(number(low, decimals), number(high, decimals))}"
+    low_text, high_text = (with_minus(f"{x:,.{decimals}f}") for x in (low, high))
+    return f"{named} {between(low_text, high_text)}"
 
 
 def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str | None = None,
