@@ -263,9 +263,6 @@ FADE_DAYS = 28
 Without it churn is abrupt (a Poisson session process that simply stops), and whoever has not been
 seen for longest is all a model can know: on seed 9 the churn model's AUC was 0.910 against the
 recency baseline's 0.912. With four weeks of fading to 45% the activity trend tells who is leaving
-before recency does (seeds 9 and 10: +0.030 and +0.039 AUC over the baseline, both intervals above 0).
-Fading moves the observed churn (dated at the last visit) earlier than the churn time, and the Cox
-model's payment-error ratio on it runs about 10% below the planted 2.5 (2.20 to 2.26 on seeds 9 and
-10 across fading settings; 2.25 (2.02 to 2.51) on the bundled seed)."""
+before recency does (seeds 9 and 10: +0.030 and +0.039 AUC over the baseline, both intervals above 0)."""
 FADE_KEEP = 0.45
 """Share of the sessions in those FADE_DAYS that are kept (each independently: the session rate times 0.45)."""

@@ -7,10 +7,13 @@ A **gap** follows each active event: the time to the user's next active event, o
 after the last one. The user **churned** when a gap of at least ``inactive`` occurs before
 ``as_of``; they churned at the **start** of the first such gap, i.e. at the active event it
 follows (``churned_at``). A user who came back after that gap still churned there (their later
-activity shows in ``last_active_at``). A user without such a gap is **right-censored**: they
-were still active when the data stop, so their lifetime is at least ``duration_days``, entry to
-their last active event. Users who entered less than ``inactive`` before ``as_of`` can only be
-censored, which is why recent users weigh on the survival curve's tail.
+activity shows in ``last_active_at``). A user without such a gap is **right-censored**. A churn
+can only be seen by ``as_of`` if it happened by ``as_of - inactive`` (its gap must fit before
+``as_of``), so a censored lifetime ends at the user's last active event or at ``as_of - inactive``,
+whichever comes first (``duration_days``; 0 for a user who entered after that). Ending it at the
+last active event alone would keep users at risk in the last ``inactive`` days, when no churn can
+be seen: on the sample that pulled the returning users' hazard ratio from the planted 0.5 to 0.6,
+because new users spend more of their lifetimes there than users watched since the start.
 
 The time-varying covariates the Cox model splits lifetimes at come along: the user's first
 payment error (:func:`~uem_helpers.analyses.churn.features.payment_errors`, sessions from
@@ -59,8 +62,8 @@ def survival_table(data: Dataset, rule: ChurnRule, as_of: object, config) -> pd.
     -------
     pandas.DataFrame
         ``user_id``, ``entered_at``, ``last_active_at``, ``churned`` (bool), ``churned_at`` (NaT when
-        censored), ``duration_days`` (entry to ``churned_at``, or to the last active event when
-        censored), ``payment_error_at`` and ``detractor_at`` (first, NaT if none), then one text
+        censored), ``duration_days`` (entry to ``churned_at``, or when censored to the last active
+        event or ``as_of - inactive``, whichever is first; at least 0), ``payment_error_at`` and ``detractor_at`` (first, NaT if none), then one text
         column per ``churn.segments`` column; sorted by ``user_id``.
 
     Raises
@@ -83,9 +86,10 @@ def survival_table(data: Dataset, rule: ChurnRule, as_of: object, config) -> pd.
         last_active_at=gaps.timestamp.max(),
         churned_at=gaps.timestamp.min(where=gaps._gone),
     )
-    end = ibis.coalesce(lives.churned_at, lives.last_active_at)
-    lives = lives.mutate(churned=lives.churned_at.notnull(),
-                         duration_days=(epoch_seconds(end) - epoch_seconds(lives.entered_at)) / DAY_SECONDS)
+    horizon = ibis.literal(as_of - rule.inactive)  # the last instant a churn can be seen by as_of
+    end = ibis.coalesce(lives.churned_at, ibis.least(lives.last_active_at, horizon))
+    days = (epoch_seconds(end) - epoch_seconds(lives.entered_at)) / DAY_SECONDS
+    lives = lives.mutate(churned=lives.churned_at.notnull(), duration_days=ibis.greatest(days, 0.0))
     lives = _with_first(lives, _first_payment_errors(data, churn, config, as_of), "payment_error_at")
     lives = _with_first(lives, _first_detractor(data, as_of), "detractor_at")
     lives = with_segments(lives, data, churn.segments, as_of)

@@ -22,7 +22,8 @@ EVENTS = [
     ("a", "2026-09-21 00:00", "payment_failed"), ("a", "2026-09-25 00:00", "app_open"),
     # b: 09-15 -> 09-25 is exactly 10 days: a gap long enough, churned at 09-15 (5 days in)
     ("b", "2026-09-10 00:00", "app_open"), ("b", "2026-09-15 00:00", "app_open"), ("b", "2026-09-25 00:00", "app_open"),
-    # c: gaps of 9 and 7 days, then 3 days to as_of: censored after 16 days; the event after as_of is not read
+    # c: gaps of 9 and 7 days, then 3 days to as_of: censored at as_of - 10 days (09-21, 9 days in: a churn after
+    # that could not be seen by as_of), not at its last visit (09-28); the event after as_of is not read
     ("c", "2026-09-12 00:00", "app_open"), ("c", "2026-09-21 00:00", "app_open"), ("c", "2026-09-28 00:00", "app_open"),
     ("c", "2026-10-05 00:00", "payment_failed"),
     # d: one visit 15.5 days before as_of: churned at once (0 days)
@@ -56,7 +57,7 @@ def test_first_gaps_censoring_and_users_who_came_back(data):
     assert table["churned"].to_dict() == {"a": True, "b": True, "c": False, "d": True}
     assert table["churned_at"].to_dict() == {"a": pd.Timestamp("2026-09-05"), "b": pd.Timestamp("2026-09-15"),
                                              "c": pd.NaT, "d": pd.Timestamp("2026-09-15 12:00")}
-    assert table["duration_days"].tolist() == pytest.approx([4.0, 5.0, 16.0, 0.0])
+    assert table["duration_days"].tolist() == pytest.approx([4.0, 5.0, 9.0, 0.0])
     assert table.loc["a", "last_active_at"] == pd.Timestamp("2026-09-25")  # back after the gap
     assert table.loc["a", "entered_at"] == pd.Timestamp("2026-09-01")
     assert table.loc["c", "last_active_at"] == pd.Timestamp("2026-09-28")
@@ -77,7 +78,8 @@ def test_a_later_as_of_censors_less_and_without_nps_or_payment_errors_the_column
     assert list(table.columns) == ["user_id", "entered_at", "last_active_at", "churned", "churned_at",
                                    "duration_days", "payment_error_at", "detractor_at"]
     assert table["payment_error_at"].isna().all() and table["detractor_at"].isna().all()
-    # e now enters on 10-01 (censored at 0 days); c's 3 days to 10-01 are now 10 days to 10-08: churned at 09-28
+    # e now enters on 10-01, after as_of - 10 days (censored at 0 days); c's 3 days to 10-01 are now 10 days to
+    # 10-08: churned at 09-28
     row = table.set_index("user_id")
     assert row.loc["c", "churned_at"] == pd.Timestamp("2026-09-28") and row.loc["c", "duration_days"] == 16.0
     assert (row.loc["e", "churned"], row.loc["e", "duration_days"]) == (False, 0.0)
