@@ -114,8 +114,16 @@ def number_interval(low: float, high: float, decimals: int, label: str | None = 
     ('95% CI 1.8 to 3.0', '95% CI −0.50 to 1.00')
     """
     named = _("95% CI") if label is None else label
-    low_text, high_text = (with_minus(f"{x:,.{decimals}f}") for x in (low, high))
-    return f"{named} {between(low_text, high_text)}"
+    return f"{named} {between(fixed(low, decimals), fixed(high, decimals))}"
+
+
+def fixed(x: float, decimals: int) -> str:
+    """``decimals`` decimals, trailing zeros kept (a column or an interval whose numbers read alike).
+
+    >>> fixed(0.9, 2), fixed(-1234.5, 1)
+    ('0.90', '−1,234.5')
+    """
+    return with_minus(f"{x:,.{decimals}f}")
 
 
 def rate_with_interval(rate: float, low: float, high: float, digits: int = 1, na: str | None = None,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from uem_helpers.core.formats import number, number_interval, percent, percent_interval
+from uem_helpers.core.formats import number, percent, percent_interval
 from uem_helpers.core.i18n import _, label
 from uem_helpers.present import privacy
 from uem_helpers.present.captions import Captioned
 from uem_helpers.present.churn import charts
-from uem_helpers.present.churn.vocabulary import hazard_name, who
+from uem_helpers.present.churn.vocabulary import hazard_name, ratio_with_interval, who
 from uem_helpers.stories.churn import ChurnAnalysis
 
 
@@ -33,10 +33,10 @@ def drivers_caption(a: ChurnAnalysis) -> str:
     """The driver furthest from 1 among those drawn, with its interval."""
     rows = a.drivers.dropna(subset=["relative_risk"]).head(charts.DRIVERS_SHOWN)
     far = rows.loc[rows["relative_risk"].map(lambda x: abs(np.log(x)) if x > 0 else 0.0).idxmax()]
+    shown = ratio_with_interval(far["relative_risk"], far["rr_low"], far["rr_high"])
     return _("Points right of the dashed line churn more than the rest: {who} stand out at {ratio}× "
              "({interval}).").format(who=who(far["feature"], far["condition"], far["threshold"], a.rule),
-                                     ratio=number(far["relative_risk"], 1),
-                                     interval=number_interval(far["rr_low"], far["rr_high"], 1))
+                                     ratio=shown[0], interval=shown[1])
 
 
 def drivers_figure(a: ChurnAnalysis) -> Captioned:
@@ -81,10 +81,10 @@ def hazard_caption(a: ChurnAnalysis) -> str:
         return _("Every interval crosses the dashed line: no group leaves clearly faster or slower than its "
                  "reference.")
     far = clear.loc[clear["hazard_ratio"].map(lambda x: abs(np.log(x))).idxmax()]
+    shown = ratio_with_interval(far["hazard_ratio"], far["lower"], far["upper"])
     return _("'{who}' stands out: users leave {ratio}× as fast ({interval}); intervals crossing the dashed line "
              "are no clear difference.").format(who=hazard_name(far["covariate"], far["level"], far["reference"]),
-                                                ratio=number(far["hazard_ratio"], 1),
-                                                interval=number_interval(far["lower"], far["upper"], 1))
+                                                ratio=shown[0], interval=shown[1])
 
 
 def hazard_figure(a: ChurnAnalysis) -> Captioned:

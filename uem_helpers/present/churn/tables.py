@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from uem_helpers.core.formats import number, p_value, percent
+from uem_helpers.core.formats import between, fixed, number, p_value, percent
 from uem_helpers.core.i18n import N_, _
 from uem_helpers.present import privacy
 from uem_helpers.present.churn.vocabulary import hazard_name
@@ -45,9 +45,8 @@ def hazard_table(analysis: ChurnAnalysis):
     if h.empty:
         return None
     frame = pd.DataFrame({
-        _("Hazard ratio"): [number(x, 2) for x in h["hazard_ratio"]],
-        _("95% CI"): [_("{low} to {high}").format(low=number(lo, 2), high=number(hi, 2))
-                      for lo, hi in zip(h["lower"], h["upper"])],
+        _("Hazard ratio"): [fixed(x, 2) for x in h["hazard_ratio"]],
+        _("95% CI"): [between(fixed(lo, 2), fixed(hi, 2)) for lo, hi in zip(h["lower"], h["upper"])],
         _("p-value"): [p_value(p) for p in h["p_value"]],
     }, index=pd.Index([hazard_name(r.covariate, r.level, r.reference) for r in h.itertuples()], name=_("Who")))
     return privacy.active().safe_table(frame)

@@ -8,7 +8,7 @@ name through :func:`~uem_helpers.core.i18n.label`.
 
 from __future__ import annotations
 
-from uem_helpers.core.formats import number
+from uem_helpers.core.formats import fixed, number, number_interval
 from uem_helpers.core.i18n import N_, _, label
 
 #: Who has a flag (or a count above zero), by feature; ``{recent}`` and ``{window}`` are days.
@@ -114,3 +114,16 @@ def hazard_name(covariate: str, level: object = "", reference: object = "") -> s
                                                                   reference=label(reference))
         return _("{column}: {value}").format(column=label(covariate), value=label(level))
     return label(covariate)
+
+
+def ratio_with_interval(ratio: float, low: float, high: float) -> tuple[str, str]:
+    """A relative risk or hazard ratio and its interval, with two decimals when all of it is below 1.
+
+    One decimal would print a ratio of 0.08 (0.05 to 0.13) as "0.1 (0.1 to 0.1)"; the ends keep
+    their trailing zeros so they read alike.
+
+    >>> ratio_with_interval(5.93, 4.98, 7.1), ratio_with_interval(0.08, 0.05, 0.13)
+    (('5.9', '95% CI 5.0 to 7.1'), ('0.08', '95% CI 0.05 to 0.13'))
+    """
+    decimals = 2 if max(ratio, high) < 1 else 1
+    return fixed(ratio, decimals), number_interval(low, high, decimals)

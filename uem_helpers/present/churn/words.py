@@ -12,9 +12,9 @@ import math
 import pandas as pd
 from babel.lists import format_list
 
-from uem_helpers.core.formats import day, number, number_interval, percent, rate_with_interval, signed
+from uem_helpers.core.formats import day, fixed, number, number_interval, percent, rate_with_interval, signed
 from uem_helpers.core.i18n import _, babel_locale, clauses, label, sentences
-from uem_helpers.present.churn.vocabulary import reason, who
+from uem_helpers.present.churn.vocabulary import ratio_with_interval, reason, who
 from uem_helpers.present.narrative import md_escape
 from uem_helpers.present.sentences import name
 from uem_helpers.stories.churn import NO_ASSIGNMENTS, NO_OUTREACH_CONFIGURED, ChurnAnalysis
@@ -59,8 +59,8 @@ def model_finding(analysis: ChurnAnalysis) -> str:
     if analysis.model is None:
         return not_enough_finding(analysis)
     model, v, b = analysis.model, analysis.model.validation, analysis.model.baseline
-    auc = _("AUC {auc} ({interval})").format(auc=number(v.auc, 2), interval=number_interval(v.auc_low, v.auc_high, 2))
-    base = _("AUC {auc} ({interval})").format(auc=number(b.auc, 2), interval=number_interval(b.auc_low, b.auc_high, 2))
+    auc = _("AUC {auc} ({interval})").format(auc=fixed(v.auc, 2), interval=number_interval(v.auc_low, v.auc_high, 2))
+    base = _("AUC {auc} ({interval})").format(auc=fixed(b.auc, 2), interval=number_interval(b.auc_low, b.auc_high, 2))
     if model.beats_baseline:
         verdict = _("The model ranks users better than their last visit alone: {auc} against {baseline} for "
                     "recency only, a difference of {difference} ({interval}), validated on {users} users at "
@@ -73,7 +73,7 @@ def model_finding(analysis: ChurnAnalysis) -> str:
             "{base} ({lift_interval}).").format(
         precision=rate_with_interval(v.top_decile_precision, v.top_decile_precision_low,
                                      v.top_decile_precision_high, 0),
-        lift=number(v.top_decile_lift, 1), lift_interval=number_interval(v.top_decile_lift_low, v.top_decile_lift_high, 1),
+        lift=fixed(v.top_decile_lift, 1), lift_interval=number_interval(v.top_decile_lift_low, v.top_decile_lift_high, 1),
         base=percent(v.base_rate))
     return sentences(verdict.format(
         auc=auc, baseline=base, difference=signed(model.auc_difference, 2),
@@ -120,10 +120,9 @@ def driver_lines(drivers: pd.DataFrame, rule, top: int = 3) -> list[str]:
     return [
         _("{who} are {ratio}× ({interval}) as likely to churn as other users: {with_rate} of {users} against "
           "{without_rate}.").format(
-            who=md_escape(who(r.feature, r.condition, r.threshold, rule)), ratio=number(r.relative_risk, 1),
-            interval=number_interval(r.rr_low, r.rr_high, 1), with_rate=percent(r.churn_with),
-            users=number(r.users_with, 0), without_rate=percent(r.churn_without))
-        for r in rows.itertuples()
+            who=md_escape(who(r.feature, r.condition, r.threshold, rule)), ratio=shown[0], interval=shown[1],
+            with_rate=percent(r.churn_with), users=number(r.users_with, 0), without_rate=percent(r.churn_without))
+        for r in rows.itertuples() for shown in [ratio_with_interval(r.relative_risk, r.rr_low, r.rr_high)]
     ]
 
 
@@ -236,7 +235,7 @@ def _log(x: float) -> float:
 def hazard_sentence(row) -> str:
     """One hazard ratio in words: how much faster users leave after an event, or in a segment level than in
     its reference level, with the interval."""
-    ratio, interval = number(row["hazard_ratio"], 1), number_interval(row["lower"], row["upper"], 1)
+    ratio, interval = ratio_with_interval(row["hazard_ratio"], row["lower"], row["upper"])
     if row["covariate"] == "payment_error":
         return _("After a payment error, users leave {ratio}× as fast as before ({interval}).").format(
             ratio=ratio, interval=interval)
