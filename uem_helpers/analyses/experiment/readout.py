@@ -39,8 +39,9 @@ _HEADS = {
 
 
 def group_name(group: str) -> str:
-    """A group as a reader sees it: "before"/"after" in the reader's language, any other name as it is."""
-    return _(group) if group in (BEFORE, AFTER) else group
+    """A group as a reader sees it: "before"/"after" in the reader's language, a variant by its display name
+    (the config's ``labels:``, e.g. ``holdout: {zh: 对照组}``), else as it is."""
+    return _(group) if group in (BEFORE, AFTER) else label(group)
 
 
 @dataclass(frozen=True)
