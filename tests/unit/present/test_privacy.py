@@ -143,6 +143,12 @@ def test_key_sources_and_short_keys():
     assert "short" not in str(err.value)
 
 
+def test_a_pseudonym_that_looks_like_a_phone_number_is_not_masked():
+    """12 hex digits can hold an 11-digit run such as a mobile number; the masker leaves pseudonyms whole."""
+    text = "examples: u_d14589466059, u_13812345678a; call 13812345678"
+    assert mask_text(text) == "examples: u_d14589466059, u_13812345678a; call 138****5678"
+
+
 def test_same_key_same_pseudonym_across_policies(monkeypatch):
     monkeypatch.setenv("UEM_TEST_KEY", "a-long-secret-key-0123")
     one = privacy.Policy.from_config(PrivacyConfig(key_env="UEM_TEST_KEY"))

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from uem_helpers.core.i18n import N_
+from uem_helpers.present.privacy.pseudonyms import PSEUDONYM
 
 #: The kinds of personal data, in the order they are looked for (earlier kinds win overlaps).
 KINDS = ("email", "id_number", "bank_card", "phone", "landline", "ip")
@@ -233,7 +234,7 @@ def find_personal_data(text: object, kinds: Iterable[str] | None = None) -> list
     original = str(text)
     readable = original.translate(_FULL_WIDTH)
     found: list[Finding] = []
-    taken: list[tuple[int, int]] = []
+    taken = [m.span() for m in PSEUDONYM.finditer(readable)]  # the workbench's own pseudonyms are no one's data
     for kind in _kinds(kinds):
         check = _CHECKS.get(kind)
         for m in _PATTERNS[kind].finditer(readable):

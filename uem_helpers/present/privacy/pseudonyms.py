@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 
@@ -34,6 +35,9 @@ KEY_FROM_CONFIG, KEY_FROM_ENV, KEY_PER_RUN = "config", "env", "per-run"
 
 _PREFIX = "u_"
 _HEX_DIGITS = 12
+#: A pseudonym inside a text: its 12 hex digits can look like a phone or card number, which the
+#: masker must leave alone (:func:`~uem_helpers.present.privacy.detectors.find_personal_data`).
+PSEUDONYM = re.compile(rf"(?<![0-9A-Za-z_]){_PREFIX}[0-9a-f]{{{_HEX_DIGITS}}}(?![0-9A-Za-z_])")
 
 
 def resolve_key(settings: PrivacyConfig, environ: Mapping[str, str] | None = None) -> tuple[bytes, str]:
