@@ -138,8 +138,21 @@ class EngineConfig(_Strict):
     database: str | None = None
     """DuckDB database file to keep tables in; in memory when absent."""
     threads: int | None = Field(default=None, ge=1)
+    memory_limit: str | None = None
+    """DuckDB's memory limit, e.g. ``"20GB"`` (DuckDB's default: 80% of the machine's memory). Past it,
+    large sorts, joins and windows spill to ``temp_directory``."""
+    temp_directory: str | None = None
+    """Where DuckDB spills when a query outgrows ``memory_limit`` (created if missing; DuckDB's default
+    is ``<database>.tmp`` next to a database file, and no spilling for an in-memory database)."""
     spark_master: str = "local[2]"
     spark_conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _a_size(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", value):
+            raise ValueError("a size with its unit, e.g. '20GB' or '512MB'")
+        return value if value is None else value.replace(" ", "")
 
 
 class FunnelConfig(_Strict):

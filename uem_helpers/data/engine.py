@@ -16,11 +16,12 @@ import os
 import sys
 import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 import ibis
 
 from uem_helpers.core.config import EngineConfig
-from uem_helpers.core.errors import ConfigError
+from uem_helpers.core.errors import ConfigError, EnvironmentFault
 
 
 def connect(engine: EngineConfig | None = None) -> ibis.BaseBackend:
@@ -41,10 +42,26 @@ def connect(engine: EngineConfig | None = None) -> ibis.BaseBackend:
         con = ibis.duckdb.connect(engine.database or ":memory:")
         if engine.threads:
             con.raw_sql(f"SET threads = {int(engine.threads)}")
+        if engine.memory_limit:
+            con.raw_sql(f"SET memory_limit = '{engine.memory_limit}'")  # checked: digits and a unit
+        if engine.temp_directory:
+            con.raw_sql(f"SET temp_directory = '{_spill_folder(engine.temp_directory)}'")
         return con
     if engine.backend == "spark":
         return _spark_backend(engine.spark_master, tuple(sorted(engine.spark_conf.items())))
     raise ConfigError("engine.backend", engine.backend, "allowed: duckdb, spark")
+
+
+def _spill_folder(path: str) -> str:
+    """``engine.temp_directory``, created and checked writable, as DuckDB's SQL literal."""
+    folder = Path(path).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise EnvironmentFault.from_os_error(error, "preparing engine.temp_directory, DuckDB's spill folder,") from None
+    return str(folder.resolve()).replace("'", "''")
 
 
 @lru_cache(maxsize=1)
