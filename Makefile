@@ -19,7 +19,7 @@ PERIOD ?= 2026-05..2026-10
 # missing): Java for the Spark backend, a CJK font so Chinese labels render in charts, and
 # Chromium for the browser tests (offline Sankey rendering, JupyterLab explorers).
 
-.PHONY: install reports validate test test-fast bench lab clean catalog
+.PHONY: install reports validate test test-spark test-fast bench lab clean catalog
 
 install: $(STAMP) $(SYSTEM_STAMP) $(MO)
 
@@ -73,6 +73,11 @@ XDIST := -n $(WORKERS) --dist loadgroup
 test: install
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(XDIST) --durations=15
+
+# Every notebook on Spark local against DuckDB, headline by headline (tests/spark_reports; a JVM per notebook,
+# ~10 min, so not part of `make test`; .ci/run runs it after `make test`).
+test-spark: install
+	$(BIN)/python -m pytest -o addopts="-ra --strict-markers" tests/spark_reports
 
 test-fast: install
 	$(BIN)/python -m pytest $(XDIST) -m "not spark and not slow"
