@@ -42,6 +42,11 @@ transitions send them to :data:`CUT_OFF`). The end of the data is one scalar
 aggregate, and the session's last time one more frame of the same window, so
 sessionizing stays one window pass.
 
+Events that carry a ``session_id`` skip the gap windows (the previous event and the
+running session count are computed only for the rows without one), and the windows
+partition on the user and session columns, never on the string key ``session``: on a
+log whose every row has an id, sessionizing is a single window pass.
+
 Derive once, hand down: a story sessionizes the log **once**
 (:func:`prepare_sessions`, materialised in the backend) and hands the resulting
 :class:`Sessions` to every analysis of the journey family (transitions, paths,
@@ -189,24 +194,24 @@ def sessionize(
         raise ParameterError(f"gap={gap!r} is not an inactivity gap; expected {exc}") from None
     boundary = _data_stop(events, period_end)
     t = events.filter(in_period(events.timestamp, period_start, period_end))
-    has_ids = "session_id" in t.columns
-    given = t.session_id.cast("string") if has_ids else ibis.null("string")
-    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
-    by_user = ibis.window(group_by=[t.user_id, given.isnull()], order_by=order)
-    previous = t.timestamp.lag().over(by_user)
-    starts = previous.isnull() | (epoch_seconds(t.timestamp) - epoch_seconds(previous) > gap_seconds)
-    t = t.mutate(_starts=starts.cast("int64"), _given=given)
-    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
-    t = t.mutate(_number=t._starts.sum().over(
-        ibis.window(group_by=[t.user_id, t._given.isnull()], order_by=order, rows=(None, 0))))
+    if "session_id" in t.columns:
+        # Rows with an id skip the gap windows (one window pass over them, not three); rows without one
+        # are cut by the gap. On a log whose every row has an id, the second branch is empty.
+        given = t.session_id.cast("string")
+        with_ids = t.filter(given.notnull()).mutate(_given=given, _number=ibis.null("int64"))
+        gapped = _gap_numbers(t.filter(given.isnull()), rule, gap_seconds).mutate(_given=ibis.null("string"))
+        t = with_ids.union(gapped.select(*with_ids.columns))
+    else:
+        t = _gap_numbers(t, rule, gap_seconds).mutate(_given=ibis.null("string"))
     t = t.mutate(
         session=t.user_id.cast("string").concat(
             "|", ibis.coalesce(t._given.concat("|s"), t._number.cast("string").concat("|g"))
         )
     )
     order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
-    in_session = ibis.window(group_by=t.session, order_by=order)
-    whole_session = ibis.window(group_by=t.session, order_by=order, rows=(None, None))
+    keys = [t.user_id, t._given, t._number]  # the session, without partitioning on the string key
+    in_session = ibis.window(group_by=keys, order_by=order)
+    whole_session = ibis.window(group_by=keys, order_by=order, rows=(None, None))
     t = t.mutate(
         position=ibis.row_number().over(in_session) + 1,
         next_event=t.event.lead().over(in_session),
@@ -220,7 +225,18 @@ def sessionize(
         cut_off=cut_off,
     )
     t = t.mutate(ends=t.is_exit & ~t.cut_off)
-    return t.drop("_starts", "_given", "_number", "_last")
+    return t.drop("_given", "_number", "_last")
+
+
+def _gap_numbers(t: ibis.Table, rule: SessionRule, gap_seconds: float) -> ibis.Table:
+    """``t`` with ``_number``: each user's session count so far, a new session after more than the gap."""
+    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+    previous = t.timestamp.lag().over(ibis.window(group_by=t.user_id, order_by=order))
+    starts = previous.isnull() | (epoch_seconds(t.timestamp) - epoch_seconds(previous) > gap_seconds)
+    t = t.mutate(_starts=starts.cast("int64"))
+    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+    number = t._starts.sum().over(ibis.window(group_by=t.user_id, order_by=order, rows=(None, 0)))
+    return t.mutate(_number=number).drop("_starts")
 
 
 def _data_stop(events: ibis.Table, period_end: object) -> ibis.TimestampValue:
