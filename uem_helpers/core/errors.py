@@ -243,8 +243,8 @@ class ResultTooLargeError(UEMError):
         self.rows, self.limit, self.where, self.exact = rows, limit, where, exact
         count = f"{rows:,}" if exact else f"more than {limit:,}"
         super().__init__(
-            f"{where} brought back {count} rows into memory; the row guard (UEM_MAX_RESULT_ROWS) allows "
-            f"{limit:,}. Aggregate in the Ibis expression and bring back only the small result."
+            f"{where} brought back {count} rows into memory, and the row guard (UEM_MAX_RESULT_ROWS) allows "
+            f"{limit:,}: aggregate in the Ibis expression and bring back only the small result"
         )
 
 

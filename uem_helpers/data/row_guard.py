@@ -119,7 +119,7 @@ def guard(con: ibis.BaseBackend, limit: int | None) -> ibis.BaseBackend:
     (3, 2)
     >>> t.execute()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    uem_helpers.core.errors.ResultTooLargeError: ... brought back more than 2 rows into memory; ...
+    uem_helpers.core.errors.ResultTooLargeError: ... brought back more than 2 rows into memory, and the row guard ...
     """
     if limit is not None and limit < 1:
         raise ConfigError(ENV, limit, "at least 1 row")

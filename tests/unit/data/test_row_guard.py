@@ -80,7 +80,7 @@ def test_scalars_and_small_aggregates_pass_a_limit_of_one(duckdb_con):
 def test_a_limit_the_caller_gives_is_kept_and_the_rows_are_counted_exactly(duckdb_con):
     t = events_table(row_guard.guard(duckdb_con, 3))
     assert len(t.execute(limit=2)) == 2
-    with pytest.raises(ResultTooLargeError, match="brought back 5 rows into memory; .* allows 3") as info:
+    with pytest.raises(ResultTooLargeError, match=r"brought back 5 rows into memory, and the row guard \(UEM_MAX_RESULT_ROWS\) allows 3: ") as info:
         t.execute(limit=5)
     assert info.value.exact
 
