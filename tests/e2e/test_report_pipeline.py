@@ -2,7 +2,7 @@
 
 The fixture notebooks in ``notebooks/`` import nothing heavy (matplotlib at
 most), so a run takes a few seconds. ``ok_report`` declares one parameter of
-each type and can fail on demand (``fail = "raise" | "kill" | "sleep"``) in
+each type and can fail on demand (``fail = "raise" | "kill" | "sleep" | "pull"``) in
 its third cell; ``silent_report`` records no run facts.
 """
 
@@ -291,6 +291,17 @@ def test_failed_run_keeps_the_last_good_report(project, published, fail, timeout
     if error is NotebookCellError:
         assert (info.value.error_name, info.value.cell_number) == ("ValueError", 3)
     assert _processes_in(project / "notebooks") == []  # runner and kernel are gone
+
+
+def test_the_row_guard_reaches_the_notebook_kernel(project, tmp_path, monkeypatch):
+    """``UEM_MAX_RESULT_ROWS`` set for ``uem report`` is inherited by the runner and the kernel it starts."""
+    monkeypatch.setenv("UEM_MAX_RESULT_ROWS", "5")
+    with pytest.raises(NotebookCellError) as info:
+        run_notebook("ok_report", {"fail": "pull"}, config_path=project / "uem.yml", period="2026-01",
+                     output_dir=tmp_path)
+    assert (info.value.error_name, info.value.cell_number) == ("ResultTooLargeError", 3)
+    assert "a notebook cell (line 10) brought back more than 5 rows into memory" in str(info.value)
+    assert "the row guard (UEM_MAX_RESULT_ROWS) allows 5" in str(info.value)
 
 
 def _processes_in(folder: Path, grace_s: float = 5.0) -> list:

@@ -221,6 +221,33 @@ class ReportError(UEMError):
     """A report run failed; the last good report was left untouched."""
 
 
+class ResultTooLargeError(UEMError):
+    """An Ibis expression brought back more rows than the row guard allows (:mod:`uem_helpers.data.row_guard`).
+
+    An analysis should aggregate in the engine and bring back a small frame; this one
+    materialised more rows than the limit in pandas or pyarrow.
+
+    Parameters
+    ----------
+    rows : int
+        Rows the result held.
+    limit : int
+        The guard's limit (``UEM_MAX_RESULT_ROWS``).
+    where : str
+        The function that asked for the result, and the workbench function the call came through.
+    exact : bool
+        False when the guard stopped reading at ``limit + 1`` rows: the result had at least ``rows``.
+    """
+
+    def __init__(self, rows: int, limit: int, where: str, exact: bool = True):
+        self.rows, self.limit, self.where, self.exact = rows, limit, where, exact
+        count = f"{rows:,}" if exact else f"more than {limit:,}"
+        super().__init__(
+            f"{where} brought back {count} rows into memory, and the row guard (UEM_MAX_RESULT_ROWS) allows "
+            f"{limit:,}: aggregate in the Ibis expression and bring back only the small result"
+        )
+
+
 class EnvironmentFault(UEMError):
     """The machine refused: a folder that cannot be written, a full disk, a missing permission.
 

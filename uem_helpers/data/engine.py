@@ -8,6 +8,10 @@ Timestamps are kept as naive wall-clock times in the config's time zone on
 every backend (the sources module converts them once), so a Spark session
 runs with ``spark.sql.session.timeZone=UTC``: Spark then neither shifts nor
 re-interprets them.
+
+With ``UEM_MAX_RESULT_ROWS=<n>`` in the environment, every backend opened here
+refuses results of more than ``n`` rows (:mod:`uem_helpers.data.row_guard`);
+unset, the backend is returned untouched.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import ibis
 
 from uem_helpers.core.config import EngineConfig
 from uem_helpers.core.errors import ConfigError, EnvironmentFault
+from uem_helpers.data import row_guard
 
 
 def connect(engine: EngineConfig | None = None) -> ibis.BaseBackend:
@@ -35,7 +40,8 @@ def connect(engine: EngineConfig | None = None) -> ibis.BaseBackend:
     Returns
     -------
     ibis.BaseBackend
-        A DuckDB connection (a new one each call) or the process's one Spark backend.
+        A DuckDB connection (a new one each call) or the process's one Spark backend, under the
+        row guard when ``UEM_MAX_RESULT_ROWS`` is set (:func:`uem_helpers.data.row_guard.from_env`).
     """
     engine = engine or EngineConfig()
     if engine.backend == "duckdb":
@@ -46,9 +52,9 @@ def connect(engine: EngineConfig | None = None) -> ibis.BaseBackend:
             con.raw_sql(f"SET memory_limit = '{engine.memory_limit}'")  # checked: digits and a unit
         if engine.temp_directory:
             con.raw_sql(f"SET temp_directory = '{_spill_folder(engine.temp_directory)}'")
-        return con
+        return row_guard.from_env(con)
     if engine.backend == "spark":
-        return _spark_backend(engine.spark_master, tuple(sorted(engine.spark_conf.items())))
+        return row_guard.from_env(_spark_backend(engine.spark_master, tuple(sorted(engine.spark_conf.items()))))
     raise ConfigError("engine.backend", engine.backend, "allowed: duckdb, spark")
 
 

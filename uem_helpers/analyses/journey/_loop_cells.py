@@ -1,7 +1,8 @@
 """Where and when a loop concentrates: its rate per sub-period and per segment, each cell against the rest.
 
-Internal to :mod:`uem_helpers.analyses.journey.loops`, which hands over small per-day,
-per-segment session counts already brought back from the engine.
+Internal to :mod:`uem_helpers.analyses.journey.loops`. :func:`cell_counts` counts the sessions
+per cycle and cell in the engine (a few rows per cycle: one per month or week and per segment,
+never one per day), and :func:`concentration` tests them.
 
 Definition
 ----------
@@ -20,6 +21,7 @@ rate above the rest's, else the rising cell with the lowest q-value (none when n
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
@@ -37,17 +39,64 @@ CELL_COLUMNS = [
 NO_SEGMENT = N_("(missing)")
 
 
-def concentration(cells: pd.DataFrame, cycles: pd.DataFrame, *, alpha: float = 0.05,
+def cell_counts(cycle: ibis.Table, reach: ibis.Table, *, by_segment: bool = True) -> tuple[str, pd.DataFrame]:
+    """Sessions per cell, counted in the engine: with each cycle, and reaching each cycle's start.
+
+    The period cells are calendar months when the sessions' first days span more than one
+    month, else weeks (each day's Monday, or the first day of data when that is later).
+
+    Parameters
+    ----------
+    cycle : ibis.Table
+        One row per cycle and session: ``loop``, ``start``, ``day``, ``segment``.
+    reach : ibis.Table
+        One row per session and event it reached: ``start``, ``day``, ``segment``.
+    by_segment : bool
+        Also count per segment.
+
+    Returns
+    -------
+    tuple of str and pandas.DataFrame
+        The period unit (``"month"`` or ``"week"``) and the cells: ``loop`` (null on rows of
+        sessions reaching ``start``), ``start``, ``kind`` (``"period"`` or ``"segment"``),
+        ``cell`` and ``sessions``.
+    """
+    with_cycle = cycle.group_by(["loop", "start", "day", "segment"]).aggregate(sessions=cycle.count())
+    reached = reach.group_by(["start", "day", "segment"]).aggregate(sessions=reach.count())
+    reached = reached.select(loop=ibis.literal(None, "string"), start=reached.start, day=reached.day,
+                             segment=reached.segment, sessions=reached.sessions)
+    days = ibis.union(with_cycle.select("loop", "start", "day", "segment", "sessions"), reached)
+    whole = ibis.window()
+    first, last = days.day.min().over(whole), days.day.max().over(whole)
+    monthly = first.truncate("M") != last.truncate("M")
+    days = days.mutate(
+        monthly=monthly,
+        period=ibis.ifelse(monthly, days.day.strftime("%Y-%m"),
+                           ibis.greatest(days.day.truncate("W"), first).strftime("%Y-%m-%d")),
+        segment=days.segment.fill_null(NO_SEGMENT),
+    )
+    kinds = [("period", days.period)] + ([("segment", days.segment)] if by_segment else [])
+    counted = [days.group_by(["loop", "start", days.monthly, cell.name("cell")]).aggregate(
+        kind=ibis.literal(kind), sessions=days.sessions.sum()) for kind, cell in kinds]
+    cells = (ibis.union(*counted) if len(counted) > 1 else counted[0]).execute()
+    unit = "month" if cells["monthly"].any() else "week"
+    cells["sessions"] = cells["sessions"].astype("int64")
+    return unit, cells[["loop", "start", "kind", "cell", "sessions"]]
+
+
+def concentration(cells: pd.DataFrame, cycles: pd.DataFrame, *, unit: str, alpha: float = 0.05,
                   by_segment: bool = True) -> pd.DataFrame:
     """Per cycle, the sub-period and the segment where its rate is highest against the rest, with q-values.
 
     Parameters
     ----------
     cells : pandas.DataFrame
-        ``loop`` (null on rows of sessions reaching ``start``), ``start``, ``day``, ``segment``,
-        ``sessions``.
+        The session counts of :func:`cell_counts`: ``loop`` (null on rows of sessions reaching
+        ``start``), ``start``, ``kind``, ``cell``, ``sessions``.
     cycles : pandas.DataFrame
         ``loop`` and ``start`` of the cycles to test.
+    unit : str
+        The period cells' unit, ``"month"`` or ``"week"`` (from :func:`cell_counts`).
     alpha : float
         False discovery rate of the Benjamini-Hochberg adjustment.
     by_segment : bool
@@ -58,20 +107,12 @@ def concentration(cells: pd.DataFrame, cycles: pd.DataFrame, *, alpha: float = 0
     pandas.DataFrame
         ``loop`` and :data:`CELL_COLUMNS`, one row per cycle (NaN / None where nothing rises).
     """
-    cells = cells.assign(day=pd.to_datetime(cells["day"]), segment=cells["segment"].fillna(NO_SEGMENT).astype(str))
-    months = cells["day"].dt.to_period("M")
-    unit = "month" if months.nunique() > 1 else "week"
-    if unit == "month":
-        cells["period"] = months.astype(str)
-    else:
-        monday = cells["day"] - pd.to_timedelta(cells["day"].dt.day_of_week, unit="D")
-        cells["period"] = monday.clip(lower=cells["day"].min()).dt.strftime("%Y-%m-%d")
-    kinds = [("period", "period")] + ([("segment", "segment")] if by_segment else [])
-    tested = pd.concat([_tests(cells, cycles, column, kind) for kind, column in kinds], ignore_index=True)
+    kinds = ["period"] + (["segment"] if by_segment else [])
+    tested = pd.concat([_tests(cells[cells["kind"] == kind], cycles, kind) for kind in kinds], ignore_index=True)
     if not tested.empty:
         tested["q"] = multipletests(tested["p"], alpha=alpha, method="fdr_bh")[1]
     out = cycles[["loop"]].drop_duplicates().assign(period_unit=unit)
-    for kind, _ in kinds:
+    for kind in kinds:
         out = out.merge(_worst(tested, kind, alpha), on="loop", how="left")
     for column in CELL_COLUMNS:
         if column not in out.columns:
@@ -79,19 +120,20 @@ def concentration(cells: pd.DataFrame, cycles: pd.DataFrame, *, alpha: float = 0
     return out[["loop", *CELL_COLUMNS]]
 
 
-def _tests(cells: pd.DataFrame, cycles: pd.DataFrame, column: str, kind: str) -> pd.DataFrame:
-    """Every (cycle, cell) with sessions in the cell and in the rest: counts, rates and the test's p-value."""
-    reach = cells[cells["loop"].isna()].groupby(["start", column], as_index=False)["sessions"].sum()
-    made = cells[cells["loop"].notna()].groupby(["loop", column], as_index=False)["sessions"].sum()
+def _tests(cells: pd.DataFrame, cycles: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Every (cycle, cell) of one kind with sessions in the cell and in the rest: counts, rates and the test's
+    p-value."""
+    reach = cells[cells["loop"].isna()].groupby(["start", "cell"], as_index=False)["sessions"].sum()
+    made = cells[cells["loop"].notna()].groupby(["loop", "cell"], as_index=False)["sessions"].sum()
     t = cycles[["loop", "start"]].merge(reach.rename(columns={"sessions": "n"}), on="start")
-    t = t.merge(made.rename(columns={"sessions": "k"}), on=["loop", column], how="left").fillna({"k": 0})
+    t = t.merge(made.rename(columns={"sessions": "k"}), on=["loop", "cell"], how="left").fillna({"k": 0})
     t["rest_k"] = t.groupby("loop")["k"].transform("sum") - t["k"]
     t["rest_n"] = t.groupby("loop")["n"].transform("sum") - t["n"]
     t = t[(t["n"] > 0) & (t["rest_n"] > 0)].copy()
     t["p"] = [two_proportions(int(rk), int(rn), int(k), int(n)).p_value
               for k, n, rk, rn in zip(t["k"], t["n"], t["rest_k"], t["rest_n"])]
     t["rate"], t["rest_rate"] = t["k"] / t["n"], t["rest_k"] / t["rest_n"]
-    return t.rename(columns={column: "cell"})[["loop", "cell", "rate", "rest_rate", "p"]].assign(kind=kind)
+    return t[["loop", "cell", "rate", "rest_rate", "p"]].assign(kind=kind)
 
 
 def _worst(tested: pd.DataFrame, kind: str, alpha: float) -> pd.DataFrame:

@@ -3,8 +3,8 @@
 Takes the period's :class:`~uem_helpers.analyses.sessions.Sessions`, prepared once by the
 story (:func:`~uem_helpers.analyses.sessions.prepare_sessions`), builds its expressions on
 that one table (lead windows over each session, then aggregates), executes them twice (the
-per-cycle sums and the per-day, per-segment cells of :mod:`._loop_cells`) and returns a small
-pandas frame.
+per-cycle sums and the per-month or per-week and per-segment cells of :mod:`._loop_cells`) and
+returns a small pandas frame.
 
 Definition
 ----------
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from uem_helpers.analyses.journey._common import ARROW, _check_event, _check_int
-from uem_helpers.analyses.journey._loop_cells import CELL_COLUMNS, concentration
+from uem_helpers.analyses.journey._loop_cells import CELL_COLUMNS, cell_counts, concentration
 from uem_helpers.analyses.journey._loop_harm import CLUSTERED, HARM_COLUMNS, NEWCOMBE, harm
 from uem_helpers.analyses.sessions import Sessions
 
@@ -181,8 +181,8 @@ def loops(
     df = pd.concat([df[["loop", "length", "start", "users", "sessions", "occurrences"]],
                     harm(df, has_conversion=conversion_event is not None, alpha=alpha, **mix)], axis=1)
 
-    cells = _cells(kept_cycle, reach).execute()
-    df = df.merge(concentration(cells, df[["loop", "start"]], alpha=alpha, by_segment=segment is not None),
+    unit, cells = cell_counts(kept_cycle, reach, by_segment=segment is not None)
+    df = df.merge(concentration(cells, df[["loop", "start"]], unit=unit, alpha=alpha, by_segment=segment is not None),
                   on="loop", how="left")
     df["flagged"] = (df["period_q"] < alpha) | (df["segment_q"] < alpha)
     df = _rank(df)
@@ -228,15 +228,6 @@ def _sums(t: ibis.Table, prefix: str) -> dict:
     """:class:`~uem_helpers.stats.ClusterSums` of per-user ``y`` (converted) and ``n`` (compared sessions)."""
     return {f"{prefix}m": (t.n > 0).cast("int64").sum(), f"{prefix}sy": t.y.sum(), f"{prefix}sn": t.n.sum(),
             f"{prefix}syy": (t.y * t.y).sum(), f"{prefix}snn": (t.n * t.n).sum(), f"{prefix}syn": (t.y * t.n).sum()}
-
-
-def _cells(cycle: ibis.Table, reach: ibis.Table) -> ibis.Table:
-    """Sessions by day and segment: with each cycle (``loop`` set) and reaching each event (``loop`` null)."""
-    with_cycle = cycle.group_by(["loop", "start", "day", "segment"]).aggregate(sessions=cycle.count())
-    reached = reach.group_by(["start", "day", "segment"]).aggregate(sessions=reach.count())
-    reached = reached.select(loop=ibis.literal(None, "string"), start=reached.start, day=reached.day,
-                             segment=reached.segment, sessions=reached.sessions)
-    return ibis.union(with_cycle.select("loop", "start", "day", "segment", "sessions"), reached)
 
 
 def cycle_name(loop: str) -> str:
