@@ -77,6 +77,7 @@ def all_cases() -> dict[str, Case]:
     import cases_cart  # noqa: F401
     import cases_funnel  # noqa: F401
     import cases_journey  # noqa: F401
+    import cases_metrics  # noqa: F401
 
     return CASES
 
