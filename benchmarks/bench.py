@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alternate import Disagreement, alternate  # noqa: E402
 from harness import all_cases, open_ctx  # noqa: E402
 from peak_memory import peak_extra_mib_in_fresh_process  # noqa: E402
-from report import RESULTS, CaseResult, write_report  # noqa: E402
+from report import RESULTS, CaseResult, load, merged, write_report  # noqa: E402
 
 TARGET_RATIO = 1.5
 
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the fresh-process memory runs")
     parser.add_argument("--no-profile", action="store_true", help="skip profiling the cases that miss")
     parser.add_argument("--out", type=Path, default=RESULTS / f"{date.today().isoformat()}.md")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the earlier measurements behind --out and replace only the cases run now")
     args = parser.parse_args(argv)
 
     cases = all_cases()
@@ -79,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown case(s) {', '.join(unknown)}; cases are: {', '.join(cases)}")
     chosen = [cases[n] for n in (args.only or cases)]
     workloads = ["sample", "other"] if args.workload == "both" else [args.workload]
+    earlier = load(args.out, cases) if args.merge else []
     results: list[CaseResult] = []
+    report = lambda: write_report(args.out, merged(earlier, results), args, TARGET_RATIO)  # noqa: E731
     for workload in workloads:
         for size in args.events:
             ctx = open_ctx(workload, size)
@@ -93,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(CaseResult(case=case, workload=workload, size=size,
                                               error="failed: " + traceback.format_exc(limit=3).strip().splitlines()[-1]))
                 print("  " + results[-1].line(TARGET_RATIO), flush=True)
-                write_report(args.out, results, args, TARGET_RATIO)
+                report()
             ctx.con.disconnect()
-    write_report(args.out, results, args, TARGET_RATIO)
+    report()
     print(f"wrote {args.out}")
     return 1 if any(r.error for r in results) else 0
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 import ibis
 
 from harness import Case
+from workloads import DATA
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Peak memory added under this many MiB on both sides is within the sampler's noise (a pandas frame, an
@@ -30,6 +32,8 @@ class CaseResult:
     memory: dict[str, float] = field(default_factory=dict)
     profile: str | None = None
     error: str | None = None
+    #: Measured again by a ``--merge`` run (after the first run was disturbed).
+    again: bool = False
 
     @property
     def ratio(self) -> float:
@@ -84,19 +88,56 @@ def _row(r: CaseResult, target: float) -> str:
     mr = f"{r.memory_ratio:.2f}" if mem else "–"
     explained = "" if r.meets(target) else EXPLAINED.get(r.case.name, "see the profile below")
     runs = ", ".join(f"{h / s:.2f}" for h, s in zip(r.times["helper"], r.times["sql"]))
-    return (f"| {r.case.name} | {r.case.what} | **{r.ratio:.2f}** | {runs} | {mh} | {ms} | {mr} | "
+    return (f"| {r.case.name}{' †' if r.again else ''} | {r.case.what} | **{r.ratio:.2f}** | {runs} | {mh} | {ms} | {mr} | "
             f"{r.verdict(target)} | {explained} |")
+
+
+def _saved(out: Path) -> Path:
+    """Where the measurements behind a results file are kept (git-ignored), for ``--merge``."""
+    return DATA / "results" / f"{out.stem}.json"
+
+
+def save(out: Path, results: list[CaseResult]) -> None:
+    path = _saved(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{**{k: v for k, v in asdict(r).items() if k != "case"}, "case": r.case.name} for r in results]
+    path.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+def load(out: Path, cases: dict[str, Case]) -> list[CaseResult]:
+    """The measurements of an earlier run writing ``out`` (none when there is none)."""
+    path = _saved(out)
+    if not path.exists():
+        return []
+    return [CaseResult(**{**row, "case": cases[row["case"]]}) for row in json.loads(path.read_text(encoding="utf-8"))
+            if row["case"] in cases]
+
+
+def merged(earlier: list[CaseResult], new: list[CaseResult]) -> list[CaseResult]:
+    """``earlier`` with each case measured again in ``new`` replaced in place; new cases after."""
+    key = lambda r: (r.workload, r.size, r.case.name)  # noqa: E731
+    fresh = {key(r): r for r in new}
+    for r in new:
+        r.again = any(key(e) == key(r) for e in earlier)
+    out = [fresh.pop(key(r), r) for r in earlier]
+    return out + [r for r in new if key(r) in fresh]
 
 
 def write_report(out: Path, results: list[CaseResult], args, target: float) -> None:
     """Write (or rewrite, as the run goes) the results file."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    save(out, results)
+    sizes = list(dict.fromkeys(r.size for r in results)) or args.events
+    workloads = list(dict.fromkeys(r.workload for r in results))
+    workload = "both" if len(workloads) > 1 else (workloads[0] if workloads else args.workload)
     lines = [
         f"# Benchmark {out.stem}: helpers against hand-written DuckDB SQL",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, duckdb {duckdb.__version__}, "
-        f"ibis {ibis.__version__}; `python benchmarks/bench.py --workload {args.workload} --events "
-        f"{' '.join(args.events)} --repetitions {args.repetitions}`.",
+        f"ibis {ibis.__version__}; `python benchmarks/bench.py --workload {workload} --events "
+        f"{' '.join(sizes)} --repetitions {args.repetitions}`"
+        + (" (rows marked † measured again with `--merge`: the first run was disturbed)"
+           if any(r.again for r in results) else "") + ".",
         "",
         f"Each case: {args.repetitions} runs of the helper and of the SQL alternated in one process (which goes first "
         "alternates), **ratio = median helper time / median SQL time** (the per-pair ratios of the runs beside it); "
