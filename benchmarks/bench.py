@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / f"{date.today().isoformat()}.md")
     parser.add_argument("--merge", action="store_true",
                         help="keep the earlier measurements behind --out and replace only the cases run now")
+    parser.add_argument("--rewrite", action="store_true",
+                        help="only write --out again from the measurements behind it (e.g. after editing explained.py)")
     args = parser.parse_args(argv)
 
     cases = all_cases()
@@ -81,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown case(s) {', '.join(unknown)}; cases are: {', '.join(cases)}")
     chosen = [cases[n] for n in (args.only or cases)]
     workloads = ["sample", "other"] if args.workload == "both" else [args.workload]
-    earlier = load(args.out, cases) if args.merge else []
+    earlier = load(args.out, cases) if args.merge or args.rewrite else []
+    if args.rewrite:
+        write_report(args.out, earlier, args, TARGET_RATIO)
+        return 0
     results: list[CaseResult] = []
     report = lambda: write_report(args.out, merged(earlier, results), args, TARGET_RATIO)  # noqa: E731
     for workload in workloads:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import ibis
 
+from explained import NOT_MEASURED, explain
 from harness import Case
 from workloads import DATA
 
@@ -17,9 +18,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: Peak memory added under this many MiB on both sides is within the sampler's noise (a pandas frame, an
 #: import): such a case meets the memory target whatever the ratio of two small numbers.
 MEMORY_FLOOR_MIB = 32.0
-
-#: Why a case misses, as measured (profiles below the tables in the results file); filled in from the runs.
-EXPLAINED: dict[str, str] = {}
 
 
 @dataclass
@@ -86,7 +84,7 @@ def _row(r: CaseResult, target: float) -> str:
     mem = r.memory or {}
     mh, ms = (f"{mem['helper']:.0f}", f"{mem['sql']:.0f}") if mem else ("–", "–")
     mr = f"{r.memory_ratio:.2f}" if mem else "–"
-    explained = "" if r.meets(target) else EXPLAINED.get(r.case.name, "see the profile below")
+    explained = "" if r.meets(target) else explain(r.case.name, r.workload, r.size)
     runs = ", ".join(f"{h / s:.2f}" for h, s in zip(r.times["helper"], r.times["sql"]))
     return (f"| {r.case.name}{' †' if r.again else ''} | {r.case.what} | **{r.ratio:.2f}** | {runs} | {mh} | {ms} | {mr} | "
             f"{r.verdict(target)} | {explained} |")
@@ -165,6 +163,7 @@ def write_report(out: Path, results: list[CaseResult], args, target: float) -> N
                   "explained |", "|---|---|---|---|---|---|---|---|---|"]
         lines += [_row(r, target) for r in rows]
         lines.append("")
+    lines += [NOT_MEASURED, ""]
     profiles = [r for r in results if r.profile]
     if profiles:
         lines += ["## Profiles of the cases that miss", ""]
