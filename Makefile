@@ -82,11 +82,13 @@ test-spark: install
 test-fast: install
 	$(BIN)/python -m pytest $(XDIST) -m "not spark and not slow"
 
-# Helpers against hand-written SQL on a ~10M-event log; writes benchmarks/results/<date>.md.
+# Every event-level helper against hand-written DuckDB SQL, on the sample and the heavy-tailed "other" log,
+# alternated, same numbers checked, peak memory per case; writes benchmarks/results/<date>.md (ratios only).
+# Data is generated once into benchmarks/data/. 100M events only when asked: make bench SIZES="1M 10M 100M".
+SIZES ?= 1M 10M
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python benchmarks/bench_funnel.py
-	$(BIN)/python benchmarks/bench_cart.py
-	$(BIN)/python benchmarks/bench_journey.py
+	$(BIN)/python benchmarks/bench.py --workload both --events $(SIZES) $(BENCH_ARGS)
 
 # JupyterLab on the notebooks, with the project's kernel and the widget explorers.
 lab: install
