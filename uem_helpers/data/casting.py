@@ -336,7 +336,8 @@ def _time_expr(
     if kind == "epoch":
         unit = _epoch_unit(name, table, c, raw, p["number"], m)
         ms = (p["number"] * _TO_MS[unit]).round().try_cast("int64")
-        utc = ms.as_timestamp("ms").cast("timestamp")
+        # whole seconds plus the milliseconds: Ibis's PySpark backend compiles as_timestamp for seconds only
+        utc = ((ms - ms % 1000) // 1000).as_timestamp("s").cast("timestamp") + (ms % 1000).as_interval("ms")
         lo, hi = (None if pd.isna(m[k]) else _from_epoch(m[k], unit) for k in ("lo_epoch", "hi_epoch"))
         return utc_to_local(utc, target_zone, lo, hi), problems
     lo, hi = _py_datetime(m["lo"]), _py_datetime(m["hi"])

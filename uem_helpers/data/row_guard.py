@@ -19,8 +19,7 @@ materialised in memory through a backend's ``execute`` (``Table`` and
 installed), on every backend ``connect`` opens (so every loaded
 :class:`~uem_helpers.data.Dataset`'s tables and whatever is built from them,
 memtables joined to them included) and on Ibis's default backend, where
-expressions on in-memory tables alone run (a Dataset made by ``from_frames``,
-an ``ibis.memtable``). Tables and columns are read with ``LIMIT n + 1``: a
+expressions on in-memory tables alone run (an ``ibis.memtable``). Tables and columns are read with ``LIMIT n + 1``: a
 guarded run never holds more than ``n + 1`` rows of a result, even on a big
 log, and a result of ``n`` rows or fewer is the same as without the guard.
 Scalars are not counted (they are one value).
@@ -87,7 +86,7 @@ def from_env(con: ibis.BaseBackend) -> ibis.BaseBackend:
     """``con`` guarded at the limit ``UEM_MAX_RESULT_ROWS`` sets (:func:`connect` calls it on every backend).
 
     Ibis's default backend is guarded with it: expressions on in-memory tables alone run there
-    (the tables of a :func:`~uem_helpers.data.sources.from_frames` Dataset are memtables). With
+    (an ``ibis.memtable`` not joined to a table of ``con``). With
     the variable unset, a backend never guarded is returned untouched; one guarded before (the
     process's one Spark session) has its limit lifted.
     """

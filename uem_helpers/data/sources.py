@@ -19,12 +19,14 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
@@ -273,12 +275,33 @@ def from_frames(
         if name not in TABLES:
             raise ConfigError("frames", name, f"unknown table; tables are: {', '.join(TABLES)}")
         prepared = _prepare_frame(df)
-        raw[name] = ibis.memtable(prepared)
+        raw[name] = _on_backend(con, name, prepared)
         digest = hashlib.sha256(pd.util.hash_pandas_object(prepared, index=False).to_numpy().tobytes()).hexdigest()
         inputs.append({"table": name, "frame": digest, "columns": list(df.columns)})
     inputs.append({"mapping": dict(columns or {}), "event_names": dict(event_names or {}), "timezone": timezone})
     zones = {name: timezone for name in raw}
     return _build(con, raw, timezone, zones, dict(columns or {}), dict(event_names or {}), validate, inputs)
+
+
+def _on_backend(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ibis.Table:
+    """``frame`` as a table of ``con``, under a name of its own, with NaN read as missing.
+
+    A bare ``ibis.memtable`` would run on Ibis's default backend (an embedded DuckDB) whatever
+    ``con`` is: a Dataset asked for on Spark would quietly compute on DuckDB, and could not be
+    joined to the tables ``con`` holds. Spark gets a temporary view, DuckDB a temporary table,
+    both from Arrow, which turns pandas' NaN into null (Spark would keep a NaN).
+    """
+    table_name = f"uem_frame_{name}_{uuid.uuid4().hex}"
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    # a column with no value at all is text with no value (engines refuse a column typed null)
+    arrow = arrow.cast(pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in arrow.schema]))
+    if engine.backend_name(con) == "pyspark":
+        con._session.createDataFrame(arrow).createOrReplaceTempView(table_name)
+        # Spark makes every Arrow timestamp an instant; only the frame's zoned ones are
+        table = con.table(table_name)
+        aware = [f.name for f in arrow.schema if pa.types.is_timestamp(f.type) and f.type.tz]
+        return table.mutate(**{c: table[c].cast(ibis.dtype("timestamp('UTC')")) for c in aware})
+    return con.create_table(table_name, arrow, temp=True)
 
 
 def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
