@@ -1,9 +1,10 @@
 """Every notebook of the batch gives the same headline numbers on Spark as on DuckDB (`make test-spark`).
 
 `uem report` runs the whole batch on the sample twice, once with the bundled config (DuckDB) and once
-with the same config on `engine: {backend: spark}` (Spark local, a session per notebook kernel), and
-each notebook's ``<notebook>.headline.json`` beside its report must be identical. Too slow for
-`make test` (a JVM per notebook); `.ci/run` calls `make test-spark` after it.
+with the same config on `engine: {backend: spark}` (Spark local), and each notebook's
+``<notebook>.headline.json`` beside its report must be identical. The Spark batch runs on one Spark
+Connect server, started once for the run and stopped after it (:mod:`uem_helpers.data.spark_server`).
+Too slow for `make test` (two batches, ~10 min); `.ci/run` calls `make test-spark` after it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import json
 import re
 from pathlib import Path
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
 from uem_helpers.cli import app
+from uem_helpers.data import spark_server
 
 from ..conftest import CONFIG_PATH, SAMPLE_DIR
 
@@ -34,16 +37,37 @@ def _config(folder: Path, backend: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, Path]:
+def servers() -> list[list[str]]:
+    """The command of every Spark Connect server started while the reports ran."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory, servers) -> dict[str, Path]:
     """The batch's report folder for the period, per backend."""
     folders = {}
-    for backend in ("duckdb", "spark"):
-        root = tmp_path_factory.mktemp(backend)
-        result = CliRunner().invoke(app, ["report", "--period", PERIOD, "--config", str(_config(root, backend)),
-                                          "--output-dir", str(root / "reports"), "--no-progress"])
-        assert result.exit_code == 0, result.output
-        folders[backend] = root / "reports" / PERIOD
+    started = spark_server.subprocess.Popen
+
+    def counted(command, *args, **kwargs):  # every process the run starts here: kernels' runners too
+        if "SparkConnectServer" in " ".join(map(str, command)):
+            servers.append(command)
+        return started(command, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spark_server.subprocess, "Popen", counted)
+        for backend in ("duckdb", "spark"):
+            root = tmp_path_factory.mktemp(backend)
+            result = CliRunner().invoke(app, ["report", "--period", PERIOD, "--config", str(_config(root, backend)),
+                                              "--output-dir", str(root / "reports"), "--no-progress"])
+            assert result.exit_code == 0, result.output
+            folders[backend] = root / "reports" / PERIOD
     return folders
+
+
+def test_the_spark_batch_ran_on_one_server_that_is_gone_after_it(reports, servers):
+    assert len(servers) == 1
+    running = [p.pid for p in psutil.process_iter(["cmdline"]) if "SparkConnectServer" in " ".join(p.info["cmdline"] or [])]
+    assert running == []
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

@@ -145,6 +145,9 @@ class EngineConfig(_Strict):
     """Where DuckDB spills when a query outgrows ``memory_limit`` (created if missing; DuckDB's default
     is ``<database>.tmp`` next to a database file, and no spilling for an in-memory database)."""
     spark_master: str = "local[2]"
+    spark_remote: str | None = None
+    """A running Spark Connect server (``sc://host:15002``) to run on; when absent, ``uem report`` starts one
+    for the run on ``spark_master`` (:mod:`uem_helpers.data.spark_server`)."""
     spark_conf: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("memory_limit")

@@ -45,8 +45,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext, suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from functools import partial
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -54,9 +54,10 @@ from pathlib import Path
 
 import nbformat
 
-from uem_helpers.core.config import load_config
+from uem_helpers.core.config import EngineConfig, load_config
 from uem_helpers.core.errors import EnvironmentFault, ParameterError, UEMError
 from uem_helpers.core.period import parse_period
+from uem_helpers.data.spark_server import needs_server, shared_spark
 from uem_helpers.pipeline import attachments, runfacts, summary
 from uem_helpers.pipeline.execute import _execute
 from uem_helpers.pipeline.export import RunInfo, export_html, title_of
@@ -219,7 +220,7 @@ def run_notebook(
     input_nb = translate_markdown(parameterize(source, values), chosen)
     own_line = not isinstance(progress, Progress)  # a batch's Progress: the batch starts and finishes this item
     shown = Progress(enabled=bool(progress)) if own_line else progress
-    with shown.ticking() if own_line else nullcontext():
+    with shown.ticking() if own_line else nullcontext(), _spark_for_the_run(shown, cfg.engine):
         warnings = ()
         if check:
             own = {name: {**cfg.report.parameters.get(name, {}), **values}}
@@ -327,7 +328,7 @@ def run_period(
     results = []
     shown = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
     shown.total = len(notebooks)
-    with shown.ticking():
+    with shown.ticking(), _spark_for_the_run(shown, cfg.engine):
         named = {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}
         warnings = tuple(left_out) + tuple(_checked(shown, lambda: check_inputs(cfg, config_path, covered, named,
                                                                                 on_step=shown.step)))
@@ -354,6 +355,23 @@ def run_period(
             results.append(replace(result, warnings=warnings))
     build_index(root, chosen)
     return results
+
+
+@contextmanager
+def _spark_for_the_run(shown: Progress, engine: EngineConfig) -> Iterator[None]:
+    """On ``backend: spark``, one Spark Connect server for every notebook of the run (a step of ``shown``)."""
+    if not needs_server(engine):
+        yield
+        return
+    shown.start("starting Spark", counted=False)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(shared_spark(engine))
+        except BaseException:
+            shown.finish(STATUS_FAILED)
+            raise
+        shown.finish("done")
+        yield
 
 
 def _checked(shown: Progress, work: Callable[[], list[str]]) -> list[str]:
