@@ -19,7 +19,7 @@ PERIOD ?= 2026-05..2026-10
 # missing): Java for the Spark backend, a CJK font so Chinese labels render in charts, and
 # Chromium for the browser tests (offline Sankey rendering, JupyterLab explorers).
 
-.PHONY: install reports validate test test-spark test-fast bench lab clean catalog
+.PHONY: install reports validate test test-spark test-fast bench bench-report lab clean catalog
 
 install: $(STAMP) $(SYSTEM_STAMP) $(MO)
 
@@ -89,6 +89,14 @@ SIZES ?= 1M 10M
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python benchmarks/bench.py --workload both --events $(SIZES) $(BENCH_ARGS)
+
+# The whole batch (uem report, every notebook) on a generated sample of EVENTS events, with DuckDB's memory
+# limit and spill folder set in its config: time and peak memory (run + kernel) per notebook, into
+# benchmarks/results/<date>-report-<EVENTS>.md. Generating 100M events takes ~5 min; the run, hours on 2 cores.
+EVENTS ?= 100M
+MEMORY_LIMIT ?= 14GB
+bench-report: install
+	$(BIN)/python benchmarks/report_run.py --events $(EVENTS) --memory-limit $(MEMORY_LIMIT)
 
 # JupyterLab on the notebooks, with the project's kernel and the widget explorers.
 lab: install
