@@ -269,8 +269,8 @@ def test_concurrent_run_is_refused_and_writes_nothing(project, published):
     [
         ("raise", {}, NotebookCellError, "ValueError: boom <b>预期的失败</b>"),
         ("kill", {}, KernelDiedError, "the kernel died"),
-        ("sleep", {"cell_timeout": 2}, CellTimeoutError, "the cell ran longer than the cell timeout of 2 s"),
-        ("sleep", {"cell_timeout": 60, "run_timeout": 10}, RunTimeoutError, "the run took longer than the run timeout of 10 s"),
+        ("sleep", {"cell_timeout": 2}, CellTimeoutError, "the cell ran longer than the cell timeout of 2 s; for a large log raise report.cell_timeout"),
+        ("sleep", {"cell_timeout": 60, "run_timeout": 10}, RunTimeoutError, "the run took longer than the run timeout of 10 s and was stopped; for a large log raise report.run_timeout"),
     ],
     ids=["cell-error", "killed-kernel", "cell-timeout", "run-timeout"],
 )

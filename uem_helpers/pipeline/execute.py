@@ -88,7 +88,8 @@ def _execute(
         except subprocess.TimeoutExpired:
             _kill_tree(proc)
             number, line = _failing_cell(input_nb, executed)
-            cause = f"the run took longer than the run timeout of {run_timeout} s and was stopped"
+            cause = (f"the run took longer than the run timeout of {run_timeout} s and was stopped; for a large log "
+                     "raise report.run_timeout in the config or pass --run-timeout (docs/engine.md)")
             raise RunTimeoutError(name, cause, number, line, _kept(executed)) from None
         finally:
             if proc.poll() is None:  # interrupted (Ctrl-C) while waiting
@@ -103,7 +104,8 @@ def _execute(
     if result["kind"] == "cell_error":
         raise NotebookCellError(name, number, line, result["ename"], result["evalue"], executed)
     if result["kind"] == "cell_timeout":
-        cause = f"the cell ran longer than the cell timeout of {cell_timeout} s"
+        cause = (f"the cell ran longer than the cell timeout of {cell_timeout} s; for a large log raise "
+                 "report.cell_timeout in the config or pass --cell-timeout (docs/engine.md)")
         raise CellTimeoutError(name, cause, number, line, executed)
     raise KernelDiedError(name, f"the kernel died ({result['detail']})", number, line, _kept(executed))
 
