@@ -133,3 +133,19 @@ def _connect_backend() -> ibis.BaseBackend:
 def backend_name(con: ibis.BaseBackend) -> str:
     """``"duckdb"`` or ``"pyspark"``: the name Ibis gives the backend."""
     return con.name
+
+
+def spark_instants(con: ibis.BaseBackend, table: ibis.Table) -> ibis.Table:
+    """Mark Spark ``TimestampType`` columns (instants) as UTC-aware, so they are converted and not read as local.
+
+    Ibis 12 maps both Spark ``TimestampType`` (an instant, shown in the session
+    zone, UTC here) and ``TimestampNTZType`` (wall clock) to a naive timestamp;
+    the Spark schema tells them apart.
+    """
+    if backend_name(con) != "pyspark":
+        return table
+    from pyspark.sql.types import TimestampType
+
+    spark_schema = con._session.table(table.get_name()).schema
+    instants = [f.name for f in spark_schema.fields if isinstance(f.dataType, TimestampType)]
+    return table.mutate(**{c: table[c].cast(ibis.dtype("timestamp('UTC')")) for c in instants})

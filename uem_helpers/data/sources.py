@@ -32,6 +32,7 @@ from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.core.formats import span
 from uem_helpers.core.i18n import _
+from uem_helpers.data.cluster_paths import is_url, open_url
 from uem_helpers.data.csv_lines import first_bad_line
 from uem_helpers.data.lifecycle import apply_lifecycle
 from uem_helpers.data.derived_carts import derive_carts, note as carts_note
@@ -378,10 +379,12 @@ def _mapped(name: str, table: ibis.Table, columns: Mapping[str, str]) -> ibis.Ta
 
 def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.BaseBackend) -> tuple[ibis.Table, list]:
     """Open one configured source as a raw Ibis table; return it with the (path, size, mtime) of its files."""
+    if is_url(src.path):
+        return open_url(name, src, con)
     if src.path is None:
         if src.table is None:
             raise ConfigError(f"sources.{name}.path", None, "give a file path, or a 'table' already in the engine")
-        return _spark_instants(con, con.table(src.table)), [{"engine_table": src.table}]
+        return engine.spark_instants(con, con.table(src.table)), [{"engine_table": src.table}]
     pattern = config.resolve(src.path)
     fmt = src.format if src.format != "auto" else _SUFFIX_FORMAT.get(_suffix(pattern))
     if fmt is None:
@@ -456,27 +459,11 @@ def _files(name: str, pattern: Path, fmt: str) -> list[Path]:
 def _read_parquet(con: ibis.BaseBackend, pattern: Path, files: list[Path]) -> ibis.Table:
     """Parquet on the backend's own reader (lazy; never through pandas)."""
     if engine.backend_name(con) == "pyspark":
-        return _spark_instants(con, con.read_parquet(str(pattern)))
+        return engine.spark_instants(con, con.read_parquet(str(pattern)))
     if len(files) == 1:  # one file has a row order: DuckDB numbers its rows
         table = con.read_parquet(str(files[0]), file_row_number=True)
         return table.rename({schema.ROW_ORDER: "file_row_number"})
     return con.read_parquet([str(f) for f in files])
-
-
-def _spark_instants(con: ibis.BaseBackend, table: ibis.Table) -> ibis.Table:
-    """Mark Spark ``TimestampType`` columns (instants) as UTC-aware, so they are converted and not read as local.
-
-    Ibis 12 maps both Spark ``TimestampType`` (an instant, shown in the session
-    zone, UTC here) and ``TimestampNTZType`` (wall clock) to a naive timestamp;
-    the Spark schema tells them apart.
-    """
-    if engine.backend_name(con) != "pyspark":
-        return table
-    from pyspark.sql.types import TimestampType
-
-    spark_schema = con._session.table(table.get_name()).schema
-    instants = [f.name for f in spark_schema.fields if isinstance(f.dataType, TimestampType)]
-    return table.mutate(**{c: table[c].cast(ibis.dtype("timestamp('UTC')")) for c in instants})
 
 
 def _read_csv(con: ibis.BaseBackend, files: list[Path], delimiter: str) -> ibis.Table:
