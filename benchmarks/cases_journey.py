@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness import Case, Ctx, floats, in_list, register
 from uem_helpers.analyses import journey
-from uem_helpers.analyses.journey._loop_cells import concentration
+from uem_helpers.analyses.journey._loop_cells import NO_SEGMENT, concentration
 from uem_helpers.analyses.journey._loop_harm import harm
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, SessionRule, prepare_sessions
 
@@ -235,17 +235,33 @@ def _loops_sql(ctx: Ctx) -> list:
         f"FROM bench_reach WHERE clean GROUP BY ALL) SELECT start, segment, {_sums('')} FROM su GROUP BY ALL").df()
     mix = ctx.execute(f"SELECT loop, segment, sum(compared) AS n FROM bench_cyc WHERE loop IN ({loops}) "
                       "GROUP BY ALL").df()
-    cells = ctx.execute(
-        f"SELECT loop, start, day, segment, count(*) AS sessions FROM bench_cyc WHERE loop IN ({loops}) GROUP BY ALL "
-        "UNION ALL SELECT NULL, start, day, segment, count(*) FROM bench_reach GROUP BY ALL").df()
+    cells = ctx.execute(_cells_sql(loops)).df()
+    unit = "month" if cells["monthly"].any() else "week"
     for table in ("bench_ss", "bench_cyc", "bench_reach"):
         ctx.execute(f"DROP TABLE {table}")
     for column in ("length", "users", "sessions", "occurrences"):
         df[column] = df[column].astype("int64")
     out = pd.concat([df[["loop", "length", "start", "users", "sessions", "occurrences"]],
                      harm(df, has_conversion=True, alpha=0.05, by_segment=by_segment, cycle_mix=mix)], axis=1)
-    out = out.merge(concentration(cells, df[["loop", "start"]], alpha=0.05, by_segment=True), on="loop", how="left")
+    out = out.merge(concentration(cells, df[["loop", "start"]], unit=unit, alpha=0.05, by_segment=True), on="loop",
+                    how="left")
     return _loop_numbers(out)
+
+
+def _cells_sql(loops: str) -> str:
+    """Sessions per cycle and cell, and reaching each start per cell: calendar months when the first days span more
+    than one month, else weeks (the Monday, or the first day of data when later); segments with missing ones named."""
+    return (
+        f"WITH d AS (SELECT loop, start, day, segment, count(*) AS sessions FROM bench_cyc WHERE loop IN ({loops}) "
+        "GROUP BY ALL UNION ALL SELECT NULL, start, day, segment, count(*) FROM bench_reach GROUP BY ALL), "
+        "b AS (SELECT min(day) AS first, max(day) AS last FROM d), "
+        "p AS (SELECT d.*, date_trunc('month', first) <> date_trunc('month', last) AS monthly, first FROM d, b) "
+        "SELECT loop, start, 'period' AS kind, CASE WHEN monthly THEN strftime(day, '%Y-%m') "
+        "ELSE strftime(greatest(date_trunc('week', day), first), '%Y-%m-%d') END AS cell, sum(sessions) AS sessions, "
+        "any_value(monthly) AS monthly FROM p GROUP BY loop, start, kind, cell "
+        f"UNION ALL SELECT loop, start, 'segment', coalesce(segment, '{NO_SEGMENT}'), sum(sessions), any_value(monthly) "
+        "FROM p GROUP BY loop, start, 4"
+    )
 
 
 # --- incidents -----------------------------------------------------------------------------------------

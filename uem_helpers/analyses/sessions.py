@@ -51,7 +51,11 @@ Derive once, hand down: a story sessionizes the log **once**
 (:func:`prepare_sessions`, materialised in the backend) and hands the resulting
 :class:`Sessions` to every analysis of the journey family (transitions, paths,
 Sankey links, loops, segment differences, the journey map, the incident watch),
-so a report costs one window over the events, not one per analysis.
+so a report costs one window over the events, not one per analysis. An analysis that needs only a few
+events' sessions and order (the incident watch's steps) asks :meth:`Sessions.only`: the materialised
+table's rows of those events, or, when the sessions are an expression, the events numbered into
+sessions (the gap windows only where the rule needs them) and ranked among themselves, without the
+position, next-event and cut-off windows over every event.
 """
 
 from __future__ import annotations
@@ -108,6 +112,35 @@ class Sessions:
     table: ibis.Table
     period_start: object = None
     period_end: object = None
+    #: The events and rule :attr:`table` was sessionized from, when it is an expression rather than a
+    #: materialised table: :meth:`only` then numbers a few events' sessions without windowing every event.
+    source: tuple[ibis.Table, SessionRule] | None = None
+
+    def only(self, names: Sequence[str]) -> ibis.Table:
+        """The sessionized events named ``names`` alone, in their sessions' order (an Ibis expression).
+
+        Parameters
+        ----------
+        names : sequence of str
+            Event names to keep.
+
+        Returns
+        -------
+        ibis.Table
+            ``session``, ``user_id``, ``timestamp``, ``event`` and ``place``: a number that orders the
+            session's kept events as ``position`` does (``position`` itself when the table is materialised,
+            else their rank among the kept events; events that neither time, rule nor name tells apart
+            are numbered in either order, as ``position`` numbers them).
+        """
+        names = list(dict.fromkeys(names))
+        if self.source is None:
+            t = self.table.filter(self.table.event.isin(names))
+            return t.select("session", "user_id", "timestamp", "event", place=t.position)
+        events, rule = self.source
+        t = _keyed(events, rule, _gap_seconds(rule), self.period_start, self.period_end)
+        t = t.filter(t.event.isin(names))
+        in_session = ibis.window(group_by=[t.user_id, t._given, t._number], order_by=_order(t, rule))
+        return t.select("session", "user_id", "timestamp", "event", place=ibis.row_number().over(in_session) + 1)
 
 
 def prepare_sessions(
@@ -153,7 +186,10 @@ def prepare_sessions(
         base = ["user_id", "timestamp", "event"] + (["session_id"] if "session_id" in events.columns else [])
         events = events.select(*dict.fromkeys(base + [c for c in keep if c in events.columns]))
     table = sessionize(events, gap=gap, period_start=period_start, period_end=period_end)
-    return Sessions(table.cache() if cache else table, period_start, period_end)
+    if cache:
+        return Sessions(table.cache(), period_start, period_end)
+    rule = gap if isinstance(gap, SessionRule) else SessionRule(gap)
+    return Sessions(table, period_start, period_end, source=(events, rule))
 
 
 def sessionize(
@@ -187,28 +223,10 @@ def sessionize(
         (a real exit: ``is_exit`` and not ``cut_off``).
     """
     rule = gap if isinstance(gap, SessionRule) else SessionRule(gap)
-    gap = rule.gap
-    try:
-        gap_seconds = parse_duration(gap).total_seconds()
-    except ValueError as exc:
-        raise ParameterError(f"gap={gap!r} is not an inactivity gap; expected {exc}") from None
+    gap_seconds = _gap_seconds(rule)
     boundary = _data_stop(events, period_end)
-    t = events.filter(in_period(events.timestamp, period_start, period_end))
-    if "session_id" in t.columns:
-        # Rows with an id skip the gap windows (one window pass over them, not three); rows without one
-        # are cut by the gap. On a log whose every row has an id, the second branch is empty.
-        given = t.session_id.cast("string")
-        with_ids = t.filter(given.notnull()).mutate(_given=given, _number=ibis.null("int64"))
-        gapped = _gap_numbers(t.filter(given.isnull()), rule, gap_seconds).mutate(_given=ibis.null("string"))
-        t = with_ids.union(gapped.select(*with_ids.columns))
-    else:
-        t = _gap_numbers(t, rule, gap_seconds).mutate(_given=ibis.null("string"))
-    t = t.mutate(
-        session=t.user_id.cast("string").concat(
-            "|", ibis.coalesce(t._given.concat("|s"), t._number.cast("string").concat("|g"))
-        )
-    )
-    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+    t = _keyed(events, rule, gap_seconds, period_start, period_end)
+    order = _order(t, rule)
     keys = [t.user_id, t._given, t._number]  # the session, without partitioning on the string key
     in_session = ibis.window(group_by=keys, order_by=order)
     whole_session = ibis.window(group_by=keys, order_by=order, rows=(None, None))
@@ -228,14 +246,45 @@ def sessionize(
     return t.drop("_given", "_number", "_last")
 
 
+def _gap_seconds(rule: SessionRule) -> float:
+    """The rule's inactivity gap in seconds; a ParameterError when it is not a duration."""
+    try:
+        return parse_duration(rule.gap).total_seconds()
+    except ValueError as exc:
+        raise ParameterError(f"gap={rule.gap!r} is not an inactivity gap; expected {exc}") from None
+
+
+def _keyed(events: ibis.Table, rule: SessionRule, gap_seconds: float, period_start: object,
+           period_end: object) -> ibis.Table:
+    """The period's events with their session: ``_given`` (the source's id) or ``_number``, and ``session``."""
+    t = events.filter(in_period(events.timestamp, period_start, period_end))
+    if "session_id" in t.columns:
+        # Rows with an id skip the gap windows (one window pass over them, not three); rows without one
+        # are cut by the gap. On a log whose every row has an id, the second branch is empty.
+        given = t.session_id.cast("string")
+        with_ids = t.filter(given.notnull()).mutate(_given=given, _number=ibis.null("int64"))
+        gapped = _gap_numbers(t.filter(given.isnull()), rule, gap_seconds).mutate(_given=ibis.null("string"))
+        t = with_ids.union(gapped.select(*with_ids.columns))
+    else:
+        t = _gap_numbers(t, rule, gap_seconds).mutate(_given=ibis.null("string"))
+    return t.mutate(
+        session=t.user_id.cast("string").concat(
+            "|", ibis.coalesce(t._given.concat("|s"), t._number.cast("string").concat("|g"))
+        )
+    )
+
+
+def _order(t: ibis.Table, rule: SessionRule) -> list:
+    """A session's order of events: time, then the rule's tie order, then the event name."""
+    return [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
+
+
 def _gap_numbers(t: ibis.Table, rule: SessionRule, gap_seconds: float) -> ibis.Table:
     """``t`` with ``_number``: each user's session count so far, a new session after more than the gap."""
-    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
-    previous = t.timestamp.lag().over(ibis.window(group_by=t.user_id, order_by=order))
+    previous = t.timestamp.lag().over(ibis.window(group_by=t.user_id, order_by=_order(t, rule)))
     starts = previous.isnull() | (epoch_seconds(t.timestamp) - epoch_seconds(previous) > gap_seconds)
     t = t.mutate(_starts=starts.cast("int64"))
-    order = [t.timestamp, _tie_rank(t.event, rule.tie_order), t.event]
-    number = t._starts.sum().over(ibis.window(group_by=t.user_id, order_by=order, rows=(None, 0)))
+    number = t._starts.sum().over(ibis.window(group_by=t.user_id, order_by=_order(t, rule), rows=(None, 0)))
     return t.mutate(_number=number).drop("_starts")
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.sessions import SESSION_END, SessionRule, sessionize
+from uem_helpers.analyses.sessions import SESSION_END, SessionRule, prepare_sessions, sessionize
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 ROOT = Path(__file__).resolve().parents[3]
@@ -90,6 +90,18 @@ def test_same_instant_in_the_rules_tie_order_then_by_name():
         out = sessionize(log(ordered), gap=rule).order_by("position").execute()
         assert out["event"].tolist() == ["open", "pay", "done", "aaa", "zzz"]
         assert out["position"].tolist() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_only_some_events_keep_their_sessions_and_order(cache):
+    # pay and done share a second (the rule orders them); x between them and the ids' sessions do not matter
+    rows = [("u1", 0, "open"), ("u1", 9, "done"), ("u1", 9, "pay"), ("u1", 12, "x"), ("u1", 20, "pay"),
+            ("u1", 30, "pay"), ("u1", 40, "done")]
+    rule = SessionRule("30min", tie_order=("open", "pay", "done"))
+    sessions = prepare_sessions(log(rows, session_ids=[None] * 5 + ["s1", "s1"]), gap=rule, cache=cache)
+    out = sessions.only(["done", "pay"]).order_by(["session", "place"]).execute()
+    assert list(out.columns) == ["session", "user_id", "timestamp", "event", "place"]
+    assert out.groupby("session", sort=False)["event"].apply(",".join).tolist() == ["pay,done,pay", "pay,done"]
 
 
 def test_rule_from_stages_lists_touchpoints_stage_by_stage_once():

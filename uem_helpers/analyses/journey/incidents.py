@@ -67,14 +67,15 @@ def step_conversion_daily(
         in step and date order.
     """
     steps = _check_steps(steps)
-    t = sessions.table
-    t = t.filter(t.event.isin(list(set(steps)))).select("session", "timestamp", "event", "position")
-    # The last position of each later step name in the session: a step-b event follows
-    # a step-a event when that position is greater than the step-a event's own.
+    # The step events alone, ordered as in their sessions (Sessions.only): whether a step-b event
+    # comes later than a step-a event depends on those two events' order only, not on the events between.
+    t = sessions.only(steps)
+    # The last place of each later step name in the session: a step-b event follows
+    # a step-a event when that place is after the step-a event's own.
     last_column = {name: f"_last_{i}" for i, name in enumerate(dict.fromkeys(steps[1:]))}
     in_session = ibis.window(group_by=t.session)
     t = t.mutate(**{
-        column: t.position.max(where=t.event == name).over(in_session) for name, column in last_column.items()
+        column: t.place.max(where=t.event == name).over(in_session) for name, column in last_column.items()
     })
     pairs = []
     for i, (a, b) in enumerate(pairwise(steps), start=1):
@@ -83,7 +84,7 @@ def step_conversion_daily(
             date=rows.timestamp.date(),
             step_index=ibis.literal(i, "int64"),
             step=ibis.literal(f"{a}{ARROW}{b}", "string"),
-            success=(rows[last_column[b]].fill_null(0) > rows.position).cast("int64"),
+            success=(rows[last_column[b]].fill_null(0) > rows.place).cast("int64"),
         ))
     union = ibis.union(*pairs, distinct=False) if len(pairs) > 1 else pairs[0]
     daily = union.group_by(["step_index", "step", "date"]).aggregate(

@@ -1,10 +1,11 @@
 """Loops: cycles within sessions, what they cost in conversion, and where and when they concentrate.
 
 Takes the period's :class:`~uem_helpers.analyses.sessions.Sessions`, prepared once by the
-story (:func:`~uem_helpers.analyses.sessions.prepare_sessions`), builds its expressions on
-that one table (lead windows over each session, then aggregates), executes them twice (the
-per-cycle sums and the per-month or per-week and per-segment cells of :mod:`._loop_cells`) and
-returns a small pandas frame.
+story (:func:`~uem_helpers.analyses.sessions.prepare_sessions`), derives from that one table,
+once per call, the cycles of each session (lead windows over each session) and the events each
+session reached, with the sessions' facts, materialised as two temporary tables (released before
+it returns); the per-cycle sums, the segment mix and the per-month or per-week and per-segment
+cells of :mod:`._loop_cells` are aggregates of those two, and it returns a small pandas frame.
 
 Definition
 ----------
@@ -146,42 +147,14 @@ def loops(
         _check_event(goal, f"goal_events[{i}]")
     s = sessions.table
     segment = segment_by if segment_by and segment_by in s.columns else None
-    occurrences = _occurrences(s, max_length, goals)
     facts = _session_facts(s, conversion_event, segment)
-
-    cycle = occurrences.group_by(["loop", "length", "start", "session", "user_id"]).aggregate(
-        occurrences=occurrences.count())
-    cycle = cycle.join(facts, "session").select(cycle, facts.converted, facts.compared, facts.day, facts.segment)
-    per_user = cycle.group_by(["loop", "length", "start", "user_id"]).aggregate(
-        occurrences=cycle.occurrences.sum(), sessions=cycle.count(),
-        y=(cycle.converted * cycle.compared).sum(), n=cycle.compared.sum())
-    out = per_user.group_by(["loop", "length", "start"]).aggregate(
-        users=per_user.count(), sessions=per_user.sessions.sum(), occurrences=per_user.occurrences.sum(),
-        **_sums(per_user, ""))
-    out = out.filter(out.users >= min_users)
-
-    reach = s.select("session", start=s.event).distinct()
-    reach = reach.join(facts, "session").select(reach, facts.user_id, facts.converted, facts.compared, facts.day,
-                                                facts.segment)
-    clean = reach.anti_join(occurrences.select("session").distinct(), "session")
-    base_user = clean.group_by(["start", "user_id"]).aggregate(
-        y=(clean.converted * clean.compared).sum(), n=clean.compared.sum())
-    base = base_user.group_by(base_user.start.name("base_start")).aggregate(**_sums(base_user, "b_"))
-    out = out.left_join(base, out.start == base.base_start).drop("base_start")
-    df = out.execute()
-    for column in ("length", "users", "sessions", "occurrences"):
-        df[column] = df[column].astype("int64")
-    kept_cycle = cycle.filter(cycle.loop.isin(df["loop"].tolist() or [""]))  # rare cycles stay in the engine
-    mix = {}
-    if segment and conversion_event and not df.empty:
-        seg_user = clean.group_by(["start", "segment", "user_id"]).aggregate(
-            y=(clean.converted * clean.compared).sum(), n=clean.compared.sum())
-        mix["by_segment"] = seg_user.group_by(["start", "segment"]).aggregate(**_sums(seg_user, "")).execute()
-        mix["cycle_mix"] = kept_cycle.group_by(["loop", "segment"]).aggregate(n=kept_cycle.compared.sum()).execute()
+    # The cycles per session and the events each session reached, with their session's facts, are
+    # materialised once (temporary tables, released on leaving) and read by every query below.
+    with _cycles(s, facts, max_length, goals).cache() as cycle, _reach(s, facts).cache() as reach:
+        df, mix, kept_cycle = _cycle_sums(cycle, reach, min_users, segment, conversion_event)
+        unit, cells = cell_counts(kept_cycle, reach, by_segment=segment is not None)
     df = pd.concat([df[["loop", "length", "start", "users", "sessions", "occurrences"]],
                     harm(df, has_conversion=conversion_event is not None, alpha=alpha, **mix)], axis=1)
-
-    unit, cells = cell_counts(kept_cycle, reach, by_segment=segment is not None)
     df = df.merge(concentration(cells, df[["loop", "start"]], unit=unit, alpha=alpha, by_segment=segment is not None),
                   on="loop", how="left")
     df["flagged"] = (df["period_q"] < alpha) | (df["segment_q"] < alpha)
@@ -190,8 +163,57 @@ def loops(
     return df[LOOP_COLUMNS].reset_index(drop=True)
 
 
+def _cycles(s: ibis.Table, facts: ibis.Table, max_length: int, goals: list[str]) -> ibis.Table:
+    """One row per cycle and session it occurs in: ``loop``, ``length``, ``start``, ``session``, ``user_id``,
+    ``occurrences`` and the session's ``converted``, ``compared``, ``day`` and ``segment``."""
+    occurrences = _occurrences(s, max_length, goals)
+    cycle = occurrences.group_by(["loop", "length", "start", "session", "user_id"]).aggregate(
+        occurrences=occurrences.count())
+    return cycle.join(facts, "session").select(cycle, facts.converted, facts.compared, facts.day, facts.segment)
+
+
+def _reach(s: ibis.Table, facts: ibis.Table) -> ibis.Table:
+    """One row per session and event it reached (``start``): ``session``, ``user_id`` and the session's facts."""
+    reach = s.select("session", start=s.event).distinct()
+    return reach.join(facts, "session").select(reach, facts.user_id, facts.converted, facts.compared, facts.day,
+                                               facts.segment)
+
+
+def _cycle_sums(cycle: ibis.Table, reach: ibis.Table, min_users: int, segment: str | None,
+                conversion_event: str | None) -> tuple[pd.DataFrame, dict, ibis.Table]:
+    """The per-cycle sums of the cycle and its baseline (executed), the segment mix's frames, and the kept cycles.
+
+    Returns the cycles with at least ``min_users`` users and their cluster sums (``m, sy, ...`` and ``b_m, ...``),
+    ``by_segment`` and ``cycle_mix`` for :func:`harm` (empty without a segment or conversion event), and
+    ``cycle``'s rows of the kept cycles (rare cycles stay in the engine).
+    """
+    per_user = cycle.group_by(["loop", "length", "start", "user_id"]).aggregate(
+        occurrences=cycle.occurrences.sum(), sessions=cycle.count(),
+        y=(cycle.converted * cycle.compared).sum(), n=cycle.compared.sum())
+    out = per_user.group_by(["loop", "length", "start"]).aggregate(
+        users=per_user.count(), sessions=per_user.sessions.sum(), occurrences=per_user.occurrences.sum(),
+        **_sums(per_user, ""))
+    out = out.filter(out.users >= min_users)
+    clean = reach.anti_join(cycle.select("session").distinct(), "session")  # sessions without any cycle
+    base_user = clean.group_by(["start", "user_id"]).aggregate(
+        y=(clean.converted * clean.compared).sum(), n=clean.compared.sum())
+    base = base_user.group_by(base_user.start.name("base_start")).aggregate(**_sums(base_user, "b_"))
+    df = out.left_join(base, out.start == base.base_start).drop("base_start").execute()
+    for column in ("length", "users", "sessions", "occurrences"):
+        df[column] = df[column].astype("int64")
+    kept_cycle = cycle.filter(cycle.loop.isin(df["loop"].tolist() or [""]))
+    mix = {}
+    if segment and conversion_event and not df.empty:
+        seg_user = clean.group_by(["start", "segment", "user_id"]).aggregate(
+            y=(clean.converted * clean.compared).sum(), n=clean.compared.sum())
+        mix["by_segment"] = seg_user.group_by(["start", "segment"]).aggregate(**_sums(seg_user, "")).execute()
+        mix["cycle_mix"] = kept_cycle.group_by(["loop", "segment"]).aggregate(n=kept_cycle.compared.sum()).execute()
+    return df, mix, kept_cycle
+
+
 def _occurrences(s: ibis.Table, max_length: int, goals: list[str]) -> ibis.Table:
     """Every occurrence of a cycle: ``user_id``, ``session``, ``loop``, ``length``, ``start`` (one lead window pass)."""
+    s = s.select("user_id", "session", "position", "event")
     w = ibis.window(group_by=s.session, order_by=s.position)
     s = s.mutate(e_0=s.event, **{f"e_{i}": s.event.lead(i).over(w) for i in range(1, max_length + 1)})
     found = []

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CONFIG_PATH, SAMPLE_DIR
-from uem_helpers.analyses.sessions import prepare_sessions
+from uem_helpers.analyses.sessions import SessionRule, prepare_sessions
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.analyses.journey import CHART_COLUMNS, DAILY_COLUMNS, INCIDENT_COLUMNS, p_chart, possible_incidents, step_conversion_daily
 
@@ -60,6 +60,26 @@ def test_given_session_ids_decide_what_follows():
     df["session_id"] = ["s1", "s2", "s3", "s3"]  # the source's sessions, not the 30-minute gap
     out = step_conversion_daily(prepare_sessions(ibis.memtable(df)), ["a", "b"])
     assert out[["trials", "successes"]].values.tolist() == [[2, 1]]
+
+
+TIES = [
+    ("u1", 0, "b"), ("u1", 0, "a"), ("u1", 5, "x"),           # a and b at one instant: the rule's tie order
+    ("u2", 0, "a"), ("u2", 5, "x"), ("u2", 6, "y"), ("u2", 10, "b"),  # other events between; b ends the session
+    ("u4", 0, "a"), ("u4", 10, "b"),                          # a in the source's session s9, b in a gap session
+    ("u5", 0, "c"), ("u5", 0, "b"),                           # c is not in the tie order: after b
+    ("u6", 0, "a"), ("u6", 0, "a"), ("u6", 20, "a"),          # the same step twice at one instant
+]
+
+
+@pytest.mark.parametrize("cache", [False, True])
+@pytest.mark.parametrize("tie_order, a_b", [(("a", "b"), 2), (("b", "a"), 1)])
+def test_ties_other_events_and_mixed_session_ids(cache, tie_order, a_b):
+    df = frame(TIES).assign(session_id=["s9" if (u, t) == ("u4", 0) else None for u, t, _ in TIES])
+    sessions = prepare_sessions(ibis.memtable(df), gap=SessionRule("30min", tie_order=tie_order), cache=cache)
+    out = step_conversion_daily(sessions, ["a", "b", "c"])
+    assert out[["step", "trials", "successes"]].values.tolist() == [["a → b", 6, a_b], ["b → c", 4, 1]]
+    again = step_conversion_daily(sessions, ["a", "a"])  # each a but the session's last is followed by an a
+    assert again[["trials", "successes"]].values.tolist() == [[6, 2]]
 
 
 def test_period_and_repeated_step_names():
