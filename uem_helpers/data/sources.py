@@ -32,7 +32,7 @@ from uem_helpers.data import casting, engine, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.core.formats import span
 from uem_helpers.core.i18n import _
-from uem_helpers.data.cluster_paths import is_url, open_url
+from uem_helpers.data.cluster_paths import is_url, unreadable_url, url_format
 from uem_helpers.data.csv_lines import first_bad_line
 from uem_helpers.data.lifecycle import apply_lifecycle
 from uem_helpers.data.derived_carts import derive_carts, note as carts_note
@@ -380,7 +380,7 @@ def _mapped(name: str, table: ibis.Table, columns: Mapping[str, str]) -> ibis.Ta
 def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.BaseBackend) -> tuple[ibis.Table, list]:
     """Open one configured source as a raw Ibis table; return it with the (path, size, mtime) of its files."""
     if is_url(src.path):
-        return open_url(name, src, con)
+        return _read_url(name, src, con)
     if src.path is None:
         if src.table is None:
             raise ConfigError(f"sources.{name}.path", None, "give a file path, or a 'table' already in the engine")
@@ -413,6 +413,18 @@ def _open_source(name: str, src: SourceConfig, config: UEMConfig, con: ibis.Base
         raise EnvironmentFault.from_os_error(exc, f"table '{name}': reading the file or writing its cache copy at")
     except Exception as exc:  # the engine's reader failed: say which file, never echo its bytes
         raise SourceError(_unreadable(name, fmt, files, utf8, src.delimiter)) from exc
+
+
+def _read_url(name: str, src: SourceConfig, con: ibis.BaseBackend) -> tuple[ibis.Table, list]:
+    """A source on a cluster's storage, read by Spark as the config says (:mod:`.cluster_paths`)."""
+    url = str(src.path)
+    fmt = url_format(name, src, con, _SUFFIX_FORMAT.get(_suffix(Path(url))))
+    try:
+        table = _read_parquet(con, url, []) if fmt == "parquet" else _read_csv(con, [url], src.delimiter, src.encoding)
+        table.schema()  # resolves the path now, so a missing one fails here, naming the table
+    except Exception as exc:
+        raise unreadable_url(name, url, fmt, exc) from exc
+    return table, [{"url": url}]
 
 
 def _unreadable(name: str, fmt: str, files: list[Path], utf8: list[Path], delimiter: str) -> str:
@@ -456,7 +468,7 @@ def _files(name: str, pattern: Path, fmt: str) -> list[Path]:
     return files
 
 
-def _read_parquet(con: ibis.BaseBackend, pattern: Path, files: list[Path]) -> ibis.Table:
+def _read_parquet(con: ibis.BaseBackend, pattern: Path | str, files: list[Path]) -> ibis.Table:
     """Parquet on the backend's own reader (lazy; never through pandas)."""
     if engine.backend_name(con) == "pyspark":
         return engine.spark_instants(con, con.read_parquet(str(pattern)))
@@ -466,12 +478,23 @@ def _read_parquet(con: ibis.BaseBackend, pattern: Path, files: list[Path]) -> ib
     return con.read_parquet([str(f) for f in files])
 
 
-def _read_csv(con: ibis.BaseBackend, files: list[Path], delimiter: str) -> ibis.Table:
-    """CSV read as all text by the backend's reader, then materialised once so later queries do not re-parse."""
+#: The config's encodings under the names Spark's CSV reader knows (local files arrive in UTF-8).
+_SPARK_ENCODING = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
+
+
+def _read_csv(con: ibis.BaseBackend, files: list[Path | str], delimiter: str, encoding: str = "utf-8") -> ibis.Table:
+    """CSV read as all text by the backend's reader, then materialised once so later queries do not re-parse.
+
+    ``encoding`` is the files' own (Spark only: a local file has been re-encoded to UTF-8 by then).
+    """
     paths = [str(f) for f in files]
     if engine.backend_name(con) == "pyspark":
+        charset = _SPARK_ENCODING[encoding]
+        if charset != "UTF-8":  # Spark 4 reads only Unicode and Latin-1 CSV unless its Java charsets are on
+            con._session.conf.set("spark.sql.legacy.javaCharsets", "true")
         # multiLine + escape: quoted fields may hold line breaks and "" (feedback text does)
-        table = con.read_csv(paths, header=True, sep=delimiter, inferSchema=False, multiLine=True, escape='"')
+        table = con.read_csv(paths, header=True, sep=delimiter, inferSchema=False, multiLine=True, escape='"',
+                             encoding=charset)
     else:
         # The quote is fixed: left to the sniffer, one unclosed quote silently turns quoting off for the file.
         table = con.read_csv(paths, all_varchar=True, header=True, delim=delimiter, quote='"', escape='"')
