@@ -45,12 +45,18 @@ Thresholds are shares (0 to 1) of the finding's denominator, with defaults in
 :data:`DEFAULT_THRESHOLDS`, overridden by ``validate.thresholds`` in the config;
 a check without a threshold only informs. Above its threshold a finding
 says in one sentence what it means for the numbers (:meth:`QualityFinding.sentence`).
+
+Within one ``uem report`` run (``UEM_FINDINGS_CACHE`` set by the pipeline), each check's
+counts and each table's coverage are counted once and reused by every later notebook that
+reads the same tables (:mod:`uem_helpers.data.findings_cache`); thresholds are applied
+after, so they never force a recount.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import datetime, timedelta
 
 import ibis
@@ -59,7 +65,8 @@ import pandas as pd
 from uem_helpers.core.errors import EXIT_DATA, UEMError
 from uem_helpers.core.formats import number, percent
 from uem_helpers.core.i18n import N_, _, in_language, ngettext
-from uem_helpers.core.period import in_period
+from uem_helpers.core.period import in_period, period_bounds
+from uem_helpers.data import findings_cache
 from uem_helpers.data.coverage import Coverage, coverage
 from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
 
@@ -294,35 +301,94 @@ def data_quality(
     gap = gap if gap is not None else timedelta(minutes=30)
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     tables = dataset.tables
-    found: list[tuple[str, str, int, int, list]] = []
+    planned: list[tuple[str, str, list[str], dict, Callable[[], tuple[int, int, list]]]] = []
     for name, table in tables.items():
-        found.append(("duplicate_rows", name, *_duplicate_rows(table, name)))
-        found.append(("early_times", name, *_early_times(table, name)))
+        planned.append(("duplicate_rows", name, [name], {}, partial(_duplicate_rows, table, name)))
+        planned.append(("early_times", name, [name], {}, partial(_early_times, table, name)))
     events = tables.get("events")
     if events is not None:
         if period_start is not None or period_end is not None:
-            found.append(("outside_period", "events", *_outside_period(events, period_start, period_end)))
+            planned.append(("outside_period", "events", ["events"], _period_key(period_start, period_end),
+                            partial(_outside_period, events, period_start, period_end)))
         if "session_id" in events.columns:
-            found.append(("shared_sessions", "events", *_shared_sessions(events)))
-        found.append(("cut_off_sessions", "events", *_cut_off(events, gap)))
-        found.append(("same_time_ties", "events", *_ties(events)))
+            planned.append(("shared_sessions", "events", ["events"], {}, partial(_shared_sessions, events)))
+        planned.append(("cut_off_sessions", "events", ["events"], {"gap": gap.total_seconds()},
+                        partial(_cut_off, events, gap)))
+        planned.append(("same_time_ties", "events", ["events"], {}, partial(_ties, events)))
         lifecycle = next((c for c in events.columns if "lifecycle" in c.lower()), None)
         if lifecycle is not None:
-            found.append(("lifecycle_rows", "events", *_lifecycle_rows(events, lifecycle)))
+            planned.append(("lifecycle_rows", "events", ["events"], {"column": lifecycle},
+                            partial(_lifecycle_rows, events, lifecycle)))
     if "carts" in tables and "checked_out_at" in tables["carts"].columns:
-        found.append(("checkout_before_cart", "carts", *_checkout_before_cart(tables["carts"])))
+        planned.append(("checkout_before_cart", "carts", ["carts"], {},
+                        partial(_checkout_before_cart, tables["carts"])))
     if "nps" in tables and events is not None:
-        found.append(("nps_before_first_event", "nps", *_nps_before_first_event(tables["nps"], events)))
+        planned.append(("nps_before_first_event", "nps", ["nps", "events"], {},
+                        partial(_nps_before_first_event, tables["nps"], events)))
     if "assignments" in tables:
-        found.append(("several_variants", "assignments", *_several_variants(tables["assignments"])))
+        planned.append(("several_variants", "assignments", ["assignments"], {},
+                        partial(_several_variants, tables["assignments"])))
     for name, table in tables.items():
-        found.append(("hidden_characters", name, *_hidden_characters(table, name)))
-    quality = DataQuality([QualityFinding(check, table, n, of, examples, limits.get(check))
-                           for check, table, n, of, examples in found],
-                          coverage(dataset, period_start, period_end))
+        planned.append(("hidden_characters", name, [name], {}, partial(_hidden_characters, table, name)))
+    findings = [QualityFinding(check, table, *_counted(dataset, check, reads, params, count), limits.get(check))
+                for check, table, reads, params, count in planned]
+    quality = DataQuality(findings, _coverage(dataset, period_start, period_end))
     if strict and quality.exceeded:
         raise DataQualityError(quality.exceeded)
     return quality
+
+
+def _counted(dataset, check: str, reads: list[str], params: dict,
+             count: Callable[[], tuple[int, int, list]]) -> tuple[int, int, list]:
+    """``count()``: one check's ``(n, of, examples)``, counted once per report run (:mod:`.findings_cache`).
+
+    The key is the tables the check reads and its own parameters; thresholds are applied after,
+    so a run that changes one reuses the counts.
+    """
+    key = _source_key(dataset, reads)
+    return findings_cache.reuse("quality", key and {**key, "check": check, **params}, count)
+
+
+def _coverage(dataset, period_start: object, period_end: object) -> Coverage:
+    """:func:`coverage` of the period; within a report run, each table's part counted once (:mod:`.findings_cache`).
+
+    With the findings kept, each table's part is its own query (the engine scans each table once
+    either way), so a notebook loading other tables still reuses the events' part; the parts
+    combine as :func:`coverage` does: the events' first and last times, or the earliest and
+    latest of every table without events.
+    """
+    if findings_cache.folder() is None:
+        return coverage(dataset, period_start, period_end)
+    period = _period_key(period_start, period_end)
+    parts = []
+    for name, table in dataset.tables.items():
+        key = _source_key(dataset, [name])
+        parts.append(findings_cache.reuse("coverage", key and {**key, **period},
+                                          partial(coverage, {name: table}, period_start, period_end)))
+    found = [t for part in parts for t in part.tables]
+    whole = Coverage(None, None, *period_bounds(period_start, period_end))
+    if not found:
+        return whole
+    main = next((part for part in parts if part.tables and part.tables[0].table == "events"), None)
+    if main is not None:
+        return replace(main, tables=found)
+    firsts = [t.first for t in found if t.first is not None]
+    lasts = [t.last for t in found if t.last is not None]
+    return replace(whole, first=min(firsts) if firsts else None, last=max(lasts) if lasts else None,
+                   table="data", tables=found)
+
+
+def _source_key(dataset, names: list[str]) -> dict | None:
+    """What counts on the tables ``names`` depend on in ``dataset`` (None: they cannot be reused)."""
+    con, inputs = getattr(dataset, "con", None), getattr(dataset, "inputs", None)
+    if con is None or not inputs or not all(name in dataset.tables for name in names):
+        return None
+    return findings_cache.source_key(con.name, inputs, dataset.tables, names, getattr(dataset, "derived", {}))
+
+
+def _period_key(period_start: object, period_end: object) -> dict:
+    """The period as a key: each end's type and text (a date as the end means its whole day, a time does not)."""
+    return {"period": [[type(end).__name__, str(end)] for end in (period_start, period_end)]}
 
 
 # --------------------------------------------------------------------------- the checks

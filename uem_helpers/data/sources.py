@@ -28,7 +28,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from uem_helpers.data import casting, engine, schema
+from uem_helpers.data import casting, engine, findings_cache, schema
 from uem_helpers.core.config import TABLES, SourceConfig, UEMConfig
 from uem_helpers.core.formats import span
 from uem_helpers.core.i18n import _
@@ -44,6 +44,9 @@ from uem_helpers.core.errors import (
 )
 from uem_helpers.core.period import in_period
 from uem_helpers.data.schema import TIME_COLUMN, ContractWarning
+
+#: The tables :func:`schema.table_warnings` reads (the others cannot change its warnings).
+WARNING_TABLES = ("events", "users")
 
 _SUFFIX_FORMAT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
 
@@ -345,9 +348,17 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id
             errors += schema.validate_table(name, table)
         if errors:
             raise ContractErrors(errors)
-    warnings = schema.table_warnings(typed)
+    warnings = _warnings(con, typed, inputs, validate)
     tables = {name: t.drop(schema.ROW_ORDER) if schema.ROW_ORDER in t.columns else t for name, t in typed.items()}
     return Dataset(con=con, tables=tables, timezone=timezone, warnings=warnings, inputs=inputs)
+
+
+def _warnings(con, typed: dict[str, ibis.Table], inputs: list, validate: bool) -> list[ContractWarning]:
+    """:func:`schema.table_warnings` on the tables it reads, counted once per report run (:mod:`.findings_cache`)."""
+    read = {name: typed[name] for name in WARNING_TABLES if name in typed}
+    key = findings_cache.source_key(engine.backend_name(con), inputs, read, list(read))
+    return findings_cache.reuse("warnings", key and {**key, "validate": validate},
+                                lambda: schema.table_warnings(read))
 
 
 def _mapped(name: str, table: ibis.Table, columns: Mapping[str, str]) -> ibis.Table:

@@ -1,24 +1,28 @@
 """Executing one notebook: papermill in a child process on the workbench's kernel, under a deadline;
-the failing cell found in the executed notebook; the process tree killed on timeout.
+the failing cell found in the executed notebook; the process tree killed on timeout; the folder of
+findings a run's check and kernels share (:func:`shared_findings`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from contextlib import suppress
-from collections.abc import Callable
+from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
 import papermill
 from papermill.engines import NBClientEngine, papermill_engines
 
+from uem_helpers.data.findings_cache import ENV as FINDINGS_ENV
 from uem_helpers.pipeline.failures import (
     CellTimeoutError,
     KernelDiedError,
@@ -41,6 +45,53 @@ _POLL = 0.5
 
 #: The runner's papermill engine (registered in the runner process only).
 _ENGINE = "uem-steps"
+
+
+#: The findings folders this process made and named in the environment, innermost last.
+_SHARED: list[str] = []
+
+
+@contextmanager
+def shared_findings(runs: Path) -> Iterator[None]:
+    """Name a new folder under ``runs`` in ``UEM_FINDINGS_CACHE`` for the ``with`` block, then remove it.
+
+    The run's check and every notebook kernel (which inherit the environment) then count the
+    loader's warnings and the data-quality findings once and reuse them
+    (:mod:`uem_helpers.data.findings_cache`). Inside a block of this process (a batch's notebooks
+    inside the batch) the outer folder is kept; a value set before the run is never reused, and is
+    restored afterwards. A folder that cannot be made leaves the variable as it was: every notebook
+    counts its findings, as without it.
+
+    Parameters
+    ----------
+    runs : Path
+        The report folder's folder of runs (``<output_dir>/<period>/.runs``).
+    """
+    before = os.environ.get(FINDINGS_ENV)
+    if before is not None and before in _SHARED:
+        yield
+        return
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        where = tempfile.mkdtemp(prefix="findings-", dir=runs)
+    except OSError:
+        where = None
+    if where is None:
+        yield
+        return
+    os.environ[FINDINGS_ENV] = where
+    _SHARED.append(where)
+    try:
+        yield
+    finally:
+        _SHARED.remove(where)
+        if before is None:
+            os.environ.pop(FINDINGS_ENV, None)
+        else:
+            os.environ[FINDINGS_ENV] = before
+        shutil.rmtree(where, ignore_errors=True)
+        with suppress(OSError):  # other runs' folders may still be there
+            runs.rmdir()
 
 
 def _execute(

@@ -19,7 +19,11 @@ A run, step by step:
 3. The notebook executes in its own run folder
    (``<output_dir>/<period>/.runs/<notebook>-<time>-<pid>/``) in a child
    process on the workbench's own kernel (:mod:`uem_helpers.pipeline.kernel`); the
-   whole run has a deadline, after which the child and its kernel are killed.
+   whole run has a deadline, after which the child and its kernel are killed. The check before
+   the run and every notebook's kernel share one folder of findings
+   (``<output_dir>/<period>/.runs/findings-*/``, named in ``UEM_FINDINGS_CACHE``,
+   :func:`~uem_helpers.pipeline.execute.shared_findings`), so the loader's warnings and the data
+   quality are counted once per run; it is removed when the run ends.
 4. Only a successful run is published: the executed notebook and its HTML
    (:mod:`uem_helpers.pipeline.export`) are moved over ``<notebook>.ipynb`` and
    ``<notebook>.html`` with ``os.replace`` (atomic), together with any file
@@ -59,7 +63,7 @@ from uem_helpers.core.errors import EnvironmentFault, ParameterError, UEMError
 from uem_helpers.core.period import parse_period
 from uem_helpers.data.spark_server import needs_server, shared_spark
 from uem_helpers.pipeline import attachments, runfacts, summary
-from uem_helpers.pipeline.execute import _execute
+from uem_helpers.pipeline.execute import _execute, shared_findings
 from uem_helpers.pipeline.export import RunInfo, export_html, title_of
 from uem_helpers.pipeline.page import project_folder
 from uem_helpers.pipeline.markdown_cells import translate_markdown
@@ -220,14 +224,15 @@ def run_notebook(
     input_nb = translate_markdown(parameterize(source, values), chosen)
     own_line = not isinstance(progress, Progress)  # a batch's Progress: the batch starts and finishes this item
     shown = Progress(enabled=bool(progress)) if own_line else progress
-    with shown.ticking() if own_line else nullcontext(), _spark_for_the_run(shown, cfg.engine):
+    root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
+    folder = _inside(root, label)
+    with shown.ticking() if own_line else nullcontext(), _spark_for_the_run(shown, cfg.engine), \
+            shared_findings(folder / _RUNS):
         warnings = ()
         if check:
             own = {name: {**cfg.report.parameters.get(name, {}), **values}}
             warnings = tuple(_checked(shown, lambda: check_inputs(cfg, config_path, parse_period(label), own,
                                                                   on_step=shown.step)))
-        root = (Path(output_dir) if output_dir is not None else cfg.resolve(cfg.report.output_dir)).absolute()
-        folder = _inside(root, label)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -328,7 +333,8 @@ def run_period(
     results = []
     shown = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
     shown.total = len(notebooks)
-    with shown.ticking(), _spark_for_the_run(shown, cfg.engine):
+    with shown.ticking(), _spark_for_the_run(shown, cfg.engine), \
+            shared_findings(_inside(root.absolute(), covered.label) / _RUNS):
         named = {name: {**cfg.report.parameters.get(name, {}), **own[name]} for name in notebooks}
         warnings = tuple(left_out) + tuple(_checked(shown, lambda: check_inputs(cfg, config_path, covered, named,
                                                                                 on_step=shown.step)))
