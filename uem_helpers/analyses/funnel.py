@@ -42,6 +42,7 @@ in seconds).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Literal
@@ -53,6 +54,7 @@ from uem_helpers.core.config import parse_duration
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.core.i18n import N_
 from uem_helpers.core.period import in_period
+from uem_helpers.data import engine
 from uem_helpers.stats import wilson_ci
 
 Mode = Literal["ordered", "strict", "any_order"]
@@ -105,11 +107,33 @@ def user_funnel(
         ``_K``, ``steps_reached``, ``completed`` and ``seconds_to_complete``.
     """
     steps = _check_steps(steps)
+    return _per_user(
+        events, _funnel_rows(events, steps, exclude, segment_by), steps, window=window, mode=mode, exclude=exclude,
+        period_start=period_start, period_end=period_end, segment_by=segment_by, users=users,
+    )
+
+
+def _per_user(
+    events: ibis.Table,
+    rows: ibis.Table,
+    steps: list[str],
+    *,
+    window: str | int | timedelta,
+    mode: Mode,
+    exclude: Sequence[str],
+    period_start: object,
+    period_end: object,
+    segment_by: str | None,
+    users: ibis.Table | None,
+) -> ibis.Table:
+    """:func:`user_funnel` on ``rows``, the events already cut to the funnel's names (:func:`_funnel_rows`).
+
+    ``events`` is where the segment column is read from (``rows`` itself when it carries it).
+    """
     if mode not in MODES:
         raise ParameterError(f"mode={mode!r} is not a funnel mode; use one of: {', '.join(MODES)}")
     window_seconds = int(parse_duration(window).total_seconds())
-    names = sorted(set(steps) | set(exclude))
-    ev = events.filter(events.event.isin(names)).select("user_id", "timestamp", "event")
+    ev = rows.select("user_id", "timestamp", "event")
     # Identical rows need telling apart only when one row could fill two steps (a repeated
     # step name) or when positions matter (strict, any-order). Ordered funnels with distinct
     # step names take the fast path: plain min() aggregates, no window over every event.
@@ -131,7 +155,9 @@ def user_funnel(
     deadline = entries.t_1 + ibis.interval(seconds=window_seconds)
     entries = entries.mutate(deadline=deadline)
 
-    step_events = ev.filter(ev.event.isin(list(set(steps))))
+    # The rows hold only step and exclusion events: without exclusions they are the step events
+    # (and the fast path picks each step by its name anyway).
+    step_events = ev.filter(ev.event.isin(list(set(steps)))) if exclude and not fast else ev
     if mode == "ordered":
         matched = _match_ordered(step_events, entries, steps, fast=fast, window_seconds=window_seconds)
     elif mode == "strict":
@@ -180,8 +206,9 @@ def funnel(
         from the previous step, users who reached this step).
     """
     steps = _check_steps(steps)
-    per_user = user_funnel(
-        _funnel_events(events, steps, exclude, segment_by), steps, window=window, mode=mode, exclude=exclude,
+    rows = _read_once(_funnel_rows(events, steps, exclude, segment_by))
+    per_user = _per_user(
+        rows, rows, steps, window=window, mode=mode, exclude=exclude,
         period_start=period_start, period_end=period_end, segment_by=segment_by, users=users,
     )
     k = len(steps)
@@ -215,7 +242,7 @@ def completion_times(
 
     For distributions (histograms, before/after comparisons). With more entered
     users than ``max_users``, a deterministic pseudo-random subset (by a hash
-    of ``user_id``, the same on every run and backend) of about that size is returned.
+    of ``user_id``, the same on every run; the hash is the backend's own) of about that size is returned.
 
     Returns
     -------
@@ -224,8 +251,9 @@ def completion_times(
         ``seconds_to_complete`` and ``seconds_from_previous_2`` .. ``_K``.
     """
     steps = _check_steps(steps)
-    per_user = user_funnel(
-        _funnel_events(events, steps, exclude, segment_by), steps, window=window, mode=mode, exclude=exclude,
+    rows = _read_once(_funnel_rows(events, steps, exclude, segment_by))
+    per_user = _per_user(
+        rows, rows, steps, window=window, mode=mode, exclude=exclude,
         period_start=period_start, period_end=period_end, segment_by=segment_by, users=users,
     )
     columns = ["user_id"] + ([segment_by] if segment_by else []) + [
@@ -233,29 +261,47 @@ def completion_times(
     ] + [f"seconds_from_previous_{i}" for i in range(2, len(steps) + 1)]
     per_user = per_user.select(columns)
     if max_users is not None:
-        n = per_user.count().execute()
-        if n > max_users:
-            buckets = 1_000_000
-            keep = int(buckets * max_users / n)
-            per_user = per_user.filter(per_user.user_id.hash().abs() % buckets < keep)
+        per_user = _hashed_subset(per_user, max_users)
     return per_user.order_by(["entered_at", "user_id"]).execute()
+
+
+def _hashed_subset(per_user: ibis.Table, max_users: int) -> ibis.Table:
+    """All users when there are at most ``max_users``, else those whose ``abs(hash(user_id)) % 10**6`` is below
+    ``int(10**6 * max_users / users)`` (about ``max_users`` of them, the same on every run; the hash is the
+    backend's own, so DuckDB and Spark keep different users).
+
+    The count of users is a column of the same query (joined on), so the funnel is not run twice.
+    """
+    buckets = 1_000_000
+    counted = per_user.cross_join(per_user.aggregate(_users=per_user.count()))
+    keep = (ibis.literal(buckets * max_users, "int64") / counted._users).floor()
+    kept = (counted._users <= max_users) | (counted.user_id.hash().abs() % buckets < keep)
+    return counted.filter(kept).drop("_users")
 
 
 # --- matching --------------------------------------------------------------------------
 
 
-def _funnel_events(
+def _funnel_rows(
     events: ibis.Table, steps: Sequence[str], exclude: Sequence[str], segment_by: str | None
 ) -> ibis.Table:
-    """Only the rows and columns a funnel reads, materialised once in the engine.
-
-    Every step of the funnel reads these rows; without this the engine would scan
-    the whole event log once per step. The rows stay in the engine (a temporary
-    table on DuckDB, a cached DataFrame on Spark) and are released with the result.
-    """
+    """Only the rows and columns a funnel reads: its step and exclusion events, and the segment column when
+    the events have it (the segment of a user is read from their entry row)."""
     columns = ["user_id", "timestamp", "event"] + ([segment_by] if segment_by in events.columns else [])
     names = sorted(set(steps) | set(exclude))
-    return events.filter(events.event.isin(names)).select(columns).cache()
+    return events.filter(events.event.isin(names)).select(columns)
+
+
+def _read_once(rows: ibis.Table) -> ibis.Table:
+    """The funnel's rows, made so that every step reads them without scanning the event log again.
+
+    On DuckDB a named subquery (a CTE) of the one query: the engine materialises it once within the
+    query, with no second statement and no temporary table. Elsewhere (Spark, which does not
+    materialise a CTE) the rows are cached in the engine and released with the result.
+    """
+    if engine.backend_name(ibis.get_backend(rows)) == "duckdb":
+        return rows.alias(f"_funnel_rows_{uuid.uuid4().hex[:12]}")
+    return rows.cache()
 
 
 def _check_steps(steps: Sequence[str]) -> list[str]:
@@ -498,9 +544,10 @@ def daily_completion(
         entry, in date order.
     """
     steps = _check_steps(steps)
-    per_user = user_funnel(
-        _funnel_events(events, steps, exclude, None), steps, window=window, mode=mode, exclude=exclude,
-        period_start=period_start, period_end=period_end,
+    rows = _read_once(_funnel_rows(events, steps, exclude, None))
+    per_user = _per_user(
+        rows, rows, steps, window=window, mode=mode, exclude=exclude,
+        period_start=period_start, period_end=period_end, segment_by=None, users=None,
     )
     daily = (
         per_user.mutate(date=per_user.entered_at.date())

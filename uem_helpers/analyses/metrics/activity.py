@@ -104,20 +104,41 @@ def stickiness(
     """
     _check_alpha(alpha)
     _check_by(by, ("month",), "stickiness")
+    df = _finish_keys(_stickiness_counts(events, by, segment_by, period_start, period_end).execute(), by)
+    df = _stickiness_columns(df[df["mau"] > 0].reset_index(drop=True), alpha)
+    return df[_front(by, segment_by) + ["days", "mean_dau", "mau", "stickiness", "se", "low", "high", "value"]]
+
+
+def _stickiness_counts(
+    events: ibis.Table, by: str | None, segment_by: str | None, period_start: object, period_end: object
+) -> ibis.Table:
+    """Per month [and segment]: ``mau``, ``sum_dau``, ``sum_sq`` (of the daily DAU) and the observed ``days``.
+
+    Everything comes from one distinct projection of the events to (user, day, [segment]): the DAU of a
+    day is its number of users there, MAU the distinct users of the month there, and the observed days
+    are counted from the daily rows (a day with only user-less events is a daily row with DAU 0). The
+    event log is grouped once, so the engine holds one hash table of it, not one per count.
+    """
     t = events.filter(in_period(events.timestamp, period_start, period_end))
-    t = t.mutate(_day=t.timestamp.date())
-    month_keys = _keys(t, t.timestamp, by, None, "events")
-    keys = _keys(t, t.timestamp, by, segment_by, "events")
-    daily = _aggregate(t, {**keys, "_day": t._day}, {"dau": t.user_id.nunique()})
+    segment = {}
+    if segment_by:
+        _check_column(t, segment_by, "events", "segment_by")
+        segment = {segment_by: t[segment_by]}
+    pairs = t.select(user_id=t.user_id, _day=t.timestamp.date(), **segment).distinct()
+    month_keys = _keys(pairs, pairs._day, by, None, "events")
+    keys = _keys(pairs, pairs._day, by, segment_by, "events")
+    daily = _aggregate(pairs, {**keys, "_day": pairs._day}, {"dau": pairs.user_id.count()})
     per = _aggregate(
         daily, {k: daily[k] for k in keys},
         {"sum_dau": daily.dau.sum(), "sum_sq": (daily.dau * daily.dau).sum()},
     )
-    days = _aggregate(t, month_keys, {"days": t._day.nunique()})
-    mau = _aggregate(t, keys, {"mau": t.user_id.nunique()})
-    joined = _join(_join(mau, per, list(keys)), days, list(month_keys))
-    df = _finish_keys(joined.execute(), by)
-    df = df[df["mau"] > 0].reset_index(drop=True)
+    days = _aggregate(daily, {k: daily[k] for k in month_keys}, {"days": daily._day.nunique()})
+    mau = _aggregate(pairs, keys, {"mau": pairs.user_id.nunique()})
+    return _join(_join(mau, per, list(keys)), days, list(month_keys))
+
+
+def _stickiness_columns(df: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """``mean_dau``, ``stickiness``, its ``se`` and the t interval ``low``/``high`` from the monthly counts."""
     d = df["days"].astype(float)
     mean = df["sum_dau"].astype(float) / d
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -133,4 +154,4 @@ def stickiness(
     df["value"] = df["stickiness"]
     df["days"] = df["days"].astype("int64")
     df["mau"] = df["mau"].astype("int64")
-    return df[_front(by, segment_by) + ["days", "mean_dau", "mau", "stickiness", "se", "low", "high", "value"]]
+    return df
