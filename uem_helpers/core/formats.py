@@ -366,6 +366,23 @@ def signed(x: float, decimals: int) -> str:
     return text if set(text) <= {"0", ".", ","} else sign(x) + text
 
 
+def signed_alike(xs: tuple[float, ...] | list[float], decimals: int) -> list[str]:
+    """:func:`signed` for numbers shown together (an effect and its interval): trailing zeros are
+    dropped only where every one of them can drop them, so neighbours keep the same decimals.
+
+    >>> signed_alike((-29.71, -30.0, -29.5), 1), signed_alike((-30.0, -34.0, -26.0), 1)
+    (['−29.7', '−30.0', '−29.5'], ['−30', '−34', '−26'])
+    """
+    texts = [f"{abs(x):,.{decimals}f}" if math.isfinite(x) else str(abs(x)) for x in xs]
+    finite = [t for t, x in zip(texts, xs) if math.isfinite(x)]
+    while decimals > 0 and finite and all(t.endswith("0") for t in finite):
+        decimals -= 1
+        texts = [t[:-1] if math.isfinite(x) else t for t, x in zip(texts, xs)]
+        finite = [t for t, x in zip(texts, xs) if math.isfinite(x)]
+    texts = [t.rstrip(".") if math.isfinite(x) else t for t, x in zip(texts, xs)]
+    return [t if set(t) <= {"0", ".", ","} else sign(x) + t for t, x in zip(texts, xs)]
+
+
 def with_unit(text: str, unit: str, sign_text: str = "") -> str:
     """A formatted number with its unit and sign: ``"¥12"``, ``"12%"``, ``"12 min"`` (``"12分钟"`` in Chinese).
 

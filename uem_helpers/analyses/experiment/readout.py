@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, percent, sign, signed,
+from uem_helpers.core.formats import (MINUS, duration_unit, number, p_value, percent, signed_alike,
                                      significant_decimals, with_unit)
 from uem_helpers.core.i18n import N_, _, label, sentences
 
@@ -160,9 +160,9 @@ class Readout:
         extra = []
         if not any(math.isnan(x) for x in rel):
             digits = significant_decimals(*rel)
+            effect, low, high = signed_alike(rel, digits)
             relative = _("{effect} relative ({level}% CI {low} to {high})").format(
-                effect=f"{signed(rel[0], digits)}%", level=level, low=f"{signed(rel[1], digits)}%",
-                high=f"{signed(rel[2], digits)}%")
+                effect=f"{effect}%", level=level, low=f"{low}%", high=f"{high}%")
             rel_significant = _excludes_zero(rel[1], rel[2])
             if rel_significant == self.significant:
                 text = _("{effect}, {relative}").format(effect=text, relative=relative)
@@ -198,9 +198,8 @@ class Readout:
         """Both groups' values: durations each in its own unit, other values with the metric's unit and shared decimals."""
         if self.kind != "rate" and self.unit in TIME_UNITS:
             return tuple(_duration(v) for v in (x, y))
-        digits = significant_decimals(x, y)
         unit = "%" if self.kind == "rate" else self.unit
-        return tuple(with_unit(number(v, digits), unit, MINUS if v < 0 else "") for v in (x, y))
+        return tuple(_with_unit(text.lstrip("+"), unit) for text in signed_alike((x, y), significant_decimals(x, y)))
 
     def _effect(self, effect: float, low: float, high: float, level: str) -> str:
         """The effect and its interval, sharing decimals (and, for durations, the unit of the largest)."""
@@ -209,14 +208,19 @@ class Readout:
             one, unit = duration_unit(max(abs(x) for x in (effect, low, high) if x == x))
             effect, low, high = effect / one, low / one, high / one
         digits = significant_decimals(effect, low, high)
-        ends = {"level": level, "low": signed(low, digits), "high": signed(high, digits)}
+        text, low_text, high_text = signed_alike((effect, low, high), digits)
+        ends = {"level": level, "low": low_text, "high": high_text}
         if self.kind == "rate":
-            text = signed(effect, digits)
             if text.lstrip("+" + MINUS) == "1":
                 return _("{effect} pt ({level}% CI {low} to {high})").format(effect=text, **ends)
             return _("{effect} pts ({level}% CI {low} to {high})").format(effect=text, **ends)
-        return _("{effect} ({level}% CI {low} to {high})").format(
-            effect=with_unit(number(effect, digits), unit, sign(effect)), **ends)
+        return _("{effect} ({level}% CI {low} to {high})").format(effect=_with_unit(text, unit), **ends)
+
+
+def _with_unit(text: str, unit: str) -> str:
+    """A signed number's text with its unit, the sign before a prefix unit ("−¥12")."""
+    signs = text[:1] if text[:1] in ("+", MINUS) else ""
+    return with_unit(text[len(signs):], unit, signs)
 
 
 def _excludes_zero(low: float, high: float) -> bool:

@@ -206,7 +206,7 @@ def test_before_after_mean_known_answer_and_sentence():
     assert (r.kind, r.value_a, r.value_b, r.n_a, r.n_b) == ("mean", 9.0, 3.0, 3, 3)
     assert r.abs_effect == pytest.approx(-6.0)
     assert r.value_a_low < 9.0 < r.value_a_high
-    assert r.sentence().startswith("Mean opening time fell from 9 min (before) to 3 min (after): −6 min (95% CI")
+    assert r.sentence().startswith("Mean opening time fell from 9 min (before) to 3 min (after): −6.00 min (95% CI")
     # Ratio 3 / 9; variances with divisor n are 2/3 on both sides: var(log ratio) = (2/3) / (3 · 9²) + (2/3) / (3 · 3²).
     half = 1.959963984540054 * math.sqrt((2 / 3) / (3 * 81) + (2 / 3) / (3 * 9))
     assert (r.rel_ci_low, r.rel_ci_high) == pytest.approx((math.exp(-half) / 3 - 1, math.exp(half) / 3 - 1), rel=1e-9)

@@ -18,7 +18,7 @@ def test_compare_rates_carries_the_two_proportion_comparison():
     assert (r.abs_effect, r.ci_low, r.ci_high) == (expected.diff, expected.diff_low, expected.diff_high)
     assert r.p_value == expected.p_value
     assert r.rel_effect == pytest.approx(-2 / 3)
-    assert r.sentence().startswith("Abandonment fell from 45% (before) to 15% (after): −30 pts")
+    assert r.sentence().startswith("Abandonment fell from 45% (before) to 15% (after): −30.0 pts")
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def test_sentence_for_a_fall_in_a_rate_uses_points_and_both_intervals():
     r = readout()
     assert r.sentence() == (
         "Abandonment fell from 45% (before) to 15% (after): −30 pts (95% CI −32 to −28), "
-        "−66.7% relative (95% CI −70% to −62%); p < 0.001."
+        "−66.7% relative (95% CI −70.0% to −62.0%); p < 0.001."
     )
     assert r.significant and r.verdict == "better"
 
@@ -62,8 +62,8 @@ def test_sentence_for_a_rise_between_variants():
         higher_is_better=True,
     )
     assert r.sentence() == (
-        "Cart conversion rose from 30% (control) to 37.5% (treatment): +7.5 pts (95% CI +3.4 to +11.6), "
-        "+25% relative (95% CI +10.4% to +41.4%); p < 0.001."
+        "Cart conversion rose from 30.0% (control) to 37.5% (treatment): +7.5 pts (95% CI +3.4 to +11.6), "
+        "+25.0% relative (95% CI +10.4% to +41.4%); p < 0.001."
     )
     assert r.verdict == "better"
     assert replace(r, higher_is_better=None).verdict == "changed"
@@ -73,7 +73,7 @@ def test_sentence_for_no_significant_change_says_so_and_keeps_the_interval():
     r = readout(value_b=0.44, abs_effect=-0.01, rel_effect=-1 / 45, ci_low=-0.053, ci_high=0.034,
                 rel_ci_low=-0.113, rel_ci_high=0.078, p_value=0.65)
     assert r.sentence() == (
-        "Abandonment did not change significantly, 45% (before) vs 44% (after): −1 pt (95% CI −5.3 to +3.4), "
+        "Abandonment did not change significantly, 45% (before) vs 44% (after): −1.0 pts (95% CI −5.3 to +3.4), "
         "−2.2% relative (95% CI −11.3% to +7.8%); p = 0.65."
     )
     assert not r.significant and r.verdict == "no significant change"
@@ -91,13 +91,13 @@ def test_sentence_for_medians_uses_the_unit_and_a_currency_prefix():
         rel_effect=-0.646, ci_low=-5.6, ci_high=-5.0, rel_ci_low=-0.68, rel_ci_high=-0.61, alpha=0.1,
     )
     assert minutes.sentence() == (
-        "Median opening time fell from 8.2 min (before) to 2.9 min (after): −5.3 min (90% CI −5.6 to −5), "
-        "−64.6% relative (90% CI −68% to −61%); p < 0.001."
+        "Median opening time fell from 8.2 min (before) to 2.9 min (after): −5.3 min (90% CI −5.6 to −5.0), "
+        "−64.6% relative (90% CI −68.0% to −61.0%); p < 0.001."
     )
     money = replace(minutes, metric="median order value", unit="¥", value_a=102.0, value_b=111.0, abs_effect=9.0,
                     ci_low=5.2, ci_high=12.3, rel_effect=0.088, rel_ci_low=0.05, rel_ci_high=0.12, p_value=0.002)
     assert money.sentence().startswith(
-        "Median order value rose from ¥102 (before) to ¥111 (after): +¥9 (90% CI +5.2 to +12.3)"
+        "Median order value rose from ¥102 (before) to ¥111 (after): +¥9.0 (90% CI +5.2 to +12.3)"
     )
     assert money.sentence().endswith("; p = 0.002.")
 
@@ -141,7 +141,7 @@ def test_a_median_with_a_rank_test_gives_each_method_its_own_verdict_and_days_fo
     assert not r.significant and r.test_significant
     assert r.sentence() == (
         "Median opening time did not change significantly, 14.9 days (before) vs 14.4 days (after): "
-        "−12.6 h (95% CI −28.2 to +2.9), −3.5% relative (95% CI −8% to +0.8%). "
+        "−12.6 h (95% CI −28.2 to +2.9), −3.5% relative (95% CI −8.0% to +0.8%). "
         "The Mann-Whitney rank test finds a significant difference (p = 0.022)."
     )
 
@@ -154,7 +154,7 @@ def test_a_p_value_that_disagrees_with_its_interval_gets_its_own_sentence():
                    "so read this change as borderline."
     rel = readout(rel_ci_low=-0.1, rel_ci_high=0.05).sentence()
     assert rel.startswith("Abandonment fell from 45% (before) to 15% (after): −30 pts (95% CI −32 to −28); p < 0.001.")
-    assert rel.endswith("The relative change, −66.7% relative (95% CI −10% to +5%), is not significant on its own.")
+    assert rel.endswith("The relative change, −66.7% relative (95% CI −10.0% to +5.0%), is not significant on its own.")
 
 
 def test_time_units_are_shared_by_an_effect_and_its_interval():

@@ -24,7 +24,7 @@ def test_a_fall_in_a_rate_reads_in_chinese_with_the_same_numbers():
     with in_language("zh"):
         chinese = r.sentence()
     assert chinese == ("Abandonment从 45%（上线前）降至 15%（上线后）：−30 个百分点（95% 置信区间 −32 至 −28），"
-                       "相对变化 −66.7%（95% 置信区间 −70% 至 −62%）；p < 0.001。")
+                       "相对变化 −66.7%（95% 置信区间 −70.0% 至 −62.0%）；p < 0.001。")
     assert numbers(chinese) == numbers(english)
     assert r.sentence() == english  # back in English after the block
 
