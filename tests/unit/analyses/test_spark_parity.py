@@ -167,23 +167,7 @@ def assert_same(duck: object, spark: object) -> None:
                                       rtol=1e-9, atol=0, obj=name)
 
 
-#: Where the engines give different results (helpers are not changed here). Not strict: which result
-#: DuckDB gives depends on the order its threads return rows in, so the case passes in some runs.
-DIFFERENT = {
-    "loops_ranking": "loops ranks two rotations of one cycle with the same counts by conversions_lost, compared "
-    "exactly before the name, and the segment-mix baseline (_loop_harm._mixed_baseline) adds the segments up in the "
-    "order the engine returns them: on DuckDB 'cart_view → shipping_info → product_view → add_to_cart → cart_view' "
-    "can lose 1.136731135066583 and its rotation from add_to_cart 1.1367311350665823 (3 ulp less), ranking cart_view "
-    "first; on Spark both lose exactly 1.136731135066583 and the name ranks add_to_cart first, so the row order and "
-    "same_cycle_as differ (seen in every run of one DuckDB process, and in 1 of 6 fresh sessionizings in another)",
-}
-
-
-@pytest.mark.parametrize("helper", [
-    pytest.param(name, marks=pytest.mark.xfail(raises=AssertionError, strict=False, reason=DIFFERENT[name]))
-    if name in DIFFERENT else name
-    for name in CASES
-])
+@pytest.mark.parametrize("helper", list(CASES))
 def test_identical_on_duckdb_and_spark(helper, duckdb_side, spark_side):
     call = CASES[helper]
     assert_same(call(duckdb_side), call(spark_side))

@@ -93,7 +93,9 @@ def _mixed_baseline(r, by_segment: pd.DataFrame | None, cycle_mix: pd.DataFrame 
     base = by_segment[by_segment["start"] == r.start].set_index("segment")
     if mix.empty or not set(mix["segment"]) <= set(base.index):
         return None
-    weights = mix.set_index("segment")["n"] / mix["n"].sum()
+    # segments added up in name order: the engine returns them in any order, and a float sum in another order
+    # can differ in its last bits, enough to flip the ranking of two rotations of one cycle with equal counts
+    weights = (mix.set_index("segment")["n"] / mix["n"].sum()).sort_index()
     rate = variance = units = 0.0
     for segment, w in weights.items():
         sums = _sums(base.loc[segment], "")

@@ -197,3 +197,23 @@ def test_same_loops_on_duckdb_and_spark(spark_con, duckdb_con):
     kwargs = dict(conversion_event="ok", goal_events=["ok"], segment_by="platform", min_users=5)
     pd.testing.assert_frame_equal(loops(prepare_sessions(duck), **kwargs), loops(prepare_sessions(spark), **kwargs),
                                   check_dtype=False)
+
+
+def test_the_segment_mix_baseline_is_the_same_whatever_order_the_engine_returns_the_segments_in():
+    # Added up in the order the rows came, these counts give a standard error one ulp apart for two orders,
+    # enough to flip the ranking of two rotations of one cycle with equal counts (DuckDB against Spark).
+    from itertools import permutations
+    from types import SimpleNamespace
+
+    from uem_helpers.analyses.journey._loop_harm import _mixed_baseline
+
+    counts = {"a": (114.0, 167.0), "b": (24.0, 54.0), "c": (3.0, 44.0)}
+    by_segment = pd.DataFrame([dict(start="x", segment=s, m=int(n), sy=y, sn=n, syy=y, snn=n, syn=y)
+                               for s, (y, n) in counts.items()])
+    shares = {"a": 9, "b": 32, "c": 14}
+    results = {_mixed_baseline(SimpleNamespace(loop="L", start="x"), by_segment,
+                               pd.DataFrame(dict(loop="L", segment=list(order), n=[shares[s] for s in order])))
+               for order in permutations(shares)}
+    assert len(results) == 1
+    rate, se, units = results.pop()
+    assert units == 265.0 and rate == pytest.approx((9 * 114 / 167 + 32 * 24 / 54 + 14 * 3 / 44) / 55)
