@@ -18,8 +18,14 @@ unset, the backend is returned untouched.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import math
 import os
 import sys
+import uuid
+import weakref
+from collections.abc import Callable
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -128,6 +134,98 @@ def _connect_backend() -> ibis.BaseBackend:
             self._cached_dataframes.pop(name).unpersist()
 
     return ConnectBackend()
+
+
+def cache_in_parts(build: Callable[[tuple[int, int] | None], ibis.Table], rows: ibis.IntegerScalar,
+                   bytes_per_row: int) -> ibis.Table:
+    """Materialise a table too big to compute in one pass within DuckDB's memory limit, a part at a time.
+
+    A window over 120M events with its whole payload (the sessions: next event, session key, kept
+    columns) neither fits in a 14 GB limit nor spills, and a temporary table of its result stays in
+    memory; the same window over a quarter of the users needs 6 GB. So when ``rows × bytes_per_row``
+    exceeds DuckDB's memory limit, ``build((k, n))`` (part ``k`` of ``n`` disjoint parts) is computed
+    for each part in turn and appended to a table in a DuckDB file in the spill folder
+    (``engine.temp_directory``, else the system's temporary folder), compressed on disk; the file is
+    deleted when the process ends and the table dropped when nothing refers to it any more. Otherwise
+    ``build(None)`` is cached in one pass as ``Table.cache()`` caches it, and always on Spark, which
+    spills its windows itself.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(None)`` is the whole table; ``build((k, n))`` its ``k``-th of ``n`` disjoint parts.
+    rows : ibis.IntegerScalar
+        The rows the table will have, about (executed on DuckDB only).
+    bytes_per_row : int
+        Memory one row takes while it is computed, measured on the query that builds it.
+
+    Returns
+    -------
+    ibis.Table
+        The materialised table.
+    """
+    whole = build(None)
+    con = whole._find_backend(use_default=True)
+    if backend_name(con) != "duckdb":
+        return whole.cache()
+    parts = math.ceil(int(rows.execute()) * bytes_per_row / _memory_limit(con))
+    if parts <= 1:
+        return whole.cache()
+    database = (_spill_database(con), "main")
+    name = f"uem_parts_{uuid.uuid4().hex}"
+    con.create_table(name, build((0, parts)), database=database)
+    for k in range(1, parts):
+        con.insert(name, build((k, parts)), database=database)
+    table = con.table(name, database=database)
+    weakref.finalize(table.op(), _drop_table, weakref.ref(con), name, database)
+    return table
+
+
+def _memory_limit(con: ibis.BaseBackend) -> int:
+    """DuckDB's memory limit in bytes (``engine.memory_limit``, else DuckDB's default of 80% of RAM)."""
+    number, unit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0].split()  # '13.0 GiB'
+    return int(float(number) * 1024 ** _BINARY_UNITS.index(unit))
+
+
+#: DuckDB's units of memory, by power of 1024.
+_BINARY_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+#: The catalog name of the file :func:`cache_in_parts` writes to, attached once per connection.
+SPILL_CATALOG = "uem_spill"
+
+
+def _spill_database(con: ibis.BaseBackend) -> str:
+    """Attach (once) a new DuckDB file in the spill folder as :data:`SPILL_CATALOG`; deleted at exit."""
+    if SPILL_CATALOG not in con.list_catalogs():
+        folder = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
+        folder = Path(folder) if folder and folder != ".tmp" else Path(tempfile.gettempdir())  # .tmp: DuckDB's default
+        path = folder / f"uem-parts-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
+        try:
+            con.raw_sql(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {SPILL_CATALOG}")
+        except Exception as error:  # duckdb.IOException: a folder that cannot take the file
+            raise EnvironmentFault(str(path), "creating the spill file for a table computed in parts,",
+                                   str(error).splitlines()[0], "set engine.temp_directory to a folder with room for "
+                                   "a copy of the table (a few GB for 100M events)") from None
+        atexit.register(_remove_spill_file, weakref.ref(con), path)
+    return SPILL_CATALOG
+
+
+def _drop_table(ref: weakref.ref, name: str, database: tuple[str, str]) -> None:
+    """Drop a table of the spill file once nothing refers to it (quietly: the process may be ending)."""
+    con = ref()
+    if con is not None:
+        with contextlib.suppress(Exception):
+            con.drop_table(name, database=database, force=True)
+
+
+def _remove_spill_file(ref: weakref.ref, path: Path) -> None:
+    """Detach the spill file and delete it, with its write-ahead log."""
+    con = ref()
+    if con is not None:
+        with contextlib.suppress(Exception):
+            con.raw_sql(f"DETACH {SPILL_CATALOG}")
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def backend_name(con: ibis.BaseBackend) -> str:

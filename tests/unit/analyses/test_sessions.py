@@ -215,3 +215,67 @@ def test_cut_off_is_identical_on_duckdb_and_spark(spark_con):
         ["user_id", "timestamp"]).execute()[columns]
     pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
     assert duck["cut_off"].tolist() == [False, False, True, True, False]  # u3 ends 2000 s before the end
+
+
+# --- a log too big for the memory limit: sessionized in parts of its users ----------------------
+
+
+def _mixed_log(users: int = 40) -> pd.DataFrame:
+    """Users with gaps, same-second ties, and session ids on some rows only; the last user ends the data."""
+    rows, ids = [], []
+    for u in range(users):
+        for i, (seconds, event) in enumerate([(0, "b"), (0, "a"), (60, "c"), (4000, "a"), (4030, "b")]):
+            rows.append((f"u{u:03d}", seconds + 10 * u, event))
+            ids.append(f"s{u}-{i // 3}" if u % 3 == 0 else None)  # every third user's rows carry ids
+    df = log(rows, ids).execute()
+    return df
+
+
+def _in_parts(monkeypatch, con, events, parts: int):
+    import uem_helpers.analyses.sessions as sessions_module
+    from uem_helpers.data.engine import _memory_limit
+
+    rows = events.count().execute()
+    monkeypatch.setattr(sessions_module, "WINDOW_BYTES_PER_ROW", parts * _memory_limit(con) // rows)
+    return prepare_sessions(events, cache=True, gap="30min", period_end="2026-10-01")
+
+
+def test_a_log_beyond_the_memory_limit_is_sessionized_in_parts_to_the_same_table(monkeypatch, tmp_path):
+    from uem_helpers.core.config import EngineConfig
+    from uem_helpers.data import engine
+
+    con = engine.connect(EngineConfig(temp_directory=str(tmp_path)))
+    events = con.create_table("events", _mixed_log())
+    whole = sessionize(events, gap="30min", period_end="2026-10-01").execute()
+    sessions = _in_parts(monkeypatch, con, events, parts=4)
+    assert [p.name for p in tmp_path.glob("uem-parts-*.duckdb")] != []  # written in parts, to the spill file
+    name = sessions.table.op().name
+    assert name in con.list_tables(database=(engine.SPILL_CATALOG, "main"))
+    key = ["user_id", "timestamp", "position"]
+    got = sessions.table.execute().sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(got, whole.sort_values(key, ignore_index=True), check_dtype=False)
+    assert got["cut_off"].any() and not got["cut_off"].all()  # the data's end is every part's, not its own
+    del sessions, got
+    import gc
+
+    gc.collect()
+    assert name not in con.list_tables(database=(engine.SPILL_CATALOG, "main"))  # dropped with its last reference
+
+
+def test_the_spill_file_is_deleted_when_the_process_ends(tmp_path):
+    import subprocess
+    import sys
+
+    script = f"""
+import ibis, pandas as pd
+import tests.unit.analyses.test_sessions as t
+from uem_helpers.core.config import EngineConfig
+from uem_helpers.data import engine
+con = engine.connect(EngineConfig(temp_directory={str(tmp_path)!r}))
+table = engine.cache_in_parts(lambda part: con.create_table("x", {{"v": [1, 2, 3]}}, overwrite=True).filter(
+    lambda r: r.v % (part[1] if part else 1) == (part[0] if part else 0)), ibis.literal(10 ** 9), 10 ** 3)
+print(sorted(table.v.execute()), len(list(__import__("pathlib").Path({str(tmp_path)!r}).glob("uem-parts-*.duckdb"))))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0] == "[1, 2, 3] 1"
+    assert list(tmp_path.glob("uem-parts-*")) == []
