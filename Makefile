@@ -93,10 +93,13 @@ bench: install
 # The whole batch (uem report, every notebook) on a generated sample of EVENTS events, with DuckDB's memory
 # limit and spill folder set in its config: time and peak memory (run + kernel) per notebook, into
 # benchmarks/results/<date>-report-<EVENTS>.md. Generating 100M events takes ~5 min; the run, hours on 2 cores.
+# NOTEBOOKS="journey_analysis monthly_retro" runs only those (the file name lists them).
 EVENTS ?= 100M
 MEMORY_LIMIT ?= 14GB
+NOTEBOOKS ?=
 bench-report: install
-	$(BIN)/python benchmarks/report_run.py --events $(EVENTS) --memory-limit $(MEMORY_LIMIT)
+	$(BIN)/python benchmarks/report_run.py --events $(EVENTS) --memory-limit $(MEMORY_LIMIT) \
+		$(foreach nb,$(NOTEBOOKS),--notebook $(nb))
 
 # JupyterLab on the notebooks, with the project's kernel and the widget explorers.
 lab: install

@@ -100,7 +100,8 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def run_report(config: Path, size: str, on_notebook: Callable[[Run, float], None]) -> tuple[Run, int, float]:
+def run_report(config: Path, size: str, on_notebook: Callable[[Run, float], None],
+               notebooks: list[str]) -> tuple[Run, int, float]:
     """Run ``uem report`` for the sample period; return what was measured, its exit code and seconds.
 
     ``on_notebook(run, seconds)`` is called each time a notebook ends, so an interrupted run
@@ -110,7 +111,7 @@ def run_report(config: Path, size: str, on_notebook: Callable[[Run, float], None
     command = [str(Path(sys.executable).parent / "uem"), "report", "--period", PERIOD, "--config", str(config),
                "--output-dir", str(out), "--progress",
                # the config's defaults (10 min a cell, 1 h a notebook) are for the sample-sized logs
-               "--cell-timeout", "14400", "--run-timeout", "43200"]
+               "--cell-timeout", "14400", "--run-timeout", "43200", *[f"--notebook={nb}" for nb in notebooks]]
     run, started = Run(), time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     watched = psutil.Process(process.pid)
@@ -137,18 +138,21 @@ def run_report(config: Path, size: str, on_notebook: Callable[[Run, float], None
     return run, code, time.monotonic() - started
 
 
-def write_results(size: str, events: int, memory_limit: str, run: Run, code: int | None, seconds: float) -> Path:
-    """The results file of this run (overwritten by a later run of the same size on the same day).
+def write_results(size: str, events: int, memory_limit: str, run: Run, code: int | None, seconds: float,
+                  notebooks: list[str] = ()) -> Path:
+    """The results file of this run (overwritten by a later run of the same size and notebooks on the same day).
 
     ``code`` None: the run is still going (written after each notebook).
     """
     rows = [f"| {nb.name} | {nb.outcome} | {_minutes(nb.ended - nb.started) if nb.ended else '-'} | "
             f"{nb.peak_bytes / 2**30:.1f} |" for nb in run.notebooks]
     lines = [
-        f"# `uem report` on the sample at {size} events, {date.today().isoformat()}",
+        f"# `uem report`{' of ' + ', '.join(notebooks) if notebooks else ''} on the sample at {size} events, "
+        f"{date.today().isoformat()}",
         "",
         f"Machine: {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-        f"duckdb {duckdb.__version__}. `python benchmarks/report_run.py --events {size} --memory-limit {memory_limit}`.",
+        f"duckdb {duckdb.__version__}. `python benchmarks/report_run.py --events {size} --memory-limit {memory_limit}"
+        f"{''.join(' --notebook ' + nb for nb in notebooks)}`.",
         "",
         f"The sample generator's log: **{events:,} events**; the config is `uem.yml` pointed at it with "
         f"`engine.memory_limit: {memory_limit}` and `engine.temp_directory` set; period {PERIOD}. "
@@ -168,7 +172,7 @@ def write_results(size: str, events: int, memory_limit: str, run: Run, code: int
     if code:
         lines += ["Last lines of the run:", "", "```", *[line.rstrip() for line in run.log[-20:]], "```", ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{date.today().isoformat()}-report-{size}.md"
+    path = RESULTS / f"{date.today().isoformat()}-report-{'-'.join([size, *notebooks])}.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
@@ -188,13 +192,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", default="100M", help="size of the generated sample, e.g. 10M or 100M")
     parser.add_argument("--memory-limit", default="16GB", help="engine.memory_limit of the run's config")
+    parser.add_argument("--notebook", action="append", default=[],
+                        help="only this notebook (repeat for more; the results file names them)")
     args = parser.parse_args()
     folder = _sample_files(events_of(args.events), progress=True)
     events = duckdb.sql(f"SELECT count(*) FROM read_parquet('{folder}/events.parquet')").fetchone()[0]
     config = config_for(folder, args.events, args.memory_limit)
-    run, code, seconds = run_report(
-        config, args.events, lambda so_far, took: write_results(args.events, events, args.memory_limit, so_far, None, took))
-    print(f"Results: {write_results(args.events, events, args.memory_limit, run, code, seconds)}")
+    def written(so_far: Run, code: int | None, took: float) -> Path:
+        return write_results(args.events, events, args.memory_limit, so_far, code, took, args.notebook)
+
+    run, code, seconds = run_report(config, args.events, lambda so_far, took: written(so_far, None, took), args.notebook)
+    print(f"Results: {written(run, code, seconds)}")
     sys.exit(code)
 
 
