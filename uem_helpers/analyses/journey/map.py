@@ -156,7 +156,7 @@ def touchpoints(
     t = _sessionized(sessions)
     if names is not None:
         t = t.filter(t.event.isin(names))
-    raw = t.group_by(touchpoint=t.event).aggregate(**_metrics(t)).execute()
+    raw = _measured(t.mutate(touchpoint=t.event), ["touchpoint"])
     out = _finish(raw, alpha)
     if names is not None:
         out = _reindexed(out, pd.DataFrame({"touchpoint": names}), ["touchpoint"], alpha)
@@ -199,25 +199,17 @@ def journey_map(
     t = _sessionized(sessions)
     stage_map = ibis.memtable(layout[["stage", "touchpoint"]])
     t = t.join(stage_map, t.event == stage_map.touchpoint)
-    # Each user's first event in each stage marks them once: summed over a stage's touchpoints
-    # it counts the stage's distinct users, in the same pass as the touchpoint metrics.
-    first_in_stage = ibis.row_number().over(group_by=[t.stage, t.user_id], order_by=[t.timestamp, t.event, t.session])
-    t = t.mutate(_first=(first_in_stage == 0).cast("int64"))
-    expr = t.group_by(["stage", "touchpoint"]).aggregate(**_metrics(t), stage_marks=t._first.sum())
+    raw = _measured(t, ["stage", "touchpoint"])
 
     satisfaction, sat_columns = _satisfaction(nps, feedback, sessions.period_start, sessions.period_end, notes)
-    if satisfaction is not None:
-        joined = expr.outer_join(satisfaction, expr.touchpoint == satisfaction.touchpoint)
-        expr = joined.select(
-            "stage", *[c for c in expr.columns if c not in ("stage", "touchpoint")], *sat_columns,
-            touchpoint=ibis.coalesce(joined.touchpoint, joined.touchpoint_right),
-        )
-    raw = expr.execute()
+    if satisfaction is not None:  # tags of no touchpoint too (no stage): they are named in the notes
+        raw = raw.merge(satisfaction.execute(), on="touchpoint", how="outer")
 
-    measured = raw.loc[raw["stage"].notna(), ["stage", "touchpoint", *_metrics_names(), "stage_marks"]]
+    measured = raw.loc[raw["stage"].notna(), ["stage", "touchpoint", *_metrics_names()]]
     table = _reindexed(_finish(measured, alpha), layout, ["stage", "touchpoint"], alpha)
-    marks = measured.groupby("stage")["stage_marks"].sum()
-    table["stage_users"] = table["stage"].map(marks).fillna(0).astype("int64")
+    in_stages = t.select("stage", "user_id").distinct()  # a stage's distinct users: plain grouping, which spills
+    stage_users = in_stages.group_by("stage").aggregate(users=in_stages.count()).execute().set_index("stage")["users"]
+    table["stage_users"] = table["stage"].map(stage_users).fillna(0).astype("int64")
     table["stage_share"] = table["users"] / table["stage_users"].where(table["stage_users"] > 0)
     table["stage_share_low"], table["stage_share_high"] = wilson_ci(table["users"], table["stage_users"], alpha=alpha)
 
@@ -323,22 +315,33 @@ def _sessionized(sessions: Sessions) -> ibis.Table:
                                  "dwell_seconds")
 
 
-def _metrics(t: ibis.Table) -> dict[str, ibis.Value]:
-    """The touchpoint aggregates of a sessionized table (one group-by, one pass)."""
+def _measured(t: ibis.Table, keys: list[str]) -> pd.DataFrame:
+    """The touchpoint aggregates of a sessionized table per ``keys`` (:func:`_metrics_names`).
+
+    Counts, sums and dwell statistics come from one pass over the events. Distinct sessions and users
+    are counted as groups: each (keys, user, session), then each (keys, user), then the keys, so that
+    no distinct hash table or window has to hold the whole log at once (DuckDB spills plain grouping,
+    not those). The two are separate queries, joined on their few rows here: as one query, their
+    hash tables and the quantiles ran at once and out of a 14 GB limit at 120M events; apart, the
+    grouping peaks at ~12 GB and the rest at ~3.
+    """
     dwell = t.dwell_seconds
-    return {
-        "events": t.count(),
-        "sessions": t.session.nunique(),
-        "users": t.user_id.nunique(),
-        "exits": t.ends.cast("int64").sum(),
-        "cut_off": (t.is_exit & t.cut_off).cast("int64").sum(),
-        "users_lost": t.user_id.nunique(where=t.ends),
-        "dwell_n": dwell.count(),
-        "dwell_sum": dwell.sum(),
-        "dwell_sd": dwell.std(how="sample"),
-        "median_dwell_seconds": dwell.quantile(0.5),
-        "p90_dwell_seconds": dwell.quantile(0.9),
-    }
+    flat = t.group_by(keys).aggregate(
+        events=t.count(),
+        exits=t.ends.cast("int64").sum(),
+        cut_off=(t.is_exit & t.cut_off).cast("int64").sum(),
+        dwell_n=dwell.count(),
+        dwell_sum=dwell.sum(),
+        dwell_sd=dwell.std(how="sample"),
+        median_dwell_seconds=dwell.quantile(0.5),
+        p90_dwell_seconds=dwell.quantile(0.9),
+    )
+    per_session = t.group_by([*keys, "user_id", "session"]).aggregate(_ends=t.ends.any())
+    users = per_session.group_by([*keys, "user_id"]).aggregate(_sessions=per_session.count(),
+                                                                _lost=per_session._ends.any())
+    reach = users.group_by(keys).aggregate(sessions=users._sessions.sum(), users=users.count(),
+                                           users_lost=users._lost.cast("int64").sum())
+    return flat.execute().merge(reach.execute(), on=keys, how="inner")[[*keys, *_metrics_names()]]
 
 
 def _metrics_names() -> list[str]:
