@@ -195,12 +195,12 @@ def prepare_sessions(
     if keep is not None:
         base = ["user_id", "timestamp", "event"] + (["session_id"] if "session_id" in events.columns else [])
         events = events.select(*dict.fromkeys(base + [c for c in keep if c in events.columns]))
-    table = sessionize(events, gap=gap, period_start=period_start, period_end=period_end)
     if cache:
         rows = events.filter(in_period(events.timestamp, period_start, period_end)).count()
         table = cache_in_parts(lambda part: sessionize(events, gap=gap, period_start=period_start,
                                                        period_end=period_end, part=part), rows, WINDOW_BYTES_PER_ROW)
         return Sessions(table, period_start, period_end)
+    table = sessionize(events, gap=gap, period_start=period_start, period_end=period_end)
     rule = gap if isinstance(gap, SessionRule) else SessionRule(gap)
     return Sessions(table, period_start, period_end, source=(events, rule))
 
