@@ -59,7 +59,7 @@ def test_policy_impact_by_hand():
     half = 1.959963984540054 * np.sqrt(100 / (2 * 100**2) + (200 / 3) / (3 * 130**2))
     assert (impact.aov.rel_ci_low, impact.aov.rel_ci_high) == pytest.approx((1.3 * np.exp(-half) - 1,
                                                                               1.3 * np.exp(half) - 1), rel=1e-9)
-    assert "+30% relative (95% CI" in impact.aov.sentence()
+    assert "+30.0% relative (95% CI" in impact.aov.sentence()
 
 
 def _random_carts(seed: int, n: int) -> pd.DataFrame:
