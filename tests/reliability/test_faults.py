@@ -189,9 +189,7 @@ def test_an_interrupted_run_says_so_and_keeps_the_report(project, good):
     before = snapshot()
     proc = _start(project, out)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
-    # a hang detector, not a timing test: stopping the kernel tree took over 60 s on a machine running
-    # make test beside a 100M-event benchmark (the whole test takes ~40 s alone)
-    output, _ = proc.communicate(timeout=180)
+    output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output
     assert "interrupted" in output and "Traceback" not in output
     status = _status(out)
