@@ -362,25 +362,23 @@ def signed(x: float, decimals: int) -> str:
     >>> signed(-0.26, 1), signed(0.01, 1)
     ('−0.3', '0')
     """
-    text = number(x, decimals)
-    return text if set(text) <= {"0", ".", ","} else sign(x) + text
+    return _with_sign(number(x, decimals), x)
 
 
 def signed_alike(xs: tuple[float, ...] | list[float], decimals: int) -> list[str]:
-    """:func:`signed` for numbers shown together (an effect and its interval): trailing zeros are
-    dropped only where every one of them can drop them, so neighbours keep the same decimals.
+    """:func:`signed` for numbers shown together (an effect and its interval): all keep the decimals the
+    one that needs most of them keeps, so neighbours read alike.
 
     >>> signed_alike((-29.71, -30.0, -29.5), 1), signed_alike((-30.0, -34.0, -26.0), 1)
     (['−29.7', '−30.0', '−29.5'], ['−30', '−34', '−26'])
     """
-    texts = [f"{abs(x):,.{decimals}f}" if math.isfinite(x) else str(abs(x)) for x in xs]
-    finite = [t for t, x in zip(texts, xs) if math.isfinite(x)]
-    while decimals > 0 and finite and all(t.endswith("0") for t in finite):
-        decimals -= 1
-        texts = [t[:-1] if math.isfinite(x) else t for t, x in zip(texts, xs)]
-        finite = [t for t, x in zip(texts, xs) if math.isfinite(x)]
-    texts = [t.rstrip(".") if math.isfinite(x) else t for t, x in zip(texts, xs)]
-    return [t if set(t) <= {"0", ".", ","} else sign(x) + t for t, x in zip(texts, xs)]
+    shared = max((len(number(x, decimals).partition(".")[2]) for x in xs if math.isfinite(x)), default=0)
+    return [_with_sign(f"{abs(x):,.{shared}f}" if math.isfinite(x) else str(abs(x)), x) for x in xs]
+
+
+def _with_sign(text: str, x: float) -> str:
+    """``x``'s sign before its unsigned ``text``; none when the text reads zero."""
+    return text if set(text) <= {"0", ".", ","} else sign(x) + text
 
 
 def with_unit(text: str, unit: str, sign_text: str = "") -> str:

@@ -23,10 +23,10 @@ import contextlib
 import math
 import os
 import sys
+import tempfile
 import uuid
 import weakref
 from collections.abc import Callable
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -197,11 +197,16 @@ SPILL_CATALOG = "uem_spill"
 def _spill_database(con: ibis.BaseBackend) -> str:
     """Attach (once) a new DuckDB file in the spill folder as :data:`SPILL_CATALOG`; deleted at exit."""
     if SPILL_CATALOG not in con.list_catalogs():
-        folder = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
-        folder = Path(folder) if folder and folder != ".tmp" else Path(tempfile.gettempdir())  # .tmp: DuckDB's default
+        folder, database = con.raw_sql("SELECT current_setting('temp_directory'), (SELECT path FROM duckdb_databases() "
+                                       "WHERE database_name = current_database())").fetchone()
+        # DuckDB's defaults when engine.temp_directory is unset: '.tmp' in the working folder (in memory) or
+        # '<database>.tmp'; the system's temporary folder then, not a folder beside the notebooks
+        unset = not folder or folder in (".tmp", f"{database}.tmp")
+        folder = Path(tempfile.gettempdir()) if unset else Path(folder)
         path = folder / f"uem-parts-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
+        literal = str(path).replace("'", "''")
         try:
-            con.raw_sql(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {SPILL_CATALOG}")
+            con.raw_sql(f"ATTACH '{literal}' AS {SPILL_CATALOG}")
         except Exception as error:  # duckdb.IOException: a folder that cannot take the file
             raise EnvironmentFault(str(path), "creating the spill file for a table computed in parts,",
                                    str(error).splitlines()[0], "set engine.temp_directory to a folder with room for "
