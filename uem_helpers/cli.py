@@ -87,6 +87,10 @@ def _options(
 ) -> None:
     """UEM Workbench: user engineering analyses and shareable reports."""
     _state["debug"] = debug or bool(os.environ.get("UEM_DEBUG"))
+    # Ctrl-C and SIGTERM stop a command whatever this process inherited: a parent may hand SIGINT down
+    # ignored (a shell script's background job, `uem report &`) or blocked, and Python keeps both.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
 
 

@@ -84,12 +84,12 @@ def _read_only(folder: Path):
             folder.chmod(0o755)
 
 
-def _start(project: Path, out: Path, *args: str) -> subprocess.Popen:
+def _start(project: Path, out: Path, *args: str, preexec_fn=None) -> subprocess.Popen:
     """A real ``uem run`` of the fixture report sleeping in its third cell; returns once that cell runs."""
     command = [str(UEM), "run", REPORT, "--period", PERIOD, "--config", str(project / "uem.yml"),
                "--output-dir", str(out), "-p", "fail=sleep", *args]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "UEM_LOG_DIR": str(out.parent / "logs")})
+                            env={**os.environ, "UEM_LOG_DIR": str(out.parent / "logs")}, preexec_fn=preexec_fn)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if any(_sleeping(nb) for nb in (out / PERIOD / ".runs").glob(f"{REPORT}-*/{REPORT}.ipynb")):
@@ -184,13 +184,34 @@ def test_sigterm_stops_a_command_as_ctrl_c_does(project, tmp_path, monkeypatch):
         installed[signal.SIGTERM](signal.SIGTERM, None)
 
 
-def test_an_interrupted_run_says_so_and_keeps_the_report(project, good):
+def _ctrl_c_ignored_and_blocked() -> None:
+    """What a parent may hand down: SIGINT ignored (a shell script's background job, ``cmd &``) and blocked."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _sigint_state(pid: int) -> str:
+    """How the process ``pid`` treats SIGINT, from /proc: ignored, blocked, caught (bit 1 of each mask)."""
+    with contextlib.suppress(OSError):
+        masks = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith(("SigIgn", "SigBlk", "SigCgt")))
+        return ", ".join(f"{k} {bool(int(v, 16) & 2)}" for k, v in masks.items())
+    return "gone"
+
+
+@pytest.mark.parametrize("preexec_fn", [None, _ctrl_c_ignored_and_blocked], ids=["started-plainly", "ctrl-c-ignored-by-parent"])
+def test_an_interrupted_run_says_so_and_keeps_the_report(project, good, preexec_fn):
     out, snapshot = good
     before = snapshot()
-    proc = _start(project, out)
+    proc = _start(project, out, preexec_fn=preexec_fn)
+    state = _sigint_state(proc.pid)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
-    output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, output
+    try:
+        output, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"Ctrl-C did not stop the run; its SIGINT when sent: {state}")
+    assert proc.returncode == 130, f"SIGINT when sent: {state}\n{output}"
     assert "interrupted" in output and "Traceback" not in output
     status = _status(out)
     assert status["status"] == "interrupted" and "interrupted" in status["message"]
