@@ -193,12 +193,31 @@ def coverage(dataset, period_start: object = None, period_end: object = None, *,
         parts.append(t.aggregate(table=ibis.literal(name), column=ibis.literal(column), first=t[column].min(),
                                  last=t[column].max(), rows=t.count()))
     if not parts:
-        return Coverage(None, None, start, stop, tolerance=tolerance)
+        return combined([], start, stop, tolerance)
     raw = (parts[0] if len(parts) == 1 else ibis.union(*parts)).execute()
     order = {name: i for i, name in enumerate(tables)}
     raw = raw.sort_values("table", key=lambda s: s.map(order), kind="stable")
     found = [TableCoverage(r.table, r.column, _stamp(r.first), _stamp(r.last), engine_count(r.rows))
              for r in raw.itertuples(index=False)]
+    return combined(found, start, stop, tolerance)
+
+
+def combined(found: list[TableCoverage], start: datetime, stop: datetime,
+             tolerance: timedelta = TOLERANCE) -> Coverage:
+    """The period's coverage from each table's part: the events' first and last times, or, without
+    events, the earliest and latest of every table (``table="data"``).
+
+    Parameters
+    ----------
+    found : list of TableCoverage
+        Each table's first and last times in the period, in the dataset's order.
+    start, stop : datetime
+        The period's bounds (:func:`period_bounds`).
+    tolerance : timedelta
+        How far from the period's ends the data may start or stop and still cover it.
+    """
+    if not found:
+        return Coverage(None, None, start, stop, tolerance=tolerance)
     main = [t for t in found if t.table == "events"] or found
     firsts = [t.first for t in main if t.first is not None]
     lasts = [t.last for t in main if t.last is not None]

@@ -100,6 +100,22 @@ def source_key(con_name: str, inputs: Sequence[Mapping], tables: Mapping, names:
     return {"backend": con_name, "tables": described}
 
 
+def dataset_key(dataset, names: Sequence[str]) -> dict | None:
+    """:func:`source_key` of the tables ``names`` of a loaded Dataset (None: they cannot be reused).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded tables (:func:`uem_helpers.data.load`), with their ``con``, ``inputs`` and ``derived``.
+    names : sequence of str
+        The tables the findings read.
+    """
+    con, inputs = getattr(dataset, "con", None), getattr(dataset, "inputs", None)
+    if con is None or not inputs or not all(name in dataset.tables for name in names):
+        return None
+    return source_key(con.name, inputs, dataset.tables, names, getattr(dataset, "derived", {}))
+
+
 def _dated(entry: Mapping) -> bool:
     """Whether a table's input says when its data changes: files with sizes and times, or a frame's hash."""
     files = entry.get("files") or []

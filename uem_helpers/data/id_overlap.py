@@ -10,14 +10,18 @@ feedback, assignments), the share of its distinct user ids found in the events
 table; below ``validate.min_id_overlap`` (default 0.5) loading stops with a
 :class:`~uem_helpers.core.errors.ContractErrors` that names both tables, the
 share, and example ids of each, and says how to fix it (``id_width`` on the
-source that stores numbers).
+source that stores numbers). Within a report run each table's share is counted
+once (:mod:`uem_helpers.data.findings_cache`).
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import ibis
 
 from uem_helpers.core.errors import ContractError, ContractErrors
+from uem_helpers.data import findings_cache
 
 #: Tables whose user ids must be found in events (users may list people who never came back).
 JOINED_TABLES = ("carts", "nps", "feedback", "assignments")
@@ -66,7 +70,8 @@ def check_id_overlap(dataset, min_overlap: float) -> None:
     errors = []
     for name in (t for t in JOINED_TABLES if dataset.has(t) and "user_id" in dataset.tables[t].columns):
         table = dataset.tables[name]
-        ids, found = id_overlap(events, table)
+        key = findings_cache.dataset_key(dataset, [name, "events"])  # counted once per report run
+        ids, found = findings_cache.reuse("id_overlap", key, partial(id_overlap, events, table))
         if ids and found / ids < min_overlap:
             errors.append(_overlap_error(name, table, events, ids, found, min_overlap))
     if errors:

@@ -55,7 +55,7 @@ after, so they never force a recount.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime, timedelta
 
@@ -67,7 +67,7 @@ from uem_helpers.core.formats import number, percent
 from uem_helpers.core.i18n import N_, _, in_language, ngettext
 from uem_helpers.core.period import in_period, period_bounds
 from uem_helpers.data import findings_cache
-from uem_helpers.data.coverage import Coverage, coverage
+from uem_helpers.data.coverage import Coverage, combined, coverage
 from uem_helpers.data.schema import PRIMARY_KEY, TIME_COLUMN, engine_count
 
 #: Times before this are implausible for product analytics.
@@ -345,7 +345,7 @@ def _counted(dataset, check: str, reads: list[str], params: dict,
     The key is the tables the check reads and its own parameters; thresholds are applied after,
     so a run that changes one reuses the counts.
     """
-    key = _source_key(dataset, reads)
+    key = findings_cache.dataset_key(dataset, reads)
     return findings_cache.reuse("quality", key and {**key, "check": check, **params}, count)
 
 
@@ -354,36 +354,18 @@ def _coverage(dataset, period_start: object, period_end: object) -> Coverage:
 
     With the findings kept, each table's part is its own query (the engine scans each table once
     either way), so a notebook loading other tables still reuses the events' part; the parts
-    combine as :func:`coverage` does: the events' first and last times, or the earliest and
-    latest of every table without events.
+    combine as :func:`coverage` combines them (:func:`.coverage.combined`).
     """
     if findings_cache.folder() is None:
         return coverage(dataset, period_start, period_end)
     period = _period_key(period_start, period_end)
-    parts = []
+    found = []
     for name, table in dataset.tables.items():
-        key = _source_key(dataset, [name])
-        parts.append(findings_cache.reuse("coverage", key and {**key, **period},
-                                          partial(coverage, {name: table}, period_start, period_end)))
-    found = [t for part in parts for t in part.tables]
-    whole = Coverage(None, None, *period_bounds(period_start, period_end))
-    if not found:
-        return whole
-    main = next((part for part in parts if part.tables and part.tables[0].table == "events"), None)
-    if main is not None:
-        return replace(main, tables=found)
-    firsts = [t.first for t in found if t.first is not None]
-    lasts = [t.last for t in found if t.last is not None]
-    return replace(whole, first=min(firsts) if firsts else None, last=max(lasts) if lasts else None,
-                   table="data", tables=found)
-
-
-def _source_key(dataset, names: list[str]) -> dict | None:
-    """What counts on the tables ``names`` depend on in ``dataset`` (None: they cannot be reused)."""
-    con, inputs = getattr(dataset, "con", None), getattr(dataset, "inputs", None)
-    if con is None or not inputs or not all(name in dataset.tables for name in names):
-        return None
-    return findings_cache.source_key(con.name, inputs, dataset.tables, names, getattr(dataset, "derived", {}))
+        key = findings_cache.dataset_key(dataset, [name])
+        part = findings_cache.reuse("coverage", key and {**key, **period},
+                                    partial(coverage, {name: table}, period_start, period_end))
+        found += part.tables
+    return combined(found, *period_bounds(period_start, period_end))
 
 
 def _period_key(period_start: object, period_end: object) -> dict:

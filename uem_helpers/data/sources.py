@@ -345,12 +345,28 @@ def _build(con, raw, timezone, zones, mapping, event_names, validate, inputs, id
         for name, table in typed.items():
             if on_step is not None:
                 on_step(f"checking {name} against the data contract")
-            errors += schema.validate_table(name, table)
+            errors += _contract_errors(con, name, table, inputs)
         if errors:
             raise ContractErrors(errors)
     warnings = _warnings(con, typed, inputs, validate)
     tables = {name: t.drop(schema.ROW_ORDER) if schema.ROW_ORDER in t.columns else t for name, t in typed.items()}
     return Dataset(con=con, tables=tables, timezone=timezone, warnings=warnings, inputs=inputs)
+
+
+def _contract_errors(con, name: str, table: ibis.Table, inputs: list) -> list[ContractError]:
+    """:func:`schema.validate_table`; within a report run a table found valid is not checked again
+    (:mod:`.findings_cache` keeps the verdict, never the errors: a table that breaks the contract is
+    checked, and named, by every load)."""
+    found: list[ContractError] = []
+
+    def check() -> bool:
+        found.extend(schema.validate_table(name, table))
+        return not found
+
+    key = findings_cache.source_key(engine.backend_name(con), inputs, {name: table}, [name])
+    if findings_cache.reuse("contract", key, check):
+        return []
+    return found or schema.validate_table(name, table)
 
 
 def _warnings(con, typed: dict[str, ibis.Table], inputs: list, validate: bool) -> list[ContractWarning]:

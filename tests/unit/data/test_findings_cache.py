@@ -1,5 +1,6 @@
-"""Findings counted once per report run: the loader's warnings and data quality, reused exactly, recounted
-when anything they depend on changes, and never stored without ``UEM_FINDINGS_CACHE``."""
+"""Findings counted once per report run: the loader's warnings, contract verdicts and id overlap, and data
+quality, reused exactly, recounted when anything they depend on changes, and never stored without
+``UEM_FINDINGS_CACHE``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pandas as pd
 import pytest
 
 from uem_helpers.core.config import config_from_dict
-from uem_helpers.data import findings_cache, quality, schema
+from uem_helpers.core.errors import ContractErrors
+from uem_helpers.data import findings_cache, id_overlap, quality, schema
 from uem_helpers.data.coverage import Coverage, TableCoverage
 from uem_helpers.data.quality import data_quality
 from uem_helpers.data.schema import ContractWarning
@@ -81,6 +83,8 @@ def calls(monkeypatch) -> dict[str, int]:
         monkeypatch.setattr(module, name, wrapper)
 
     spy(schema, "table_warnings")
+    spy(schema, "validate_table")
+    spy(id_overlap, "id_overlap")
     for name in COUNTED:
         spy(quality, name)
     return counted
@@ -153,10 +157,21 @@ def test_what_would_not_read_back_equal_is_counted_and_not_stored(cache, value):
 def test_a_second_load_and_data_quality_count_nothing_again(project, cache, calls, monkeypatch):
     first = _run(project)
     assert calls["table_warnings"] == 1 and calls["_duplicate_rows"] == 3 and calls["coverage"] == 3
-    for name in ["table_warnings", *COUNTED]:
-        module = schema if name == "table_warnings" else quality
+    assert calls["validate_table"] == 3 and calls["id_overlap"] == 1  # nps's ids against events
+    for name in ["table_warnings", "validate_table", "id_overlap", *COUNTED]:
+        module = {"table_warnings": schema, "validate_table": schema, "id_overlap": id_overlap}.get(name, quality)
         monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("counted again"))
     assert _run(project) == first
+
+
+def test_a_table_that_breaks_the_contract_is_checked_and_named_by_every_load(project, cache, calls, tmp_path):
+    (tmp_path / "nps.csv").write_text("response_id,user_id,answered_at,score\nr1,u1,2026-10-01 09:00:00,11\n",
+                                      encoding="utf-8")
+    for checked in (3, 4):  # the second load checks nps again, not events and users
+        with pytest.raises(ContractErrors) as caught:
+            load(project, tables=["events", "users", "nps"])
+        assert "nps" in str(caught.value) and "score" in str(caught.value)
+        assert calls["validate_table"] == checked
 
 
 def test_notebooks_loading_other_tables_reuse_the_counts_of_the_tables_they_share(project, cache, calls):
