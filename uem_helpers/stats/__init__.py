@@ -34,7 +34,7 @@ from uem_helpers.stats._proportions import (
     two_proportions,
     wilson_ci,
 )
-from uem_helpers.stats._means import MeanComparison, mean_difference, ratio_of_means_ci
+from uem_helpers.stats._means import MeanComparison, SampleMoments, mean_difference, mean_difference_of, ratio_of_means_ci
 from uem_helpers.stats._medians import (
     MedianComparison,
     N_RESAMPLES,
@@ -101,11 +101,13 @@ __all__ = [
     "ProportionComparison",
     "RATIO_CI_METHOD",
     "RatioComparison",
+    "SampleMoments",
     "SRMResult",
     "SRM_ALPHA",
     "clustered_wilson_ci",
     "mann_whitney",
     "mean_difference",
+    "mean_difference_of",
     "median_ci",
     "median_difference",
     "ratio_metric_difference",

@@ -1,12 +1,11 @@
-"""Means: Welch comparison of two means and the interval of their ratio."""
+"""Means: Welch comparison of two means and the interval of their ratio, from values or from each sample's moments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
-from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+from scipy import stats
 
 from uem_helpers.stats._checks import _check_alpha, _weighted
 
@@ -56,20 +55,54 @@ class MeanComparison:
     alpha: float
 
 
+@dataclass(frozen=True)
+class SampleMoments:
+    """What a comparison of means needs of one sample: its size, mean and variance.
+
+    Attributes
+    ----------
+    n : int
+        Observations (at least two).
+    mean : float
+        ``Σ x / n``.
+    var : float
+        The sample variance, ``Σ (x - mean)² / (n - 1)`` (an engine's ``var_samp``).
+    """
+
+    n: int
+    mean: float
+    var: float
+
+    @classmethod
+    def of(cls, values, counts=None, name: str = "a") -> SampleMoments:
+        """The moments of ``values``, each counted ``counts`` times (frequency weights; 1 each when omitted).
+
+        Raises
+        ------
+        ValueError
+            Fewer than two observations, NaN, or invalid counts.
+        """
+        x, w = _weighted(values, counts, name, minimum=2)
+        n = w.sum()
+        mean = float(np.sum(w * x) / n)
+        return cls(int(n), mean, float(np.sum(w * (x - mean) ** 2) / (n - 1)))
+
+    def checked(self, name: str) -> SampleMoments:
+        """These moments, refused (ValueError naming the sample) when they cannot describe a sample."""
+        if not (self.n >= 2 and np.isfinite(self.mean) and np.isfinite(self.var) and self.var >= 0):
+            raise ValueError(f"sample {name} has {self.n} value(s), mean {self.mean!r} and variance {self.var!r}; "
+                             "at least 2 values, a finite mean and a variance of 0 or more are needed")
+        return self
+
+
 def mean_difference(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None) -> MeanComparison:
     """Compare the means of two independent samples: Welch's interval, and the interval of their ratio.
 
-    Definitions (``a`` is the baseline), every sample given as values and, optionally, how many
-    times each value occurs (``counts_*``, frequency weights: a value with count 3 is three
-    observations; the result is the same as for the values repeated, so an engine can send
-    ``(value, count)`` pairs instead of every row):
-
-    - ``mean = Σ count·value / Σ count``; ``diff = mean(b) - mean(a)`` with Welch's interval
-      (unequal variances, Welch-Satterthwaite degrees of freedom) and two-sided p-value,
-      ``statsmodels.stats.weightstats.CompareMeans(b, a)``: ``tconfint_diff`` and ``ttest_ind``
-      with ``usevar="unequal"`` (the numbers of ``scipy.stats.ttest_ind(b, a, equal_var=False)``).
-    - Each mean's Student-t interval: ``DescrStatsW.tconfint_mean``.
-    - ``rel = mean(b) / mean(a) - 1`` with the interval of :func:`ratio_of_means_ci` minus 1.
+    The samples are given as values and, optionally, how many times each value occurs
+    (``counts_*``, frequency weights: a value with count 3 is three observations; the result is
+    the same as for the values repeated, so an engine can send ``(value, count)`` pairs instead
+    of every row). The definitions are those of :func:`mean_difference_of` on the samples'
+    :class:`SampleMoments`.
 
     Parameters
     ----------
@@ -92,48 +125,77 @@ def mean_difference(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None) 
         A sample has fewer than two observations or holds NaN, or its counts are invalid.
     """
     _check_alpha(alpha)
-    (a, w_a), (b, w_b) = _weighted(a, counts_a, "a", minimum=2), _weighted(b, counts_b, "b", minimum=2)
-    d_a, d_b = DescrStatsW(a, weights=w_a), DescrStatsW(b, weights=w_b)
-    welch = CompareMeans(d_b, d_a)
-    with np.errstate(divide="ignore", invalid="ignore"):  # no spread in either sample: NaN interval and p
-        diff_low, diff_high = welch.tconfint_diff(alpha=alpha, usevar="unequal")
-        p_value = welch.ttest_ind(usevar="unequal")[1]
-    low_a, high_a = d_a.tconfint_mean(alpha=alpha)
-    low_b, high_b = d_b.tconfint_mean(alpha=alpha)
-    ratio_low, ratio_high = ratio_of_means_ci(a, b, alpha=alpha, counts_a=w_a, counts_b=w_b)
-    mean_a, mean_b = float(d_a.mean), float(d_b.mean)
+    return mean_difference_of(SampleMoments.of(a, counts_a, "a"), SampleMoments.of(b, counts_b, "b"), alpha)
+
+
+def mean_difference_of(a: SampleMoments, b: SampleMoments, alpha: float = 0.05) -> MeanComparison:
+    """Compare two means from each sample's size, mean and variance (``a`` is the baseline).
+
+    So an engine can send three numbers per sample instead of its rows. Definitions, with
+    ``v`` the sample variance (divisor ``n - 1``) and ``se² = v_a / n_a + v_b / n_b``:
+
+    - ``diff = mean(b) - mean(a)`` with Welch's interval ``diff ± t(1 - alpha/2, df) · se``,
+      ``df`` by Welch-Satterthwaite, and the two-sided p-value of ``t = diff / se`` (the numbers
+      of ``scipy.stats.ttest_ind(b, a, equal_var=False)``); NaN when neither sample varies.
+    - Each mean's Student-t interval ``mean ± t(1 - alpha/2, n - 1) · sqrt(v / n)``.
+    - ``rel = mean(b) / mean(a) - 1`` with the interval of :func:`ratio_of_means_ci` minus 1.
+
+    Raises
+    ------
+    ValueError
+        Moments that cannot describe a sample (fewer than two values, a negative variance, NaN).
+    """
+    _check_alpha(alpha)
+    a, b = a.checked("a"), b.checked("b")
+    q_a, q_b = a.var / a.n, b.var / b.n
+    se = np.sqrt(q_a + q_b)
+    diff = b.mean - a.mean
+    if se > 0:
+        df = (q_a + q_b) ** 2 / (q_a**2 / (a.n - 1) + q_b**2 / (b.n - 1))
+        half = stats.t.ppf(1 - alpha / 2, df) * se
+        diff_low, diff_high = diff - half, diff + half
+        p_value = float(2 * stats.t.sf(abs(diff) / se, df))
+    else:  # no spread in either sample: no interval rather than a point claiming certainty
+        diff_low = diff_high = p_value = float("nan")
+    (low_a, high_a), (low_b, high_b) = _mean_interval(a, alpha), _mean_interval(b, alpha)
+    ratio_low, ratio_high = _ratio_interval(a, b, alpha)
     return MeanComparison(
-        mean_a=mean_a,
-        mean_b=mean_b,
-        mean_a_low=float(low_a),
-        mean_a_high=float(high_a),
-        mean_b_low=float(low_b),
-        mean_b_high=float(high_b),
-        n_a=int(w_a.sum()),
-        n_b=int(w_b.sum()),
-        diff=mean_b - mean_a,
+        mean_a=a.mean,
+        mean_b=b.mean,
+        mean_a_low=low_a,
+        mean_a_high=high_a,
+        mean_b_low=low_b,
+        mean_b_high=high_b,
+        n_a=a.n,
+        n_b=b.n,
+        diff=diff,
         diff_low=float(diff_low),
         diff_high=float(diff_high),
-        rel=float("nan") if mean_a == 0 else mean_b / mean_a - 1,
+        rel=float("nan") if a.mean == 0 else b.mean / a.mean - 1,
         rel_low=ratio_low - 1,
         rel_high=ratio_high - 1,
-        p_value=float(p_value),
+        p_value=p_value,
         alpha=alpha,
     )
+
+
+def _mean_interval(m: SampleMoments, alpha: float) -> tuple[float, float]:
+    """Student-t interval of one mean."""
+    half = stats.t.ppf(1 - alpha / 2, m.n - 1) * np.sqrt(m.var / m.n)
+    return float(m.mean - half), float(m.mean + half)
 
 
 def ratio_of_means_ci(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None) -> tuple[float, float]:
     """Confidence interval of ``mean(b) / mean(a)`` for two independent samples.
 
-    Fitted as a GLM (``statsmodels``, Gaussian family, log link) of the values on a group
-    indicator, with the counts as frequency weights (``freq_weights``): the indicator's
-    coefficient is ``log(mean(b) / mean(a))``; its Wald interval with the
-    heteroscedasticity-robust sandwich covariance (``cov_type="HC0"``: each group keeps its
-    own variance; statsmodels applies no small-sample factor to a GLM's sandwich, so its
-    ``"HC1"`` gives the same numbers) is exponentiated. This is the delta-method interval of
-    the log ratio, ``log(m_b / m_a) ± z·sqrt(s²_a / (n_a m_a²) + s²_b / (n_b m_b²))`` with
-    ``s²`` the variance with divisor ``n``, so it stays positive and is asymmetric like the
-    ratio itself. Frequency weights give exactly the fit of the values repeated.
+    The interval of a GLM (Gaussian family, log link) of the values on a group indicator,
+    whose coefficient is ``log(mean(b) / mean(a))``, with the heteroscedasticity-robust
+    sandwich covariance (``HC0``: each group keeps its own variance; statsmodels applies no
+    small-sample factor to a GLM's sandwich, so ``HC1`` gives the same numbers), exponentiated.
+    That fit has a closed form, which is what is computed: the delta-method interval of the log
+    ratio, ``log(m_b / m_a) ± z·sqrt(s²_a / (n_a m_a²) + s²_b / (n_b m_b²))`` with ``s²`` the
+    variance with divisor ``n``, so it stays positive and is asymmetric like the ratio itself
+    (the tests check it against the fit on every row).
 
     Parameters
     ----------
@@ -155,14 +217,14 @@ def ratio_of_means_ci(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None
         A sample has fewer than two observations or holds NaN, or its counts are invalid.
     """
     _check_alpha(alpha)
-    (a, w_a), (b, w_b) = _weighted(a, counts_a, "a", minimum=2), _weighted(b, counts_b, "b", minimum=2)
-    mean_a, mean_b = np.average(a, weights=w_a), np.average(b, weights=w_b)
-    if mean_a <= 0 or mean_b <= 0 or (np.ptp(a) == 0 and np.ptp(b) == 0):
+    return _ratio_interval(SampleMoments.of(a, counts_a, "a"), SampleMoments.of(b, counts_b, "b"), alpha)
+
+
+def _ratio_interval(a: SampleMoments, b: SampleMoments, alpha: float) -> tuple[float, float]:
+    """:func:`ratio_of_means_ci` from the samples' moments."""
+    if a.mean <= 0 or b.mean <= 0 or (a.var == 0 and b.var == 0):
         return float("nan"), float("nan")  # no ratio, or no spread to estimate its uncertainty from
-    y = np.concatenate([a, b])
-    x = sm.add_constant(np.concatenate([np.zeros(len(a)), np.ones(len(b))]))
-    model = sm.GLM(y, x, family=sm.families.Gaussian(link=sm.families.links.Log()),
-                   freq_weights=np.concatenate([w_a, w_b]))
-    fit = model.fit(start_params=np.log([mean_a, mean_b / mean_a]), cov_type="HC0")
-    low, high = np.asarray(fit.conf_int(alpha=alpha))[1]
-    return float(np.exp(low)), float(np.exp(high))
+    spread = (a.var * (a.n - 1) / a.n) / (a.n * a.mean**2) + (b.var * (b.n - 1) / b.n) / (b.n * b.mean**2)
+    half = stats.norm.ppf(1 - alpha / 2) * np.sqrt(spread)
+    log_ratio = np.log(b.mean / a.mean)
+    return float(np.exp(log_ratio - half)), float(np.exp(log_ratio + half))

@@ -34,9 +34,11 @@ from uem_helpers.core.formats import percent, signed_points
 from uem_helpers.core.i18n import N_, _, sentences
 from uem_helpers.analyses.cart.table import Carts
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.experiment import RatioMetric, before_after_label, compare_means, compare_rates, variant_ratios
+from uem_helpers.analyses.experiment import (
+    RatioMetric, before_after_label, compare_moments, compare_rates, variant_ratios,
+)
 from uem_helpers.analyses.experiment.readout import Readout
-from uem_helpers.stats import SRM_ALPHA, SRMResult
+from uem_helpers.stats import SRM_ALPHA, SampleMoments, SRMResult
 
 
 #: The policy's metrics, as a reader sees them (translated where shown).
@@ -214,14 +216,14 @@ def policy_impact(
     - conversion = checked-out carts / carts, compared by :func:`uem_helpers.analyses.experiment.compare_rates`
       (Newcombe's interval on the difference, log-adjusted interval on the ratio);
     - AOV = mean order value of checked-out carts; revenue per cart = mean over all carts of the
-      order value, 0 when abandoned. Both use :func:`uem_helpers.analyses.experiment.compare_means`:
+      order value, 0 when abandoned. Both use :func:`uem_helpers.analyses.experiment.compare_moments`:
       Welch's interval on the difference and the log-link GLM interval on the ratio of means
       (:func:`uem_helpers.stats.ratio_of_means_ci`).
 
-    The engine reads the carts once and returns the number of carts per (window, checked out,
-    amount paid): order values take few distinct values, so this is small, and the means,
-    variances and intervals computed from these counts (frequency weights) are exactly those
-    of the individual carts.
+    The engine reads the carts once and returns, per window, the number of carts and the count,
+    mean and sample variance of the amount paid over all carts and over the checked-out ones:
+    a few numbers whatever the data's size, from which the intervals are exactly those of the
+    individual carts (:func:`uem_helpers.analyses.experiment.compare_moments`).
 
     **A/B** (treatment vs control of ``experiment`` in ``assignments``): the carts each assigned
     user created at or after their assignment (and inside the period), per variant, through
@@ -291,27 +293,34 @@ def policy_impact(
     t = t.mutate(group=before_after_label(t, "created_at", launch_date, guard_days=guard_days,
                                           period_start=period_start, period_end=period_end))
     t = t.filter(t.group.notnull())
-    # Everything the statistics need, in one scan: carts per (window, checked out, amount paid).
-    cells = t.group_by(["group", "checked_out", "paid"]).aggregate(carts=t.count()).execute()
-    sides = {side: cells[cells["group"] == side] for side in ("before", "after")}
-    for side, rows in sides.items():
-        if rows.empty:
+    # Everything the statistics need, in one scan: per window, the carts and the moments of the amount paid,
+    # over every cart and over the checked-out ones.
+    paid, checked = t.paid.cast("float64"), t.checked_out
+    found = t.group_by("group").aggregate(
+        carts=t.count(), mean=paid.mean(), var=paid.var(how="sample"),
+        checked=t.count(where=checked), checked_mean=paid.mean(where=checked),
+        checked_var=paid.var(how="sample", where=checked),
+    ).execute().set_index("group")
+    for side in ("before", "after"):
+        if side not in found.index:
             raise ParameterError(
                 f"policy impact: no cart was created in the {side} window (launch_date {launch_date}, guard_days "
                 f"{guard_days}, period_start {period_start or 'open'}, period_end {period_end or 'open'})"
             )
-    before, after = sides["before"], sides["after"]
-    conversion = compare_rates(
-        int(before.loc[before["checked_out"], "carts"].sum()), int(before["carts"].sum()),
-        int(after.loc[after["checked_out"], "carts"].sum()), int(after["carts"].sum()),
-        metric=CART_CONVERSION, higher_is_better=True, alpha=alpha,
-    )
+    before, after = found.loc["before"], found.loc["after"]
+    conversion = compare_rates(int(before["checked"]), int(before["carts"]), int(after["checked"]), int(after["carts"]),
+                               metric=CART_CONVERSION, higher_is_better=True, alpha=alpha)
     means = {}
-    for metric, a, b in ((AVERAGE_ORDER_VALUE, before[before["checked_out"]], after[after["checked_out"]]),
-                         (REVENUE_PER_CART, before, after)):
-        means[metric] = compare_means(a["paid"], b["paid"], counts_a=a["carts"], counts_b=b["carts"], metric=metric,
-                                      unit=unit, higher_is_better=True, alpha=alpha)
+    for metric, prefix, n in ((AVERAGE_ORDER_VALUE, "checked_", "checked"), (REVENUE_PER_CART, "", "carts")):
+        a, b = (_moments(row, n, prefix) for row in (before, after))
+        means[metric] = compare_moments(a, b, metric=metric, unit=unit, higher_is_better=True, alpha=alpha)
     return PolicyImpact(conversion, means[AVERAGE_ORDER_VALUE], means[REVENUE_PER_CART])
+
+
+def _moments(row: pd.Series, n: str, prefix: str) -> SampleMoments:
+    """One window's moments of the amount paid from the engine's row (a variance of fewer than two is NaN)."""
+    var = row[f"{prefix}var"]
+    return SampleMoments(int(row[n]), float(row[f"{prefix}mean"]), 0.0 if pd.isna(var) else max(float(var), 0.0))
 
 
 def _ab_impact(carts: Carts, assignments: ibis.Table, experiment: str, *, control: str, treatment: str,

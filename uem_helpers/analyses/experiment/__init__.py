@@ -35,7 +35,7 @@ outcome columns, engine counts) and :mod:`._assignments` (the experiment's split
 
 from __future__ import annotations
 
-from uem_helpers.analyses.experiment.compare import compare_means, compare_medians, compare_rates
+from uem_helpers.analyses.experiment.compare import compare_means, compare_medians, compare_moments, compare_rates
 from uem_helpers.analyses.experiment.before_after import (
     before_after_label,
     before_after_mean,
@@ -56,6 +56,7 @@ __all__ = [
     "before_after_median",
     "before_after_rate",
     "compare_means",
+    "compare_moments",
     "compare_medians",
     "compare_rates",
     "group_name",

@@ -11,7 +11,7 @@ import numpy as np
 
 from uem_helpers import stats
 from uem_helpers.analyses.experiment._columns import _boolean_column, _count
-from uem_helpers.analyses.experiment.compare import compare_means, compare_medians, compare_rates
+from uem_helpers.analyses.experiment.compare import compare_medians, compare_moments, compare_rates
 from uem_helpers.analyses.experiment.readout import Readout
 from uem_helpers.core.errors import ParameterError
 from uem_helpers.core.period import is_date_only, to_datetime
@@ -288,11 +288,7 @@ def _values_before_after(
         raise ParameterError(f"max_values must be at least 2; got {max_values}")
     period = before_after_label(table, time_col, launch_date, guard_days=guard_days, period_start=period_start,
                                 period_end=period_end)
-    if value_col not in table.columns:
-        raise ParameterError(f"value column '{value_col}' is not in the table; columns are: {', '.join(table.columns)}")
-    if not table[value_col].type().is_numeric():
-        raise ParameterError(f"value column '{value_col}' must be numeric; it is {table[value_col].type()}")
-    value = table[value_col].cast("float64")
+    value = _numeric(table, value_col)
     stamp = table[time_col]
     rows = table.select(
         period=period,
@@ -331,27 +327,54 @@ def before_after_mean(
     period_end=None,
     higher_is_better: bool | None = None,
     alpha: float = 0.05,
-    max_values: int = 200_000,
-    seed: int = 0,
 ) -> Readout:
     """Compare the mean of a value before and after a launch (Welch's interval on the difference).
 
-    The values are chosen exactly as in :func:`before_after_median` (missing
-    values left out, at most ``max_values`` per window by a fixed hash sample).
+    Every value of each window counts (missing values left out, the windows of
+    :func:`split_before_after`): the engine returns each window's count, mean and sample variance,
+    and :func:`~uem_helpers.analyses.experiment.compare.compare_moments` does the rest, so nothing
+    grows with the data.
 
     Returns
     -------
     Readout
         ``kind="mean"``, ``group_a="before"``, ``group_b="after"``.
+
+    Raises
+    ------
+    ParameterError
+        A value column that is missing or not numeric, or a window with fewer than two values.
     """
-    samples = _values_before_after(
-        table, time_col, value_col, launch_date, metric=metric, guard_days=guard_days,
-        period_start=period_start, period_end=period_end, max_values=max_values, seed=seed,
-    )
-    return compare_means(
-        samples["before"], samples["after"], metric=metric, unit=unit, group_a="before", group_b="after",
+    period = before_after_label(table, time_col, launch_date, guard_days=guard_days, period_start=period_start,
+                                period_end=period_end)
+    rows = table.select(period=period, value=_numeric(table, value_col))
+    rows = rows.filter(rows.period.notnull(), rows.value.notnull(), ~rows.value.isnan())
+    found = rows.group_by("period").aggregate(n=rows.count(), mean=rows.value.mean(),
+                                              var=rows.value.var(how="sample")).execute().set_index("period")
+    moments = {}
+    for group in ("before", "after"):
+        n = int(found.loc[group, "n"]) if group in found.index else 0
+        if n < 2:
+            raise ParameterError(
+                f"{metric}: the {group} window has {n} '{value_col}' value(s) "
+                f"({_describe_windows(launch_date, guard_days, period_start, period_end)}); "
+                "a comparison needs at least two"
+            )
+        mean, var = float(found.loc[group, "mean"]), max(float(found.loc[group, "var"]), 0.0)
+        moments[group] = stats.SampleMoments(n, mean, var)
+    return compare_moments(
+        moments["before"], moments["after"], metric=metric, unit=unit, group_a="before", group_b="after",
         higher_is_better=higher_is_better, alpha=alpha,
     )
+
+
+def _numeric(table: ibis.Table, value_col: str) -> ibis.Column:
+    """The value column as float64, refused when it is missing or not numeric."""
+    if value_col not in table.columns:
+        raise ParameterError(f"value column '{value_col}' is not in the table; columns are: {', '.join(table.columns)}")
+    if not table[value_col].type().is_numeric():
+        raise ParameterError(f"value column '{value_col}' must be numeric; it is {table[value_col].type()}")
+    return table[value_col].cast("float64")
 
 
 def _windows(table: ibis.Table, time_col: str, launch_date, guard_days: int, period_start, period_end):

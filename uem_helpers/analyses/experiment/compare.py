@@ -172,15 +172,52 @@ def compare_means(
         A group has fewer than two observations, holds NaN, or has invalid counts.
     """
     try:
-        r = stats.mean_difference(values_a, values_b, alpha=alpha, counts_a=counts_a, counts_b=counts_b)
+        a, b = stats.SampleMoments.of(values_a, counts_a, "a"), stats.SampleMoments.of(values_b, counts_b, "b")
     except ValueError as exc:
-        sample = str(exc).replace("sample a", f"group '{group_a}'").replace("sample b", f"group '{group_b}'")
-        raise ParameterError(f"{metric}: {sample}") from None
+        raise ParameterError(f"{metric}: {_named(exc, group_a, group_b)}") from None
+    return compare_moments(a, b, metric=metric, unit=unit, group_a=group_a, group_b=group_b,
+                           higher_is_better=higher_is_better, alpha=alpha)
+
+
+def compare_moments(
+    a: stats.SampleMoments,
+    b: stats.SampleMoments,
+    *,
+    metric: str,
+    unit: str,
+    group_a: str = "before",
+    group_b: str = "after",
+    higher_is_better: bool | None = None,
+    alpha: float = 0.05,
+) -> Readout:
+    """:func:`compare_means` from each group's size, mean and sample variance (an engine's count, mean, var_samp).
+
+    Parameters
+    ----------
+    a, b : SampleMoments
+        The baseline and the comparison group.
+    metric, unit, group_a, group_b, higher_is_better, alpha
+        As in :func:`compare_means`.
+
+    Raises
+    ------
+    ParameterError
+        A group has fewer than two observations, or moments that no sample has.
+    """
+    try:
+        r = stats.mean_difference_of(a, b, alpha=alpha)
+    except ValueError as exc:
+        raise ParameterError(f"{metric}: {_named(exc, group_a, group_b)}") from None
     return _readout(
         r, metric=metric, kind="mean", unit=unit, groups=(group_a, group_b), higher_is_better=higher_is_better,
         alpha=alpha, values=(r.mean_a, r.mean_b), ns=(r.n_a, r.n_b),
         intervals=((r.mean_a_low, r.mean_a_high), (r.mean_b_low, r.mean_b_high)),
     )
+
+
+def _named(exc: ValueError, group_a: str, group_b: str) -> str:
+    """A statistics error with the samples called by their groups' names."""
+    return str(exc).replace("sample a", f"group '{group_a}'").replace("sample b", f"group '{group_b}'")
 
 
 def _two_samples(metric: str, statistic: str, groups: dict[str, object]) -> dict[str, np.ndarray]:

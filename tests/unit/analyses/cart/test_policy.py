@@ -63,11 +63,11 @@ def test_policy_impact_by_hand():
 
 
 def _random_carts(seed: int, n: int) -> pd.DataFrame:
-    """Carts over August-September 2026 with few distinct order values, as money has."""
+    """Carts over August-September 2026, their values in cents: nearly every amount paid distinct."""
     rng = np.random.default_rng(seed)
     created = pd.Timestamp("2026-08-01") + pd.to_timedelta(rng.integers(0, 61 * 86400, n), unit="s")
     checked = rng.random(n) < 0.4
-    value = rng.choice([19.9, 49.0, 99.0, 101.5, 150.0, 230.0], n)
+    value = np.round(rng.uniform(9.9, 300.0, n), 2)
     fee = rng.choice([0.0, 6.0, 10.0], n)
     return pd.DataFrame({
         "cart_id": [f"C{i}" for i in range(n)], "user_id": [f"U{i % 50}" for i in range(n)],
@@ -78,7 +78,7 @@ def _random_carts(seed: int, n: int) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(("seed", "n", "guard_days"), [(1, 40, 0), (2, 3000, 1), (3, 20_000, 0)])
-def test_policy_impact_from_counts_equals_the_comparison_of_every_cart(seed, n, guard_days):
+def test_policy_impact_from_moments_equals_the_comparison_of_every_cart(seed, n, guard_days):
     frame = _random_carts(seed, n)
     impact = policy_impact(prepare_carts(from_frames({"carts": frame})["carts"]), "2026-09-01", guard_days=guard_days)
     # The value-based path: every cart's amount paid, compared row by row.
@@ -100,6 +100,15 @@ def test_policy_impact_from_counts_equals_the_comparison_of_every_cart(seed, n, 
                       "rel_ci_high", "p_value", "value_a_low", "value_a_high", "value_b_low", "value_b_high"):
             assert getattr(got, field) == pytest.approx(getattr(want, field), rel=1e-9, abs=1e-9), (want.metric, field)
         assert got.sentence() == want.sentence()
+
+
+def test_a_window_with_one_checked_out_cart_has_no_average_order_value():
+    frame = _carts([
+        ("2026-08-30 10:00", 100, 10, True, 110), ("2026-08-30 11:00", 100, 10, False, None),
+        ("2026-09-02 10:00", 120, 0, True, 120), ("2026-09-02 11:00", 120, 0, True, 140),
+    ])
+    with pytest.raises(ParameterError, match="average order value: group 'before' has 1 value"):
+        policy_impact(prepare_carts(from_frames({"carts": frame})["carts"]), "2026-09-01")
 
 
 def test_policy_impact_takes_exactly_one_mode():
