@@ -218,6 +218,10 @@ def segment_finding(a: JourneyAnalysis) -> str:
                     len(sig)).format(n=len(sig), pair=pair, items=items)
 
 
+#: Incidents (and alarm events) named in the incident finding; the incidents table lists every one.
+LISTED = 3
+
+
 def method(text: object) -> str:
     """How the incident watch found an incident ("sharp day + sustained shift"), in the reader's language."""
     return " + ".join(_(part) for part in str(text).split(" + "))
@@ -243,21 +247,29 @@ def incident_finding(a: JourneyAnalysis) -> str:
               "conversions lost; {method})").format(
                 step=md_escape(chain(r.step)), when=_when(r.first_date, r.last_date), rate=percent(r.rate),
                 usual=percent(r.center), difference=_difference(r), attempts=_count(int(r.trials)),
-                lost=_count(r.lost), method=method(r.method)) for r in steps.itertuples())
-        parts.append(_("**{n}** possible incident(s), largest loss first: {items}. A sharp day is a day below the "
-                       "control limits (about 1 healthy day in 700 falls there); a sustained shift is a run of days "
-                       "that together convert less than usual (about one false alarm a year per step).").format(
-            n=len(steps), items=items))
+                lost=_count(r.lost), method=method(r.method)) for r in steps.head(LISTED).itertuples())
+        parts.append(_("**{n}** possible incident(s), largest loss first: {items}{more}. A sharp day is a day below "
+                       "the control limits (about 1 healthy day in 700 falls there); a sustained shift is a run of "
+                       "days that together convert less than usual (about one false alarm a year per step).").format(
+            n=len(steps), items=items, more=_more(len(steps))))
     if len(alarms):
         items = clauses(
             _("sessions with {event} {when}: {rate} against a usual {usual} ({difference}; {method})").format(
                 event=_name(r.step), when=_when(r.first_date, r.last_date), rate=percent(r.rate, 1),
                 usual=percent(r.center, 1), difference=_difference(r), method=method(r.method))
-            for r in alarms.itertuples())
-        parts.append(_("Alarm events rose: {items}.").format(items=items))
+            for r in alarms.head(LISTED).itertuples())
+        parts.append(_("Alarm events rose: {items}{more}.").format(items=items, more=_more(len(alarms))))
     if a.notes.get("incidents"):
         parts.append(md_escape(a.notes["incidents"]))
     return sentences(*parts)
+
+
+def _more(found: int) -> str:
+    """What follows the first :data:`LISTED` items of a list in a sentence: how many more the table below holds."""
+    if found <= LISTED:
+        return ""
+    return ngettext(", and {n} more in the incidents table", ", and {n} more in the incidents table",
+                    found - LISTED).format(n=found - LISTED)
 
 
 def _difference(r) -> str:

@@ -49,3 +49,18 @@ def test_a_short_period_says_what_the_watch_needs_instead_of_no_incident():
     text = incident_finding(_analysis(watch))
     assert text == "The incident watch needs at least 14 days of data, 7 for sharp days alone; this period has 1."
     assert "no incident" not in text
+
+
+def test_a_long_list_names_the_three_largest_and_counts_the_rest_in_the_table():
+    n = np.full(60, 100)
+    steps = []
+    for k, low in enumerate([30, 40, 50, 55, 60]):  # five steps, each with one sharp day; losses 50, 40, 30, 25, 20
+        x = np.full(60, 80)
+        x[5 + 10 * k] = low
+        steps.append(_daily(x, n, f"s{k} → s{k + 1}"))
+    watch = watch_incidents(pd.concat(steps))
+    text = incident_finding(_analysis(watch))
+    assert text.startswith("**5** possible incident(s), largest loss first: s0 → s1 on 2026-08-06")
+    assert "s2 → s3 on 2026-08-26" in text and "s3 → s4" not in text and "s4 → s5" not in text
+    assert "shift), and 2 more in the incidents table. A sharp day" in text
+    assert len(incidents_table(_analysis(watch))) == 5
