@@ -369,8 +369,9 @@ def _coverage(dataset, period_start: object, period_end: object) -> Coverage:
 
 
 def _period_key(period_start: object, period_end: object) -> dict:
-    """The period as a key: each end's type and text (a date as the end means its whole day, a time does not)."""
-    return {"period": [[type(end).__name__, str(end)] for end in (period_start, period_end)]}
+    """The period as a key: the instants it spans, ``[start, stop)`` (so ``"2026-10-31"`` and ``date(2026, 10, 31)``
+    are one period, and a date as the end, its whole day, is not the same as that day's midnight)."""
+    return {"period": [None if end is None else end.isoformat() for end in period_bounds(period_start, period_end)]}
 
 
 # --------------------------------------------------------------------------- the checks

@@ -265,3 +265,14 @@ def test_an_unwritable_folder_counts_without_storing(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv(findings_cache.ENV, str(tmp_path / "file" / "findings"))
     assert findings_cache.reuse("quality", {"k": 1}, lambda: (1, 2, [])) == (1, 2, [])
+
+
+def test_one_period_written_as_text_or_dates_is_counted_once(project, cache, calls):
+    from datetime import date
+
+    data = load(project, tables=["events", "users", "nps"])
+    data_quality(data, "2026-10-01", "2026-10-31", config=project)
+    data_quality(data, date(2026, 10, 1), date(2026, 10, 31), config=project)
+    assert calls["_outside_period"] == 1 and calls["coverage"] == 3
+    data_quality(data, "2026-10-01", datetime(2026, 10, 31), config=project)  # ends at that midnight: another period
+    assert calls["_outside_period"] == 2
