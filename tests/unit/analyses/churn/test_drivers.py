@@ -80,6 +80,21 @@ def test_drivers_are_deterministic(planted):
     pd.testing.assert_frame_equal(drivers(result, validate, n_repeats=10), table)
 
 
+def test_above_the_cap_each_shuffle_scores_a_draw_of_users_and_the_planted_drivers_still_lead(planted, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("uem_helpers.analyses.churn.drivers")
+
+    validate, result, whole = planted
+    monkeypatch.setattr(module, "IMPORTANCE_USERS", 1000)
+    drawn = drivers(result, validate, n_repeats=10)
+    assert not np.allclose(drawn["importance"], whole["importance"])  # scored on a third of the users
+    assert {"payment_errors_recent", "detractor", "segment=returning"} <= set(drawn["feature"].head(6))
+    for column in ("relative_risk", "rr_low", "rr_high", "users_with", "churn_with"):  # on every user still
+        assert drawn.set_index("feature")[column].sort_index().equals(whole.set_index("feature")[column].sort_index())
+    pd.testing.assert_frame_equal(drivers(result, validate, n_repeats=10), drawn)  # the draw is seeded
+
+
 def test_contributions_add_up_to_the_calibrated_log_odds(planted):
     validate, result, _ = planted
     c = contributions(result, validate)
