@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / f"{date.today().isoformat()}.md")
     parser.add_argument("--merge", action="store_true",
                         help="keep the earlier measurements behind --out and replace only the cases run now")
+    parser.add_argument("--note", default="",
+                        help="a sentence about the run for the results file (e.g. what shared the machine)")
     parser.add_argument("--rewrite", action="store_true",
                         help="only write --out again from the measurements behind it (e.g. after editing explained.py)")
     args = parser.parse_args(argv)

@@ -30,7 +30,7 @@ class CaseResult:
     memory: dict[str, float] = field(default_factory=dict)
     profile: str | None = None
     error: str | None = None
-    #: Measured again by a ``--merge`` run (after the first run was disturbed).
+    #: Measured again by a later ``--merge`` run (after the code it measures changed, or a disturbed run).
     again: bool = False
 
     @property
@@ -134,8 +134,8 @@ def write_report(out: Path, results: list[CaseResult], args, target: float) -> N
         f"Machine: {platform.machine()}, Python {platform.python_version()}, duckdb {duckdb.__version__}, "
         f"ibis {ibis.__version__}; `python benchmarks/bench.py --workload {workload} --events "
         f"{' '.join(sizes)} --repetitions {args.repetitions}`"
-        + (" (rows marked † measured again with `--merge`: the first run was disturbed)"
-           if any(r.again for r in results) else "") + ".",
+        + (" (rows marked † measured again by a later run with `--merge`)" if any(r.again for r in results) else "")
+        + "." + (f" {args.note}" if getattr(args, "note", "") else ""),
         "",
         f"Each case: {args.repetitions} runs of the helper and of the SQL alternated in one process (which goes first "
         "alternates), **ratio = median helper time / median SQL time** (the per-pair ratios of the runs beside it); "
