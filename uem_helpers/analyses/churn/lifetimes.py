@@ -76,7 +76,9 @@ def survival_table(data: Dataset, rule: ChurnRule, as_of: object, config) -> pd.
     churn = require_churn(config)
     as_of = to_datetime(as_of, "as_of")
     check_active_events(data, rule, as_of)
-    active = active_events(data, rule, as_of)
+    # Only the two columns the gaps read: the window carries whatever it is given over every active event,
+    # and with the whole event payload it ran out of a 14 GB DuckDB limit at 120M events.
+    active = active_events(data, rule, as_of).select("user_id", "timestamp")
     following = ibis.window(group_by="user_id", order_by="timestamp")
     gaps = active.mutate(_next=ibis.coalesce(active.timestamp.lead().over(following), ibis.literal(as_of)))
     gap_seconds = epoch_seconds(gaps._next) - epoch_seconds(gaps.timestamp)
