@@ -376,12 +376,16 @@ def _period_key(period_start: object, period_end: object) -> dict:
 
 # --------------------------------------------------------------------------- the checks
 # Each returns (n, of, examples) from one aggregate query (and a small examples query when n > 0).
+# A check that groups the whole log (duplicates, ties, the users' last and first events) counts per
+# example id into a small table cached in the engine (:func:`_tallied`), so its examples do not group the log again.
 
 def _duplicate_rows(table: ibis.Table, name: str) -> tuple[int, int, list]:
     groups = table.group_by(table.columns).aggregate(_n=ibis._.count())
-    stats = groups.aggregate(rows=groups._n.sum(), extra=(groups._n - 1).sum()).execute().iloc[0]
-    n = engine_count(stats["extra"])
-    return n, engine_count(stats["rows"]), _examples(groups.filter(groups._n > 1), name) if n else []
+    column = _example_column(groups, name)
+    if column is None:
+        stats = groups.aggregate(rows=groups._n.sum(), extra=(groups._n - 1).sum()).execute().iloc[0]
+        return engine_count(stats["extra"]), engine_count(stats["rows"]), []
+    return _tallied(groups.group_by(x=groups[column]).aggregate(n=(groups._n - 1).sum(), of=groups._n.sum()))
 
 
 def _early_times(table: ibis.Table, name: str) -> tuple[int, int, list]:
@@ -408,20 +412,17 @@ def _shared_sessions(events: ibis.Table) -> tuple[int, int, list]:
 
 
 def _cut_off(events: ibis.Table, gap: timedelta) -> tuple[int, int, list]:
-    end = events.timestamp.max().as_scalar()
-    last = events.group_by("user_id").aggregate(last=events.timestamp.max())
-    open_at_end = last["last"] > end - ibis.interval(seconds=int(gap.total_seconds()))
-    stats = last.aggregate(n=open_at_end.cast("int64").sum(), of=last.count()).execute().iloc[0]
-    n = engine_count(stats["n"])
-    return n, engine_count(stats["of"]), _first(last.filter(open_at_end).select(x=last.user_id)) if n else []
+    last = events.group_by(x="user_id").aggregate(last=events.timestamp.max())
+    with last.cache() as last:  # the data's end is the latest of the users' last events
+        end = last["last"].max().as_scalar()
+        open_at_end = last["last"] > end - ibis.interval(seconds=int(gap.total_seconds()))
+        return _tally(last.select("x", n=open_at_end.cast("int64"), of=ibis.literal(1, "int64")))
 
 
 def _ties(events: ibis.Table) -> tuple[int, int, list]:
     instants = events.group_by(["user_id", "timestamp"]).aggregate(rows=events.count())
-    stats = instants.aggregate(n=ibis.ifelse(instants.rows > 1, instants.rows, 0).sum(),
-                               of=instants.rows.sum()).execute().iloc[0]
-    n = engine_count(stats["n"])
-    return n, engine_count(stats["of"]), _first(instants.filter(instants.rows > 1).select(x=instants.user_id)) if n else []
+    return _tallied(instants.group_by(x="user_id").aggregate(n=ibis.ifelse(instants.rows > 1, instants.rows, 0).sum(),
+                                                             of=instants.rows.sum()))
 
 
 def _lifecycle_rows(events: ibis.Table, column: str) -> tuple[int, int, list]:
@@ -444,9 +445,7 @@ def _nps_before_first_event(nps: ibis.Table, events: ibis.Table) -> tuple[int, i
     first = events.group_by(first_user="user_id").aggregate(first=events.timestamp.min())
     joined = nps.join(first, nps.user_id == first.first_user)
     early = joined.answered_at < joined["first"]
-    stats = joined.aggregate(n=early.cast("int64").sum(), of=joined.count()).execute().iloc[0]
-    n = engine_count(stats["n"])
-    return n, engine_count(stats["of"]), _examples(joined.filter(early), "nps") if n else []
+    return _tallied(joined.group_by(x="user_id").aggregate(n=early.cast("int64").sum(), of=joined.count()))
 
 
 def _several_variants(assignments: ibis.Table) -> tuple[int, int, list]:
@@ -470,12 +469,29 @@ def _hidden_characters(table: ibis.Table, name: str) -> tuple[int, int, list]:
     return n, engine_count(stats["of"]), _examples(table.filter(any_bad), name)
 
 
+def _tallied(per_id: ibis.Table) -> tuple[int, int, list]:
+    """:func:`_tally` of ``per_id`` cached in the engine: the query behind it runs once."""
+    with per_id.cache() as cached:
+        return _tally(cached)
+
+
+def _tally(per_id: ibis.Table) -> tuple[int, int, list]:
+    """``(n, of, examples)`` from one row per example id: columns ``x`` (the id), ``n`` (affected), ``of`` (looked at)."""
+    stats = per_id.aggregate(n=per_id.n.sum(), of=per_id.of.sum()).execute().iloc[0]
+    n = engine_count(stats["n"])
+    return n, engine_count(stats["of"]), _first(per_id.filter(per_id.n > 0).select("x")) if n else []
+
+
+def _example_column(rows: ibis.Table, name: str) -> str | None:
+    """The column examples are taken from: user ids where the table has them, else its key (None: neither)."""
+    column = "user_id" if "user_id" in rows.columns else PRIMARY_KEY.get(name)
+    return column if column is not None and column in rows.columns else None
+
+
 def _examples(rows: ibis.Table, name: str) -> list:
     """Up to three distinct ids of the affected rows: user ids where the table has them, else its key."""
-    column = "user_id" if "user_id" in rows.columns else PRIMARY_KEY.get(name)
-    if column is None or column not in rows.columns:
-        return []
-    return _first(rows.select(x=rows[column]))
+    column = _example_column(rows, name)
+    return [] if column is None else _first(rows.select(x=rows[column]))
 
 
 def _first(ids: ibis.Table) -> list:

@@ -45,6 +45,11 @@ def test_examples_name_the_affected_ids(quality):
     assert examples["shared_sessions"] == ["s1"]
     assert examples["hidden_characters"] == ["u1", "u2"]
     assert examples["early_times"] == ["u3"]
+    # the checks that group the whole log count per id once, and take their examples from those counts
+    assert examples["duplicate_rows"] == ["u1"]
+    assert examples["same_time_ties"] == ["u1"]
+    assert examples["cut_off_sessions"] == ["u4"]
+    assert examples["nps_before_first_event"] == ["u1"]
 
 
 def test_findings_above_threshold_say_what_they_mean_for_the_numbers(quality):
@@ -97,6 +102,7 @@ def test_the_same_counts_on_spark(spark_con, quality):
     data = from_frames(_frames(), con=spark_con, validate=False)
     on_spark = data_quality(data, "2026-10-01", "2026-10-31", gap=timedelta(minutes=30))
     assert _found(on_spark) == _found(quality)
+    assert {f.check: f.examples for f in on_spark.findings} == {f.check: f.examples for f in quality.findings}
 
 
 def test_lifecycle_rows_of_a_process_log_are_counted_and_said():
