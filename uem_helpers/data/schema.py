@@ -296,24 +296,29 @@ def table_warnings(tables: Mapping[str, ibis.Table]) -> list[ContractWarning]:
     if events is not None:
         keys = ["user_id", "timestamp", "event"]
         dup = events.group_by(keys).agg(n=ibis._.count()).filter(ibis._.n > 1)
-        found.append(_warning("events", None, "duplicate events (same user, timestamp and event)", dup, dup.n.sum() - dup.count(), dup.user_id))
+        found.append(_warning("events", None, "duplicate events (same user, timestamp and event)",
+                              dup.group_by(x="user_id").agg(n=(dup.n - 1).sum())))
         if ROW_ORDER in events.columns:
             w = ibis.window(group_by="user_id", order_by=ROW_ORDER)
             lagged = events.mutate(_prev=events.timestamp.lag().over(w))
             late = lagged.filter(lagged.timestamp < lagged._prev)
-            found.append(_warning("events", "timestamp", "events earlier than the user's previous event in the source's row order", late, late.count(), late.user_id))
+            found.append(_warning("events", "timestamp", "events earlier than the user's previous event in the source's row order",
+                                  late.group_by(x="user_id").agg(n=ibis._.count())))
     if users is not None and events is not None:
         seen = events.select("user_id").distinct()
         idle = users.anti_join(seen, "user_id")
-        found.append(_warning("users", "user_id", "users with no events", idle, idle.count(), idle.user_id))
+        found.append(_warning("users", "user_id", "users with no events", idle.group_by(x="user_id").agg(n=ibis._.count())))
         joined = events.join(users.select("user_id", "signup_at"), "user_id")
         early = joined.filter(joined.timestamp < joined.signup_at)
-        found.append(_warning("events", "timestamp", "events before the user's signup_at", early, early.count(), early.user_id))
+        found.append(_warning("events", "timestamp", "events before the user's signup_at",
+                              early.group_by(x="user_id").agg(n=ibis._.count())))
     return [w for w in found if w.n > 0]
 
 
-def _warning(table: str, column: str | None, problem: str, rows: ibis.Table, count, example_col) -> ContractWarning:
-    """Count one finding in the engine; fetch five example ids only when there is something to show."""
-    n = engine_count(count.execute())
-    examples = rows.select(x=example_col).distinct().order_by("x").limit(5).x.execute().tolist() if n else []
+def _warning(table: str, column: str | None, problem: str, per_user: ibis.Table) -> ContractWarning:
+    """Count one finding from ``per_user`` (a row per user id ``x`` with its count ``n``), cached in the engine so
+    the query behind it runs once for the count and the five example ids (fetched only when there is something to show)."""
+    with per_user.cache() as counted:
+        n = engine_count(counted.n.sum().execute())
+        examples = counted.select("x").order_by("x").limit(5).x.execute().tolist() if n else []
     return ContractWarning(table, column, problem, n, examples)
