@@ -16,8 +16,6 @@ once (:mod:`uem_helpers.data.findings_cache`).
 
 from __future__ import annotations
 
-from functools import partial
-
 import ibis
 
 from uem_helpers.core.errors import ContractError, ContractErrors
@@ -29,13 +27,15 @@ JOINED_TABLES = ("carts", "nps", "feedback", "assignments")
 EXAMPLES = 3
 
 
-def id_overlap(events: ibis.Table, table: ibis.Table) -> tuple[int, int]:
-    """Distinct user ids of ``table`` and how many of them occur in ``events``, in one query.
+def id_overlap(seen: ibis.Table, table: ibis.Table) -> tuple[int, int]:
+    """Distinct user ids of ``table`` and how many of them occur in the events, in one query.
 
     Parameters
     ----------
-    events, table : ibis.Table
-        Canonical tables with a ``user_id`` column.
+    seen : ibis.Table
+        The events' distinct user ids, in a column ``seen`` (:func:`_users_seen`).
+    table : ibis.Table
+        A canonical table with a ``user_id`` column.
 
     Returns
     -------
@@ -43,7 +43,6 @@ def id_overlap(events: ibis.Table, table: ibis.Table) -> tuple[int, int]:
         ``(ids, found)``; nulls are not ids.
     """
     ids = table.select("user_id").filter(table.user_id.notnull()).distinct()
-    seen = events.select(seen="user_id").distinct()
     joined = ids.left_join(seen, ids.user_id == seen.seen)
     row = joined.aggregate(ids=joined.count(), found=joined.seen.count()).execute().iloc[0]
     return int(row["ids"]), int(row["found"])
@@ -51,6 +50,9 @@ def id_overlap(events: ibis.Table, table: ibis.Table) -> tuple[int, int]:
 
 def check_id_overlap(dataset, min_overlap: float) -> None:
     """Stop when a table's user ids are mostly not found in the events table.
+
+    The events' distinct user ids are found once (cached in the engine, one row per user) and
+    joined with each table's, and only when some table's share is not yet counted in this run.
 
     Parameters
     ----------
@@ -68,14 +70,35 @@ def check_id_overlap(dataset, min_overlap: float) -> None:
         return
     events = dataset.tables["events"]
     errors = []
-    for name in (t for t in JOINED_TABLES if dataset.has(t) and "user_id" in dataset.tables[t].columns):
-        table = dataset.tables[name]
-        key = findings_cache.dataset_key(dataset, [name, "events"])  # counted once per report run
-        ids, found = findings_cache.reuse("id_overlap", key, partial(id_overlap, events, table))
-        if ids and found / ids < min_overlap:
-            errors.append(_overlap_error(name, table, events, ids, found, min_overlap))
+    with _UsersSeen(events) as seen:
+        for name in (t for t in JOINED_TABLES if dataset.has(t) and "user_id" in dataset.tables[t].columns):
+            table = dataset.tables[name]
+            key = findings_cache.dataset_key(dataset, [name, "events"])  # counted once per report run
+            ids, found = findings_cache.reuse("id_overlap", key, lambda: id_overlap(seen(), table))
+            if ids and found / ids < min_overlap:
+                errors.append(_overlap_error(name, table, events, ids, found, min_overlap))
     if errors:
         raise ContractErrors(errors)
+
+
+class _UsersSeen:
+    """The events' distinct user ids (column ``seen``), cached in the engine on first use and released on exit."""
+
+    def __init__(self, events: ibis.Table):
+        self._events = events
+        self._cached: ibis.Table | None = None
+
+    def __call__(self) -> ibis.Table:
+        if self._cached is None:
+            self._cached = self._events.select(seen="user_id").distinct().cache()
+        return self._cached
+
+    def __enter__(self) -> "_UsersSeen":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._cached is not None:
+            self._cached.release()
 
 
 def _overlap_error(name: str, table: ibis.Table, events: ibis.Table, ids: int, found: int,
