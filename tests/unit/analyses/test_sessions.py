@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from uem_helpers.core.errors import ParameterError
-from uem_helpers.analyses.sessions import SESSION_END, SessionRule, prepare_sessions, sessionize
+from uem_helpers.analyses.sessions import SESSION_END, SessionRule, prepare_sessions, session_starts, sessionize
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 ROOT = Path(__file__).resolve().parents[3]
@@ -169,6 +169,20 @@ def test_sample_sessions_exits_and_total_dwell_match_the_ground_truth():
     ours = browse.dwell_seconds.sum().execute()
     assert ours == pytest.approx(total, rel=2e-3)
     assert SESSION_END == "(session end)"
+
+
+@pytest.mark.parametrize("rule", [SessionRule("30min"), SessionRule("1min", tie_order=["c", "b"])])
+def test_session_starts_are_the_first_events_of_sessionize_and_single_is_their_exit(rule):
+    # mixed ids and gaps, same-instant ties in and out of the rule's order, a period cutting the last sessions
+    events = ibis.memtable(_mixed_log())
+    kw = {"gap": rule, "period_start": "2026-10-01", "period_end": "2026-10-01 10:07"}
+    s = sessionize(events, **kw)
+    expected = (s.filter(s.position == 1).select("user_id", "timestamp", "event", single=s.is_exit)
+                .execute().sort_values(["user_id", "timestamp"]).reset_index(drop=True))
+    got = (session_starts(events, **kw).select("user_id", "timestamp", "event", "single")
+           .execute().sort_values(["user_id", "timestamp"]).reset_index(drop=True))
+    assert len(got) > 40 and got["single"].any() and not got["single"].all()
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
 # --- cut-off sessions: still open when the data stops ------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 from uem_helpers.analyses import cart, journey
 from uem_helpers.analyses.churn import ChurnRule, as_of_instant, cutoffs, user_features
 from uem_helpers.analyses.funnel import completion_times, funnel
-from uem_helpers.analyses.metrics import retention, stickiness
+from uem_helpers.analyses.metrics import bounce_rate, retention, stickiness
 from uem_helpers.analyses.sessions import SessionRule, Sessions, prepare_sessions
 from uem_helpers.core.config import load_config
 from uem_helpers.data.engine import connect
@@ -106,6 +106,7 @@ CASES: dict[str, Callable[[Side], object]] = {
     "segment_diff": lambda s: journey.segment_diff(s.sessions(), SEGMENT, "ios", "android"),
     "retention": lambda s: retention(s.events, weeks=8),
     "stickiness": lambda s: stickiness(s.events, by="month"),
+    "bounce_rate": lambda s: bounce_rate(s.events, gap=RULE, by="month"),
     "cart_outcomes": lambda s: cart.cart_outcomes(s.carts()),
     "daily_abandonment": lambda s: cart.daily_abandonment(s.carts()),
     "abandonment_by_fee_share": lambda s: cart.abandonment_by_fee_share(s.carts()),

@@ -17,7 +17,7 @@ from uem_helpers.analyses.metrics._common import (
     _keys,
     _rate_columns,
 )
-from uem_helpers.analyses.sessions import DEFAULT_GAP, sessionize
+from uem_helpers.analyses.sessions import DEFAULT_GAP, session_starts
 
 
 def bounce_rate(
@@ -32,7 +32,8 @@ def bounce_rate(
 ) -> pd.DataFrame:
     """Bounce rate: sessions with a single event / sessions, with a Wilson interval.
 
-    Sessions are those of :func:`uem_helpers.analyses.sessions.sessionize`: the source's
+    Sessions are those of :func:`uem_helpers.analyses.sessions.sessionize` (counted at their first events,
+    :func:`uem_helpers.analyses.sessions.session_starts`): the source's
     ``session_id`` when present, else a ``gap`` of inactivity; only events in
     the period are used (a session running over a period end is cut there). A
     session is placed in the month of its first event; ``segment_by`` is read
@@ -64,10 +65,10 @@ def bounce_rate(
     if segment_by:
         _check_column(events, segment_by, "events", "segment_by")
     columns = ["user_id", "timestamp", "event"] + [c for c in ("session_id", segment_by) if c and c in events.columns]
-    s = sessionize(events.select(*dict.fromkeys(columns)), gap=gap, period_start=period_start, period_end=period_end)
-    first = s.filter(s.position == 1)  # one row per session; is_exit there means a single-event session
+    first = session_starts(events.select(*dict.fromkeys(columns)), gap=gap, period_start=period_start,
+                           period_end=period_end)  # one row per session, at its first event
     keys = _keys(first, first.timestamp, by, segment_by, "events")
-    df = _aggregate(first, keys, {"sessions": first.count(), "bounces": first.count(where=first.is_exit)}).execute()
+    df = _aggregate(first, keys, {"sessions": first.count(), "bounces": first.count(where=first.single)}).execute()
     df = _finish_keys(df, by)
     df = df[df["sessions"] > 0].reset_index(drop=True)
     df = _rate_columns(df, "bounces", "sessions", alpha)
