@@ -97,7 +97,7 @@ def _spark_backend(master: str, conf: tuple[tuple[str, str], ...], remote: str |
             session.stop()
 
         release_at_end(release)
-        return _connect_backend().connect(session)
+        return _pyspark_backend().connect(session)
     # Python workers must be this interpreter: the system python may lack pandas and pyarrow.
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
@@ -106,24 +106,28 @@ def _spark_backend(master: str, conf: tuple[tuple[str, str], ...], remote: str |
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
-    return ibis.pyspark.connect(session)
+    return _pyspark_backend().connect(session)
 
 
-def _connect_backend() -> ibis.BaseBackend:
-    """Ibis's PySpark backend for a Spark Connect session, with ``Table.cache()`` that works there.
+def _pyspark_backend() -> ibis.BaseBackend:
+    """Ibis's PySpark backend with a ``Table.cache()`` that works on Spark Connect and with in-memory tables.
 
-    Ibis 12's PySpark backend caches a table with ``session.sql(query).cache()`` followed by
-    ``assert t.is_cached``, and uncaches with ``assert not t.is_cached``. A Spark Connect
-    DataFrame persists on ``cache()`` but does not set ``is_cached``, so every ``.cache()`` (the
-    sessions, the carts, the funnel's step events) fails there with a bare AssertionError
-    (upstream bug in ibis ``backends/pyspark/__init__.py``). This subclass does the same
-    persist-and-temp-view without the asserts.
+    Two upstream bugs in ibis 12's ``backends/pyspark/__init__.py`` ``_create_cached_table``:
+    it compiles the expression without registering the in-memory tables in it (``ibis.memtable``,
+    e.g. the churn features' complaints per user), so Spark answers TABLE_OR_VIEW_NOT_FOUND; and
+    it caches with ``session.sql(query).cache()`` followed by ``assert t.is_cached`` (uncaching
+    with ``assert not t.is_cached``), but a Spark Connect DataFrame persists on ``cache()``
+    without setting ``is_cached``, so every ``.cache()`` there (the sessions, the carts, the
+    funnel's step events) fails with a bare AssertionError. This subclass registers the
+    expression's in-memory tables first and does the same persist-and-temp-view without the asserts,
+    on a local session and on Spark Connect alike.
     """
     ibis.load_backend("pyspark")  # registers ibis.options.pyspark, which the backend reads
     from ibis.backends.pyspark import Backend
 
-    class ConnectBackend(Backend):
+    class CachingBackend(Backend):
         def _create_cached_table(self, name, expr):
+            self._run_pre_execute_hooks(expr)
             frame = self._session.sql(self.compile(expr)).cache()
             frame.createTempView(name)
             self._cached_dataframes[name] = frame  # released by _drop_cached_table, not at session end
@@ -133,7 +137,7 @@ def _connect_backend() -> ibis.BaseBackend:
             self._session.catalog.dropTempView(name)
             self._cached_dataframes.pop(name).unpersist()
 
-    return ConnectBackend()
+    return CachingBackend()
 
 
 def cache_in_parts(build: Callable[[tuple[int, int] | None], ibis.Table], rows: ibis.IntegerScalar,

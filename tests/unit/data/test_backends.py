@@ -141,3 +141,17 @@ def test_duckdb_file_source_is_identical(tmp_path: Path, duckdb_con, spark_con):
     duck, spark = canonical(load(cfg, con=duckdb_con), "events"), canonical(load(cfg, con=spark_con), "events")
     pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
     assert duck["user_id"].tolist() == ["007", "8"]
+
+
+def test_an_expression_holding_an_in_memory_table_caches_on_spark(spark_con):
+    # ibis 12's PySpark backend compiled a cached expression without registering its in-memory tables
+    # (TABLE_OR_VIEW_NOT_FOUND); the engine's backend registers them first (engine._pyspark_backend)
+    import ibis
+
+    base = from_frames({"events": EVENTS.rename(columns={"uid": "user_id", "ts": "timestamp", "name": "event"})},
+                       con=spark_con, validate=False)["events"]
+    extra = ibis.memtable(pd.DataFrame({"user_id": ["u3"], "flag": [1]}))
+    joined = base.left_join(extra, "user_id").select("user_id", "event", "flag")
+    with joined.cache() as cached:
+        flags = cached.execute().sort_values(["user_id", "event"])["flag"].fillna(0).tolist()
+    assert flags == [0, 0, 0, 1, 1]

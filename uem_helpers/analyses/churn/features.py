@@ -100,7 +100,8 @@ class FeatureSet:
     Attributes
     ----------
     table : ibis.Table
-        One row per eligible user: ``user_id`` and the feature columns (:data:`FEATURES`), not executed.
+        One row per eligible user: ``user_id`` and the feature columns (:data:`FEATURES`), materialised in
+        the engine (a temporary table, released when the FeatureSet is gone).
     missing : dict of str to str
         Features left out -> why (e.g. ``{"carts_abandoned": "no carts table ..."}``).
     cutoff : datetime
@@ -131,6 +132,10 @@ class FeatureSet:
 def user_features(data: Dataset, rule: ChurnRule, cutoff: object, config) -> FeatureSet:
     """The churn features of every user eligible at ``cutoff`` (see the module docstring).
 
+    The feature window's events (their user, time, event and session id) are read once into the
+    engine while the features are built, and the features themselves are materialised there: a
+    feature window at 100M events is read once, not once per feature.
+
     Parameters
     ----------
     data : Dataset
@@ -156,10 +161,20 @@ def user_features(data: Dataset, rule: ChurnRule, cutoff: object, config) -> Fea
     """
     churn = require_churn(config)
     cutoff = to_datetime(cutoff, "cutoff")
-    start, recent = cutoff - rule.window, cutoff - rule.trend
+    start = cutoff - rule.window
     events = data.require("events", "the churn features")
-    window = events.filter((events.timestamp >= start) & (events.timestamp < cutoff))
-    missing: dict[str, str] = {}
+    read = [c for c in ("user_id", "timestamp", "event", "session_id") if c in events.columns]
+    window = events.filter((events.timestamp >= start) & (events.timestamp < cutoff)).select(*read)
+    with window.cache() as window:  # the window's events read and typed once, not once per feature
+        missing: dict[str, str] = {}
+        table = _features(data, rule, churn, config, window, cutoff, missing)
+        return FeatureSet(table.cache(), missing, cutoff, tuple(churn.segments))
+
+
+def _features(data: Dataset, rule: ChurnRule, churn, config, window: ibis.Table, cutoff: datetime,
+              missing: dict[str, str]) -> ibis.Table:
+    """The features table of :func:`user_features` (an expression over the window's events ``window``)."""
+    start, recent = cutoff - rule.window, cutoff - rule.trend
     base = eligible_users(data, rule, cutoff).select("user_id", "days_since_active", "tenure_days")
     parts = [_activity(window, rule, cutoff)]
     sessions = prepare_sessions(window, gap=SessionRule(config.sessions.gap), keep=())
@@ -192,7 +207,7 @@ def user_features(data: Dataset, rule: ChurnRule, cutoff: object, config) -> Fea
     topics = [f"{COMPLAINT_PREFIX}{t}" for t in themes if f"{COMPLAINT_PREFIX}{t}" in table.columns]
     support = ["support_contacts"] if "support_contacts" in table.columns else []
     ordered = ["user_id", *[c for c in NUMERIC_FEATURES if c in table.columns], *topics, *support, *churn.segments]
-    return FeatureSet(table.select(ordered), missing, cutoff, tuple(churn.segments))
+    return table.select(ordered)
 
 
 def payment_errors(events: ibis.Table, payment: PaymentErrorConfig, sessions: Sessions | None = None,
