@@ -17,7 +17,8 @@ because new users spend more of their lifetimes there than users watched since t
 
 The time-varying covariates the Cox model splits lifetimes at come along: the user's first
 payment error (:func:`~uem_helpers.analyses.churn.features.payment_errors`, sessions from
-:func:`~uem_helpers.analyses.sessions.prepare_sessions` over the events before ``as_of``) and
+:func:`~uem_helpers.analyses.sessions.sessionize` over the events before ``as_of``, in parts of the users
+when they do not fit in memory at once) and
 first detractor NPS answer (score 6 or lower), both ``NaT`` when none happened before ``as_of``
 or the table or config lacks them.
 
@@ -34,9 +35,10 @@ import pandas as pd
 from uem_helpers.analyses.churn.definition import DAY_SECONDS, ChurnRule, active_events, check_active_events
 from uem_helpers.analyses.churn.features import payment_errors, with_segments
 from uem_helpers.analyses.metrics.nps import DETRACTOR_MAX
-from uem_helpers.analyses.sessions import SessionRule, epoch_seconds, prepare_sessions
+from uem_helpers.analyses.sessions import WINDOW_BYTES_PER_ROW, SessionRule, Sessions, epoch_seconds, sessionize
 from uem_helpers.core.churn_config import require_churn
 from uem_helpers.core.period import to_datetime
+from uem_helpers.data.engine import cache_in_parts
 from uem_helpers.data.sources import Dataset
 
 #: The survival table's columns before the segment columns.
@@ -114,16 +116,28 @@ def _with_first(lives: ibis.Table, first: ibis.Table | None, name: str) -> ibis.
 
 
 def _first_payment_errors(data: Dataset, churn, config, as_of) -> ibis.Table | None:
-    """Each user's first payment error before ``as_of`` (None when payment errors are not configured)."""
+    """Each user's first payment error before ``as_of`` (None when payment errors are not configured).
+
+    Without an explicit error event, errors are read from the sessions of every event before ``as_of``;
+    that table is materialised a part of the users at a time when its session windows would not fit
+    in DuckDB's memory limit (:func:`~uem_helpers.data.engine.cache_in_parts`): at 120M events, in one
+    window inside the survival table's query, they ran out of a 14 GB limit.
+    """
     if churn.payment_error is None:
         return None
     events = data.require("events", "the churn lifetimes")
     before = events.filter(events.timestamp < as_of)
-    sessions = None
-    if churn.payment_error.event is None:
-        sessions = prepare_sessions(before, gap=SessionRule(config.sessions.gap), keep=())
-    errors = payment_errors(before, churn.payment_error, sessions)
-    return errors.group_by("user_id").aggregate(at=errors.timestamp.min())
+    if churn.payment_error.event is not None:
+        errors = payment_errors(before, churn.payment_error)
+        return errors.group_by("user_id").aggregate(at=errors.timestamp.min())
+    before = before.select(*[c for c in ("user_id", "timestamp", "event", "session_id") if c in before.columns])
+    rule = SessionRule(config.sessions.gap)
+
+    def first_errors(part: tuple[int, int] | None) -> ibis.Table:
+        errors = payment_errors(before, churn.payment_error, Sessions(sessionize(before, gap=rule, part=part)))
+        return errors.group_by("user_id").aggregate(at=errors.timestamp.min())
+
+    return cache_in_parts(first_errors, before.count(), WINDOW_BYTES_PER_ROW)
 
 
 def _first_detractor(data: Dataset, as_of) -> ibis.Table | None:
