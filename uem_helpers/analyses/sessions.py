@@ -264,6 +264,37 @@ def sessionize(
     return t.drop("_given", "_number", "_last")
 
 
+def session_keys(
+    events: ibis.Table,
+    *,
+    gap: str | int | timedelta | SessionRule = DEFAULT_GAP,
+    part: tuple[int, int] | None = None,
+) -> ibis.Table:
+    """The events with their session key alone (an Ibis expression): :func:`sessionize`'s ``session``, without
+    its position, next-event and cut-off windows.
+
+    The key comes from the source's ``session_id``, or from the gap windows (the previous event and a running
+    count of starts) for the events without one: what an analysis that only groups events by session needs
+    (the churn features' sessions and payment errors), at two windows instead of sessionize's five.
+
+    Parameters
+    ----------
+    events : ibis.Table
+        Canonical events (user_id, timestamp, event, optional session_id, ...).
+    gap : str, int, timedelta or SessionRule
+        As in :func:`sessionize`.
+    part : (k, n), optional
+        Only the users in part ``k`` of ``n``, as in :func:`sessionize`.
+
+    Returns
+    -------
+    ibis.Table
+        Every column of ``events`` plus ``session`` (a string key unique across users).
+    """
+    rule = gap if isinstance(gap, SessionRule) else SessionRule(gap)
+    return _keyed(events, rule, _gap_seconds(rule), None, None, part).drop("_given", "_number")
+
+
 def session_starts(
     events: ibis.Table,
     *,

@@ -12,8 +12,8 @@ or support events configured, no funnels) is left out and named in :attr:`Featur
 with the reason. Counts are 0 for a user without such rows; ``nps_last`` is missing (NaN) for a
 user who never answered.
 
-Reused, not re-derived: sessions come from :func:`~uem_helpers.analyses.sessions.prepare_sessions`
-(the source's ``session_id`` when it has one), funnel failures from
+Reused, not re-derived: sessions are :func:`~uem_helpers.analyses.sessions.session_keys`' (the
+source's ``session_id`` when it has one), funnel failures from
 :func:`~uem_helpers.analyses.funnel.user_funnel`, carts from
 :func:`~uem_helpers.analyses.cart.cart_table` (the carts table, or the carts derived from events),
 complaint topics from :func:`~uem_helpers.analyses.feedback.classify` (feedback tables are small:
@@ -38,7 +38,7 @@ from uem_helpers.analyses.churn.definition import DAY_SECONDS, ChurnRule, days_b
 from uem_helpers.analyses.feedback import classify
 from uem_helpers.analyses.funnel import UNKNOWN, user_funnel
 from uem_helpers.analyses.metrics.nps import DETRACTOR_MAX
-from uem_helpers.analyses.sessions import SessionRule, Sessions, epoch_seconds, prepare_sessions
+from uem_helpers.analyses.sessions import SessionRule, epoch_seconds, session_keys
 from uem_helpers.core.churn_config import PaymentErrorConfig, require_churn
 from uem_helpers.core.errors import ConfigDataError, ConfigProblem
 from uem_helpers.core.period import to_datetime
@@ -165,7 +165,8 @@ def user_features(data: Dataset, rule: ChurnRule, cutoff: object, config) -> Fea
     events = data.require("events", "the churn features")
     read = [c for c in ("user_id", "timestamp", "event", "session_id") if c in events.columns]
     window = events.filter((events.timestamp >= start) & (events.timestamp < cutoff)).select(*read)
-    with window.cache() as window:  # the window's events read and typed once, not once per feature
+    window = session_keys(window, gap=SessionRule(config.sessions.gap))
+    with window.cache() as window:  # the window's events read, typed and keyed into sessions once, not per feature
         missing: dict[str, str] = {}
         table = _features(data, rule, churn, config, window, cutoff, missing)
         return FeatureSet(table.cache(), missing, cutoff, tuple(churn.segments))
@@ -177,13 +178,12 @@ def _features(data: Dataset, rule: ChurnRule, churn, config, window: ibis.Table,
     start, recent = cutoff - rule.window, cutoff - rule.trend
     base = eligible_users(data, rule, cutoff).select("user_id", "days_since_active", "tenure_days")
     parts = [_activity(window, rule, cutoff)]
-    sessions = prepare_sessions(window, gap=SessionRule(config.sessions.gap), keep=())
-    parts.append(_sessions(sessions))
+    parts.append(_sessions(window))
     parts.append(_funnel_failures(window, config, start, cutoff, missing))
     if churn.payment_error is None:
         missing["payment_errors"] = missing["payment_errors_recent"] = "no churn.payment_error in the config"
     else:
-        errors = payment_errors(window, churn.payment_error, sessions)
+        errors = payment_errors(window, churn.payment_error, window)
         parts.append(errors.group_by("user_id").aggregate(
             payment_errors=errors.count(), payment_errors_recent=errors.count(where=errors.timestamp >= recent)))
     parts.append(_carts(data, start, cutoff, missing))
@@ -210,7 +210,7 @@ def _features(data: Dataset, rule: ChurnRule, churn, config, window: ibis.Table,
     return table.select(ordered)
 
 
-def payment_errors(events: ibis.Table, payment: PaymentErrorConfig, sessions: Sessions | None = None,
+def payment_errors(events: ibis.Table, payment: PaymentErrorConfig, keyed: ibis.Table | None = None,
                    gap: object = "30min") -> ibis.Table:
     """Payment errors among ``events`` (an expression): ``user_id``, ``timestamp`` of each error.
 
@@ -224,15 +224,15 @@ def payment_errors(events: ibis.Table, payment: PaymentErrorConfig, sessions: Se
         The events to look in (already cut to the window of interest).
     payment : PaymentErrorConfig
         The ``churn.payment_error`` section.
-    sessions : Sessions, optional
-        The same events sessionized (:func:`~uem_helpers.analyses.sessions.prepare_sessions`); made from
-        ``events`` with ``gap`` when omitted and needed.
+    keyed : ibis.Table, optional
+        The same events with their session key (:func:`~uem_helpers.analyses.sessions.session_keys`); keyed
+        from ``events`` with ``gap`` when omitted and needed.
     gap : str, int or timedelta
-        The session gap used when ``sessions`` is omitted.
+        The session gap used when ``keyed`` is omitted.
     """
     if payment.event is not None:
         return events.filter(events.event == payment.event).select("user_id", "timestamp")
-    table = (sessions or prepare_sessions(events, gap=gap, keep=())).table
+    table = keyed if keyed is not None else session_keys(events, gap=gap)
     attempts = table.filter(table.event == payment.attempt).select("user_id", "timestamp", "session")
     done = table.filter(table.event == payment.success)
     done = done.group_by("session").aggregate(_last_success=done.timestamp.max())
@@ -300,10 +300,9 @@ def _activity(window: ibis.Table, rule: ChurnRule, cutoff: datetime) -> ibis.Tab
     )
 
 
-def _sessions(sessions: Sessions) -> ibis.Table:
-    """Sessions in the window and their mean length in minutes."""
-    t = sessions.table
-    spans = t.group_by(["user_id", "session"]).aggregate(_first=t.timestamp.min(), _last=t.timestamp.max())
+def _sessions(keyed: ibis.Table) -> ibis.Table:
+    """Sessions in the window and their mean length in minutes (``keyed``: the window's events with their session)."""
+    spans = keyed.group_by(["user_id", "session"]).aggregate(_first=keyed.timestamp.min(), _last=keyed.timestamp.max())
     minutes = (epoch_seconds(spans._last) - epoch_seconds(spans._first)) / 60.0
     spans = spans.mutate(_minutes=minutes)
     return spans.group_by("user_id").aggregate(sessions=spans.count(), session_minutes=spans._minutes.mean())

@@ -17,8 +17,8 @@ because new users spend more of their lifetimes there than users watched since t
 
 The time-varying covariates the Cox model splits lifetimes at come along: the user's first
 payment error (:func:`~uem_helpers.analyses.churn.features.payment_errors`, sessions from
-:func:`~uem_helpers.analyses.sessions.sessionize` over the events before ``as_of``, in parts of the users
-when they do not fit in memory at once) and
+:func:`~uem_helpers.analyses.sessions.session_keys` of the events before ``as_of``, in parts of the
+users when they do not fit in memory at once) and
 first detractor NPS answer (score 6 or lower), both ``NaT`` when none happened before ``as_of``
 or the table or config lacks them.
 
@@ -35,7 +35,7 @@ import pandas as pd
 from uem_helpers.analyses.churn.definition import DAY_SECONDS, ChurnRule, active_events, check_active_events
 from uem_helpers.analyses.churn.features import payment_errors, with_segments
 from uem_helpers.analyses.metrics.nps import DETRACTOR_MAX
-from uem_helpers.analyses.sessions import WINDOW_BYTES_PER_ROW, SessionRule, Sessions, epoch_seconds, sessionize
+from uem_helpers.analyses.sessions import WINDOW_BYTES_PER_ROW, SessionRule, epoch_seconds, session_keys
 from uem_helpers.core.churn_config import require_churn
 from uem_helpers.core.period import to_datetime
 from uem_helpers.data.engine import cache_in_parts
@@ -134,7 +134,7 @@ def _first_payment_errors(data: Dataset, churn, config, as_of) -> ibis.Table | N
     rule = SessionRule(config.sessions.gap)
 
     def first_errors(part: tuple[int, int] | None) -> ibis.Table:
-        errors = payment_errors(before, churn.payment_error, Sessions(sessionize(before, gap=rule, part=part)))
+        errors = payment_errors(before, churn.payment_error, session_keys(before, gap=rule, part=part))
         return errors.group_by("user_id").aggregate(at=errors.timestamp.min())
 
     return cache_in_parts(first_errors, before.count(), WINDOW_BYTES_PER_ROW)
