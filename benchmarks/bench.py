@@ -2,7 +2,7 @@
 
 Run with ``make bench`` (not part of ``make test``): both workloads (:mod:`workloads`) at 1M and
 10M events, ``make bench SIZES="1M 10M 100M"`` for 100M. For each workload, size and case
-(:mod:`cases_funnel`, :mod:`cases_journey`, :mod:`cases_metrics`, :mod:`cases_cart`) it alternates
+(:mod:`cases_funnel`, :mod:`cases_journey`, :mod:`cases_metrics`, :mod:`cases_cart`, :mod:`cases_churn`) it alternates
 the helper and the SQL in one process for ``--repetitions`` runs, checks that both give the same
 numbers (a case whose numbers differ is reported as such, with no ratio, and the run exits with
 status 1), takes the median times, measures each side's peak memory in a fresh process, and for a

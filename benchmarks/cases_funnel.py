@@ -20,39 +20,46 @@ QUANTILES = (0.5, 0.75, 0.9)
 MAX_USERS = 200_000
 
 
-def funnel_sql(steps: list[str], window: str, exclude: list[str] = ()) -> str:
+def funnel_sql(steps: list[str], window: str, exclude: list[str] = (), source: str = "events", prefix: str = "") -> str:
     """Per entered user: ``user_id``, ``t1`` .. ``tK`` (NULL when not reached), one CTE per step (each step's
-    matches joined from the previous step's, then every step left-joined to the entries)."""
+    matches joined from the previous step's, then every step left-joined to the entries), ending in ``per_user``.
+
+    ``source`` is the table or CTE the events come from. With a ``prefix`` every CTE is named with it
+    (``<prefix>per_user`` ...) and the text is a list of CTEs to put inside a larger ``WITH``, so that several
+    funnels fit in one query; without one it is a whole ``WITH`` clause."""
     seconds = int(parse_duration(window).total_seconds())
+    ev, chain, x, per_user = (prefix + name for name in ("ev", "chain", "x", "per_user"))
+    s = [f"{prefix}s{k}" for k in range(len(steps) + 1)]  # s[k]: the matches of step k
     ctes = [
-        f"ev AS (SELECT user_id, timestamp AS ts, event FROM events WHERE event IN ({in_list([*steps, *exclude])}))",
-        f"s1 AS (SELECT user_id, min(ts) AS t1 FROM ev WHERE event = '{steps[0]}' GROUP BY user_id)",
+        f"{ev} AS (SELECT user_id, timestamp AS ts, event FROM {source} WHERE event IN ({in_list([*steps, *exclude])}))",
+        f"{s[1]} AS (SELECT user_id, min(ts) AS t1 FROM {ev} WHERE event = '{steps[0]}' GROUP BY user_id)",
     ]
     for k in range(2, len(steps) + 1):
         carried = ", ".join(f"p.t{j}" for j in range(1, k))
         ctes.append(
-            f"s{k} AS (SELECT p.user_id, {carried}, min(e.ts) AS t{k} FROM s{k - 1} p "
-            f"JOIN ev e ON e.user_id = p.user_id AND e.event = '{steps[k - 1]}' "
+            f"{s[k]} AS (SELECT p.user_id, {carried}, min(e.ts) AS t{k} FROM {s[k - 1]} p "
+            f"JOIN {ev} e ON e.user_id = p.user_id AND e.event = '{steps[k - 1]}' "
             f"AND e.ts >= p.t{k - 1} AND e.ts <= p.t1 + INTERVAL {seconds} SECOND "
             f"GROUP BY p.user_id, {carried})"
         )
     k = len(steps)
-    joins = " ".join(f"LEFT JOIN s{i} USING (user_id)" for i in range(2, k + 1))
-    reached = ", ".join(f"s{i}.t{i}" for i in range(2, k + 1))
-    ctes.append(f"chain AS (SELECT s1.user_id, s1.t1, {reached} FROM s1 {joins})")
+    joins = " ".join(f"LEFT JOIN {s[i]} USING (user_id)" for i in range(2, k + 1))
+    reached = ", ".join(f"{s[i]}.t{i}" for i in range(2, k + 1))
+    ctes.append(f"{chain} AS (SELECT {s[1]}.user_id, {s[1]}.t1, {reached} FROM {s[1]} {joins})")
     if exclude:
         ctes.append(
-            f"x AS (SELECT s1.user_id, min(e.ts) AS tx FROM s1 JOIN ev e ON e.user_id = s1.user_id "
-            f"AND e.event IN ({in_list(exclude)}) AND e.ts > s1.t1 AND e.ts <= s1.t1 + INTERVAL {seconds} SECOND "
-            "GROUP BY s1.user_id)"
+            f"{x} AS (SELECT {s[1]}.user_id, min(e.ts) AS tx FROM {s[1]} JOIN {ev} e ON e.user_id = {s[1]}.user_id "
+            f"AND e.event IN ({in_list(exclude)}) AND e.ts > {s[1]}.t1 AND e.ts <= {s[1]}.t1 + INTERVAL {seconds} SECOND "
+            f"GROUP BY {s[1]}.user_id)"
         )
         # Steps are matched in time order, so cutting each at the exclusion keeps them chained.
         cut = ", ".join(f"CASE WHEN tx IS NOT NULL AND t{i} > tx THEN NULL ELSE t{i} END AS t{i}"
                         for i in range(2, k + 1))
-        ctes.append(f"per_user AS (SELECT user_id, t1, {cut} FROM chain LEFT JOIN x USING (user_id))")
+        ctes.append(f"{per_user} AS (SELECT user_id, t1, {cut} FROM {chain} LEFT JOIN {x} USING (user_id))")
     else:
-        ctes.append("per_user AS (SELECT * FROM chain)")
-    return "WITH " + ",\n".join(ctes)
+        ctes.append(f"{per_user} AS (SELECT * FROM {chain})")
+    text = ",\n".join(ctes)
+    return text if prefix else "WITH " + text
 
 
 def readout_sql(steps: list[str], window: str, exclude: list[str] = ()) -> str:

@@ -75,6 +75,7 @@ def register(*cases: Case) -> None:
 def all_cases() -> dict[str, Case]:
     """Every case, in group order (importing the case modules registers them)."""
     import cases_cart  # noqa: F401
+    import cases_churn  # noqa: F401
     import cases_funnel  # noqa: F401
     import cases_journey  # noqa: F401
     import cases_metrics  # noqa: F401
