@@ -55,7 +55,10 @@ so a report costs one window over the events, not one per analysis. An analysis 
 events' sessions and order (the incident watch's steps) asks :meth:`Sessions.only`: the materialised
 table's rows of those events, or, when the sessions are an expression, the events numbered into
 sessions (the gap windows only where the rule needs them) and ranked among themselves, without the
-position, next-event and cut-off windows over every event.
+position, next-event and cut-off windows over every event. Two lighter views of the same sessions:
+:func:`session_keys` (each event's session key alone: grouping by session, as the churn features do)
+and :func:`session_starts` (each session's first event and whether it is the only one, in one window
+pass: counting sessions, as the bounce rate does).
 """
 
 from __future__ import annotations
@@ -275,7 +278,7 @@ def session_keys(
 
     The key comes from the source's ``session_id``, or from the gap windows (the previous event and a running
     count of starts) for the events without one: what an analysis that only groups events by session needs
-    (the churn features' sessions and payment errors), at two windows instead of sessionize's five.
+    (the churn features' sessions and payment errors), with the gap windows alone.
 
     Parameters
     ----------
@@ -309,7 +312,7 @@ def session_starts(
     (in the session's order, among the events with the same ``session_id``, or among those without one)
     is missing or, without a session id, more than the gap earlier; the session has a single event when
     the next one is missing or, without an id, more than the gap later. No running count, no session key:
-    what a metric that counts sessions (the bounce rate) needs, at a third of :func:`sessionize`'s windows.
+    what a metric that counts sessions (the bounce rate) needs.
 
     Parameters
     ----------

@@ -12,8 +12,8 @@ or support events configured, no funnels) is left out and named in :attr:`Featur
 with the reason. Counts are 0 for a user without such rows; ``nps_last`` is missing (NaN) for a
 user who never answered.
 
-Reused, not re-derived: sessions are :func:`~uem_helpers.analyses.sessions.session_keys`' (the
-source's ``session_id`` when it has one), funnel failures from
+Reused, not re-derived: sessions are those of :func:`~uem_helpers.analyses.sessions.session_keys`
+(the source's ``session_id`` when it has one), funnel failures from
 :func:`~uem_helpers.analyses.funnel.user_funnel`, carts from
 :func:`~uem_helpers.analyses.cart.cart_table` (the carts table, or the carts derived from events),
 complaint topics from :func:`~uem_helpers.analyses.feedback.classify` (feedback tables are small:
