@@ -32,18 +32,18 @@ from report import RESULTS, CaseResult, load, merged, write_report  # noqa: E402
 TARGET_RATIO = 1.5
 
 
-def measure_memory(workload: str, size: str, name: str, which: str) -> float:
+def measure_memory(workload: str, size: str, name: str, which: str, memory_limit: str | None = None) -> float:
     """Peak memory (MiB) one run of case ``name`` (``which`` = helper or sql) adds, in a fresh process.
 
     The process opens the workload's database first; :func:`peak_memory.peak_extra_mib` then
     samples the resident set during the run, so the figure is the query's working memory.
     """
-    setup = (f"import bench, harness; ctx = harness.open_ctx({workload!r}, {size!r}); "
+    setup = (f"import bench, harness; ctx = harness.open_ctx({workload!r}, {size!r}, {memory_limit!r}); "
              f"case = harness.all_cases()[{name!r}]")
     return peak_extra_mib_in_fresh_process(setup, f"case.{which}(ctx)")
 
 
-def run_case(ctx, case, repetitions: int, memory: bool, profile: bool) -> CaseResult:
+def run_case(ctx, case, repetitions: int, memory: bool, profile: bool, memory_limit: str | None = None) -> CaseResult:
     result = CaseResult(case=case, workload=ctx.workload, size=ctx.size)
     try:
         times = alternate(f"{ctx.workload} {ctx.size} {case.name}", lambda: case.helper(ctx), lambda: case.sql(ctx),
@@ -54,7 +54,7 @@ def run_case(ctx, case, repetitions: int, memory: bool, profile: bool) -> CaseRe
     result.times = times
     result.median = {k: statistics.median(v) for k, v in times.items()}
     if memory:
-        result.memory = {k: measure_memory(ctx.workload, ctx.size, case.name, k) for k in ("helper", "sql")}
+        result.memory = {k: measure_memory(ctx.workload, ctx.size, case.name, k, memory_limit) for k in ("helper", "sql")}
     if profile and not result.meets(TARGET_RATIO):
         from explain import profile_case
 
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--no-memory", action="store_true", help="skip the fresh-process memory runs")
     parser.add_argument("--no-profile", action="store_true", help="skip profiling the cases that miss")
+    parser.add_argument("--memory-limit", help="DuckDB's memory limit for both sides, e.g. 12GB (as engine.memory_limit "
+                        "sets it for a report; DuckDB's default is 80%% of the machine's memory)")
     parser.add_argument("--out", type=Path, default=RESULTS / f"{date.today().isoformat()}.md")
     parser.add_argument("--merge", action="store_true",
                         help="keep the earlier measurements behind --out and replace only the cases run now")
@@ -93,13 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     report = lambda: write_report(args.out, merged(earlier, results), args, TARGET_RATIO)  # noqa: E731
     for workload in workloads:
         for size in args.events:
-            ctx = open_ctx(workload, size)
+            ctx = open_ctx(workload, size, args.memory_limit)
             print(f"== {workload} {size}", flush=True)
             for case in chosen:
                 if workload not in case.workloads:
                     continue
                 try:
-                    results.append(run_case(ctx, case, args.repetitions, not args.no_memory, not args.no_profile))
+                    results.append(run_case(ctx, case, args.repetitions, not args.no_memory, not args.no_profile,
+                                            args.memory_limit))
                 except Exception:  # a helper that fails is a result too, not the end of the run
                     results.append(CaseResult(case=case, workload=workload, size=size,
                                               error="failed: " + traceback.format_exc(limit=3).strip().splitlines()[-1]))

@@ -43,10 +43,14 @@ class Ctx:
         return self.execute(query).fetchall()
 
 
-def open_ctx(workload: str, size: str) -> Ctx:
-    """The workload's database of that size, generated and built when absent, opened read-only."""
+def open_ctx(workload: str, size: str, memory_limit: str | None = None) -> Ctx:
+    """The workload's database of that size, generated and built when absent, opened read-only (with DuckDB's
+    ``memory_limit``, e.g. ``"12GB"``, when given: what ``engine.memory_limit`` sets for a report)."""
     path = database(workload, size)
-    return Ctx(workload, size, path, ibis.duckdb.connect(str(path), read_only=True), SHAPES[workload])
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    if memory_limit:
+        con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+    return Ctx(workload, size, path, con, SHAPES[workload])
 
 
 @dataclass(frozen=True)
