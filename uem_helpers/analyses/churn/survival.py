@@ -7,7 +7,8 @@ in churn when ``churned``, else it is right-censored.
 - **Kaplan-Meier**: ``S(t)``, the share of users still not churned ``t`` days after entry, with
   95% intervals (lifelines' exponential Greenwood interval), read on every whole day from 0 to the
   group's longest lifetime; ``at_risk`` is the users whose lifetime reaches that day.
-- **Cox hazard ratios** (proportional hazards, lifelines' ``CoxTimeVaryingFitter``): each lifetime
+- **Cox hazard ratios** (proportional hazards, :func:`~uem_helpers.analyses.churn.cox.fit_cox`: the
+  model and numbers of lifelines' ``CoxTimeVaryingFitter``, in time linear in the users): each lifetime
   is split at the user's first payment error and first detractor answer (days since entry; one
   at or before entry counts from day 0), so ``payment_error`` and ``detractor`` are 0 before and
   1 from then on; a covariate that happens at or after the end of the lifetime does not count.
@@ -29,9 +30,10 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxTimeVaryingFitter, KaplanMeierFitter
-from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+from lifelines import KaplanMeierFitter
 from pandas.errors import Pandas4Warning
+
+from uem_helpers.analyses.churn.cox import fit_cox
 
 #: The time-varying flags of the Cox model and the survival-table column that turns each on.
 FLAGS = {"payment_error": "payment_error_at", "detractor": "detractor_at"}
@@ -157,15 +159,11 @@ def hazard_ratios(table: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFram
     if int(rows["event"].sum()) == 0:
         notes.append("The Cox model cannot be fitted: nobody churned among the users left in it.")
         return _empty(), notes
-    summary, more = _fit(rows[["user_id", "start", "stop", "event", *covariates]])
+    fitted, more = _fit(rows, covariates)
     notes += more
-    if summary is None:
+    if fitted is None:
         return _empty(), notes
-    frame = pd.DataFrame(described)
-    frame["hazard_ratio"] = summary["exp(coef)"].to_numpy()
-    frame["lower"] = summary["exp(coef) lower 95%"].to_numpy()
-    frame["upper"] = summary["exp(coef) upper 95%"].to_numpy()
-    frame["p_value"] = summary["p"].to_numpy()
+    frame = pd.concat([pd.DataFrame(described), fitted], axis=1)
     return frame[HAZARD_COLUMNS].astype({"users": "int64", "events": "int64"}), notes
 
 
@@ -239,32 +237,22 @@ def _segments(rows: pd.DataFrame, table: pd.DataFrame, segments: list[str]):
     return rows.drop(columns=["_row"]), dummies, described, notes
 
 
-def _fit(rows: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
-    """The Cox fit's summary, with a small penalty when the plain fit does not converge; None if neither does."""
+def _fit(rows: pd.DataFrame, covariates: list[str]) -> tuple[pd.DataFrame | None, list[str]]:
+    """The Cox fit's hazard ratios, with a small penalty when the plain fit does not converge; None if neither does."""
     problem = ""
     for penalizer in (0.0, PENALIZER):
-        with _lifelines_quietly(), warnings.catch_warnings(record=True) as caught, \
-                np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            warnings.simplefilter("always", ConvergenceWarning)
-            try:
-                fitter = CoxTimeVaryingFitter(penalizer=penalizer).fit(
-                    rows, event_col="event", start_col="start", stop_col="stop", id_col="user_id")
-            except (ConvergenceError, np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
-                problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                continue
-        # lifelines' low-variance warning ("Column x have very low variance ...") is advice, given before
-        # fitting; a fit that did not converge says so after Newton-Raphson, or shows in its coefficients
-        troubled = [w for w in caught if issubclass(w.category, ConvergenceWarning)
-                    and not str(w.message).startswith("Column")]
-        summary = fitter.summary
-        sane = np.isfinite(summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%"]].to_numpy()).all() \
-            and (summary["coef"].abs() < MAX_LOG_RATIO).all()
-        if not troubled and sane:
+        fit = fit_cox(rows[covariates].to_numpy(dtype=float), rows["start"], rows["stop"], rows["event"],
+                      penalizer=penalizer)
+        with np.errstate(over="ignore", invalid="ignore"):  # a fit that ran off has infinite intervals
+            frame = pd.DataFrame({"hazard_ratio": fit.hazard_ratio, "lower": fit.lower, "upper": fit.upper,
+                                  "p_value": fit.p_value})
+        sane = np.isfinite(frame[["hazard_ratio", "lower", "upper"]].to_numpy()).all() \
+            and (np.abs(fit.coef) < MAX_LOG_RATIO).all()
+        if fit.converged and sane:
             if penalizer:
-                return summary, [f"The Cox model converged only with a small penalty ({penalizer}), which pulls "
-                                 "its hazard ratios slightly towards 1."]
-            return summary, []
-        problem = (str(troubled[0].message).splitlines()[0].rstrip(".") if troubled
-                   else "a hazard ratio without a finite estimate (complete separation)")
+                return frame, [f"The Cox model converged only with a small penalty ({penalizer}), which pulls "
+                               "its hazard ratios slightly towards 1."]
+            return frame, []
+        problem = fit.problem or "a hazard ratio without a finite estimate (complete separation)"
     return None, [f"The Cox model did not converge, even with a small penalty ({PENALIZER}): {problem}. No hazard "
                   "ratios are shown."]
