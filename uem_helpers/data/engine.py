@@ -210,7 +210,7 @@ def _spill_database(con: ibis.BaseBackend) -> str:
         path = folder / f"uem-parts-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
         literal = str(path).replace("'", "''")
         try:
-            con.raw_sql(f"ATTACH '{literal}' AS {SPILL_CATALOG}")
+            con.raw_sql(f"ATTACH '{literal}' AS {SPILL_CATALOG} (READ_WRITE)")  # also from a read-only database
         except Exception as error:  # duckdb.IOException: a folder that cannot take the file
             raise EnvironmentFault(str(path), "creating the spill file for a table computed in parts,",
                                    str(error).splitlines()[0], "set engine.temp_directory to a folder with room for "

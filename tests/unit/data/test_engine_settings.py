@@ -37,3 +37,20 @@ def test_a_spill_folder_that_cannot_be_made_names_it(tmp_path):
     with pytest.raises(EnvironmentFault) as error:
         connect(EngineConfig(temp_directory=str(blocker / "spill")))
     assert "engine.temp_directory" in str(error.value) and str(blocker / "spill") in str(error.value)
+
+
+def test_a_table_computed_in_parts_from_a_read_only_database(tmp_path):
+    # the benchmark opens its prepared log read-only; the parts go to a new file, which must be writable
+    import ibis
+
+    from uem_helpers.data.engine import SPILL_CATALOG, cache_in_parts
+
+    path = tmp_path / "log.duckdb"
+    with duckdb.connect(str(path)) as writer:
+        writer.execute("CREATE TABLE events AS SELECT range AS v FROM range(10)")
+    con = ibis.duckdb.connect(str(path), read_only=True, temp_directory=str(tmp_path))
+    events = con.table("events")
+    table = cache_in_parts(lambda part: events.filter(events.v % (part[1] if part else 1) == (part[0] if part else 0)),
+                           ibis.literal(10 ** 9), 10 ** 3)
+    assert sorted(table.v.execute()) == list(range(10))
+    assert table.get_name().rsplit(".", 1)[-1] in con.list_tables(database=(SPILL_CATALOG, "main"))
