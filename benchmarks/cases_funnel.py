@@ -111,7 +111,8 @@ def _convert_helper(ctx: Ctx) -> list[float]:
 
 def _convert_sql(ctx: Ctx) -> list[float]:
     """The per-user frame of completion_times: entry, completed, steps reached, seconds; a hashed subset above
-    :data:`MAX_USERS` (``abs(hash(user_id)) % 1e6`` below the kept share, as the helper draws it)."""
+    :data:`MAX_USERS` (``abs(hash(user_id)) % 1e6`` below the kept share, as the helper draws it: DuckDB's
+    unsigned hash read as a signed 64-bit integer, as Ibis compiles ``hash()``)."""
     s = ctx.shape
     k = len(s.funnel)
     reached = " + ".join(f"(t{i} IS NOT NULL)::BIGINT" for i in range(1, k + 1))
@@ -123,7 +124,7 @@ def _convert_sql(ctx: Ctx) -> list[float]:
     n = ctx.sql(body + " SELECT count(*) FROM rows")[0][0]
     where = ""
     if n > MAX_USERS:
-        where = f" WHERE abs(hash(user_id)) % 1000000 < {int(1_000_000 * MAX_USERS / n)}"
+        where = f" WHERE abs(hash(user_id)::BIT::BIGINT) % 1000000 < {int(1_000_000 * MAX_USERS / n)}"
     df = ctx.execute(body + f" SELECT * FROM rows{where} ORDER BY entered_at, user_id").df()
     return _conversion_summary(df, k)
 

@@ -268,7 +268,8 @@ def completion_times(
 def _hashed_subset(per_user: ibis.Table, max_users: int) -> ibis.Table:
     """All users when there are at most ``max_users``, else those whose ``abs(hash(user_id)) % 10**6`` is below
     ``int(10**6 * max_users / users)`` (about ``max_users`` of them, the same on every run; the hash is the
-    backend's own, so DuckDB and Spark keep different users).
+    backend's own as a signed 64-bit integer, on DuckDB ``abs(hash(user_id)::BIT::BIGINT)``, so DuckDB and
+    Spark keep different users).
 
     The count of users is a column of the same query (joined on), so the funnel is not run twice.
     """
