@@ -17,8 +17,7 @@ because new users spend more of their lifetimes there than users watched since t
 
 The time-varying covariates the Cox model splits lifetimes at come along: the user's first
 payment error (:func:`~uem_helpers.analyses.churn.features.payment_errors`, sessions from
-:func:`~uem_helpers.analyses.sessions.session_keys` of the events before ``as_of``, in parts of the
-users when they do not fit in memory at once) and
+:func:`~uem_helpers.analyses.sessions.session_keys` of the events before ``as_of``) and
 first detractor NPS answer (score 6 or lower), both ``NaT`` when none happened before ``as_of``
 or the table or config lacks them.
 
@@ -35,10 +34,9 @@ import pandas as pd
 from uem_helpers.analyses.churn.definition import DAY_SECONDS, ChurnRule, active_events, check_active_events
 from uem_helpers.analyses.churn.features import payment_errors, with_segments
 from uem_helpers.analyses.metrics.nps import DETRACTOR_MAX
-from uem_helpers.analyses.sessions import WINDOW_BYTES_PER_ROW, SessionRule, epoch_seconds, session_keys
+from uem_helpers.analyses.sessions import SessionRule, epoch_seconds, session_keys
 from uem_helpers.core.churn_config import require_churn
 from uem_helpers.core.period import to_datetime
-from uem_helpers.data.engine import cache_in_parts
 from uem_helpers.data.sources import Dataset
 
 #: The survival table's columns before the segment columns.
@@ -118,10 +116,11 @@ def _with_first(lives: ibis.Table, first: ibis.Table | None, name: str) -> ibis.
 def _first_payment_errors(data: Dataset, churn, config, as_of) -> ibis.Table | None:
     """Each user's first payment error before ``as_of`` (None when payment errors are not configured).
 
-    Without an explicit error event, errors are read from the sessions of every event before ``as_of``;
-    that table is materialised a part of the users at a time when its session windows would not fit
-    in DuckDB's memory limit (:func:`~uem_helpers.data.engine.cache_in_parts`): at 120M events, in one
-    window inside the survival table's query, they ran out of a 14 GB limit.
+    Without an explicit error event, errors are read from the sessions of every event before ``as_of``
+    (:func:`~uem_helpers.analyses.sessions.session_keys`: two windows over user, time and event, which
+    DuckDB spills to ``engine.temp_directory`` when they do not fit: 35 s at ~120M events within a 4.6 GiB
+    limit). The first errors, one row per user, are materialised in their own query: inside the survival
+    table's, beside its own window, the whole sessions ran out of a 14 GB limit at that size.
     """
     if churn.payment_error is None:
         return None
@@ -129,15 +128,11 @@ def _first_payment_errors(data: Dataset, churn, config, as_of) -> ibis.Table | N
     before = events.filter(events.timestamp < as_of)
     if churn.payment_error.event is not None:
         errors = payment_errors(before, churn.payment_error)
-        return errors.group_by("user_id").aggregate(at=errors.timestamp.min())
-    before = before.select(*[c for c in ("user_id", "timestamp", "event", "session_id") if c in before.columns])
-    rule = SessionRule(config.sessions.gap)
-
-    def first_errors(part: tuple[int, int] | None) -> ibis.Table:
-        errors = payment_errors(before, churn.payment_error, session_keys(before, gap=rule, part=part))
-        return errors.group_by("user_id").aggregate(at=errors.timestamp.min())
-
-    return cache_in_parts(first_errors, before.count(), WINDOW_BYTES_PER_ROW)
+    else:
+        before = before.select(*[c for c in ("user_id", "timestamp", "event", "session_id") if c in before.columns])
+        keyed = session_keys(before, gap=SessionRule(config.sessions.gap))
+        errors = payment_errors(before, churn.payment_error, keyed)
+    return errors.group_by("user_id").aggregate(at=errors.timestamp.min()).cache()
 
 
 def _first_detractor(data: Dataset, as_of) -> ibis.Table | None:
