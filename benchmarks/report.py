@@ -80,13 +80,15 @@ class CaseResult:
 
 def _row(r: CaseResult, target: float) -> str:
     if r.error:
-        return f"| {r.case.name} | {r.case.what} | – | – | – | – | – | **{r.verdict(target)}** | |"
+        return f"| {r.case.name} | {r.case.what} | – | – | – | – | – | – | – | **{r.verdict(target)}** | |"
     mem = r.memory or {}
     mh, ms = (f"{mem['helper']:.0f}", f"{mem['sql']:.0f}") if mem else ("–", "–")
     mr = f"{r.memory_ratio:.2f}" if mem else "–"
     explained = "" if r.meets(target) else explain(r.case.name, r.workload, r.size)
     runs = ", ".join(f"{h / s:.2f}" for h, s in zip(r.times["helper"], r.times["sql"]))
-    return (f"| {r.case.name}{' †' if r.again else ''} | {r.case.what} | **{r.ratio:.2f}** | {runs} | {mh} | {ms} | {mr} | "
+    seconds = f"{r.median['helper']:.2f} | {r.median['sql']:.2f}"
+    return (f"| {r.case.name}{' †' if r.again else ''} | {r.case.what} | **{r.ratio:.2f}** | {runs} | {seconds} | {mh} | "
+            f"{ms} | {mr} | "
             f"{r.verdict(target)} | {explained} |")
 
 
@@ -143,7 +145,8 @@ def write_report(out: Path, results: list[CaseResult], args, target: float) -> N
         "above the opened database, in a fresh process per case and side. Target: time ratio <= "
         f"{target} and memory ratio <= {target} (memory under {MEMORY_FLOOR_MIB:.0f} MiB on both sides counts as "
         "meeting it: the sampler's noise). A case that misses has its queries profiled (`EXPLAIN ANALYZE` of the SQL "
-        "Ibis compiled and of the hand SQL) and an explanation. No absolute times are asserted anywhere.",
+        "Ibis compiled and of the hand SQL) and an explanation. The seconds are the medians on this machine, shared "
+        "as the note says: compare them within a run, not across days. No absolute times are asserted anywhere.",
         "",
         "Workloads: **sample** = the project's sample generator (tz-aware timestamps canonicalised to naive Shanghai "
         "wall clock; its session ids dropped, so sessions come from the 30-minute gap); **other** = "
@@ -159,8 +162,8 @@ def write_report(out: Path, results: list[CaseResult], args, target: float) -> N
     for workload, size in seen:
         rows = [r for r in results if (r.workload, r.size) == (workload, size)]
         lines += [f"## {workload}, {size} events", "",
-                  "| case | what | ratio time | per-pair ratios | helper MiB | SQL MiB | ratio memory | verdict | "
-                  "explained |", "|---|---|---|---|---|---|---|---|---|"]
+                  "| case | what | ratio time | per-pair ratios | helper s | SQL s | helper MiB | SQL MiB | ratio memory | "
+                  "verdict | explained |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         lines += [_row(r, target) for r in rows]
         lines.append("")
     lines += [NOT_MEASURED, ""]
