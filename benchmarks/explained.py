@@ -23,8 +23,8 @@ EXPLAINED: dict = {
                      "at 10M too; the helper adds 30-45 ms of building and compiling the Ibis expression and the "
                      "pandas readout (more when the machine is busy)",
     "daily_abandonment": FIXED.format(extra=", the 7-day pooling in pandas")
-    + "; the typed carts also count `checked_out` as `count(*) FILTER (WHERE checked_out)` over a derived column "
-      "(engine 0.32 vs 0.24 s at 10M)",
+    + "; the typed carts also counted `checked_out` as `count(*) FILTER (WHERE checked_out)` over a derived column "
+      "(engine 0.32 vs 0.24 s at 10M; since 2026-12-06 `count(checked_out_at)`, as the hand SQL)",
     "abandonment_by_fee_share": FIXED.format(extra=""),
     "fee_share_fit": "the typed carts' projection (fee share with its `value > 0` guard, casts, the derived "
                      "`paid`/`abandoned` columns) takes twice the hand SQL's (1.25 vs 0.64 s of operator time at 10M); "

@@ -28,8 +28,14 @@ def with_rates(frame: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def cart_counts(t: ibis.Table) -> dict:
-    """The aggregations ``carts`` (rows of ``t``) and ``checked_out`` (of those, checked out) of :func:`with_rates`."""
-    return {"carts": t.count(), "checked_out": t.count(where=t.checked_out)}
+    """The aggregations ``carts`` (rows of ``t``) and ``checked_out`` (of those, checked out) of :func:`with_rates`.
+
+    Checked out is counted as the carts whose ``checked_out_at`` is set, the definition of the typed carts'
+    ``checked_out``, without that derived column: projecting it over every cart took a third of the query at
+    120M carts.
+    """
+    checked_out = t.checked_out_at.count() if "checked_out_at" in t.columns else t.count(where=t.checked_out)
+    return {"carts": t.count(), "checked_out": checked_out}
 
 
 def cart_outcomes(
