@@ -128,7 +128,7 @@ def _log_likelihood(x: np.ndarray, risk: _RiskSets, beta: np.ndarray) -> tuple[f
     numerator = np.column_stack([
         risk.over_risk_sets(phi * x[:, j])[at] - share * risk.at_churn_times(phi_churned * churned[:, j])[at]
         for j in range(x.shape[1])
-    ]).reshape(len(at), x.shape[1])
+    ])
     mean = numerator / denominator[:, None]
     log_likelihood = float(eta[risk.churns].sum() - (np.log(denominator) + shift).sum())
     gradient = churned.sum(axis=0) - mean.sum(axis=0)
@@ -188,16 +188,19 @@ def fit_cox(x: np.ndarray, start, stop, event, penalizer: float = 0.0) -> CoxFit
             return _not_converged(beta, scale, step, "the information matrix is singular")
         if np.linalg.norm(delta) < PRECISION:
             return _result(beta, hessian, scale, step)
-        size = 1.0  # the full Newton step, halved while it would lower the likelihood
+        # the full Newton step, halved while it would lower the likelihood by more than its rounding (a sum
+        # of a million terms: near the maximum a step's gain is below it)
+        tolerance = RELATIVE_PRECISION * abs(log_likelihood)
+        size = 1.0
         while True:
             candidate = beta + size * delta
             tried = evaluate(candidate)
-            if np.isfinite(tried[0]) and np.isfinite(tried[2]).all() and tried[0] >= log_likelihood:
+            if np.isfinite(tried[0]) and np.isfinite(tried[2]).all() and tried[0] >= log_likelihood - tolerance:
                 break
             size /= 2
             if size < MIN_STEP:
                 return _not_converged(beta, scale, step, "no Newton step raises the likelihood")
-        settled = abs(tried[0] - log_likelihood) <= RELATIVE_PRECISION * abs(log_likelihood)
+        settled = abs(tried[0] - log_likelihood) <= tolerance
         beta, (log_likelihood, gradient, hessian) = candidate, tried
         if settled:
             return _result(beta, hessian, scale, step)
