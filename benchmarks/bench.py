@@ -103,9 +103,11 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     results.append(run_case(ctx, case, args.repetitions, not args.no_memory, not args.no_profile,
                                             args.memory_limit))
-                except Exception:  # a helper that fails is a result too, not the end of the run
+                except Exception as error:  # a helper that fails is a result too, not the end of the run
+                    first = (str(error).strip().splitlines() or [""])[0]  # DuckDB's last line is only a link
                     results.append(CaseResult(case=case, workload=workload, size=size,
-                                              error="failed: " + traceback.format_exc(limit=3).strip().splitlines()[-1]))
+                                              error=f"failed: {type(error).__name__}: {first}"))
+                    traceback.print_exc()
                 print("  " + results[-1].line(TARGET_RATIO), flush=True)
                 report()
             ctx.con.disconnect()
