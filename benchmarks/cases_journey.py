@@ -14,13 +14,16 @@ most the gap; its last event is then not an exit.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import pandas as pd
 
 from harness import Case, Ctx, floats, in_list, register
 from uem_helpers.analyses import journey
 from uem_helpers.analyses.journey._loop_cells import NO_SEGMENT, concentration
 from uem_helpers.analyses.journey._loop_harm import harm
-from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, SessionRule, prepare_sessions
+from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, WINDOW_BYTES_PER_ROW, SessionRule, prepare_sessions
 
 GAP_SECONDS = 1800
 MAX_STEPS, TOP_N = 5, 10
@@ -40,28 +43,30 @@ def tie_rank(ctx: Ctx) -> str:
     return "CASE event " + " ".join(f"WHEN '{e}' THEN {i}" for i, e in enumerate(order)) + f" ELSE {len(order)} END"
 
 
-def numbered_cte(ctx: Ctx) -> str:
-    """CTEs ending in ``s1``: every event with ``user_id``, ``sn`` (its session within the user), ``timestamp``,
-    ``event``, ``segment`` and ``tr`` (its tie rank)."""
+def numbered_cte(ctx: Ctx, users: str = "TRUE") -> str:
+    """CTEs ending in ``s1``: every event (of the ``users`` condition's users) with ``user_id``, ``sn`` (its session
+    within the user), ``timestamp``, ``event``, ``segment`` and ``tr`` (its tie rank)."""
     tie = tie_rank(ctx)
     seg = ctx.shape.segment
     if ctx.shape.has_session_ids:
-        numbered = f"s1 AS (SELECT user_id, session_id AS sn, timestamp, event, {seg} AS segment, {tie} AS tr FROM events)"
+        numbered = (f"s1 AS (SELECT user_id, session_id AS sn, timestamp, event, {seg} AS segment, {tie} AS tr "
+                    f"FROM events WHERE {users})")
     else:
         numbered = (
             f"s0 AS (SELECT user_id, timestamp, event, {seg} AS segment, {tie} AS tr, "
-            f"lag(timestamp) OVER (PARTITION BY user_id ORDER BY timestamp, {tie}, event) AS prev FROM events),\n"
+            f"lag(timestamp) OVER (PARTITION BY user_id ORDER BY timestamp, {tie}, event) AS prev FROM events "
+            f"WHERE {users}),\n"
             f"s1 AS (SELECT *, sum(CASE WHEN prev IS NULL OR epoch(timestamp) - epoch(prev) > {GAP_SECONDS} THEN 1 "
             "ELSE 0 END) OVER (PARTITION BY user_id ORDER BY timestamp, tr, event ROWS UNBOUNDED PRECEDING) AS sn FROM s0)"
         )
     return numbered
 
 
-def sessions_ctes(ctx: Ctx) -> str:
+def sessions_ctes(ctx: Ctx, users: str = "TRUE") -> str:
     """CTEs ending in ``ss``: :func:`numbered_cte`'s columns and ``pos``, ``next_event``, ``dwell``, ``is_exit``,
-    ``cut_off``."""
+    ``cut_off`` (of the ``users`` condition's users; the data's end is every user's)."""
     return (
-        f"stop AS (SELECT max(timestamp) AS stop FROM events),\n{numbered_cte(ctx)},\n"
+        f"stop AS (SELECT max(timestamp) AS stop FROM events),\n{numbered_cte(ctx, users)},\n"
         "s AS (SELECT user_id, sn, timestamp, event, segment, row_number() OVER w AS pos, lead(event) OVER w AS next_event, "
         "epoch(lead(timestamp) OVER w) - epoch(timestamp) AS dwell, max(timestamp) OVER (PARTITION BY user_id, sn) AS last_ts "
         "FROM s1 WINDOW w AS (PARTITION BY user_id, sn ORDER BY timestamp, tr, event)),\n"
@@ -88,14 +93,31 @@ def _sessions_numbers(lengths: list, exits: list) -> list:
         + [v if isinstance(v, str) else float(v) for r in exits for v in r]
 
 
+def user_parts(ctx: Ctx) -> list[str]:
+    """Conditions that split the users into parts whose session windows fit DuckDB's memory limit, by the rule
+    :func:`~uem_helpers.analyses.sessions.prepare_sessions` splits them with (``["TRUE"]`` when the log fits):
+    hand SQL at 120M events runs out of a 12 GB limit in one pass, as the helper did before it went in parts."""
+    rows = ctx.sql("SELECT count(*) FROM events")[0][0]
+    number, unit = ctx.sql("SELECT current_setting('memory_limit')")[0][0].split()
+    limit = float(number) * 1024 ** ("bytes", "KiB", "MiB", "GiB", "TiB").index(unit)
+    parts = math.ceil(rows * WINDOW_BYTES_PER_ROW / limit)
+    return ["TRUE"] if parts <= 1 else [f"hash(user_id) % {parts} = {k}" for k in range(parts)]
+
+
 def _sessions_sql(ctx: Ctx) -> list:
-    ctx.execute(f"CREATE OR REPLACE TEMP TABLE bench_sessions AS WITH {sessions_ctes(ctx)} SELECT * FROM ss")
-    lengths = ctx.sql("SELECT n, count(*), sum(cut::INT) FROM (SELECT count(*) AS n, bool_or(cut_off) AS cut "
-                      "FROM bench_sessions GROUP BY user_id, sn) GROUP BY n ORDER BY n")
-    exits = ctx.sql("SELECT event, count(*) FROM bench_sessions WHERE is_exit AND NOT cut_off GROUP BY event "
-                    "ORDER BY event")
-    ctx.execute("DROP TABLE bench_sessions")
-    return _sessions_numbers(lengths, exits)
+    lengths, exits = Counter(), Counter()  # per part (users never share a session): counts that add up
+    for users in user_parts(ctx):
+        ctx.execute(f"CREATE OR REPLACE TEMP TABLE bench_sessions AS WITH {sessions_ctes(ctx, users)} SELECT * FROM ss")
+        for n, sessions, cut in ctx.sql("SELECT n, count(*), sum(cut::INT) FROM (SELECT count(*) AS n, bool_or(cut_off) "
+                                        "AS cut FROM bench_sessions GROUP BY user_id, sn) GROUP BY n"):
+            lengths[n, "sessions"] += sessions
+            lengths[n, "cut"] += cut
+        for event, n in ctx.sql("SELECT event, count(*) FROM bench_sessions WHERE is_exit AND NOT cut_off "
+                                "GROUP BY event"):
+            exits[event] += n
+        ctx.execute("DROP TABLE bench_sessions")
+    return _sessions_numbers([(n, lengths[n, "sessions"], lengths[n, "cut"]) for n in sorted({n for n, _ in lengths})],
+                             sorted(exits.items()))
 
 
 # --- transitions ---------------------------------------------------------------------------------------
@@ -135,21 +157,28 @@ def _paths_sql(ctx: Ctx) -> list:
     start = ctx.shape.start_event
     steps = ", ".join(f"max(event) FILTER (WHERE k = {i}) AS e{i}" for i in range(1, MAX_STEPS + 1))
     path = " || ".join(["e1"] + [f"coalesce('{ARROW}' || e{i}, '')" for i in range(2, MAX_STEPS + 1)])
+    # each session's path, a part of the users at a time (sessions never span users), into one table
+    for i, users in enumerate(user_parts(ctx)):
+        paths = (
+            f"WITH {sessions_ctes(ctx, users)}, "
+            f"f AS (SELECT *, pos - min(CASE WHEN event = '{start}' THEN pos END) OVER (PARTITION BY user_id, sn) + 1 "
+            "AS k FROM ss), "
+            f"w AS (SELECT * FROM f WHERE k BETWEEN 1 AND {MAX_STEPS}), "
+            "q AS (SELECT user_id, count(*) AS steps, bool_or(is_exit AND NOT cut_off) AS ended, "
+            f"bool_or(is_exit AND cut_off) AS cut, {steps} FROM w GROUP BY user_id, sn) "
+            f"SELECT user_id, steps, {path} || CASE WHEN ended THEN '{ARROW}{SESSION_END}' "
+            f"WHEN cut THEN '{ARROW}{CUT_OFF}' ELSE '' END AS path FROM q")
+        ctx.execute(f"CREATE OR REPLACE TEMP TABLE bench_paths AS {paths}" if i == 0
+                    else f"INSERT INTO bench_paths {paths}")
     rows = ctx.sql(
-        f"WITH {sessions_ctes(ctx)}, "
-        f"f AS (SELECT *, pos - min(CASE WHEN event = '{start}' THEN pos END) OVER (PARTITION BY user_id, sn) + 1 AS k "
-        "FROM ss), "
-        f"w AS (SELECT * FROM f WHERE k BETWEEN 1 AND {MAX_STEPS}), "
-        "q AS (SELECT user_id, count(*) AS steps, bool_or(is_exit AND NOT cut_off) AS ended, "
-        f"bool_or(is_exit AND cut_off) AS cut, {steps} FROM w GROUP BY user_id, sn), "
-        f"p AS (SELECT user_id, steps, {path} || CASE WHEN ended THEN '{ARROW}{SESSION_END}' "
-        f"WHEN cut THEN '{ARROW}{CUT_OFF}' ELSE '' END AS path FROM q), "
-        "r AS (SELECT path, max(steps) AS steps, count(*) AS n, count(DISTINCT user_id) AS u FROM p GROUP BY path), "
+        "WITH r AS (SELECT path, max(steps) AS steps, count(*) AS n, count(DISTINCT user_id) AS u FROM bench_paths "
+        "GROUP BY path), "
         "top AS (SELECT path, steps, n, u, row_number() OVER (ORDER BY n DESC, path) AS rk FROM r) "
         f"SELECT path, steps, n, u FROM top WHERE rk <= {TOP_N} "
-        "UNION ALL (SELECT '(other paths)', -1, count(*), count(DISTINCT p.user_id) FROM p JOIN top USING (path) "
-        f"WHERE rk > {TOP_N})"
+        "UNION ALL (SELECT '(other paths)', -1, count(*), count(DISTINCT p.user_id) FROM bench_paths p JOIN top "
+        f"USING (path) WHERE rk > {TOP_N})"
     )
+    ctx.execute("DROP TABLE bench_paths")
     body, other = rows[:-1], rows[-1]
     body.sort(key=lambda r: (-r[2], r[0]))
     rows = body + ([other] if other[2] else [])
