@@ -34,7 +34,7 @@ import pandas as pd
 from uem_helpers.analyses.churn.definition import DAY_SECONDS, ChurnRule, active_events, check_active_events
 from uem_helpers.analyses.churn.features import payment_errors, with_segments
 from uem_helpers.analyses.metrics.nps import DETRACTOR_MAX
-from uem_helpers.analyses.sessions import SessionRule, epoch_seconds, session_keys
+from uem_helpers.analyses.sessions import epoch_seconds
 from uem_helpers.core.churn_config import require_churn
 from uem_helpers.core.period import to_datetime
 from uem_helpers.data.sources import Dataset
@@ -126,12 +126,8 @@ def _first_payment_errors(data: Dataset, churn, config, as_of) -> ibis.Table | N
         return None
     events = data.require("events", "the churn lifetimes")
     before = events.filter(events.timestamp < as_of)
-    if churn.payment_error.event is not None:
-        errors = payment_errors(before, churn.payment_error)
-    else:
-        before = before.select(*[c for c in ("user_id", "timestamp", "event", "session_id") if c in before.columns])
-        keyed = session_keys(before, gap=SessionRule(config.sessions.gap))
-        errors = payment_errors(before, churn.payment_error, keyed)
+    before = before.select(*[c for c in ("user_id", "timestamp", "event", "session_id") if c in before.columns])
+    errors = payment_errors(before, churn.payment_error, gap=config.sessions.gap)
     return errors.group_by("user_id").aggregate(at=errors.timestamp.min()).cache()
 
 
