@@ -14,7 +14,6 @@ most the gap; its last event is then not an exit.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 import pandas as pd
@@ -24,6 +23,7 @@ from uem_helpers.analyses import journey
 from uem_helpers.analyses.journey._loop_cells import NO_SEGMENT, concentration
 from uem_helpers.analyses.journey._loop_harm import harm
 from uem_helpers.analyses.sessions import CUT_OFF, SESSION_END, WINDOW_BYTES_PER_ROW, SessionRule, prepare_sessions
+from uem_helpers.data.engine import parts_needed
 
 GAP_SECONDS = 1800
 MAX_STEPS, TOP_N = 5, 10
@@ -97,10 +97,7 @@ def user_parts(ctx: Ctx) -> list[str]:
     """Conditions that split the users into parts whose session windows fit DuckDB's memory limit, by the rule
     :func:`~uem_helpers.analyses.sessions.prepare_sessions` splits them with (``["TRUE"]`` when the log fits):
     hand SQL at 120M events runs out of a 12 GB limit in one pass, as the helper did before it went in parts."""
-    rows = ctx.sql("SELECT count(*) FROM events")[0][0]
-    number, unit = ctx.sql("SELECT current_setting('memory_limit')")[0][0].split()
-    limit = float(number) * 1024 ** ("bytes", "KiB", "MiB", "GiB", "TiB").index(unit)
-    parts = math.ceil(rows * WINDOW_BYTES_PER_ROW / limit)
+    parts = parts_needed(ctx.con, ctx.sql("SELECT count(*) FROM events")[0][0], WINDOW_BYTES_PER_ROW)
     return ["TRUE"] if parts <= 1 else [f"hash(user_id) % {parts} = {k}" for k in range(parts)]
 
 

@@ -172,7 +172,7 @@ def cache_in_parts(build: Callable[[tuple[int, int] | None], ibis.Table], rows: 
     con = whole._find_backend(use_default=True)
     if backend_name(con) != "duckdb":
         return whole.cache()
-    parts = math.ceil(int(rows.execute()) * bytes_per_row / _memory_limit(con))
+    parts = parts_needed(con, int(rows.execute()), bytes_per_row)
     if parts <= 1:
         return whole.cache()
     database = (_spill_database(con), "main")
@@ -183,6 +183,12 @@ def cache_in_parts(build: Callable[[tuple[int, int] | None], ibis.Table], rows: 
     table = con.table(name, database=database)
     weakref.finalize(table.op(), _drop_table, weakref.ref(con), name, database)
     return table
+
+
+def parts_needed(con: ibis.BaseBackend, rows: int, bytes_per_row: int) -> int:
+    """How many parts of the users :func:`cache_in_parts` computes ``rows`` rows in on this DuckDB connection (1:
+    one pass): their memory, ``rows × bytes_per_row``, over DuckDB's memory limit, rounded up."""
+    return max(1, math.ceil(rows * bytes_per_row / _memory_limit(con)))
 
 
 def _memory_limit(con: ibis.BaseBackend) -> int:
