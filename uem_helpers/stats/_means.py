@@ -222,7 +222,8 @@ def ratio_of_means_ci(a, b, alpha: float = 0.05, *, counts_a=None, counts_b=None
 
 def _ratio_interval(a: SampleMoments, b: SampleMoments, alpha: float) -> tuple[float, float]:
     """:func:`ratio_of_means_ci` from the samples' moments."""
-    if a.mean <= 0 or b.mean <= 0 or (a.var == 0 and b.var == 0):
+    # a variance from counted moments (sums of squares) is rounding, not spread, below ~1e-12 of the mean squared
+    if a.mean <= 0 or b.mean <= 0 or (a.var <= 1e-12 * a.mean**2 and b.var <= 1e-12 * b.mean**2):
         return float("nan"), float("nan")  # no ratio, or no spread to estimate its uncertainty from
     spread = (a.var * (a.n - 1) / a.n) / (a.n * a.mean**2) + (b.var * (b.n - 1) / b.n) / (b.n * b.mean**2)
     half = stats.norm.ppf(1 - alpha / 2) * np.sqrt(spread)
