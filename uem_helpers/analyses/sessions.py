@@ -73,7 +73,7 @@ from uem_helpers.core.config import parse_duration
 from uem_helpers.core.errors import ContractError, ParameterError
 from uem_helpers.core.i18n import N_
 from uem_helpers.core.period import in_period, period_bounds
-from uem_helpers.data.engine import cache_in_parts
+from uem_helpers.data.engine import cache_in_parts, outgrows_memory
 
 #: Target name of the "transition" out of a session's last event. Markers stay English in result frames
 #: (they are data); :func:`uem_helpers.core.i18n.label` shows them in the reader's language.
@@ -160,7 +160,7 @@ def prepare_sessions(
     period_start: object = None,
     period_end: object = None,
     keep: Sequence[str] | None = None,
-    cache: bool = False,
+    cache: bool | None = None,
 ) -> Sessions:
     """Sessionize the events once, for every analysis that follows sessions.
 
@@ -175,12 +175,16 @@ def prepare_sessions(
     keep : sequence of str, optional
         Columns to carry besides ``user_id``, ``timestamp``, ``event`` and ``session_id`` (e.g. the
         segment column); every column of ``events`` when None.
-    cache : bool
-        Materialise the sessionized table in the backend (a temporary table on DuckDB, a cached
+    cache : bool or None
+        True: materialise the sessionized table in the backend (a temporary table on DuckDB, a cached
         DataFrame on Spark), so the analyses that share it do not run the windows again. On DuckDB a
         log whose windows would not fit in the memory limit (events × :data:`WINDOW_BYTES_PER_ROW`)
         is sessionized in parts of its users, appended to a table in a file in the spill folder
-        (:func:`uem_helpers.data.engine.cache_in_parts`); the table is the same.
+        (:func:`uem_helpers.data.engine.cache_in_parts`); the table is the same. False: an Ibis
+        expression, windowed again by each analysis that executes it. None (the default): the
+        expression, but materialised in parts on DuckDB where its windows would not fit in the
+        memory limit, where the first analysis to execute it would run out of memory (one count of
+        the period's events decides).
 
     Returns
     -------
@@ -198,8 +202,8 @@ def prepare_sessions(
     if keep is not None:
         base = ["user_id", "timestamp", "event"] + (["session_id"] if "session_id" in events.columns else [])
         events = events.select(*dict.fromkeys(base + [c for c in keep if c in events.columns]))
-    if cache:
-        rows = events.filter(in_period(events.timestamp, period_start, period_end)).count()
+    rows = events.filter(in_period(events.timestamp, period_start, period_end)).count()
+    if cache or (cache is None and outgrows_memory(rows, WINDOW_BYTES_PER_ROW)):
         table = cache_in_parts(lambda part: sessionize(events, gap=gap, period_start=period_start,
                                                        period_end=period_end, part=part), rows, WINDOW_BYTES_PER_ROW)
         return Sessions(table, period_start, period_end)

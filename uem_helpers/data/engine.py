@@ -185,6 +185,14 @@ def cache_in_parts(build: Callable[[tuple[int, int] | None], ibis.Table], rows: 
     return table
 
 
+def outgrows_memory(rows: ibis.IntegerScalar, bytes_per_row: int) -> bool:
+    """Whether ``rows`` rows (executed on DuckDB only) taking ``bytes_per_row`` each while computed would
+    exceed DuckDB's memory limit in one pass, so that :func:`cache_in_parts` computes them in parts.
+    False on Spark, which spills its windows itself."""
+    con = rows._find_backend(use_default=True)
+    return backend_name(con) == "duckdb" and parts_needed(con, int(rows.execute()), bytes_per_row) > 1
+
+
 def parts_needed(con: ibis.BaseBackend, rows: int, bytes_per_row: int) -> int:
     """How many parts of the users :func:`cache_in_parts` computes ``rows`` rows in on this DuckDB connection (1:
     one pass): their memory, ``rows × bytes_per_row``, over DuckDB's memory limit, rounded up."""

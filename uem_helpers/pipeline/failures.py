@@ -39,13 +39,30 @@ class NotebookRunError(ReportError):
 
 
 class NotebookCellError(NotebookRunError):
-    """A cell raised an exception (``error_name`` and ``error_message`` say which)."""
+    """A cell raised an exception (``error_name`` and ``error_message`` say which).
+
+    DuckDB running out of its memory limit is said in the config's terms (:data:`OUT_OF_MEMORY`)
+    instead of DuckDB's own advice, which names SQL settings a report user cannot reach.
+    """
 
     def __init__(
         self, notebook: str, cell_number: int | None, cell_line: str, error_name: str, error_message: str, kept: Path
     ):
         self.error_name, self.error_message = error_name, error_message
-        super().__init__(notebook, f"{error_name}: {error_message}", cell_number, cell_line, kept)
+        if error_name == "OutOfMemoryException":
+            cause = OUT_OF_MEMORY.format(detail=error_message.strip().splitlines()[0] if error_message.strip() else "")
+        else:
+            cause = f"{error_name}: {error_message}"
+        super().__init__(notebook, cause, cell_number, cell_line, kept)
+
+
+#: The cause of a cell that ran DuckDB out of its memory limit; ``detail`` is DuckDB's first line.
+OUT_OF_MEMORY = (
+    "DuckDB ran out of its memory limit ({detail}). Give it more room in the config: engine.memory_limit up to "
+    "what the machine can spare (leave ~2 GB for the notebook kernel), engine.temp_directory on a disk with free "
+    "space about the size of the events' files, so that it can spill; or run on Spark (engine.backend: spark). "
+    "See docs/engine.md, 'Big logs on one machine'"
+)
 
 
 class KernelDiedError(NotebookRunError):

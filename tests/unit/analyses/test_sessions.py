@@ -276,6 +276,23 @@ def test_a_log_beyond_the_memory_limit_is_sessionized_in_parts_to_the_same_table
     assert name not in con.list_tables(database=(engine.SPILL_CATALOG, "main"))  # dropped with its last reference
 
 
+def test_by_default_sessions_stay_an_expression_unless_their_windows_would_not_fit_in_memory(monkeypatch, tmp_path):
+    import uem_helpers.analyses.sessions as sessions_module
+    from uem_helpers.core.config import EngineConfig
+    from uem_helpers.data import engine
+    from uem_helpers.data.engine import _memory_limit
+
+    con = engine.connect(EngineConfig(temp_directory=str(tmp_path)))
+    events = con.create_table("events", _mixed_log())
+    fits = prepare_sessions(events, gap="30min")
+    assert fits.source is not None  # an expression: the analyses push their filters into the events
+    monkeypatch.setattr(sessions_module, "WINDOW_BYTES_PER_ROW", 3 * _memory_limit(con) // len(_mixed_log()))
+    too_big = prepare_sessions(events, gap="30min")  # executed whole, this would run out of memory
+    assert too_big.source is None
+    assert too_big.table.op().name in con.list_tables(database=(engine.SPILL_CATALOG, "main"))
+    assert prepare_sessions(events, gap="30min", cache=False).source is not None  # asked for: an expression
+
+
 def test_the_spill_file_is_deleted_when_the_process_ends(tmp_path):
     import subprocess
     import sys
