@@ -2,7 +2,7 @@
 
 The fixture notebooks in ``notebooks/`` import nothing heavy (matplotlib at
 most), so a run takes a few seconds. ``ok_report`` declares one parameter of
-each type and can fail on demand (``fail = "raise" | "kill" | "sleep" | "pull"``) in
+each type and can fail on demand (``fail = "raise" | "kill" | "sleep" | "pull" | "memory"``) in
 its third cell; ``silent_report`` records no run facts.
 """
 

@@ -322,6 +322,7 @@ FAULT_MESSAGES = [
     "No space left on device",
     "interrupted",
     "the kernel died",
+    "DuckDB ran out of its memory limit",
     "the cell ran longer than the cell timeout",
     "the run took longer than the run timeout",
     "is already running",

@@ -1,10 +1,10 @@
 """Faults of the machine, not of the user: a report folder that cannot be written, a full disk, a run
-killed with SIGKILL, interrupted with Ctrl-C or stopped with SIGTERM, a cell that fails, hangs or
-kills its kernel, a second run of the same report, and read-only data. Each gets a clear message and
-a documented exit code, the status and the index say what happened, the next run is not blocked, and
-the last good report stays byte-identical.
+killed with SIGKILL, interrupted with Ctrl-C or stopped with SIGTERM, a cell that fails, hangs, kills
+its kernel or runs DuckDB out of memory, a second run of the same report, and read-only data. Each
+gets a clear message and a documented exit code, the status and the index say what happened, the
+next run is not blocked, and the last good report stays byte-identical.
 
-Runs use the pipeline's fast fixture notebook (``ok_report``: ``-p fail=raise|kill|sleep``) on the
+Runs use the pipeline's fast fixture notebook (``ok_report``: ``-p fail=raise|kill|sleep|memory``) on the
 reliability project; signals go to a real ``uem`` process.
 """
 
@@ -230,8 +230,10 @@ def test_an_interrupted_run_says_so_and_keeps_the_report(project, good, preexec_
         ("raise", (), ["cell 3", "ValueError: boom"]),
         ("kill", (), ["cell 3", "the kernel died"]),
         ("sleep", ("--cell-timeout", "2"), ["cell 3", "cell timeout of 2 s"]),
+        ("memory", (), ["cell 3", "DuckDB ran out of its memory limit (Out of Memory Error", "engine.memory_limit",
+                        "engine.temp_directory"]),
     ],
-    ids=["cell-error", "kernel-died", "cell-timeout"],
+    ids=["cell-error", "kernel-died", "cell-timeout", "duckdb-out-of-memory"],
 )
 def test_a_failing_cell_is_named_and_the_report_kept(project, good, fail, args, words):
     out, snapshot = good

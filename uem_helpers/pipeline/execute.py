@@ -158,7 +158,9 @@ def _execute(
         cause = (f"the cell ran longer than the cell timeout of {cell_timeout} s; for a large log raise "
                  "report.cell_timeout in the config or pass --cell-timeout (docs/engine.md)")
         raise CellTimeoutError(name, cause, number, line, executed)
-    raise KernelDiedError(name, f"the kernel died ({result['detail']})", number, line, _kept(executed))
+    cause = (f"the kernel died ({result['detail']}); when the machine ran out of memory, keep engine.memory_limit "
+             "below its memory minus ~2 GB for the kernel (docs/troubleshooting.md)")
+    raise KernelDiedError(name, cause, number, line, _kept(executed))
 
 
 def _wait(proc: subprocess.Popen, run_dir: Path, deadline: float, on_step: Callable[[str], None] | None) -> int:
