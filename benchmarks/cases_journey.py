@@ -31,7 +31,7 @@ ARROW = " → "
 MIN_USERS = 10
 
 
-def _sessions(ctx: Ctx, cache: bool = False):
+def _sessions(ctx: Ctx, cache: bool | None = False):
     s = ctx.shape
     return prepare_sessions(ctx.events, gap=SessionRule(f"{GAP_SECONDS}s", tie_order=s.tie_order), keep=[s.segment],
                             cache=cache)
@@ -145,9 +145,9 @@ def _transitions_sql(ctx: Ctx) -> list:
 
 
 def _paths_helper(ctx: Ctx) -> list:
-    # as a report reads them: a log whose session windows do not fit the memory limit sessionized in parts
-    # (prepare_sessions' cache), as the hand SQL then is; in one query, the paths ran out of 12 GB at 120M events
-    sessions = _sessions(ctx, cache=len(user_parts(ctx)) > 1)
+    # as prepare_sessions gives them by default: a log whose session windows do not fit the memory limit
+    # sessionized in parts, as the hand SQL then is; in one query, the paths ran out of 12 GB at 120M events
+    sessions = _sessions(ctx, cache=None)
     p = journey.paths(sessions, ctx.shape.start_event, max_steps=MAX_STEPS, top_n=TOP_N)
     return p["path"].tolist() + floats(p["steps"].astype("float64").fillna(-1)) + floats(p["sessions"]) \
         + floats(p["users"])
