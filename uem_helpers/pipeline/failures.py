@@ -50,7 +50,7 @@ class NotebookCellError(NotebookRunError):
     ):
         self.error_name, self.error_message = error_name, error_message
         if error_name == "OutOfMemoryException":
-            cause = OUT_OF_MEMORY.format(detail=error_message.strip().splitlines()[0] if error_message.strip() else "")
+            cause = OUT_OF_MEMORY.format(detail=(error_message.strip().splitlines() or [""])[0])
         else:
             cause = f"{error_name}: {error_message}"
         super().__init__(notebook, cause, cell_number, cell_line, kept)
